@@ -1,0 +1,149 @@
+//! Daemon events, fanned out: one `GET /events` stream per daemon, however many browser
+//! tabs watch it. The stream is (re)opened while anyone listens; when the daemon goes away
+//! listeners get a `daemon_lost` notice, and `daemon_back` when it answers again.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::extract::ws::Utf8Bytes;
+use bollard::query_parameters::EventsOptions;
+use futures::StreamExt;
+use tokio::sync::broadcast;
+
+use super::Endpoint;
+
+/// How many frames a slow listener may fall behind before it is told to resync.
+const BACKLOG: usize = 256;
+
+pub struct EventHub {
+    tx: broadcast::Sender<Utf8Bytes>,
+    /// Whether the pump task runs. Checked and set under the lock, together with the
+    /// receiver count, so a subscriber never joins a pump that is about to stop.
+    running: Mutex<bool>,
+}
+
+impl Default for EventHub {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl EventHub {
+    pub fn new() -> Self {
+        let (tx, _) = broadcast::channel(BACKLOG);
+        EventHub {
+            tx,
+            running: Mutex::new(false),
+        }
+    }
+}
+
+impl Endpoint {
+    /// Listen to this daemon's events as JSON text frames (`wire::DaemonEvent` or
+    /// `wire::StreamNotice`).
+    pub fn subscribe_events(self: &Arc<Self>) -> broadcast::Receiver<Utf8Bytes> {
+        let mut running = self
+            .events
+            .running
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        let rx = self.events.tx.subscribe();
+        if !*running {
+            *running = true;
+            tokio::spawn(pump(self.clone()));
+        }
+        rx
+    }
+
+    /// Stop the pump if nobody listens any more. Returns true when it should stop.
+    fn events_idle(&self) -> bool {
+        let mut running = self
+            .events
+            .running
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if self.events.tx.receiver_count() == 0 {
+            *running = false;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn notify(&self, notice: &wire::StreamNotice) {
+        if let Ok(json) = serde_json::to_string(notice) {
+            let _ = self.events.tx.send(json.into());
+        }
+    }
+}
+
+async fn pump(ep: Arc<Endpoint>) {
+    let mut lost = false;
+    loop {
+        if ep.events_idle() {
+            return;
+        }
+        let client = match ep.client().await {
+            Ok(c) => c,
+            Err(err) => {
+                if !lost {
+                    ep.notify(&wire::StreamNotice::DaemonLost {
+                        message: err.to_string(),
+                    });
+                    lost = true;
+                }
+                tokio::time::sleep(Duration::from_secs(2)).await;
+                continue;
+            }
+        };
+        let mut stream = client.events(None::<EventsOptions>);
+        // The events stream says nothing until something happens: a ping tells us now
+        // whether the daemon is back.
+        if client.ping().await.is_err() {
+            ep.reset().await;
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            continue;
+        }
+        if lost {
+            ep.notify(&wire::StreamNotice::DaemonBack);
+        }
+        loop {
+            tokio::select! {
+                item = stream.next() => match item {
+                    Some(Ok(msg)) => {
+                        if let Ok(json) = serde_json::to_string(&convert(msg)) {
+                            let _ = ep.events.tx.send(json.into());
+                        }
+                    }
+                    Some(Err(err)) => {
+                        tracing::warn!(daemon = %ep.name, "event stream failed: {err}");
+                        break;
+                    }
+                    None => break,
+                },
+                _ = tokio::time::sleep(Duration::from_secs(30)) => {
+                    if ep.events_idle() {
+                        return;
+                    }
+                }
+            }
+        }
+        ep.reset().await;
+        ep.notify(&wire::StreamNotice::DaemonLost {
+            message: "the daemon's event stream ended".into(),
+        });
+        lost = true;
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
+fn convert(msg: bollard::models::EventMessage) -> wire::DaemonEvent {
+    let actor = msg.actor.unwrap_or_default();
+    wire::DaemonEvent {
+        kind: msg.typ.map(|t| t.to_string()).unwrap_or_default(),
+        action: msg.action.unwrap_or_default(),
+        id: actor.id.unwrap_or_default(),
+        attributes: actor.attributes.unwrap_or_default().into_iter().collect(),
+        time: msg.time.unwrap_or_default(),
+    }
+}

@@ -1,0 +1,40 @@
+//! berth: a web console for Docker. `app(state)` builds the whole HTTP service; the binary
+//! and the integration tests both start from here.
+
+pub mod auth;
+pub mod config;
+pub mod docker;
+pub mod error;
+pub mod routes;
+pub mod state;
+pub mod store;
+pub mod ui;
+
+use axum::Router;
+use tower_http::trace::TraceLayer;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer};
+
+pub use state::AppState;
+
+/// The whole service: API, websockets, and the UI.
+pub fn app(state: AppState) -> Router {
+    let sessions = SessionManagerLayer::new(state.sessions.clone())
+        .with_name("berth_session")
+        .with_http_only(true)
+        .with_same_site(SameSite::Strict)
+        .with_secure(false)
+        .with_path("/")
+        .with_expiry(Expiry::OnInactivity(time::Duration::minutes(
+            state.config.session_idle_minutes,
+        )));
+
+    // Layer order: the origin guard runs first (outermost), so a forged cross-site request
+    // is refused before any session is loaded or any handler runs.
+    routes::router()
+        .fallback(ui::serve)
+        .layer(sessions)
+        .layer(axum::middleware::from_fn(auth::origin::guard))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}

@@ -1,0 +1,57 @@
+//! `GET /api/events/ws`: the daemon's events, live, as JSON text frames.
+
+use std::time::Duration;
+
+use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::response::Response;
+use futures::{SinkExt, StreamExt};
+use tokio::sync::broadcast;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use crate::auth::CurrentUser;
+use crate::docker::Daemon;
+use crate::state::AppState;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(events_ws))
+}
+
+/// Daemon events (`wire::DaemonEvent`) and daemon lost/back notices (`wire::StreamNotice`).
+#[utoipa::path(get, path = "/api/events/ws", tag = "system",
+    responses((status = 101, description = "websocket of JSON text frames"), (status = 401, description = "no session")))]
+pub async fn events_ws(_user: CurrentUser, Daemon(ep): Daemon, ws: WebSocketUpgrade) -> Response {
+    // Subscribe before the upgrade completes so no event between the two is missed.
+    let rx = ep.subscribe_events();
+    ws.on_upgrade(move |socket| forward(socket, rx))
+}
+
+async fn forward(socket: WebSocket, mut rx: broadcast::Receiver<Utf8Bytes>) {
+    let (mut sink, mut incoming) = socket.split();
+    let mut ping = tokio::time::interval(Duration::from_secs(15));
+    loop {
+        tokio::select! {
+            frame = rx.recv() => {
+                let text = match frame {
+                    Ok(text) => text,
+                    // Too slow to keep up: it missed events, so tell it to reload its lists.
+                    Err(broadcast::error::RecvError::Lagged(_)) => {
+                        Utf8Bytes::from_static(r#"{"berth":"daemon_back"}"#)
+                    }
+                    Err(broadcast::error::RecvError::Closed) => break,
+                };
+                if sink.send(Message::Text(text)).await.is_err() {
+                    break;
+                }
+            }
+            msg = incoming.next() => match msg {
+                Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break,
+                Some(Ok(_)) => {}
+            },
+            _ = ping.tick() => {
+                if sink.send(Message::Ping(Default::default())).await.is_err() {
+                    break;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,41 @@
+//! The HTTP API, one module per resource. Every route is declared with `utoipa` so
+//! `GET /api/openapi.json` is generated from the code itself.
+
+pub mod auth;
+pub mod containers;
+pub mod events;
+pub mod health;
+pub mod system;
+
+use axum::routing::get;
+use axum::{Json, Router};
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::state::AppState;
+
+#[derive(OpenApi)]
+#[openapi(info(
+    title = "berth",
+    description = "A web console for Docker. Errors are {\"error\":{\"code\",\"message\"}}."
+))]
+struct ApiDoc;
+
+/// Every API route, plus `/api/openapi.json` describing them.
+pub fn router() -> Router<AppState> {
+    let (router, api) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(health::router())
+        .merge(auth::router())
+        .merge(system::router())
+        .merge(containers::router())
+        .merge(events::router())
+        .split_for_parts();
+    let api = std::sync::Arc::new(api);
+    router.route(
+        "/api/openapi.json",
+        get(move || {
+            let api = api.clone();
+            async move { Json(api.as_ref().clone()) }
+        }),
+    )
+}

@@ -1,0 +1,71 @@
+//! Shared application state, handed to every handler as `State<AppState>`.
+
+use std::ops::Deref;
+use std::sync::Arc;
+
+use anyhow::Context;
+use sqlx::SqlitePool;
+use tower_sessions_sqlx_store::SqliteStore;
+
+use crate::auth::password;
+use crate::config::Config;
+use crate::docker::Daemons;
+use crate::store;
+
+pub struct App {
+    pub config: Config,
+    pub db: SqlitePool,
+    pub sessions: SqliteStore,
+    pub daemons: Daemons,
+}
+
+#[derive(Clone)]
+pub struct AppState(pub Arc<App>);
+
+impl Deref for AppState {
+    type Target = App;
+    fn deref(&self) -> &App {
+        &self.0
+    }
+}
+
+impl AppState {
+    /// Open the database, make the first admin if there is nobody yet, and prepare the
+    /// daemon endpoints (connected lazily: a daemon that is down now is not an error).
+    pub async fn start(config: Config) -> anyhow::Result<AppState> {
+        let db = store::open(&config.data_dir).await?;
+        let sessions = SqliteStore::new(db.clone());
+        sessions
+            .migrate()
+            .await
+            .context("cannot create the sessions table")?;
+        bootstrap_admin(&db).await?;
+        let daemons = Daemons::new(&config.docker_host);
+        Ok(AppState(Arc::new(App {
+            config,
+            db,
+            sessions,
+            daemons,
+        })))
+    }
+}
+
+async fn bootstrap_admin(db: &SqlitePool) -> anyhow::Result<()> {
+    if store::users::count(db).await? > 0 {
+        return Ok(());
+    }
+    let given = std::env::var("BERTH_ADMIN_PASSWORD")
+        .ok()
+        .filter(|p| !p.is_empty());
+    let generated = given.is_none();
+    let pw = given.unwrap_or_else(password::random_password);
+    let hash = password::hash(pw.clone()).await?;
+    store::users::insert(db, "admin", &hash, wire::Role::Admin).await?;
+    if generated {
+        // Printed once: it is not stored anywhere in clear.
+        tracing::warn!("created user admin with the generated password: {pw}");
+    } else {
+        tracing::info!("created user admin with the password from BERTH_ADMIN_PASSWORD");
+    }
+    Ok(())
+}

@@ -1,0 +1,55 @@
+//! The audit log: who did what to which target, and how it went.
+
+use sqlx::SqlitePool;
+
+/// One audited event.
+pub struct Entry<'a> {
+    pub user: Option<&'a str>,
+    pub action: &'a str,
+    pub target: Option<&'a str>,
+    pub result: &'a str,
+    pub peer: Option<String>,
+}
+
+/// Record an entry. A failure to write is logged, never turned into a failed request:
+/// the action itself already happened.
+pub async fn record(db: &SqlitePool, e: Entry<'_>) {
+    let res = sqlx::query(
+        "INSERT INTO audit (user, action, target, result, peer) VALUES (?, ?, ?, ?, ?)",
+    )
+    .bind(e.user)
+    .bind(e.action)
+    .bind(e.target)
+    .bind(e.result)
+    .bind(e.peer)
+    .execute(db)
+    .await;
+    if let Err(err) = res {
+        tracing::error!("cannot write the audit log: {err}");
+    }
+}
+
+/// Record what a user's action came to: `ok`, or the error code.
+pub async fn outcome<T>(
+    db: &SqlitePool,
+    user: &crate::auth::CurrentUser,
+    action: &str,
+    target: &str,
+    res: &crate::error::AppResult<T>,
+) {
+    let result = match res {
+        Ok(_) => "ok",
+        Err(e) => e.code(),
+    };
+    record(
+        db,
+        Entry {
+            user: Some(&user.username),
+            action,
+            target: Some(target),
+            result,
+            peer: None,
+        },
+    )
+    .await;
+}

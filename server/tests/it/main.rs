@@ -1,0 +1,10 @@
+//! berth's integration tests: the real `berth` binary against a real Docker daemon.
+//!
+//! ONE test binary for the crate (modules below); run through `cargo xtask test`, which
+//! starts a private dockerd and sets `BERTH_TEST_DOCKER_HOST` and `BERTH_TEST_IMAGE`.
+
+mod auth;
+mod containers;
+mod events;
+mod support;
+mod system;

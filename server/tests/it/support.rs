@@ -1,0 +1,262 @@
+//! `TestApp`: a `berth` process on a free loopback port with its own data dir, logged in
+//! as admin through a cookie-keeping client; plus helpers to make containers on the daemon.
+
+use std::collections::HashMap;
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use bollard::query_parameters::{
+    CreateContainerOptions, InspectContainerOptions, RemoveContainerOptions, StartContainerOptions,
+};
+use bollard::Docker;
+use reqwest::{Client, Method, StatusCode};
+use serde_json::Value;
+
+pub const ADMIN_PASSWORD: &str = "test-admin-pw";
+
+/// The private test daemon, as set up by `cargo xtask test`.
+pub fn docker_host() -> String {
+    std::env::var("BERTH_TEST_DOCKER_HOST").expect(
+        "BERTH_TEST_DOCKER_HOST is not set: run the tests with `cargo xtask test`, \
+         which starts a private dockerd",
+    )
+}
+
+/// The image tests run containers from (busybox, made locally by xtask).
+pub fn test_image() -> String {
+    std::env::var("BERTH_TEST_IMAGE").unwrap_or_else(|_| "berth-test/busybox:latest".into())
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub client: Client,
+    child: Child,
+    _data: tempfile::TempDir,
+}
+
+impl TestApp {
+    /// berth against the private daemon, logged in as admin.
+    pub async fn start() -> TestApp {
+        let app = TestApp::spawn(&docker_host()).await;
+        app.login("admin", ADMIN_PASSWORD).await;
+        app
+    }
+
+    /// berth against any DOCKER_HOST (e.g. one where nothing listens), not logged in.
+    pub async fn spawn(docker_host: &str) -> TestApp {
+        let port = free_port();
+        let data = tempfile::tempdir().expect("temp dir");
+        let child = Command::new(env!("CARGO_BIN_EXE_berth"))
+            .args(["--listen", &format!("127.0.0.1:{port}")])
+            .args(["--docker-host", docker_host])
+            .arg("--data-dir")
+            .arg(data.path())
+            .env("BERTH_ADMIN_PASSWORD", ADMIN_PASSWORD)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start the berth binary");
+        let app = TestApp {
+            base: format!("http://127.0.0.1:{port}"),
+            client: Client::builder()
+                .cookie_store(true)
+                .build()
+                .expect("client"),
+            child,
+            _data: data,
+        };
+        app.wait_ready().await;
+        app
+    }
+
+    async fn wait_ready(&self) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if let Ok(r) = self.client.get(self.url("/api/health")).send().await {
+                if r.status().is_success() {
+                    return;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("berth did not answer /api/health within 20 s");
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub fn port(&self) -> u16 {
+        self.base.rsplit(':').next().unwrap().parse().unwrap()
+    }
+
+    pub async fn login(&self, user: &str, password: &str) -> reqwest::Response {
+        let r = self
+            .client
+            .post(self.url("/api/auth/login"))
+            .json(&serde_json::json!({"username": user, "password": password}))
+            .send()
+            .await
+            .expect("login request");
+        r
+    }
+
+    /// A request with the logged-in client; returns status and JSON body (Null if empty).
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut req = self.client.request(method, self.url(path));
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await.expect("request");
+        let status = resp.status();
+        let bytes = resp.bytes().await.expect("body");
+        let json = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+        };
+        (status, json)
+    }
+
+    pub async fn get(&self, path: &str) -> (StatusCode, Value) {
+        self.call(Method::GET, path, None).await
+    }
+
+    pub async fn post(&self, path: &str) -> (StatusCode, Value) {
+        self.call(Method::POST, path, None).await
+    }
+
+    /// The session cookie, as a `Cookie:` header value, for websocket clients.
+    pub async fn cookie_header(&self, user: &str, password: &str) -> String {
+        let r = Client::new()
+            .post(self.url("/api/auth/login"))
+            .json(&serde_json::json!({"username": user, "password": password}))
+            .send()
+            .await
+            .expect("login");
+        assert_eq!(r.status(), 200);
+        let set = r
+            .headers()
+            .get("set-cookie")
+            .expect("a session cookie")
+            .to_str()
+            .unwrap()
+            .to_owned();
+        set.split(';').next().unwrap().to_owned()
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        // Our own child, by its pid.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// Assert the contract's error envelope with this status and code.
+pub fn assert_error(got: &(StatusCode, Value), status: u16, code: &str) {
+    assert_eq!(got.0.as_u16(), status, "status of {:?}", got.1);
+    assert_eq!(got.1["error"]["code"], code, "envelope: {}", got.1);
+    assert!(
+        got.1["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()),
+        "a message a person can act on: {}",
+        got.1
+    );
+}
+
+/// A direct client of the private daemon, for arranging and checking tests.
+pub async fn daemon() -> Docker {
+    let host = docker_host();
+    let path = host.trim_start_matches("unix://");
+    Docker::connect_with_unix(path, 60, bollard::API_DEFAULT_VERSION)
+        .expect("connect to the test daemon")
+        .negotiate_version()
+        .await
+        .expect("negotiate with the test daemon")
+}
+
+/// A unique container name for this test.
+pub fn unique(prefix: &str) -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static N: AtomicU32 = AtomicU32::new(0);
+    format!(
+        "{prefix}-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// Create (and optionally start) a busybox container that idles and stops promptly.
+pub async fn make_container(name: &str, start: bool) -> String {
+    let d = daemon().await;
+    let body = bollard::models::ContainerCreateBody {
+        image: Some(test_image()),
+        cmd: Some(vec![
+            "sh".into(),
+            "-c".into(),
+            "trap 'exit 0' TERM; while true; do sleep 1; done".into(),
+        ]),
+        labels: Some(HashMap::from([("berth-test".into(), "1".into())])),
+        ..Default::default()
+    };
+    let created = d
+        .create_container(
+            Some(CreateContainerOptions {
+                name: Some(name.into()),
+                platform: String::new(),
+            }),
+            body,
+        )
+        .await
+        .expect("create a test container");
+    if start {
+        d.start_container(&created.id, None::<StartContainerOptions>)
+            .await
+            .expect("start the test container");
+    }
+    created.id
+}
+
+/// The daemon's own view of a container's state (`running`, `exited`, ...), or None if gone.
+pub async fn daemon_state(id: &str) -> Option<String> {
+    let d = daemon().await;
+    match d
+        .inspect_container(id, None::<InspectContainerOptions>)
+        .await
+    {
+        Ok(info) => info.state.and_then(|s| s.status).map(|s| s.to_string()),
+        Err(_) => None,
+    }
+}
+
+pub async fn remove_container(id: &str) {
+    let d = daemon().await;
+    let _ = d
+        .remove_container(
+            id,
+            Some(RemoveContainerOptions {
+                force: true,
+                v: true,
+                link: false,
+            }),
+        )
+        .await;
+}
