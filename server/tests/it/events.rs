@@ -61,23 +61,17 @@ async fn container_events_arrive_live() {
 #[tokio::test]
 async fn websocket_needs_session_and_same_origin() {
     let app = TestApp::start().await;
-    let err = open_ws(&app, Some("http://evil.example"))
-        .await
-        .err()
-        .expect("refused");
-    match err {
-        tokio_tungstenite::tungstenite::Error::Http(resp) => assert_eq!(resp.status(), 403),
-        other => panic!("expected a 403, got {other}"),
+    match open_ws(&app, Some("http://evil.example")).await {
+        Ok(_) => panic!("a foreign origin must be refused"),
+        Err(tokio_tungstenite::tungstenite::Error::Http(resp)) => assert_eq!(resp.status(), 403),
+        Err(other) => panic!("expected a 403, got {other}"),
     }
     let req = format!("ws://127.0.0.1:{}/api/events/ws", app.port())
         .into_client_request()
         .unwrap();
-    match tokio_tungstenite::connect_async(req)
-        .await
-        .err()
-        .expect("refused")
-    {
-        tokio_tungstenite::tungstenite::Error::Http(resp) => assert_eq!(resp.status(), 401),
-        other => panic!("expected a 401, got {other}"),
+    match tokio_tungstenite::connect_async(req).await {
+        Ok(_) => panic!("no session must be refused"),
+        Err(tokio_tungstenite::tungstenite::Error::Http(resp)) => assert_eq!(resp.status(), 401),
+        Err(other) => panic!("expected a 401, got {other}"),
     }
 }
