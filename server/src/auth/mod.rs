@@ -1,5 +1,6 @@
 //! Who is asking: sessions, the `CurrentUser` extractor, and the origin guard.
 
+pub mod access;
 pub mod origin;
 pub mod password;
 

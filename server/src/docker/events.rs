@@ -15,8 +15,16 @@ use super::Endpoint;
 /// How many frames a slow listener may fall behind before it is told to resync.
 const BACKLOG: usize = 256;
 
+/// One frame for every listener: the event (to decide who may see it) and its JSON text,
+/// encoded once.
+pub struct Frame {
+    /// None for berth's own notices, which everyone gets.
+    pub event: Option<wire::DaemonEvent>,
+    pub text: Utf8Bytes,
+}
+
 pub struct EventHub {
-    tx: broadcast::Sender<Utf8Bytes>,
+    tx: broadcast::Sender<Arc<Frame>>,
     /// Whether the pump task runs. Checked and set under the lock, together with the
     /// receiver count, so a subscriber never joins a pump that is about to stop.
     running: Mutex<bool>,
@@ -41,7 +49,7 @@ impl EventHub {
 impl Endpoint {
     /// Listen to this daemon's events as JSON text frames (`wire::DaemonEvent` or
     /// `wire::StreamNotice`).
-    pub fn subscribe_events(self: &Arc<Self>) -> broadcast::Receiver<Utf8Bytes> {
+    pub fn subscribe_events(self: &Arc<Self>) -> broadcast::Receiver<Arc<Frame>> {
         let mut running = self
             .events
             .running
@@ -72,7 +80,10 @@ impl Endpoint {
 
     fn notify(&self, notice: &wire::StreamNotice) {
         if let Ok(json) = serde_json::to_string(notice) {
-            let _ = self.events.tx.send(json.into());
+            let _ = self.events.tx.send(Arc::new(Frame {
+                event: None,
+                text: json.into(),
+            }));
         }
     }
 }
@@ -111,8 +122,12 @@ async fn pump(ep: Arc<Endpoint>) {
             tokio::select! {
                 item = stream.next() => match item {
                     Some(Ok(msg)) => {
-                        if let Ok(json) = serde_json::to_string(&convert(msg)) {
-                            let _ = ep.events.tx.send(json.into());
+                        let event = convert(msg);
+                        if let Ok(json) = serde_json::to_string(&event) {
+                            let _ = ep.events.tx.send(Arc::new(Frame {
+                                event: Some(event),
+                                text: json.into(),
+                            }));
                         }
                     }
                     Some(Err(err)) => {

@@ -8,7 +8,7 @@ use serde_json::Value;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use wire::Role;
 
-use crate::auth::CurrentUser;
+use crate::auth::{access, CurrentUser};
 use crate::docker::containers::{self, Action};
 use crate::docker::Daemon;
 use crate::error::{AppResult, PathArgs, QueryArgs};
@@ -33,11 +33,13 @@ pub struct ListQuery {
     params(("all" = Option<bool>, Query, description = "include stopped containers")),
     responses((status = 200, description = "the containers"), (status = 503, description = "daemon unreachable")))]
 pub async fn list(
-    _user: CurrentUser,
+    user: CurrentUser,
     daemon: Daemon,
     QueryArgs(q): QueryArgs<ListQuery>,
 ) -> AppResult<Json<Vec<wire::ContainerSummary>>> {
-    Ok(Json(containers::list(&daemon, q.all).await?))
+    let mut rows = containers::list(&daemon, q.all).await?;
+    rows.retain(|c| user.can_see_map(&c.labels));
+    Ok(Json(rows))
 }
 
 /// `docker inspect`.
@@ -45,11 +47,12 @@ pub async fn list(
     params(("id" = String, Path, description = "container id, short id or name")),
     responses((status = 200, description = "the daemon's inspect JSON"), (status = 404, description = "no such container")))]
 pub async fn inspect(
-    _user: CurrentUser,
+    user: CurrentUser,
     daemon: Daemon,
     PathArgs(id): PathArgs<String>,
 ) -> AppResult<Json<Value>> {
-    Ok(Json(containers::inspect(&daemon, &id).await?))
+    let c = access::container(&user, &daemon, &id, Role::Viewer).await?;
+    Ok(Json(containers::inspect(&daemon, &c.id).await?))
 }
 
 #[derive(Debug, Deserialize)]
@@ -72,9 +75,11 @@ pub async fn act(
     PathArgs((id, action)): PathArgs<(String, String)>,
     QueryArgs(q): QueryArgs<ActQuery>,
 ) -> AppResult<StatusCode> {
-    user.require(Role::Operator)?;
     let action = Action::parse(&action)?;
-    let res = containers::act(&daemon, &id, action, q.t).await;
+    let res = match access::container(&user, &daemon, &id, Role::Operator).await {
+        Ok(c) => containers::act(&daemon, &c.id, action, q.t).await,
+        Err(e) => Err(e),
+    };
     audit::outcome(&state.db, &user, action.as_str(), &id, &res).await;
     res.map(|()| StatusCode::NO_CONTENT)
 }
@@ -101,8 +106,10 @@ pub async fn remove(
     PathArgs(id): PathArgs<String>,
     QueryArgs(q): QueryArgs<RemoveQuery>,
 ) -> AppResult<StatusCode> {
-    user.require(Role::Operator)?;
-    let res = containers::remove(&daemon, &id, q.force, q.volumes).await;
+    let res = match access::container(&user, &daemon, &id, Role::Operator).await {
+        Ok(c) => containers::remove(&daemon, &c.id, q.force, q.volumes).await,
+        Err(e) => Err(e),
+    };
     audit::outcome(&state.db, &user, "remove", &id, &res).await;
     res.map(|()| StatusCode::NO_CONTENT)
 }

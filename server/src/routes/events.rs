@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use std::sync::Arc;
+
 use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::response::Response;
 use futures::{SinkExt, StreamExt};
@@ -9,6 +11,7 @@ use tokio::sync::broadcast;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::auth::CurrentUser;
+use crate::docker::events::Frame;
 use crate::docker::Daemon;
 use crate::state::AppState;
 
@@ -19,20 +22,33 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// Daemon events (`wire::DaemonEvent`) and daemon lost/back notices (`wire::StreamNotice`).
 #[utoipa::path(get, path = "/api/events/ws", tag = "system",
     responses((status = 101, description = "websocket of JSON text frames"), (status = 401, description = "no session")))]
-pub async fn events_ws(_user: CurrentUser, Daemon(ep): Daemon, ws: WebSocketUpgrade) -> Response {
+pub async fn events_ws(user: CurrentUser, Daemon(ep): Daemon, ws: WebSocketUpgrade) -> Response {
     // Subscribe before the upgrade completes so no event between the two is missed.
     let rx = ep.subscribe_events();
-    ws.on_upgrade(move |socket| forward(socket, rx))
+    ws.on_upgrade(move |socket| forward(socket, rx, user))
 }
 
-async fn forward(socket: WebSocket, mut rx: broadcast::Receiver<Utf8Bytes>) {
+/// Whether this user may see an event: container events by the container's team label
+/// (the daemon puts a container's labels in the event's attributes), image events to all;
+/// network and volume events carry no labels, so only admins get them.
+fn visible(user: &CurrentUser, frame: &Frame) -> bool {
+    match &frame.event {
+        None => true,
+        Some(ev) if ev.kind == "container" => user.can_see_map(&ev.attributes),
+        Some(ev) if ev.kind == "image" => true,
+        Some(_) => user.role == wire::Role::Admin,
+    }
+}
+
+async fn forward(socket: WebSocket, mut rx: broadcast::Receiver<Arc<Frame>>, user: CurrentUser) {
     let (mut sink, mut incoming) = socket.split();
     let mut ping = tokio::time::interval(Duration::from_secs(15));
     loop {
         tokio::select! {
             frame = rx.recv() => {
                 let text = match frame {
-                    Ok(text) => text,
+                    Ok(frame) if visible(&user, &frame) => frame.text.clone(),
+                    Ok(_) => continue,
                     // Too slow to keep up: it missed events, so tell it to reload its lists.
                     Err(broadcast::error::RecvError::Lagged(_)) => {
                         Utf8Bytes::from_static(r#"{"berth":"daemon_back"}"#)
