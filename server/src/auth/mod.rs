@@ -3,6 +3,7 @@
 pub mod access;
 pub mod origin;
 pub mod password;
+pub mod policy;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;

@@ -1,0 +1,318 @@
+//! What a non-admin may ask the daemon to create. Checked on the parsed body the daemon
+//! will receive (bollard's `ContainerCreateBody`), so a container made by a form, the API
+//! or a compose stack passes the same gate: privileged mode, host namespaces, capabilities,
+//! devices and host paths — through `Binds`, `Mounts` or volume driver options — are admin
+//! powers. The anchors in this field shipped bugs exactly where one of those was forgotten.
+
+use std::collections::HashMap;
+
+use bollard::models::{ContainerCreateBody, HostConfig, MountTypeEnum};
+use wire::Role;
+
+use super::access::TEAM_LABEL;
+use super::CurrentUser;
+use crate::error::{AppError, AppResult};
+
+fn refuse(what: &str) -> AppError {
+    AppError::Forbidden(format!("only an admin may create containers with {what}"))
+}
+
+/// A namespace mode that joins the host's or another container's namespace.
+fn shares_namespace(mode: Option<&str>) -> bool {
+    mode.is_some_and(|m| m == "host" || m.starts_with("container:"))
+}
+
+/// Volume driver options that make a "volume" a host path (`-o type=none -o o=bind -o device=/`).
+pub fn volume_options_reach_host(opts: &HashMap<String, String>) -> bool {
+    opts.keys()
+        .any(|k| k == "device" || k == "o" || k == "type")
+}
+
+/// Refuse a container create body that needs host-level powers, unless the user is admin.
+pub fn check_container_create(user: &CurrentUser, body: &ContainerCreateBody) -> AppResult<()> {
+    user.require(Role::Operator)?;
+    if user.role == Role::Admin {
+        return Ok(());
+    }
+    let Some(hc) = body.host_config.as_ref() else {
+        return Ok(());
+    };
+    check_host_config(hc)
+}
+
+fn check_host_config(hc: &HostConfig) -> AppResult<()> {
+    if hc.privileged == Some(true) {
+        return Err(refuse("privileged mode (privileged)"));
+    }
+    for (field, mode) in [
+        ("network_mode", hc.network_mode.as_deref()),
+        ("pid_mode", hc.pid_mode.as_deref()),
+        ("ipc_mode", hc.ipc_mode.as_deref()),
+        ("uts_mode", hc.uts_mode.as_deref()),
+        ("userns_mode", hc.userns_mode.as_deref()),
+    ] {
+        if shares_namespace(mode) {
+            return Err(refuse(&format!(
+                "the host's or another container's namespace ({field}={})",
+                mode.unwrap_or_default()
+            )));
+        }
+    }
+    if hc.cgroupns_mode.is_some_and(|m| m.to_string() == "host") {
+        return Err(refuse("the host's cgroup namespace (cgroupns_mode=host)"));
+    }
+    if hc.cap_add.as_ref().is_some_and(|c| !c.is_empty()) {
+        return Err(refuse("added capabilities (cap_add)"));
+    }
+    if hc.devices.as_ref().is_some_and(|d| !d.is_empty())
+        || hc.device_requests.as_ref().is_some_and(|d| !d.is_empty())
+        || hc
+            .device_cgroup_rules
+            .as_ref()
+            .is_some_and(|d| !d.is_empty())
+    {
+        return Err(refuse("host devices (devices)"));
+    }
+    for bind in hc.binds.iter().flatten() {
+        let source = bind.split(':').next().unwrap_or_default();
+        // A bind whose source is a path (not a volume name) is a host folder.
+        if source.starts_with('/') || source.starts_with('.') || source.contains('/') {
+            return Err(refuse(&format!(
+                "a host path bind-mounted (binds: {source})"
+            )));
+        }
+    }
+    for m in hc.mounts.iter().flatten() {
+        match m.typ {
+            Some(MountTypeEnum::VOLUME) | Some(MountTypeEnum::TMPFS) | None => {}
+            Some(other) => {
+                return Err(refuse(&format!(
+                    "a {other} mount (mounts: {})",
+                    m.source.as_deref().unwrap_or_default()
+                )))
+            }
+        }
+        if let Some(cfg) = m
+            .volume_options
+            .as_ref()
+            .and_then(|v| v.driver_config.as_ref())
+        {
+            if cfg.name.as_deref().is_some_and(|n| n != "local") {
+                return Err(refuse("a volume driver other than local (mounts)"));
+            }
+            if cfg.options.as_ref().is_some_and(volume_options_reach_host) {
+                return Err(refuse("volume driver options that reach the host (mounts)"));
+            }
+        }
+    }
+    if hc
+        .volume_driver
+        .as_deref()
+        .is_some_and(|d| !d.is_empty() && d != "local")
+    {
+        return Err(refuse("a volume driver other than local (volume_driver)"));
+    }
+    if hc.volumes_from.as_ref().is_some_and(|v| !v.is_empty()) {
+        return Err(refuse("another container's volumes (volumes_from)"));
+    }
+    if hc.cgroup_parent.as_deref().is_some_and(|p| !p.is_empty()) {
+        return Err(refuse("a cgroup parent (cgroup_parent)"));
+    }
+    if hc
+        .runtime
+        .as_deref()
+        .is_some_and(|r| !r.is_empty() && r != "runc")
+    {
+        return Err(refuse("another runtime (runtime)"));
+    }
+    for opt in hc.security_opt.iter().flatten() {
+        if opt.contains("unconfined") || opt.contains("disable") {
+            return Err(refuse(&format!(
+                "relaxed security options (security_opt: {opt})"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Refuse a volume create that points a "volume" at a host path, unless admin.
+pub fn check_volume_create(
+    user: &CurrentUser,
+    driver: Option<&str>,
+    opts: &HashMap<String, String>,
+) -> AppResult<()> {
+    user.require(Role::Operator)?;
+    if user.role == Role::Admin {
+        return Ok(());
+    }
+    if driver.is_some_and(|d| !d.is_empty() && d != "local") {
+        return Err(AppError::Forbidden(
+            "only an admin may create volumes with a driver other than local".into(),
+        ));
+    }
+    if volume_options_reach_host(opts) {
+        return Err(AppError::Forbidden(
+            "only an admin may create volumes with driver options (type, o, device) that reach the host".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Put the owning team's label on something a user creates. A non-admin creates for one of
+/// their own teams (the one asked for, or their first); an admin may name any team or none.
+pub fn stamp_team(
+    user: &CurrentUser,
+    labels: &mut HashMap<String, String>,
+    requested: Option<&str>,
+) -> AppResult<()> {
+    let requested = requested
+        .or_else(|| labels.get(TEAM_LABEL).map(String::as_str))
+        .map(str::to_owned);
+    if user.role == Role::Admin {
+        if let Some(team) = requested {
+            labels.insert(TEAM_LABEL.into(), team);
+        }
+        return Ok(());
+    }
+    let team = match requested {
+        Some(team) if user.teams.contains(&team) => team,
+        Some(team) => {
+            return Err(AppError::Forbidden(format!(
+                "{} is not in team {team:?}",
+                user.username
+            )))
+        }
+        None => user.teams.first().cloned().ok_or_else(|| {
+            AppError::Forbidden(format!(
+                "{} is in no team: an admin must add them to one before they can create anything",
+                user.username
+            ))
+        })?,
+    };
+    labels.insert(TEAM_LABEL.into(), team);
+    // Only an admin shares.
+    labels.remove(super::access::SHARED_LABEL);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bollard::models::{Mount, MountVolumeOptions, MountVolumeOptionsDriverConfig};
+
+    fn user(role: Role) -> CurrentUser {
+        CurrentUser {
+            id: 2,
+            username: "op".into(),
+            role,
+            teams: vec!["web".into()],
+        }
+    }
+
+    fn with(hc: HostConfig) -> ContainerCreateBody {
+        ContainerCreateBody {
+            host_config: Some(hc),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn operators_get_no_host_powers() {
+        let op = user(Role::Operator);
+        let bad = [
+            HostConfig {
+                privileged: Some(true),
+                ..Default::default()
+            },
+            HostConfig {
+                network_mode: Some("host".into()),
+                ..Default::default()
+            },
+            HostConfig {
+                pid_mode: Some("host".into()),
+                ..Default::default()
+            },
+            HostConfig {
+                ipc_mode: Some("container:abc".into()),
+                ..Default::default()
+            },
+            HostConfig {
+                cap_add: Some(vec!["SYS_ADMIN".into()]),
+                ..Default::default()
+            },
+            HostConfig {
+                binds: Some(vec!["/etc:/host-etc:ro".into()]),
+                ..Default::default()
+            },
+            HostConfig {
+                binds: Some(vec!["./x:/x".into()]),
+                ..Default::default()
+            },
+            HostConfig {
+                mounts: Some(vec![Mount {
+                    typ: Some(MountTypeEnum::BIND),
+                    source: Some("/".into()),
+                    target: Some("/host".into()),
+                    ..Default::default()
+                }]),
+                ..Default::default()
+            },
+            HostConfig {
+                mounts: Some(vec![Mount {
+                    typ: Some(MountTypeEnum::VOLUME),
+                    source: Some("v".into()),
+                    target: Some("/v".into()),
+                    volume_options: Some(MountVolumeOptions {
+                        driver_config: Some(MountVolumeOptionsDriverConfig {
+                            name: Some("local".into()),
+                            options: Some(HashMap::from([
+                                ("type".into(), "none".into()),
+                                ("o".into(), "bind".into()),
+                                ("device".into(), "/".into()),
+                            ])),
+                        }),
+                        ..Default::default()
+                    }),
+                    ..Default::default()
+                }]),
+                ..Default::default()
+            },
+            HostConfig {
+                security_opt: Some(vec!["seccomp=unconfined".into()]),
+                ..Default::default()
+            },
+        ];
+        for hc in bad {
+            let body = with(hc.clone());
+            assert!(check_container_create(&op, &body).is_err(), "{hc:?}");
+            assert!(check_container_create(&user(Role::Admin), &body).is_ok());
+        }
+        let fine = with(HostConfig {
+            binds: Some(vec!["data:/data".into()]),
+            network_mode: Some("mynet".into()),
+            ..Default::default()
+        });
+        assert!(check_container_create(&op, &fine).is_ok());
+        assert!(check_container_create(&user(Role::Viewer), &fine).is_err());
+    }
+
+    #[test]
+    fn team_stamping() {
+        let op = user(Role::Operator);
+        let mut labels = HashMap::new();
+        stamp_team(&op, &mut labels, None).unwrap();
+        assert_eq!(labels[TEAM_LABEL], "web");
+        let mut labels = HashMap::new();
+        assert!(stamp_team(&op, &mut labels, Some("db")).is_err());
+        let mut labels = HashMap::from([(TEAM_LABEL.to_string(), "db".to_string())]);
+        assert!(
+            stamp_team(&op, &mut labels, None).is_err(),
+            "a label cannot smuggle a team"
+        );
+        let loner = CurrentUser {
+            teams: vec![],
+            ..user(Role::Operator)
+        };
+        assert!(stamp_team(&loner, &mut HashMap::new(), None).is_err());
+    }
+}
