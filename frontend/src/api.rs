@@ -1,0 +1,197 @@
+//! The one way the app talks to the server: typed JSON over same-origin `fetch`, and
+//! websockets at same-origin paths.
+//!
+//! Written on `web-sys` directly rather than an HTTP crate: it is a few dozen lines and keeps
+//! the wasm small.
+
+use std::cell::RefCell;
+use std::fmt;
+use std::rc::Rc;
+
+use leptos::prelude::window;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{Request, RequestCredentials, RequestInit, Response, WebSocket};
+
+/// A failed request: the HTTP status (0 when the server was never reached) and the
+/// server's error envelope.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    pub status: u16,
+    pub code: String,
+    pub message: String,
+}
+
+impl ApiError {
+    fn network(cause: JsValue) -> Self {
+        ApiError {
+            status: 0,
+            code: "network".into(),
+            message: cause
+                .as_string()
+                .or_else(|| {
+                    cause
+                        .dyn_ref::<js_sys::Error>()
+                        .map(|e| String::from(e.message()))
+                })
+                .unwrap_or_else(|| "network error".into()),
+        }
+    }
+
+    /// A 2xx answer whose body was not what we expected.
+    fn decode(status: u16, err: serde_json::Error) -> Self {
+        ApiError {
+            status,
+            code: "bad_response".into(),
+            message: format!("unexpected answer from the server: {err}"),
+        }
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+// `ErrorBoundary` renders any `Result<_, E: Error>`; the fallback downcasts back to `ApiError`.
+impl std::error::Error for ApiError {}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Post,
+    Delete,
+}
+
+impl Method {
+    fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Delete => "DELETE",
+        }
+    }
+}
+
+thread_local! {
+    static ON_UNAUTHORIZED: RefCell<Option<Rc<dyn Fn()>>> = const { RefCell::new(None) };
+}
+
+/// What to do when the server answers 401 (session gone): set once by the app shell, which
+/// knows the router. Without it, the page is reloaded at `/login`.
+pub fn set_unauthorized_handler(handler: impl Fn() + 'static) {
+    ON_UNAUTHORIZED.with(|h| *h.borrow_mut() = Some(Rc::new(handler)));
+}
+
+fn unauthorized() {
+    let handler = ON_UNAUTHORIZED.with(|h| h.borrow().clone());
+    match handler {
+        Some(handler) => handler(),
+        None => {
+            let _ = window().location().set_href("/login");
+        }
+    }
+}
+
+/// Sends `body` (if any) as JSON to `url` and decodes the JSON answer as `Resp`.
+///
+/// An empty body (204) decodes as JSON `null`, so `Resp = ()` fits every "no content"
+/// route. A non-2xx answer becomes an `ApiError` from the `{"error":{"code","message"}}`
+/// envelope; a 401 from anything but the login route also sends the user to `/login`.
+pub async fn call<Req: Serialize, Resp: DeserializeOwned>(
+    method: Method,
+    url: &str,
+    body: Option<&Req>,
+) -> Result<Resp, ApiError> {
+    let init = RequestInit::new();
+    init.set_method(method.as_str());
+    // Same origin only: the session cookie goes along, and never to anyone else.
+    init.set_credentials(RequestCredentials::SameOrigin);
+    if let Some(body) = body {
+        let json = serde_json::to_string(body).map_err(|e| ApiError {
+            status: 0,
+            code: "bad_request".into(),
+            message: e.to_string(),
+        })?;
+        init.set_body(&JsValue::from_str(&json));
+    }
+    let request = Request::new_with_str_and_init(url, &init).map_err(ApiError::network)?;
+    let headers = request.headers();
+    let _ = headers.set("Accept", "application/json");
+    if body.is_some() {
+        let _ = headers.set("Content-Type", "application/json");
+    }
+
+    let response: Response = JsFuture::from(window().fetch_with_request(&request))
+        .await
+        .map_err(ApiError::network)?
+        .unchecked_into();
+    let status = response.status();
+    let text = match response.text() {
+        Ok(promise) => JsFuture::from(promise)
+            .await
+            .map_err(ApiError::network)?
+            .as_string()
+            .unwrap_or_default(),
+        Err(e) => return Err(ApiError::network(e)),
+    };
+
+    if response.ok() {
+        let text = if text.trim().is_empty() {
+            "null"
+        } else {
+            &text
+        };
+        return serde_json::from_str(text).map_err(|e| ApiError::decode(status, e));
+    }
+
+    if status == 401 && !url.starts_with("/api/auth/login") {
+        unauthorized();
+    }
+    Err(match serde_json::from_str::<wire::ErrorBody>(&text) {
+        Ok(body) => ApiError {
+            status,
+            code: body.error.code,
+            message: body.error.message,
+        },
+        // Not our envelope (a proxy in between, say): keep what there is.
+        Err(_) => ApiError {
+            status,
+            code: format!("http_{status}"),
+            message: if text.trim().is_empty() {
+                format!("{status} {}", response.status_text())
+            } else {
+                text.chars().take(300).collect()
+            },
+        },
+    })
+}
+
+/// `GET url` as `Resp`.
+pub async fn get<Resp: DeserializeOwned>(url: &str) -> Result<Resp, ApiError> {
+    call::<(), Resp>(Method::Get, url, None).await
+}
+
+/// A request without a body whose answer is "no content" (204).
+pub async fn call_unit(method: Method, url: &str) -> Result<(), ApiError> {
+    call::<(), ()>(method, url, None).await
+}
+
+/// `encodeURIComponent`, for ids and names put into a path or query.
+pub fn enc(s: &str) -> String {
+    String::from(js_sys::encode_uri_component(s))
+}
+
+/// Opens a websocket at a same-origin `path` (`/api/...`), `wss:` when the page is `https:`.
+pub fn open_ws(path: &str) -> Result<WebSocket, JsValue> {
+    let location = window().location();
+    let scheme = if location.protocol()? == "https:" {
+        "wss"
+    } else {
+        "ws"
+    };
+    WebSocket::new(&format!("{scheme}://{}{path}", location.host()?))
+}

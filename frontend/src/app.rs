@@ -1,0 +1,130 @@
+//! The app shell: context (language, session), the router and the routes.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::hooks::use_navigate;
+use leptos_router::{path, NavigateOptions};
+use wire::Me;
+
+use crate::api::{self, ApiError};
+use crate::components::header::Header;
+use crate::components::status::{ErrorPanel, Loading};
+use crate::i18n::{tr, I18n, Key};
+use crate::pages::{
+    container_detail::ContainerDetail, containers::Containers, dashboard::Dashboard, login::Login,
+};
+
+/// Who is logged in, shared through context.
+#[derive(Clone, Copy)]
+pub struct Session {
+    /// `Some` once `/api/auth/me` (or the login) said who we are.
+    pub me: RwSignal<Option<Me>>,
+    /// `/api/auth/me` failed for another reason than 401 (server down, say).
+    pub error: RwSignal<Option<ApiError>>,
+}
+
+impl Session {
+    /// Asks the server who we are. A 401 is handled by `api::call` (off to `/login`).
+    pub fn load(self) {
+        self.error.set(None);
+        spawn_local(async move {
+            match api::get::<Me>("/api/auth/me").await {
+                Ok(me) => self.me.set(Some(me)),
+                Err(e) if e.status == 401 => self.me.set(None),
+                Err(e) => self.error.set(Some(e)),
+            }
+        });
+    }
+}
+
+pub fn use_session() -> Session {
+    expect_context::<Session>()
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_context(I18n::init());
+    provide_context(Session {
+        me: RwSignal::new(None),
+        error: RwSignal::new(None),
+    });
+    view! {
+        <Router>
+            <Shell />
+        </Router>
+    }
+}
+
+/// Everything inside the router: it needs `use_navigate`, so the 401 handler lives here.
+#[component]
+fn Shell() -> impl IntoView {
+    let session = use_session();
+    let navigate = use_navigate();
+    api::set_unauthorized_handler(move || {
+        session.me.try_set(None);
+        let location = window().location();
+        let path = location.pathname().unwrap_or_default();
+        if path.starts_with("/login") {
+            return;
+        }
+        // Come back here after logging in.
+        let here = format!("{path}{}", location.search().unwrap_or_default());
+        navigate(
+            &format!("/login?next={}", api::enc(&here)),
+            NavigateOptions {
+                replace: true,
+                ..Default::default()
+            },
+        );
+    });
+    session.load();
+
+    view! {
+        <Header />
+        <main class="main" id="main">
+            <Routes fallback=NotFound>
+                <Route path=path!("/login") view=Login />
+                <Route path=path!("/") view=|| view! { <Protected><Dashboard /></Protected> } />
+                <Route
+                    path=path!("/containers")
+                    view=|| view! { <Protected><Containers /></Protected> }
+                />
+                <Route
+                    path=path!("/containers/:id")
+                    view=|| view! { <Protected><ContainerDetail /></Protected> }
+                />
+            </Routes>
+        </main>
+    }
+}
+
+/// Renders its children only once the session is known, so pages never fire requests that
+/// would just come back 401.
+#[component]
+fn Protected(children: ChildrenFn) -> impl IntoView {
+    let session = use_session();
+    let logged_in = Memo::new(move |_| session.me.with(Option::is_some));
+    let retry = Callback::new(move |_| session.load());
+    move || {
+        if logged_in.get() {
+            children().into_any()
+        } else if let Some(err) = session.error.get() {
+            view! { <ErrorPanel err retry /> }.into_any()
+        } else {
+            view! { <Loading /> }.into_any()
+        }
+    }
+}
+
+#[component]
+fn NotFound() -> impl IntoView {
+    view! {
+        <section class="page">
+            <div class="panel state-panel" data-testid="not-found">
+                <h2>{tr(Key::NotFoundTitle)}</h2>
+                <p>{tr(Key::PageNotFound)}</p>
+            </div>
+        </section>
+    }
+}

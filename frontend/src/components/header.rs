@@ -1,0 +1,110 @@
+//! The top bar: brand, navigation, language, theme, user and logout.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::components::A;
+use leptos_router::hooks::use_navigate;
+
+use crate::api::{self, Method};
+use crate::app::use_session;
+use crate::components::theme::ThemeToggle;
+use crate::i18n::{tr, use_i18n, Key, Lang};
+
+#[component]
+pub fn Header() -> impl IntoView {
+    let session = use_session();
+    let i18n = use_i18n();
+    let navigate = use_navigate();
+    // On a phone the nav folds behind a menu button.
+    let menu_open = RwSignal::new(false);
+
+    let logout = move |_| {
+        let navigate = navigate.clone();
+        spawn_local(async move {
+            // Whatever the server says, this browser is done with the session.
+            let _ = api::call_unit(Method::Post, "/api/auth/logout").await;
+            session.me.set(None);
+            navigate("/login", Default::default());
+        });
+    };
+
+    let lang_switch = view! {
+        <select
+            class="lang-switch"
+            data-testid="lang-switch"
+            aria-label=tr(Key::Language)
+            title=tr(Key::Language)
+            prop:value=move || i18n.lang.get().code()
+            on:change=move |ev| {
+                if let Some(lang) = Lang::from_tag(&event_target_value(&ev)) {
+                    i18n.set(lang);
+                }
+            }
+        >
+            {Lang::ALL
+                .iter()
+                .map(|lang| {
+                    let lang = *lang;
+                    view! {
+                        <option value=lang.code() selected=move || i18n.lang.get() == lang>
+                            {lang.label()}
+                        </option>
+                    }
+                })
+                .collect_view()}
+        </select>
+    };
+
+    view! {
+        <header class="topbar" class:menu-open=move || menu_open.get()>
+            <A href="/" attr:class="brand">
+                <span class="brand-mark" aria-hidden="true">"⚓"</span>
+                <span>"berth"</span>
+            </A>
+            <Show when=move || session.me.with(Option::is_some)>
+                <button
+                    type="button"
+                    class="icon-btn nav-toggle"
+                    data-testid="nav-toggle"
+                    aria-label=tr(Key::Menu)
+                    aria-expanded=move || menu_open.get().to_string()
+                    on:click=move |_| menu_open.update(|o| *o = !*o)
+                >
+                    "☰"
+                </button>
+                <nav class="nav" on:click=move |_| menu_open.set(false)>
+                    <A href="/" exact=true attr:data-testid="nav-dashboard">
+                        {tr(Key::NavDashboard)}
+                    </A>
+                    <A href="/containers" attr:data-testid="nav-containers">
+                        {tr(Key::NavContainers)}
+                    </A>
+                </nav>
+            </Show>
+            <div class="topbar-tools">
+                {lang_switch}
+                <ThemeToggle />
+                {move || {
+                    session
+                        .me
+                        .get()
+                        .map(|me| {
+                            view! {
+                                <span class="user" data-testid="current-user" title=me.role.as_str()>
+                                    {me.username}
+                                </span>
+                                <button
+                                    type="button"
+                                    class="btn btn-sm btn-ghost"
+                                    data-testid="logout"
+                                    on:click=logout.clone()
+                                >
+                                    {tr(Key::Logout)}
+                                </button>
+                            }
+                        })
+                }}
+            </div>
+        </header>
+    }
+}

@@ -1,0 +1,7 @@
+//! Pieces shared by several pages.
+
+pub mod actions;
+pub mod header;
+pub mod live;
+pub mod status;
+pub mod theme;

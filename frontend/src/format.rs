@@ -1,0 +1,59 @@
+//! Turning numbers the daemon sends into what people read. Language-neutral: translated
+//! wording (ages) lives in `i18n`.
+
+use wire::PortMapping;
+
+/// Binary units, one decimal: `7.6 GiB`.
+pub fn bytes(n: i64) -> String {
+    const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
+    let mut value = n.max(0) as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{n} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+/// `0.0.0.0:8080→80/tcp` for a published port, `80/tcp` for an exposed one.
+pub fn port(p: &PortMapping) -> String {
+    match p.host_port {
+        Some(host_port) => {
+            let ip = p.host_ip.as_deref().unwrap_or("0.0.0.0");
+            // An IPv6 address needs brackets before `:port` to stay readable.
+            let ip = if ip.contains(':') {
+                format!("[{ip}]")
+            } else {
+                ip.to_string()
+            };
+            format!("{ip}:{host_port}→{}/{}", p.container_port, p.protocol)
+        }
+        None => format!("{}/{}", p.container_port, p.protocol),
+    }
+}
+
+/// Seconds since the Unix epoch, by the browser's clock.
+pub fn now_secs() -> i64 {
+    (js_sys::Date::now() / 1000.0) as i64
+}
+
+/// A daemon timestamp (RFC 3339) in the reader's locale, e.g. for `Created`.
+pub fn local_time(rfc3339: &str, lang_code: &str) -> String {
+    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_str(rfc3339));
+    if date.get_time().is_nan() {
+        return rfc3339.to_string();
+    }
+    date.to_locale_string(lang_code, &wasm_bindgen::JsValue::UNDEFINED)
+        .into()
+}
+
+/// The same for Unix seconds.
+pub fn local_time_secs(secs: i64, lang_code: &str) -> String {
+    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(secs as f64 * 1000.0));
+    date.to_locale_string(lang_code, &wasm_bindgen::JsValue::UNDEFINED)
+        .into()
+}

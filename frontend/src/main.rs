@@ -1,0 +1,14 @@
+//! berth's browser app: a Leptos client-side app compiled to wasm, served by the `berth`
+//! server at `/` (see `static/index.html`, which loads it).
+
+mod api;
+mod app;
+mod components;
+mod format;
+mod i18n;
+mod pages;
+mod prefs;
+
+fn main() {
+    leptos::mount::mount_to_body(app::App);
+}
