@@ -5,6 +5,8 @@ CREATE TABLE users (
     password_hash TEXT    NOT NULL,
     role          TEXT    NOT NULL CHECK (role IN ('admin', 'operator', 'viewer')),
     disabled      INTEGER NOT NULL DEFAULT 0,
+    -- Bumped to end every session of the user (logout, password change, disable, role change).
+    session_epoch INTEGER NOT NULL DEFAULT 0,
     created_at    INTEGER NOT NULL DEFAULT (strftime('%s', 'now'))
 );
 
@@ -29,3 +31,13 @@ CREATE TABLE audit (
     peer   TEXT
 );
 CREATE INDEX audit_at ON audit (at);
+
+-- Personal API tokens: only a SHA-256 of the secret is kept.
+CREATE TABLE tokens (
+    id         INTEGER PRIMARY KEY,
+    user_id    INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    name       TEXT    NOT NULL,
+    hash       TEXT    NOT NULL UNIQUE,
+    created_at INTEGER NOT NULL DEFAULT (strftime('%s', 'now')),
+    last_used  INTEGER
+);

@@ -52,4 +52,18 @@ pub struct Config {
     /// A session ends after this many minutes without a request.
     #[arg(long, env = "BERTH_SESSION_IDLE_MINUTES", default_value_t = 8 * 60)]
     pub session_idle_minutes: i64,
+
+    /// A session ends this many hours after login, however active.
+    #[arg(long, env = "BERTH_SESSION_MAX_HOURS", default_value_t = 7 * 24)]
+    pub session_max_hours: i64,
+
+    /// Send the session cookie only over HTTPS (`Secure`, named `__Host-berth_session`).
+    /// Turn on when berth is served over HTTPS, directly or behind a proxy.
+    #[arg(long, env = "BERTH_SECURE_COOKIES")]
+    pub secure_cookies: bool,
+
+    /// A reverse proxy whose `X-Forwarded-For` is believed (repeatable). Without it the
+    /// TCP peer address is the client's address, whatever headers say.
+    #[arg(long = "trusted-proxy", env = "BERTH_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }

@@ -30,6 +30,9 @@ pub enum AppError {
     /// 413.
     #[error("{0}")]
     TooLarge(String),
+    /// 429: too many failed attempts; try again after this many seconds.
+    #[error("too many failed attempts: try again in {0} s")]
+    TooManyAttempts(u64),
     /// 503: the daemon cannot be reached.
     #[error("the Docker daemon is unreachable: {0}")]
     DockerUnavailable(String),
@@ -57,6 +60,7 @@ impl AppError {
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::TooManyAttempts(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::DockerUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Docker(_) => StatusCode::BAD_GATEWAY,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -71,6 +75,7 @@ impl AppError {
             AppError::NotFound(_) => "not_found",
             AppError::Conflict(_) => "conflict",
             AppError::TooLarge(_) => "too_large",
+            AppError::TooManyAttempts(_) => "too_many_attempts",
             AppError::DockerUnavailable(_) => "docker_unavailable",
             AppError::Docker(_) => "docker_error",
             AppError::Internal(_) => "internal",
@@ -98,7 +103,13 @@ impl IntoResponse for AppError {
         } else {
             tracing::debug!(code = self.code(), "{self}");
         }
-        (status, Json(self.body())).into_response()
+        let mut resp = (status, Json(self.body())).into_response();
+        if let AppError::TooManyAttempts(secs) = self {
+            if let Ok(v) = axum::http::HeaderValue::from_str(&secs.to_string()) {
+                resp.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
+            }
+        }
+        resp
     }
 }
 

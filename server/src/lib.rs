@@ -19,11 +19,14 @@ pub use state::AppState;
 
 /// The whole service: API, websockets, and the UI.
 pub fn app(state: AppState) -> Router {
+    // Over HTTPS the cookie is `Secure` and `__Host-` prefixed: browsers then refuse it from
+    // plain HTTP and from any subdomain or path that tries to set it.
+    let secure = state.config.secure_cookies;
     let sessions = SessionManagerLayer::new(state.sessions.clone())
-        .with_name("berth_session")
+        .with_name(if secure { "__Host-berth_session" } else { "berth_session" })
         .with_http_only(true)
         .with_same_site(SameSite::Strict)
-        .with_secure(false)
+        .with_secure(secure)
         .with_path("/")
         .with_expiry(Expiry::OnInactivity(time::Duration::minutes(
             state.config.session_idle_minutes,

@@ -17,6 +17,10 @@ pub struct App {
     pub db: SqlitePool,
     pub sessions: SqliteStore,
     pub daemons: Daemons,
+    pub throttle: crate::auth::throttle::Throttle,
+    pub tickets: crate::auth::tickets::Tickets,
+    /// User ids whose sessions were just ended; open websockets of theirs close.
+    pub revoked: tokio::sync::broadcast::Sender<i64>,
 }
 
 #[derive(Clone)]
@@ -46,6 +50,9 @@ impl AppState {
             db,
             sessions,
             daemons,
+            throttle: Default::default(),
+            tickets: Default::default(),
+            revoked: tokio::sync::broadcast::channel(64).0,
         })))
     }
 }

@@ -180,6 +180,132 @@ pub enum StreamNotice {
     DaemonBack,
 }
 
+/// A row of `GET /api/users`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserInfo {
+    pub username: String,
+    pub role: Role,
+    pub teams: Vec<String>,
+    pub disabled: bool,
+    /// Unix seconds.
+    pub created_at: i64,
+}
+
+/// `POST /api/users`.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct CreateUser {
+    pub username: String,
+    pub password: String,
+    pub role: Role,
+    #[serde(default)]
+    pub teams: Vec<String>,
+}
+
+impl fmt::Debug for CreateUser {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateUser")
+            .field("username", &self.username)
+            .field("password", &"<hidden>")
+            .field("role", &self.role)
+            .field("teams", &self.teams)
+            .finish()
+    }
+}
+
+/// `PATCH /api/users/{name}`: every field optional. An admin may change anything; a user
+/// may change only their own password, and must give `current_password` to do so.
+#[derive(Clone, Default, Serialize, Deserialize)]
+pub struct PatchUser {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current_password: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<Role>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub teams: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disabled: Option<bool>,
+}
+
+impl fmt::Debug for PatchUser {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PatchUser")
+            .field("password", &self.password.as_ref().map(|_| "<hidden>"))
+            .field("role", &self.role)
+            .field("teams", &self.teams)
+            .field("disabled", &self.disabled)
+            .finish()
+    }
+}
+
+/// A row of `GET /api/teams`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TeamInfo {
+    pub name: String,
+    pub members: Vec<String>,
+}
+
+/// `POST /api/teams`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CreateTeam {
+    pub name: String,
+}
+
+/// `POST /api/tokens`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CreateToken {
+    pub name: String,
+}
+
+/// The answer to `POST /api/tokens`: the secret, shown this once.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct NewToken {
+    pub id: i64,
+    pub name: String,
+    pub token: String,
+}
+
+impl fmt::Debug for NewToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NewToken")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("token", &"<hidden>")
+            .finish()
+    }
+}
+
+/// A row of `GET /api/tokens` (never the secret).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenInfo {
+    pub id: i64,
+    pub name: String,
+    pub username: String,
+    pub created_at: i64,
+    pub last_used: Option<i64>,
+}
+
+/// A row of `GET /api/audit`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    /// Unix seconds.
+    pub at: i64,
+    pub user: Option<String>,
+    pub action: String,
+    pub target: Option<String>,
+    pub result: String,
+    pub peer: Option<String>,
+}
+
+/// `POST /api/auth/ws-ticket`: a one-time, short-lived ticket a websocket can present as
+/// `?ticket=` when it cannot send the session cookie or an Authorization header.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WsTicket {
+    pub ticket: String,
+    pub expires_in: u64,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,12 +1,17 @@
-//! Who is asking: sessions, the `CurrentUser` extractor, and the origin guard.
+//! Who is asking: sessions, API tokens and websocket tickets, the `CurrentUser` extractor,
+//! and the origin guard.
 
 pub mod access;
 pub mod origin;
 pub mod password;
 pub mod policy;
+pub mod throttle;
+pub mod tickets;
 
-use axum::extract::FromRequestParts;
-use axum::http::request::Parts;
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::{header, request::Parts};
 use tower_sessions::Session;
 use wire::Role;
 
@@ -14,17 +19,28 @@ use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::store;
 
-/// The session key holding the logged-in user's id.
+/// Session keys: the user's id, the user's session epoch at login, the login time.
 pub const SESSION_USER: &str = "uid";
+pub const SESSION_EPOCH: &str = "epoch";
+pub const SESSION_LOGIN_AT: &str = "login_at";
+
+/// How the request proved who it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    Session,
+    Token,
+    Ticket,
+}
 
 /// The user behind a request. Extracting it is the authentication check: a handler that
-/// takes a `CurrentUser` answers 401 without a valid session.
+/// takes a `CurrentUser` answers 401 without a valid session, token or ticket.
 #[derive(Debug, Clone)]
 pub struct CurrentUser {
     pub id: i64,
     pub username: String,
     pub role: Role,
     pub teams: Vec<String>,
+    pub via: Via,
 }
 
 impl CurrentUser {
@@ -51,10 +67,42 @@ impl CurrentUser {
     }
 }
 
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or_default()
+}
+
 impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> AppResult<Self> {
+        // 1. A personal API token.
+        if let Some(auth) = parts.headers.get(header::AUTHORIZATION) {
+            let secret = auth
+                .to_str()
+                .ok()
+                .and_then(|v| v.strip_prefix("Bearer "))
+                .ok_or_else(|| AppError::Unauthorized("use Authorization: Bearer TOKEN".into()))?;
+            let uid = store::tokens::use_secret(&state.db, secret.trim())
+                .await?
+                .ok_or_else(|| AppError::Unauthorized("this token is invalid or revoked".into()))?;
+            return load(state, uid, Via::Token).await;
+        }
+        // 2. A one-time websocket ticket.
+        if let Some(ticket) = parts.uri.query().and_then(|q| {
+            q.split('&')
+                .find_map(|kv| kv.strip_prefix("ticket="))
+                .map(str::to_owned)
+        }) {
+            let uid = state
+                .tickets
+                .redeem(&ticket)
+                .ok_or_else(|| AppError::Unauthorized("this ticket is used or expired".into()))?;
+            return load(state, uid, Via::Ticket).await;
+        }
+        // 3. The session cookie.
         let session = Session::from_request_parts(parts, state)
             .await
             .map_err(|(_, msg)| AppError::Internal(anyhow::anyhow!("session layer: {msg}")))?;
@@ -62,44 +110,125 @@ impl FromRequestParts<AppState> for CurrentUser {
         let Some(uid) = uid else {
             return Err(AppError::Unauthorized("log in first".into()));
         };
-        // The user is read on every request, so a role change or a disabled account takes
-        // effect at once rather than when the session expires.
-        let Some(row) = store::users::by_id(&state.db, uid).await? else {
-            session.flush().await.map_err(session_error)?;
-            return Err(AppError::Unauthorized(
-                "this account no longer exists".into(),
-            ));
+        let epoch: i64 = session
+            .get(SESSION_EPOCH)
+            .await
+            .map_err(session_error)?
+            .unwrap_or(-1);
+        let login_at: i64 = session
+            .get(SESSION_LOGIN_AT)
+            .await
+            .map_err(session_error)?
+            .unwrap_or(0);
+        let user = load(state, uid, Via::Session).await;
+        let row_epoch = match &user {
+            Ok(_) => store::users::by_id(&state.db, uid)
+                .await?
+                .map(|r| r.session_epoch),
+            Err(_) => None,
         };
-        if row.disabled {
+        let expired = now() - login_at > state.config.session_max_hours * 3600;
+        if user.is_err() || row_epoch != Some(epoch) || expired {
             session.flush().await.map_err(session_error)?;
-            return Err(AppError::Unauthorized("this account is disabled".into()));
+            return Err(match user {
+                Err(e) => e,
+                Ok(_) if expired => AppError::Unauthorized("the session expired: log in again".into()),
+                Ok(_) => AppError::Unauthorized("the session was ended: log in again".into()),
+            });
         }
-        let teams = store::users::teams_of(&state.db, row.id).await?;
-        Ok(CurrentUser {
-            id: row.id,
-            role: row.role(),
-            username: row.username,
-            teams,
-        })
+        user
     }
+}
+
+impl axum::extract::OptionalFromRequestParts<AppState> for CurrentUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> AppResult<Option<Self>> {
+        match <CurrentUser as FromRequestParts<AppState>>::from_request_parts(parts, state).await {
+            Ok(user) => Ok(Some(user)),
+            Err(AppError::Unauthorized(_)) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// Read the user afresh on every request, so a role change or a disabled account takes
+/// effect at once rather than when the session expires.
+async fn load(state: &AppState, uid: i64, via: Via) -> AppResult<CurrentUser> {
+    let Some(row) = store::users::by_id(&state.db, uid).await? else {
+        return Err(AppError::Unauthorized("this account no longer exists".into()));
+    };
+    if row.disabled {
+        return Err(AppError::Unauthorized("this account is disabled".into()));
+    }
+    let teams = store::users::teams_of(&state.db, row.id).await?;
+    Ok(CurrentUser {
+        id: row.id,
+        role: row.role(),
+        username: row.username,
+        teams,
+        via,
+    })
 }
 
 pub fn session_error(err: tower_sessions::session::Error) -> AppError {
     AppError::Internal(anyhow::anyhow!("session store: {err}"))
 }
 
-/// The address of the client, as the TCP connection says (never a forwarded header).
+/// End every session of a user and close their open websockets.
+pub async fn end_sessions(state: &AppState, user_id: i64) -> AppResult<()> {
+    store::users::bump_epoch(&state.db, user_id).await?;
+    let _ = state.revoked.send(user_id);
+    Ok(())
+}
+
+/// Resolves when this user's sessions are ended: websocket handlers `select!` on it to
+/// close their socket.
+pub fn until_revoked(state: &AppState, user_id: i64) -> impl std::future::Future<Output = ()> {
+    let mut rx = state.revoked.subscribe();
+    async move {
+        loop {
+            match rx.recv().await {
+                Ok(id) if id == user_id => return,
+                Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => {
+                    std::future::pending::<()>().await
+                }
+            }
+        }
+    }
+}
+
+/// The client's address: the TCP peer, or — only when that peer is a trusted proxy — the
+/// address the proxy reports in `X-Forwarded-For` (its right-most entry, the one the proxy
+/// itself added; entries to its left are whatever the client claimed).
 pub struct Peer(pub Option<String>);
 
-impl<S: Send + Sync> FromRequestParts<S> for Peer {
+impl FromRequestParts<AppState> for Peer {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(Peer(
-            parts
-                .extensions
-                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-                .map(|c| c.0.ip().to_string()),
-        ))
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let tcp: Option<IpAddr> = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip());
+        let Some(tcp) = tcp else {
+            return Ok(Peer(None));
+        };
+        if state.config.trusted_proxies.contains(&tcp) {
+            let forwarded = parts
+                .headers
+                .get("x-forwarded-for")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.rsplit(',').next())
+                .and_then(|v| v.trim().parse::<IpAddr>().ok());
+            if let Some(ip) = forwarded {
+                return Ok(Peer(Some(ip.to_string())));
+            }
+        }
+        Ok(Peer(Some(tcp.to_string())))
     }
 }

@@ -5,8 +5,13 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use argon2::Argon2;
 use std::sync::OnceLock;
 
+/// argon2 costs ~19 MiB and tens of milliseconds a run: at most this many run at once, so
+/// a login flood queues instead of starving the server of threads and memory.
+static HASHING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+
 /// Hash a password with argon2id and a random salt (PHC string).
 pub async fn hash(password: String) -> anyhow::Result<String> {
+    let _slot = HASHING.acquire().await?;
     tokio::task::spawn_blocking(move || hash_blocking(&password)).await?
 }
 
@@ -22,6 +27,9 @@ fn hash_blocking(password: &str) -> anyhow::Result<String> {
 /// hash is checked instead, so both answers take the same time.
 pub async fn verify(stored: Option<String>, password: String) -> bool {
     let known = stored.is_some();
+    let Ok(_slot) = HASHING.acquire().await else {
+        return false;
+    };
     let res = tokio::task::spawn_blocking(move || {
         let phc = stored.unwrap_or_else(|| dummy_hash().to_owned());
         let Ok(parsed) = PasswordHash::new(&phc) else {
@@ -38,6 +46,17 @@ pub async fn verify(stored: Option<String>, password: String) -> bool {
 fn dummy_hash() -> &'static str {
     static DUMMY: OnceLock<String> = OnceLock::new();
     DUMMY.get_or_init(|| hash_blocking("berth-dummy-password").unwrap_or_default())
+}
+
+/// Refuse passwords too weak to be worth hashing.
+pub fn check_strength(password: &str) -> crate::error::AppResult<()> {
+    if password.chars().count() < 8 {
+        return Err(crate::error::AppError::bad_request(
+            "weak_password",
+            "a password needs at least 8 characters",
+        ));
+    }
+    Ok(())
 }
 
 /// A random password for the first admin when none was given.

@@ -206,6 +206,7 @@ mod tests {
             username: "op".into(),
             role,
             teams: vec!["web".into()],
+            via: crate::auth::Via::Session,
         }
     }
 

@@ -1,4 +1,4 @@
-//! Login, logout and who am I.
+//! Login, logout, who am I, password change, websocket tickets.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -6,7 +6,10 @@ use axum::Json;
 use tower_sessions::Session;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use crate::auth::{password, session_error, CurrentUser, Peer, SESSION_USER};
+use crate::auth::{
+    end_sessions, password, session_error, tickets, CurrentUser, Peer, Via, SESSION_EPOCH,
+    SESSION_LOGIN_AT, SESSION_USER,
+};
 use crate::error::{AppError, AppResult, JsonBody};
 use crate::state::AppState;
 use crate::store::{self, audit};
@@ -16,42 +19,59 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(login))
         .routes(routes!(logout))
         .routes(routes!(me))
+        .routes(routes!(ws_ticket))
 }
 
 /// Log in with a username and password; sets the session cookie.
 #[utoipa::path(post, path = "/api/auth/login", tag = "auth",
-    responses((status = 200, description = "logged in: the user"), (status = 401, description = "wrong username or password")))]
+    responses((status = 200, description = "logged in: the user"), (status = 401, description = "wrong username or password"),
+              (status = 429, description = "too many failed attempts from this address or for this user")))]
 pub async fn login(
     State(state): State<AppState>,
     Peer(peer): Peer,
     session: Session,
     JsonBody(req): JsonBody<wire::LoginRequest>,
 ) -> AppResult<Json<wire::Me>> {
+    let denied = |result: &'static str| audit::Entry {
+        user: Some(&req.username),
+        action: "login",
+        target: None,
+        result,
+        peer: peer.clone(),
+    };
+    if let Some(wait) = state.throttle.check(peer.as_deref(), &req.username) {
+        audit::record(&state.db, denied("throttled")).await;
+        return Err(AppError::TooManyAttempts(wait));
+    }
     let row = store::users::by_name(&state.db, &req.username).await?;
     let stored = row.as_ref().map(|r| r.password_hash.clone());
     // Same answer, same work, for an unknown user and a wrong password.
-    let ok = password::verify(stored, req.password).await;
+    let ok = password::verify(stored, req.password.clone()).await;
     let row = match row {
         Some(row) if ok && !row.disabled => row,
         _ => {
-            audit::record(
-                &state.db,
-                audit::Entry {
-                    user: Some(&req.username),
-                    action: "login",
-                    target: None,
-                    result: "denied",
-                    peer,
-                },
-            )
-            .await;
+            state.throttle.failed(peer.as_deref(), &req.username);
+            audit::record(&state.db, denied("denied")).await;
             return Err(AppError::Unauthorized("wrong username or password".into()));
         }
     };
+    state.throttle.succeeded(&req.username);
     // A new id at login: a session id planted before login is worth nothing after it.
     session.cycle_id().await.map_err(session_error)?;
     session
         .insert(SESSION_USER, row.id)
+        .await
+        .map_err(session_error)?;
+    session
+        .insert(SESSION_EPOCH, row.session_epoch)
+        .await
+        .map_err(session_error)?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or_default();
+    session
+        .insert(SESSION_LOGIN_AT, now)
         .await
         .map_err(session_error)?;
     audit::record(
@@ -73,10 +93,30 @@ pub async fn login(
     }))
 }
 
-/// End this session.
+/// Log out: ends this user's sessions everywhere and closes their websockets.
 #[utoipa::path(post, path = "/api/auth/logout", tag = "auth",
     responses((status = 204, description = "logged out")))]
-pub async fn logout(session: Session) -> AppResult<StatusCode> {
+pub async fn logout(
+    State(state): State<AppState>,
+    user: Option<CurrentUser>,
+    session: Session,
+) -> AppResult<StatusCode> {
+    if let Some(user) = user {
+        if user.via == Via::Session {
+            end_sessions(&state, user.id).await?;
+            audit::record(
+                &state.db,
+                audit::Entry {
+                    user: Some(&user.username),
+                    action: "logout",
+                    target: None,
+                    result: "ok",
+                    peer: None,
+                },
+            )
+            .await;
+        }
+    }
     session.flush().await.map_err(session_error)?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -86,4 +126,14 @@ pub async fn logout(session: Session) -> AppResult<StatusCode> {
     responses((status = 200, description = "the user, role and teams"), (status = 401, description = "no session")))]
 pub async fn me(user: CurrentUser) -> Json<wire::Me> {
     Json(user.me())
+}
+
+/// A one-time ticket for opening a websocket with `?ticket=` (valid 30 s).
+#[utoipa::path(post, path = "/api/auth/ws-ticket", tag = "auth",
+    responses((status = 200, description = "the ticket"), (status = 401, description = "no session or token")))]
+pub async fn ws_ticket(State(state): State<AppState>, user: CurrentUser) -> Json<wire::WsTicket> {
+    Json(wire::WsTicket {
+        ticket: state.tickets.issue(user.id),
+        expires_in: tickets::TTL.as_secs(),
+    })
 }

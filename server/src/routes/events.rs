@@ -10,7 +10,9 @@ use futures::{SinkExt, StreamExt};
 use tokio::sync::broadcast;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use crate::auth::CurrentUser;
+use axum::extract::State;
+
+use crate::auth::{until_revoked, CurrentUser};
 use crate::docker::events::Frame;
 use crate::docker::Daemon;
 use crate::state::AppState;
@@ -22,10 +24,22 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// Daemon events (`wire::DaemonEvent`) and daemon lost/back notices (`wire::StreamNotice`).
 #[utoipa::path(get, path = "/api/events/ws", tag = "system",
     responses((status = 101, description = "websocket of JSON text frames"), (status = 401, description = "no session")))]
-pub async fn events_ws(user: CurrentUser, Daemon(ep): Daemon, ws: WebSocketUpgrade) -> Response {
+pub async fn events_ws(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Daemon(ep): Daemon,
+    ws: WebSocketUpgrade,
+) -> Response {
     // Subscribe before the upgrade completes so no event between the two is missed.
     let rx = ep.subscribe_events();
-    ws.on_upgrade(move |socket| forward(socket, rx, user))
+    let revoked = until_revoked(&state, user.id);
+    ws.on_upgrade(move |socket| async move {
+        // Logout, a password change or a disable elsewhere closes this socket too.
+        tokio::select! {
+            _ = forward(socket, rx, user) => {}
+            _ = revoked => {}
+        }
+    })
 }
 
 /// Whether this user may see an event: container events by the container's team label

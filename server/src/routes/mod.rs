@@ -6,6 +6,8 @@ pub mod containers;
 pub mod events;
 pub mod health;
 pub mod system;
+pub mod tokens;
+pub mod users;
 
 use axum::routing::get;
 use axum::{Json, Router};
@@ -29,6 +31,8 @@ pub fn router() -> Router<AppState> {
         .merge(system::router())
         .merge(containers::router())
         .merge(events::router())
+        .merge(users::router())
+        .merge(tokens::router())
         .split_for_parts();
     let api = std::sync::Arc::new(api);
     router.route(

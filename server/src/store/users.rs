@@ -9,6 +9,8 @@ pub struct UserRow {
     pub password_hash: String,
     pub role: String,
     pub disabled: bool,
+    pub session_epoch: i64,
+    pub created_at: i64,
 }
 
 impl UserRow {
@@ -19,7 +21,8 @@ impl UserRow {
     }
 }
 
-const COLUMNS: &str = "id, username, password_hash, role, disabled";
+const COLUMNS: &str =
+    "id, username, password_hash, role, disabled, session_epoch, created_at";
 
 pub async fn by_name(db: &SqlitePool, username: &str) -> sqlx::Result<Option<UserRow>> {
     sqlx::query_as::<_, UserRow>(&format!("SELECT {COLUMNS} FROM users WHERE username = ?"))
@@ -64,4 +67,89 @@ pub async fn teams_of(db: &SqlitePool, user_id: i64) -> sqlx::Result<Vec<String>
     .bind(user_id)
     .fetch_all(db)
     .await
+}
+
+pub async fn all(db: &SqlitePool) -> sqlx::Result<Vec<UserRow>> {
+    sqlx::query_as::<_, UserRow>(&format!("SELECT {COLUMNS} FROM users ORDER BY username"))
+        .fetch_all(db)
+        .await
+}
+
+/// Every user's team names, in one query, for listing users.
+pub async fn all_memberships(db: &SqlitePool) -> sqlx::Result<Vec<(i64, String)>> {
+    sqlx::query_as(
+        "SELECT m.user_id, t.name FROM team_members m JOIN teams t ON t.id = m.team_id
+         ORDER BY t.name",
+    )
+    .fetch_all(db)
+    .await
+}
+
+pub async fn count_active_admins(db: &SqlitePool) -> sqlx::Result<i64> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE role = 'admin' AND disabled = 0")
+        .fetch_one(db)
+        .await
+}
+
+pub async fn set_password(db: &SqlitePool, id: i64, hash: &str) -> sqlx::Result<()> {
+    sqlx::query("UPDATE users SET password_hash = ? WHERE id = ?")
+        .bind(hash)
+        .bind(id)
+        .execute(db)
+        .await
+        .map(|_| ())
+}
+
+pub async fn set_role(db: &SqlitePool, id: i64, role: wire::Role) -> sqlx::Result<()> {
+    sqlx::query("UPDATE users SET role = ? WHERE id = ?")
+        .bind(role.as_str())
+        .bind(id)
+        .execute(db)
+        .await
+        .map(|_| ())
+}
+
+pub async fn set_disabled(db: &SqlitePool, id: i64, disabled: bool) -> sqlx::Result<()> {
+    sqlx::query("UPDATE users SET disabled = ? WHERE id = ?")
+        .bind(disabled)
+        .bind(id)
+        .execute(db)
+        .await
+        .map(|_| ())
+}
+
+/// End every session of this user: sessions carry the epoch they were made in.
+pub async fn bump_epoch(db: &SqlitePool, id: i64) -> sqlx::Result<()> {
+    sqlx::query("UPDATE users SET session_epoch = session_epoch + 1 WHERE id = ?")
+        .bind(id)
+        .execute(db)
+        .await
+        .map(|_| ())
+}
+
+pub async fn delete(db: &SqlitePool, id: i64) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM users WHERE id = ?")
+        .bind(id)
+        .execute(db)
+        .await
+        .map(|_| ())
+}
+
+/// Replace a user's teams. Unknown team names are an error the caller reports.
+pub async fn set_teams(db: &SqlitePool, id: i64, teams: &[String]) -> sqlx::Result<()> {
+    let mut tx = db.begin().await?;
+    sqlx::query("DELETE FROM team_members WHERE user_id = ?")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    for team in teams {
+        sqlx::query(
+            "INSERT INTO team_members (team_id, user_id) SELECT id, ? FROM teams WHERE name = ?",
+        )
+        .bind(id)
+        .bind(team)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await
 }

@@ -3,6 +3,7 @@
 //! ONE test binary for the crate (modules below); run through `cargo xtask test`, which
 //! starts a private dockerd and sets `BERTH_TEST_DOCKER_HOST` and `BERTH_TEST_IMAGE`.
 
+mod access;
 mod auth;
 mod containers;
 mod events;

@@ -154,6 +154,55 @@ impl TestApp {
     }
 }
 
+impl TestApp {
+    /// Another logged-in client of the same berth (its own cookie jar).
+    pub async fn client_as(&self, user: &str, password: &str) -> Client {
+        let c = Client::builder().cookie_store(true).build().expect("client");
+        let r = c
+            .post(self.url("/api/auth/login"))
+            .json(&serde_json::json!({"username": user, "password": password}))
+            .send()
+            .await
+            .expect("login");
+        assert_eq!(r.status(), 200, "login as {user}");
+        c
+    }
+
+    /// As admin: make a team (if new) and a user in it.
+    pub async fn make_user(&self, name: &str, role: &str, teams: &[&str]) {
+        for t in teams {
+            let _ = self
+                .call(Method::POST, "/api/teams", Some(serde_json::json!({"name": t})))
+                .await;
+        }
+        let (status, body) = self
+            .call(
+                Method::POST,
+                "/api/users",
+                Some(serde_json::json!({
+                    "username": name, "password": USER_PASSWORD, "role": role, "teams": teams
+                })),
+            )
+            .await;
+        assert_eq!(status, 201, "create user {name}: {body}");
+    }
+}
+
+pub const USER_PASSWORD: &str = "user-password-1";
+
+/// A request with any client; status and JSON body.
+pub async fn send(c: &Client, method: Method, url: &str, body: Option<Value>) -> (StatusCode, Value) {
+    let mut req = c.request(method, url);
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let resp = req.send().await.expect("request");
+    let status = resp.status();
+    let bytes = resp.bytes().await.expect("body");
+    let json = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    (status, json)
+}
+
 impl Drop for TestApp {
     fn drop(&mut self) {
         // Our own child, by its pid.
@@ -206,6 +255,11 @@ pub fn unique(prefix: &str) -> String {
 
 /// Create (and optionally start) a busybox container that idles and stops promptly.
 pub async fn make_container(name: &str, start: bool) -> String {
+    make_container_labeled(name, start, &[]).await
+}
+
+/// The same, with extra labels (e.g. `berth.team`).
+pub async fn make_container_labeled(name: &str, start: bool, extra: &[(&str, &str)]) -> String {
     let d = daemon().await;
     let body = bollard::models::ContainerCreateBody {
         image: Some(test_image()),
@@ -214,7 +268,13 @@ pub async fn make_container(name: &str, start: bool) -> String {
             "-c".into(),
             "trap 'exit 0' TERM; while true; do sleep 1; done".into(),
         ]),
-        labels: Some(HashMap::from([("berth-test".into(), "1".into())])),
+        labels: Some(
+            [("berth-test", "1")]
+                .iter()
+                .chain(extra)
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect::<HashMap<_, _>>(),
+        ),
         ..Default::default()
     };
     let created = d

@@ -1,0 +1,19 @@
+//! Waiting for what a person would see.
+
+use std::time::{Duration, Instant};
+
+use fantoccini::elements::Element;
+
+/// Wait until the element's text is `want`, or fail saying what it was.
+pub async fn text_becomes(el: &Element, want: &str, within: Duration) {
+    let deadline = Instant::now() + within;
+    let mut last = String::new();
+    while Instant::now() < deadline {
+        last = el.text().await.unwrap_or_default();
+        if last.trim() == want {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("expected {want:?}, still {last:?} after {within:?}");
+}

@@ -1,0 +1,36 @@
+//! Arranging the daemon for a browser test with the plain docker CLI (Debian's docker.io).
+
+use std::process::Command;
+
+fn docker() -> Command {
+    let host = std::env::var("BERTH_TEST_DOCKER_HOST").expect("BERTH_TEST_DOCKER_HOST");
+    let mut c = Command::new("docker");
+    c.args(["-H", &host]);
+    c
+}
+
+/// `docker run -d --name NAME busybox` idling; returns the id.
+pub fn run_idle(name: &str) -> String {
+    let image =
+        std::env::var("BERTH_TEST_IMAGE").unwrap_or_else(|_| "berth-test/busybox:latest".into());
+    let out = docker()
+        .args(["run", "-d", "--name", name, "--label", "berth-test=1", &image])
+        .args(["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done"])
+        .output()
+        .expect("docker run");
+    assert!(out.status.success(), "docker run: {out:?}");
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+/// `docker inspect -f {{.State.Status}}`.
+pub fn state(name: &str) -> String {
+    let out = docker()
+        .args(["inspect", "-f", "{{.State.Status}}", name])
+        .output()
+        .expect("docker inspect");
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+pub fn remove(name: &str) {
+    let _ = docker().args(["rm", "-f", name]).output();
+}

@@ -1,0 +1,118 @@
+//! berth in a real headless Chromium: the real binary, a real dockerd.
+//! ONE test binary; run through `cargo xtask test`.
+
+use std::time::Duration;
+
+use e2e::{action, check, docker, find, Berth, Browser, BROWSER_SLOTS};
+
+fn unique(prefix: &str) -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static N: AtomicU32 = AtomicU32::new(0);
+    format!("{prefix}-{}-{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed))
+}
+
+#[tokio::test]
+async fn login_then_stop_a_container_and_see_its_badge_change() {
+    let _slot = BROWSER_SLOTS.acquire().await.unwrap();
+    let name = unique("e2e-stop");
+    docker::run_idle(&name);
+    let berth = Berth::start().await;
+    let browser = Browser::start().await;
+    let c = &browser.client;
+
+    action::login(c, &berth, "admin", e2e::berth::ADMIN_PASSWORD).await;
+    c.goto(&berth.url("/containers")).await.unwrap();
+    find::by_testid(c, "containers-page").await;
+    let row = find::container_row(c, &name).await;
+    let badge = row
+        .find(fantoccini::Locator::Css(&find::testid("state-badge")))
+        .await
+        .expect("a state badge");
+    check::text_becomes(&badge, "running", Duration::from_secs(5)).await;
+
+    // A marker that a page reload would wipe: the badge must change in place.
+    c.execute("window.__berthNoReload = true;", vec![]).await.unwrap();
+    row.find(fantoccini::Locator::Css(&find::testid("action-stop")))
+        .await
+        .expect("a stop button on a running container")
+        .click()
+        .await
+        .unwrap();
+    let badge = find::container_row(c, &name)
+        .await
+        .find(fantoccini::Locator::Css(&find::testid("state-badge")))
+        .await
+        .unwrap();
+    check::text_becomes(&badge, "exited", Duration::from_secs(20)).await;
+    assert_eq!(docker::state(&name), "exited", "the daemon agrees");
+    let still = c.execute("return window.__berthNoReload === true;", vec![]).await.unwrap();
+    assert_eq!(still, serde_json::json!(true), "no page reload happened");
+
+    browser.close().await;
+    docker::remove(&name);
+}
+
+#[tokio::test]
+async fn a_change_made_outside_berth_shows_up_live() {
+    let _slot = BROWSER_SLOTS.acquire().await.unwrap();
+    let name = unique("e2e-live");
+    docker::run_idle(&name);
+    let berth = Berth::start().await;
+    let browser = Browser::start().await;
+    let c = &browser.client;
+
+    action::login(c, &berth, "admin", e2e::berth::ADMIN_PASSWORD).await;
+    c.goto(&berth.url("/containers")).await.unwrap();
+    let badge = find::container_row(c, &name)
+        .await
+        .find(fantoccini::Locator::Css(&find::testid("state-badge")))
+        .await
+        .unwrap();
+    check::text_becomes(&badge, "running", Duration::from_secs(5)).await;
+
+    // Someone pauses it from the command line: the page hears it from the daemon's events.
+    let host = std::env::var("BERTH_TEST_DOCKER_HOST").unwrap();
+    let out = std::process::Command::new("docker")
+        .args(["-H", &host, "pause", &name])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let badge = find::container_row(c, &name)
+        .await
+        .find(fantoccini::Locator::Css(&find::testid("state-badge")))
+        .await
+        .unwrap();
+    check::text_becomes(&badge, "paused", Duration::from_secs(15)).await;
+
+    browser.close().await;
+    docker::remove(&name);
+}
+
+#[tokio::test]
+async fn wrong_password_shows_an_error_and_dashboard_shows_the_engine() {
+    let _slot = BROWSER_SLOTS.acquire().await.unwrap();
+    let berth = Berth::start().await;
+    let browser = Browser::start().await;
+    let c = &browser.client;
+
+    c.goto(&berth.url("/login")).await.unwrap();
+    find::by_testid(c, "login-username").await.send_keys("admin").await.unwrap();
+    find::by_testid(c, "login-password").await.send_keys("wrong").await.unwrap();
+    find::by_testid(c, "login-submit").await.click().await.unwrap();
+    let err = find::by_testid(c, "login-error").await;
+    assert!(!err.text().await.unwrap().trim().is_empty(), "the error is shown");
+
+    action::login(c, &berth, "admin", e2e::berth::ADMIN_PASSWORD).await;
+    c.goto(&berth.url("/")).await.unwrap();
+    let version = find::by_testid(c, "dash-version").await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let text = version.text().await.unwrap_or_default();
+        if text.contains("20.") || text.chars().filter(|c| *c == '.').count() >= 1 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "engine version shown: {text:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    browser.close().await;
+}

@@ -1,0 +1,187 @@
+//! `cargo xtask`: berth's build, run, test and bench orchestration, in Rust so that it runs
+//! wherever cargo does (the matklad xtask pattern). `cargo xtask help` lists the commands.
+
+mod daemon;
+mod deps;
+mod frontend;
+mod images;
+mod test;
+
+use std::{
+    env,
+    ffi::OsString,
+    os::unix::process::{CommandExt, ExitStatusExt},
+    path::{Path, PathBuf},
+    process::{Command, ExitCode, ExitStatus},
+    sync::OnceLock,
+};
+
+use anyhow::{bail, Context, Result};
+
+const USAGE: &str = "\
+usage: cargo xtask <command>
+
+  build            build the UI (wasm) and then target/release/berth, which embeds it
+  run [-- FLAGS]   build, then run target/release/berth FLAGS
+  test [-- ARGS]   install what the tests need, build, start a private dockerd, run
+                   every test (ARGS go to the test binaries: names, --nocapture), stop it
+  bench            the benchmark table
+  dockerd          (for developers) start the private dockerd and the test image, print
+                   the variables tests read, and wait; Ctrl-C stops the daemon
+";
+
+/// Prints a progress line, prefixed so it stands out among cargo's and the tests' output.
+macro_rules! say {
+    ($($arg:tt)*) => { println!("xtask: {}", format_args!($($arg)*)) };
+}
+pub(crate) use say;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = env::args().skip(1).collect();
+    match dispatch(&args) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("xtask: error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn dispatch(args: &[String]) -> Result<ExitCode> {
+    let (command, rest) = match args.split_first() {
+        Some((command, rest)) => (command.as_str(), rest),
+        None => ("help", &[][..]),
+    };
+    match command {
+        "build" => {
+            no_arguments(command, rest)?;
+            build()?;
+            Ok(ExitCode::SUCCESS)
+        }
+        "run" => run(rest),
+        "test" => test::run(rest),
+        "bench" => {
+            no_arguments(command, rest)?;
+            say!("no benchmarks yet");
+            Ok(ExitCode::SUCCESS)
+        }
+        "dockerd" => {
+            no_arguments(command, rest)?;
+            test::dockerd()
+        }
+        "help" | "-h" | "--help" => {
+            print!("{USAGE}");
+            Ok(ExitCode::SUCCESS)
+        }
+        other => bail!("unknown command `{other}`\n\n{USAGE}"),
+    }
+}
+
+fn no_arguments(command: &str, rest: &[String]) -> Result<()> {
+    if !rest.is_empty() {
+        bail!("`cargo xtask {command}` takes no arguments (got {rest:?})");
+    }
+    Ok(())
+}
+
+/// `cargo xtask build`: the UI first, because the server embeds `target/ui/` when it compiles.
+fn build() -> Result<PathBuf> {
+    let ui = frontend::build_ui()?;
+    let grew = target_dir()?.join(frontend::UI_GREW);
+    if grew.exists() {
+        say!("the UI has new files; cleaning berth (release) so that it embeds them");
+        status(cargo().args(["clean", "--release", "-p", "berth"]))?;
+    }
+    say!("building berth (release)");
+    status(
+        cargo()
+            .args(["build", "--release", "-p", "berth"])
+            .env("BERTH_UI_DIR", &ui),
+    )?;
+    let _ = std::fs::remove_file(&grew);
+    let bin = target_dir()?.join("release/berth");
+    say!("built {}", bin.display());
+    Ok(bin)
+}
+
+/// `cargo xtask run [-- FLAGS]`: replaces this process with berth, so Ctrl-C, the exit
+/// status and every signal reach the server directly.
+fn run(args: &[String]) -> Result<ExitCode> {
+    let args = match args.first().map(String::as_str) {
+        Some("--") => &args[1..],
+        _ => args,
+    };
+    let bin = build()?;
+    say!("starting {} {}", bin.display(), args.join(" "));
+    let err = Command::new(&bin).args(args).exec();
+    Err(err).with_context(|| format!("could not start {}", bin.display()))
+}
+
+/// The workspace root: xtask lives one level below it.
+pub fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask is inside the workspace")
+}
+
+/// Cargo's target directory, honouring CARGO_TARGET_DIR and config files (asked of cargo
+/// itself rather than guessed).
+pub fn target_dir() -> Result<&'static Path> {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    if let Some(dir) = DIR.get() {
+        return Ok(dir);
+    }
+    let out = cargo()
+        .args(["metadata", "--format-version", "1", "--no-deps"])
+        .output()
+        .context("could not run `cargo metadata`")?;
+    if !out.status.success() {
+        bail!(
+            "`cargo metadata` failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let meta: serde_json::Value =
+        serde_json::from_slice(&out.stdout).context("`cargo metadata` printed invalid JSON")?;
+    let dir = meta["target_directory"]
+        .as_str()
+        .context("`cargo metadata` gave no target_directory")?;
+    Ok(DIR.get_or_init(|| PathBuf::from(dir)))
+}
+
+/// A `cargo` command run from the workspace root, using the cargo that runs us.
+pub fn cargo() -> Command {
+    let mut cmd = Command::new(env::var_os("CARGO").unwrap_or_else(|| OsString::from("cargo")));
+    cmd.current_dir(root());
+    cmd
+}
+
+/// Runs a command with inherited stdio and fails unless it succeeds.
+pub fn status(cmd: &mut Command) -> Result<()> {
+    let line = command_line(cmd);
+    let status = cmd
+        .status()
+        .with_context(|| format!("could not start `{line}`"))?;
+    if !status.success() {
+        bail!("`{line}` failed ({status})");
+    }
+    Ok(())
+}
+
+/// The command as a person would type it, for messages.
+pub fn command_line(cmd: &Command) -> String {
+    std::iter::once(cmd.get_program())
+        .chain(cmd.get_args())
+        .map(|s| s.to_string_lossy())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A child's exit status as our own: its code, or 128 + the signal that killed it, as a shell does.
+pub fn exit_code(status: ExitStatus) -> ExitCode {
+    let code = status
+        .code()
+        .or_else(|| status.signal().map(|sig| 128 + sig))
+        .unwrap_or(1);
+    ExitCode::from(u8::try_from(code).unwrap_or(1))
+}

@@ -1,0 +1,116 @@
+//! `cargo xtask test` (the README's and CI's test command) and `cargo xtask dockerd`.
+//!
+//! Order matters: everything that compiles runs before the daemon starts, so a compile
+//! error fails fast and the daemon is up only while tests run. The daemon's guard stops it
+//! on every way out: success, failure, panic, and (through the signal thread) Ctrl-C/SIGTERM.
+
+use std::{
+    env, ffi::OsString, os::unix::process::CommandExt, path::Path, process::ExitCode, thread,
+    time::Duration,
+};
+
+use anyhow::{bail, Context, Result};
+
+use crate::{
+    cargo, command_line, daemon, deps, exit_code, frontend, images, say, status, target_dir,
+};
+
+/// The cargo arguments that select every test; the frontend is wasm-only.
+const TEST_ARGS: &[&str] = &["test", "--workspace", "--exclude", "frontend"];
+
+/// Runs the whole suite against a private dockerd; `args` go to the test binaries
+/// (`cargo xtask test -- --nocapture some_name`).
+pub fn run(args: &[String]) -> Result<ExitCode> {
+    let args = match args.first().map(String::as_str) {
+        Some("--") => &args[1..],
+        _ => args,
+    };
+    daemon::stop_on_signals()?;
+    deps::ensure()?;
+    let ui = frontend::build_ui()?;
+
+    say!("building berth (debug) and the tests");
+    status(
+        cargo()
+            .args(["build", "-p", "berth"])
+            .env("BERTH_UI_DIR", &ui),
+    )?;
+    status(
+        cargo()
+            .args(TEST_ARGS)
+            .arg("--no-run")
+            .env("BERTH_UI_DIR", &ui),
+    )?;
+
+    let daemon = daemon::start()?;
+    images::ensure(&daemon.host)?;
+    images::smoke_test(&daemon.host)?;
+
+    let mut cmd = cargo();
+    // --no-fail-fast: one failing test binary must not hide what the others would report.
+    cmd.args(TEST_ARGS)
+        .arg("--no-fail-fast")
+        .arg("--")
+        .arg("--test-threads=4")
+        .args(args)
+        .envs(test_env(&daemon.host, &ui)?);
+    say!("running {}", command_line(&cmd));
+    // A group of its own, so that a signal to us alone (a CI timeout's SIGTERM) also reaches
+    // the test binaries and the browsers they start, not only cargo: we pass it on to the group.
+    let mut child = cmd
+        .process_group(0)
+        .spawn()
+        .context("could not start `cargo test`")?;
+    daemon::set_foreground_group(child.id());
+    let tested = child.wait().context("waiting for `cargo test`")?;
+    daemon::set_foreground_group(0);
+
+    drop(daemon);
+    if tested.success() {
+        say!("all tests passed");
+    } else {
+        say!("tests failed ({tested})");
+    }
+    Ok(exit_code(tested))
+}
+
+/// `cargo xtask dockerd`: the private daemon and test image for running tests by hand
+/// (e.g. one e2e test from an editor). Ctrl-C stops the daemon.
+pub fn dockerd() -> Result<ExitCode> {
+    daemon::stop_on_signals()?;
+    deps::ensure()?;
+    let daemon = daemon::start()?;
+    images::ensure(&daemon.host)?;
+    images::smoke_test(&daemon.host)?;
+    let target = target_dir()?;
+
+    say!("ready; the tests read these (BERTH_BIN needs `cargo build -p berth`,");
+    say!("BERTH_UI_DIR needs `cargo xtask build`):");
+    for (name, value) in test_env(&daemon.host, &target.join("ui"))? {
+        println!("export {}={}", name, value.to_string_lossy());
+    }
+    say!("press Ctrl-C to stop the daemon");
+    loop {
+        thread::sleep(Duration::from_secs(5));
+        if !daemon::answers(&daemon.host) {
+            bail!("the daemon at {} stopped answering", daemon.host);
+        }
+    }
+}
+
+/// The variables the tests read. Each may be preset by the caller, who then wins.
+fn test_env(host: &str, ui: &Path) -> Result<Vec<(&'static str, OsString)>> {
+    let target = target_dir()?;
+    let defaults: [(&str, OsString); 6] = [
+        ("BERTH_TEST_DOCKER_HOST", host.into()),
+        ("BERTH_TEST_IMAGE", images::TEST_IMAGE.into()),
+        ("BERTH_BIN", target.join("debug/berth").into()),
+        ("BERTH_CHROMEDRIVER", deps::CHROMEDRIVER.into()),
+        ("BERTH_CHROMIUM", deps::CHROMIUM.into()),
+        ("BERTH_UI_DIR", ui.into()),
+    ];
+    Ok(defaults
+        .into_iter()
+        .map(|(name, default)| (name, env::var_os(name).unwrap_or(default)))
+        .collect())
+}
