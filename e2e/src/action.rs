@@ -6,7 +6,9 @@ use crate::{find, Berth};
 
 /// Open berth and log in through the login form.
 pub async fn login(c: &Client, berth: &Berth, user: &str, password: &str) {
-    c.goto(&berth.url("/login")).await.expect("open the login page");
+    c.goto(&berth.url("/login"))
+        .await
+        .expect("open the login page");
     find::by_testid(c, "login-username")
         .await
         .send_keys(user)

@@ -23,9 +23,8 @@ fn binary() -> PathBuf {
 
 impl Berth {
     pub async fn start() -> Berth {
-        let docker_host = std::env::var("BERTH_TEST_DOCKER_HOST").expect(
-            "BERTH_TEST_DOCKER_HOST is not set: run the tests with `cargo xtask test`",
-        );
+        let docker_host = std::env::var("BERTH_TEST_DOCKER_HOST")
+            .expect("BERTH_TEST_DOCKER_HOST is not set: run the tests with `cargo xtask test`");
         let port = TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .map(|a| a.port())

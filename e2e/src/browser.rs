@@ -17,8 +17,8 @@ impl Browser {
     pub async fn start() -> Browser {
         let driver_bin =
             std::env::var("BERTH_CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
-        let chromium = std::env::var("BERTH_CHROMIUM")
-            .unwrap_or_else(|_| "/usr/lib/chromium/chromium".into());
+        let chromium =
+            std::env::var("BERTH_CHROMIUM").unwrap_or_else(|_| "/usr/lib/chromium/chromium".into());
         let port = TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .map(|a| a.port())

@@ -14,8 +14,20 @@ pub fn run_idle(name: &str) -> String {
     let image =
         std::env::var("BERTH_TEST_IMAGE").unwrap_or_else(|_| "berth-test/busybox:latest".into());
     let out = docker()
-        .args(["run", "-d", "--name", name, "--label", "berth-test=1", &image])
-        .args(["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done"])
+        .args([
+            "run",
+            "-d",
+            "--name",
+            name,
+            "--label",
+            "berth-test=1",
+            &image,
+        ])
+        .args([
+            "sh",
+            "-c",
+            "trap 'exit 0' TERM; while true; do sleep 1; done",
+        ])
         .output()
         .expect("docker run");
     assert!(out.status.success(), "docker run: {out:?}");

@@ -8,7 +8,11 @@ use e2e::{action, check, docker, find, Berth, Browser, BROWSER_SLOTS};
 fn unique(prefix: &str) -> String {
     use std::sync::atomic::{AtomicU32, Ordering};
     static N: AtomicU32 = AtomicU32::new(0);
-    format!("{prefix}-{}-{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed))
+    format!(
+        "{prefix}-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 #[tokio::test]
@@ -31,7 +35,9 @@ async fn login_then_stop_a_container_and_see_its_badge_change() {
     check::text_becomes(&badge, "running", Duration::from_secs(5)).await;
 
     // A marker that a page reload would wipe: the badge must change in place.
-    c.execute("window.__berthNoReload = true;", vec![]).await.unwrap();
+    c.execute("window.__berthNoReload = true;", vec![])
+        .await
+        .unwrap();
     row.find(fantoccini::Locator::Css(&find::testid("action-stop")))
         .await
         .expect("a stop button on a running container")
@@ -45,7 +51,10 @@ async fn login_then_stop_a_container_and_see_its_badge_change() {
         .unwrap();
     check::text_becomes(&badge, "exited", Duration::from_secs(20)).await;
     assert_eq!(docker::state(&name), "exited", "the daemon agrees");
-    let still = c.execute("return window.__berthNoReload === true;", vec![]).await.unwrap();
+    let still = c
+        .execute("return window.__berthNoReload === true;", vec![])
+        .await
+        .unwrap();
     assert_eq!(still, serde_json::json!(true), "no page reload happened");
 
     browser.close().await;
@@ -96,11 +105,26 @@ async fn wrong_password_shows_an_error_and_dashboard_shows_the_engine() {
     let c = &browser.client;
 
     c.goto(&berth.url("/login")).await.unwrap();
-    find::by_testid(c, "login-username").await.send_keys("admin").await.unwrap();
-    find::by_testid(c, "login-password").await.send_keys("wrong").await.unwrap();
-    find::by_testid(c, "login-submit").await.click().await.unwrap();
+    find::by_testid(c, "login-username")
+        .await
+        .send_keys("admin")
+        .await
+        .unwrap();
+    find::by_testid(c, "login-password")
+        .await
+        .send_keys("wrong")
+        .await
+        .unwrap();
+    find::by_testid(c, "login-submit")
+        .await
+        .click()
+        .await
+        .unwrap();
     let err = find::by_testid(c, "login-error").await;
-    assert!(!err.text().await.unwrap().trim().is_empty(), "the error is shown");
+    assert!(
+        !err.text().await.unwrap().trim().is_empty(),
+        "the error is shown"
+    );
 
     action::login(c, &berth, "admin", e2e::berth::ADMIN_PASSWORD).await;
     c.goto(&berth.url("/")).await.unwrap();
@@ -111,7 +135,10 @@ async fn wrong_password_shows_an_error_and_dashboard_shows_the_engine() {
         if text.contains("20.") || text.chars().filter(|c| *c == '.').count() >= 1 {
             break;
         }
-        assert!(std::time::Instant::now() < deadline, "engine version shown: {text:?}");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "engine version shown: {text:?}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     browser.close().await;

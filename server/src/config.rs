@@ -64,6 +64,10 @@ pub struct Config {
 
     /// A reverse proxy whose `X-Forwarded-For` is believed (repeatable). Without it the
     /// TCP peer address is the client's address, whatever headers say.
-    #[arg(long = "trusted-proxy", env = "BERTH_TRUSTED_PROXIES", value_delimiter = ',')]
+    #[arg(
+        long = "trusted-proxy",
+        env = "BERTH_TRUSTED_PROXIES",
+        value_delimiter = ','
+    )]
     pub trusted_proxies: Vec<std::net::IpAddr>,
 }

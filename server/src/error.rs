@@ -106,7 +106,8 @@ impl IntoResponse for AppError {
         let mut resp = (status, Json(self.body())).into_response();
         if let AppError::TooManyAttempts(secs) = self {
             if let Ok(v) = axum::http::HeaderValue::from_str(&secs.to_string()) {
-                resp.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
+                resp.headers_mut()
+                    .insert(axum::http::header::RETRY_AFTER, v);
             }
         }
         resp

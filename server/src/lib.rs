@@ -23,7 +23,11 @@ pub fn app(state: AppState) -> Router {
     // plain HTTP and from any subdomain or path that tries to set it.
     let secure = state.config.secure_cookies;
     let sessions = SessionManagerLayer::new(state.sessions.clone())
-        .with_name(if secure { "__Host-berth_session" } else { "berth_session" })
+        .with_name(if secure {
+            "__Host-berth_session"
+        } else {
+            "berth_session"
+        })
         .with_http_only(true)
         .with_same_site(SameSite::Strict)
         .with_secure(secure)

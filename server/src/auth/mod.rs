@@ -132,7 +132,9 @@ impl FromRequestParts<AppState> for CurrentUser {
             session.flush().await.map_err(session_error)?;
             return Err(match user {
                 Err(e) => e,
-                Ok(_) if expired => AppError::Unauthorized("the session expired: log in again".into()),
+                Ok(_) if expired => {
+                    AppError::Unauthorized("the session expired: log in again".into())
+                }
                 Ok(_) => AppError::Unauthorized("the session was ended: log in again".into()),
             });
         }
@@ -143,10 +145,7 @@ impl FromRequestParts<AppState> for CurrentUser {
 impl axum::extract::OptionalFromRequestParts<AppState> for CurrentUser {
     type Rejection = AppError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> AppResult<Option<Self>> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> AppResult<Option<Self>> {
         match <CurrentUser as FromRequestParts<AppState>>::from_request_parts(parts, state).await {
             Ok(user) => Ok(Some(user)),
             Err(AppError::Unauthorized(_)) => Ok(None),
@@ -159,7 +158,9 @@ impl axum::extract::OptionalFromRequestParts<AppState> for CurrentUser {
 /// effect at once rather than when the session expires.
 async fn load(state: &AppState, uid: i64, via: Via) -> AppResult<CurrentUser> {
     let Some(row) = store::users::by_id(&state.db, uid).await? else {
-        return Err(AppError::Unauthorized("this account no longer exists".into()));
+        return Err(AppError::Unauthorized(
+            "this account no longer exists".into(),
+        ));
     };
     if row.disabled {
         return Err(AppError::Unauthorized("this account is disabled".into()));
@@ -210,7 +211,10 @@ pub struct Peer(pub Option<String>);
 impl FromRequestParts<AppState> for Peer {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let tcp: Option<IpAddr> = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()

@@ -78,8 +78,14 @@ mod tests {
             assert!(t.check(Some("1.2.3.4"), "admin").is_none());
             t.failed(Some("1.2.3.4"), "admin");
         }
-        assert!(t.check(Some("5.6.7.8"), "admin").is_some(), "per user, from anywhere");
-        assert!(t.check(Some("1.2.3.4"), "other").is_none(), "not yet per peer");
+        assert!(
+            t.check(Some("5.6.7.8"), "admin").is_some(),
+            "per user, from anywhere"
+        );
+        assert!(
+            t.check(Some("1.2.3.4"), "other").is_none(),
+            "not yet per peer"
+        );
         t.succeeded("admin");
         assert!(t.check(Some("5.6.7.8"), "admin").is_none());
     }

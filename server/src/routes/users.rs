@@ -70,7 +70,10 @@ async fn record(state: &AppState, user: &CurrentUser, action: &str, target: &str
 /// Every user (admin).
 #[utoipa::path(get, path = "/api/users", tag = "users",
     responses((status = 200, description = "users with role, teams and state"), (status = 403, description = "not an admin")))]
-pub async fn list(State(state): State<AppState>, user: CurrentUser) -> AppResult<Json<Vec<wire::UserInfo>>> {
+pub async fn list(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> AppResult<Json<Vec<wire::UserInfo>>> {
     user.require(Role::Admin)?;
     let rows = store::users::all(&state.db).await?;
     let mut teams: HashMap<i64, Vec<String>> = HashMap::new();
@@ -103,8 +106,14 @@ pub async fn create(
     check_name("user", &req.username)?;
     password::check_strength(&req.password)?;
     check_teams_exist(&state, &req.teams).await?;
-    if store::users::by_name(&state.db, &req.username).await?.is_some() {
-        return Err(AppError::Conflict(format!("user {:?} exists", req.username)));
+    if store::users::by_name(&state.db, &req.username)
+        .await?
+        .is_some()
+    {
+        return Err(AppError::Conflict(format!(
+            "user {:?} exists",
+            req.username
+        )));
     }
     let hash = password::hash(req.password.clone()).await?;
     let id = store::users::insert(&state.db, &req.username, &hash, req.role).await?;

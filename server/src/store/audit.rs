@@ -67,28 +67,36 @@ pub struct Filter {
 /// The newest entries first.
 pub async fn query(db: &SqlitePool, f: &Filter) -> sqlx::Result<Vec<wire::AuditEntry>> {
     let limit = f.limit.unwrap_or(200).clamp(1, 10_000);
-    let rows: Vec<(i64, Option<String>, String, Option<String>, String, Option<String>)> =
-        sqlx::query_as(
-            "SELECT at, user, action, target, result, peer FROM audit
+    let rows: Vec<(
+        i64,
+        Option<String>,
+        String,
+        Option<String>,
+        String,
+        Option<String>,
+    )> = sqlx::query_as(
+        "SELECT at, user, action, target, result, peer FROM audit
              WHERE (?1 IS NULL OR user = ?1) AND (?2 IS NULL OR action = ?2)
                AND (?3 IS NULL OR at >= ?3)
              ORDER BY id DESC LIMIT ?4",
-        )
-        .bind(&f.user)
-        .bind(&f.action)
-        .bind(f.since)
-        .bind(limit)
-        .fetch_all(db)
-        .await?;
+    )
+    .bind(&f.user)
+    .bind(&f.action)
+    .bind(f.since)
+    .bind(limit)
+    .fetch_all(db)
+    .await?;
     Ok(rows
         .into_iter()
-        .map(|(at, user, action, target, result, peer)| wire::AuditEntry {
-            at,
-            user,
-            action,
-            target,
-            result,
-            peer,
-        })
+        .map(
+            |(at, user, action, target, result, peer)| wire::AuditEntry {
+                at,
+                user,
+                action,
+                target,
+                result,
+                peer,
+            },
+        )
         .collect())
 }

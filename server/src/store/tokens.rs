@@ -55,13 +55,15 @@ pub async fn list(db: &SqlitePool, user_id: Option<i64>) -> sqlx::Result<Vec<wir
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(id, name, username, created_at, last_used)| wire::TokenInfo {
-            id,
-            name,
-            username,
-            created_at,
-            last_used,
-        })
+        .map(
+            |(id, name, username, created_at, last_used)| wire::TokenInfo {
+                id,
+                name,
+                username,
+                created_at,
+                last_used,
+            },
+        )
         .collect())
 }
 

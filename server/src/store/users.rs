@@ -21,8 +21,7 @@ impl UserRow {
     }
 }
 
-const COLUMNS: &str =
-    "id, username, password_hash, role, disabled, session_epoch, created_at";
+const COLUMNS: &str = "id, username, password_hash, role, disabled, session_epoch, created_at";
 
 pub async fn by_name(db: &SqlitePool, username: &str) -> sqlx::Result<Option<UserRow>> {
     sqlx::query_as::<_, UserRow>(&format!("SELECT {COLUMNS} FROM users WHERE username = ?"))

@@ -29,9 +29,12 @@ async fn role_and_team_matrix_on_container_routes() {
     let app = TestApp::start().await;
     let red = unique("red");
     let blue = unique("blue");
-    app.make_user(&format!("{red}-viewer"), "viewer", &[&red]).await;
-    app.make_user(&format!("{red}-op"), "operator", &[&red]).await;
-    app.make_user(&format!("{blue}-op"), "operator", &[&blue]).await;
+    app.make_user(&format!("{red}-viewer"), "viewer", &[&red])
+        .await;
+    app.make_user(&format!("{red}-op"), "operator", &[&red])
+        .await;
+    app.make_user(&format!("{blue}-op"), "operator", &[&blue])
+        .await;
     let viewer = app.client_as(&format!("{red}-viewer"), USER_PASSWORD).await;
     let op_red = app.client_as(&format!("{red}-op"), USER_PASSWORD).await;
     let op_blue = app.client_as(&format!("{blue}-op"), USER_PASSWORD).await;
@@ -49,13 +52,29 @@ async fn role_and_team_matrix_on_container_routes() {
             assert_error(&got, 403, "forbidden");
         }
         // Reading another team's container is refused too, by any name.
-        let got = send(&op_blue, Method::GET, &app.url(&format!("/api/containers/{reference}")), None).await;
+        let got = send(
+            &op_blue,
+            Method::GET,
+            &app.url(&format!("/api/containers/{reference}")),
+            None,
+        )
+        .await;
         assert_error(&got, 403, "forbidden");
     }
-    assert_eq!(daemon_state(&id).await.as_deref(), Some("running"), "nothing was done");
+    assert_eq!(
+        daemon_state(&id).await.as_deref(),
+        Some("running"),
+        "nothing was done"
+    );
 
     // The team's operator may; the viewer may read.
-    let got = send(&viewer, Method::GET, &app.url(&format!("/api/containers/{short}")), None).await;
+    let got = send(
+        &viewer,
+        Method::GET,
+        &app.url(&format!("/api/containers/{short}")),
+        None,
+    )
+    .await;
     assert_eq!(got.0, 200);
     for (m, suffix) in CONTAINER_MUTATIONS {
         let url = app.url(&format!("/api/containers/{name}{suffix}"));
@@ -70,8 +89,10 @@ async fn lists_and_events_show_only_the_teams_containers() {
     let app = TestApp::start().await;
     let red = unique("red");
     let blue = unique("blue");
-    app.make_user(&format!("{red}-op"), "operator", &[&red]).await;
-    app.make_user(&format!("{blue}-op"), "operator", &[&blue]).await;
+    app.make_user(&format!("{red}-op"), "operator", &[&red])
+        .await;
+    app.make_user(&format!("{blue}-op"), "operator", &[&blue])
+        .await;
     let op_red = app.client_as(&format!("{red}-op"), USER_PASSWORD).await;
     let op_blue = app.client_as(&format!("{blue}-op"), USER_PASSWORD).await;
     let red_name = unique("red-c");
@@ -80,14 +101,36 @@ async fn lists_and_events_show_only_the_teams_containers() {
     let shared_id = make_container_labeled(&shared_name, false, &[("berth.shared", "true")]).await;
 
     let ids = |v: &serde_json::Value| -> Vec<String> {
-        v.as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap().to_owned()).collect()
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["id"].as_str().unwrap().to_owned())
+            .collect()
     };
-    let (_, red_list) = send(&op_red, Method::GET, &app.url("/api/containers?all=true"), None).await;
-    let (_, blue_list) = send(&op_blue, Method::GET, &app.url("/api/containers?all=true"), None).await;
+    let (_, red_list) = send(
+        &op_red,
+        Method::GET,
+        &app.url("/api/containers?all=true"),
+        None,
+    )
+    .await;
+    let (_, blue_list) = send(
+        &op_blue,
+        Method::GET,
+        &app.url("/api/containers?all=true"),
+        None,
+    )
+    .await;
     let (_, admin_list) = app.get("/api/containers?all=true").await;
     assert!(ids(&red_list).contains(&red_id));
-    assert!(!ids(&blue_list).contains(&red_id), "another team's container is hidden");
-    assert!(ids(&blue_list).contains(&shared_id), "a shared one is visible to all");
+    assert!(
+        !ids(&blue_list).contains(&red_id),
+        "another team's container is hidden"
+    );
+    assert!(
+        ids(&blue_list).contains(&shared_id),
+        "a shared one is visible to all"
+    );
     assert!(ids(&admin_list).contains(&red_id));
 
     // Events: blue's socket never hears of red's container.
@@ -101,7 +144,13 @@ async fn lists_and_events_show_only_the_teams_containers() {
                     .send()
                     .await
                     .unwrap();
-                r.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned()
+                r.headers()["set-cookie"]
+                    .to_str()
+                    .unwrap()
+                    .split(';')
+                    .next()
+                    .unwrap()
+                    .to_owned()
             };
             let mut req = format!("ws://127.0.0.1:{app_url}/api/events/ws")
                 .into_client_request()
@@ -116,15 +165,18 @@ async fn lists_and_events_show_only_the_teams_containers() {
     let (status, _) = app.post(&format!("/api/containers/{red_id}/start")).await;
     assert_eq!(status, 204);
     assert_eq!(heard(&mut red_ws, &red_id).await, Some(true));
-    assert_eq!(heard(&mut blue_ws, &red_id).await, None, "blue hears nothing of red");
+    assert_eq!(
+        heard(&mut blue_ws, &red_id).await,
+        None,
+        "blue hears nothing of red"
+    );
 
     remove_container(&red_id).await;
     remove_container(&shared_id).await;
 }
 
-type Ws = tokio_tungstenite::WebSocketStream<
-    tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
->;
+type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// Whether a frame mentioning `id` arrives within 3 s (None: nothing arrived).
 async fn heard(ws: &mut Ws, id: &str) -> Option<bool> {
@@ -186,7 +238,11 @@ async fn repeated_failures_are_throttled() {
 async fn tokens_work_until_revoked() {
     let app = TestApp::start().await;
     let (status, created) = app
-        .call(Method::POST, "/api/tokens", Some(serde_json::json!({"name": "ci"})))
+        .call(
+            Method::POST,
+            "/api/tokens",
+            Some(serde_json::json!({"name": "ci"})),
+        )
         .await;
     assert_eq!(status, 201);
     let token = created["token"].as_str().unwrap().to_owned();
@@ -198,15 +254,31 @@ async fn tokens_work_until_revoked() {
     assert_eq!(me["username"], "admin");
 
     let (_, list) = app.get("/api/tokens").await;
-    let row = list.as_array().unwrap().iter().find(|t| t["id"] == id).unwrap().clone();
-    assert!(row["last_used"].as_i64().is_some(), "last use recorded: {row}");
+    let row = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["id"] == id)
+        .unwrap()
+        .clone();
+    assert!(
+        row["last_used"].as_i64().is_some(),
+        "last use recorded: {row}"
+    );
     assert!(row.get("token").is_none(), "the secret is never listed");
 
-    let (status, _) = app.call(Method::DELETE, &format!("/api/tokens/{id}"), None).await;
+    let (status, _) = app
+        .call(Method::DELETE, &format!("/api/tokens/{id}"), None)
+        .await;
     assert_eq!(status, 204);
     let r = bearer(&Client::new()).send().await.unwrap();
     assert_eq!(r.status(), 401, "a revoked token is refused");
-    let r = Client::new().get(app.url("/api/auth/me")).bearer_auth("berth_made_up").send().await.unwrap();
+    let r = Client::new()
+        .get(app.url("/api/auth/me"))
+        .bearer_auth("berth_made_up")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 401);
 }
 
@@ -216,7 +288,10 @@ async fn websocket_tickets_are_single_use() {
     let (status, t) = app.post("/api/auth/ws-ticket").await;
     assert_eq!(status, 200);
     let ticket = t["ticket"].as_str().unwrap().to_owned();
-    let url = format!("ws://127.0.0.1:{}/api/events/ws?ticket={ticket}", app.port());
+    let url = format!(
+        "ws://127.0.0.1:{}/api/events/ws?ticket={ticket}",
+        app.port()
+    );
     assert!(tokio_tungstenite::connect_async(url.clone()).await.is_ok());
     match tokio_tungstenite::connect_async(url).await {
         Err(tokio_tungstenite::tungstenite::Error::Http(resp)) => assert_eq!(resp.status(), 401),
@@ -236,7 +311,11 @@ async fn user_admin_and_own_password() {
         .await;
     assert_error(&got, 400, "invalid_username");
     let got = app
-        .call(Method::POST, "/api/users", Some(serde_json::json!({"username": "shorty", "password": "x", "role": "viewer"})))
+        .call(
+            Method::POST,
+            "/api/users",
+            Some(serde_json::json!({"username": "shorty", "password": "x", "role": "viewer"})),
+        )
         .await;
     assert_error(&got, 400, "weak_password");
     let got = app
@@ -244,7 +323,11 @@ async fn user_admin_and_own_password() {
         .await;
     assert_error(&got, 400, "unknown_team");
     let got = app
-        .call(Method::POST, "/api/users", Some(serde_json::json!({"username": name, "password": "longenough", "role": "viewer"})))
+        .call(
+            Method::POST,
+            "/api/users",
+            Some(serde_json::json!({"username": name, "password": "longenough", "role": "viewer"})),
+        )
         .await;
     assert_error(&got, 409, "conflict");
 
@@ -252,29 +335,81 @@ async fn user_admin_and_own_password() {
     let second = app.client_as(&name, USER_PASSWORD).await;
     let got = send(&user, Method::GET, &app.url("/api/users"), None).await;
     assert_error(&got, 403, "forbidden");
-    let got = send(&user, Method::PATCH, &app.url(&format!("/api/users/{name}")), Some(serde_json::json!({"role": "admin"}))).await;
+    let got = send(
+        &user,
+        Method::PATCH,
+        &app.url(&format!("/api/users/{name}")),
+        Some(serde_json::json!({"role": "admin"})),
+    )
+    .await;
     assert_error(&got, 403, "forbidden");
-    let got = send(&user, Method::PATCH, &app.url(&format!("/api/users/{name}")), Some(serde_json::json!({"password": "new-password-2", "current_password": "wrong"}))).await;
+    let got = send(
+        &user,
+        Method::PATCH,
+        &app.url(&format!("/api/users/{name}")),
+        Some(serde_json::json!({"password": "new-password-2", "current_password": "wrong"})),
+    )
+    .await;
     assert_error(&got, 400, "wrong_current_password");
-    let (status, _) = send(&user, Method::PATCH, &app.url(&format!("/api/users/{name}")), Some(serde_json::json!({"password": "new-password-2", "current_password": USER_PASSWORD}))).await;
+    let (status, _) = send(
+        &user,
+        Method::PATCH,
+        &app.url(&format!("/api/users/{name}")),
+        Some(serde_json::json!({"password": "new-password-2", "current_password": USER_PASSWORD})),
+    )
+    .await;
     assert_eq!(status, 204);
-    assert_eq!(send(&user, Method::GET, &app.url("/api/auth/me"), None).await.0, 200, "this session stays");
-    assert_eq!(send(&second, Method::GET, &app.url("/api/auth/me"), None).await.0, 401, "other sessions end");
+    assert_eq!(
+        send(&user, Method::GET, &app.url("/api/auth/me"), None)
+            .await
+            .0,
+        200,
+        "this session stays"
+    );
+    assert_eq!(
+        send(&second, Method::GET, &app.url("/api/auth/me"), None)
+            .await
+            .0,
+        401,
+        "other sessions end"
+    );
 
     // An admin disables the user: sessions end and login is refused.
-    let (status, _) = app.call(Method::PATCH, &format!("/api/users/{name}"), Some(serde_json::json!({"disabled": true}))).await;
+    let (status, _) = app
+        .call(
+            Method::PATCH,
+            &format!("/api/users/{name}"),
+            Some(serde_json::json!({"disabled": true})),
+        )
+        .await;
     assert_eq!(status, 204);
-    assert_eq!(send(&user, Method::GET, &app.url("/api/auth/me"), None).await.0, 401);
+    assert_eq!(
+        send(&user, Method::GET, &app.url("/api/auth/me"), None)
+            .await
+            .0,
+        401
+    );
     assert_eq!(app.login(&name, "new-password-2").await.status(), 401);
 
     // The last admin cannot be demoted or deleted.
-    let got = app.call(Method::PATCH, "/api/users/admin", Some(serde_json::json!({"role": "viewer"}))).await;
+    let got = app
+        .call(
+            Method::PATCH,
+            "/api/users/admin",
+            Some(serde_json::json!({"role": "viewer"})),
+        )
+        .await;
     assert_error(&got, 409, "conflict");
     let got = app.call(Method::DELETE, "/api/users/admin", None).await;
     assert_error(&got, 409, "conflict");
     let (status, users) = app.get("/api/users").await;
     assert_eq!(status, 200);
-    let row = users.as_array().unwrap().iter().find(|u| u["username"] == name.as_str()).unwrap();
+    let row = users
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["username"] == name.as_str())
+        .unwrap();
     assert_eq!(row["disabled"], true);
     assert_eq!(row["teams"], serde_json::json!([team]));
 }
@@ -305,6 +440,10 @@ async fn audit_rows_are_written() {
     assert!(has("start", Some("no-such-xyz"), "not_found"), "{log}");
     assert!(rows.iter().all(|r| r["at"].as_i64().unwrap() > 0));
     let (_, filtered) = app.get("/api/audit?action=stop").await;
-    assert!(filtered.as_array().unwrap().iter().all(|r| r["action"] == "stop"));
+    assert!(filtered
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|r| r["action"] == "stop"));
     remove_container(&id).await;
 }

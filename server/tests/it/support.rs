@@ -28,11 +28,22 @@ pub fn test_image() -> String {
     std::env::var("BERTH_TEST_IMAGE").unwrap_or_else(|_| "berth-test/busybox:latest".into())
 }
 
+/// Tests in this binary run in parallel against one daemon. A test that changes
+/// daemon-wide state (a prune without a label filter, say) takes this lock exclusively with
+/// [`TestApp::start_exclusive`]; every other `TestApp` holds it shared.
+static DAEMON_WIDE: tokio::sync::RwLock<()> = tokio::sync::RwLock::const_new(());
+
+enum Hold {
+    Shared(#[allow(dead_code)] tokio::sync::RwLockReadGuard<'static, ()>),
+    Exclusive(#[allow(dead_code)] tokio::sync::RwLockWriteGuard<'static, ()>),
+}
+
 pub struct TestApp {
     pub base: String,
     pub client: Client,
     child: Child,
     _data: tempfile::TempDir,
+    _hold: Hold,
 }
 
 impl TestApp {
@@ -43,8 +54,21 @@ impl TestApp {
         app
     }
 
+    /// The same, alone on the daemon: no other test of this binary runs meanwhile.
+    pub async fn start_exclusive() -> TestApp {
+        let hold = Hold::Exclusive(DAEMON_WIDE.write().await);
+        let app = TestApp::spawn_holding(&docker_host(), hold).await;
+        app.login("admin", ADMIN_PASSWORD).await;
+        app
+    }
+
     /// berth against any DOCKER_HOST (e.g. one where nothing listens), not logged in.
     pub async fn spawn(docker_host: &str) -> TestApp {
+        let hold = Hold::Shared(DAEMON_WIDE.read().await);
+        TestApp::spawn_holding(docker_host, hold).await
+    }
+
+    async fn spawn_holding(docker_host: &str, hold: Hold) -> TestApp {
         let port = free_port();
         let data = tempfile::tempdir().expect("temp dir");
         let child = Command::new(env!("CARGO_BIN_EXE_berth"))
@@ -66,6 +90,7 @@ impl TestApp {
                 .expect("client"),
             child,
             _data: data,
+            _hold: hold,
         };
         app.wait_ready().await;
         app
@@ -157,7 +182,10 @@ impl TestApp {
 impl TestApp {
     /// Another logged-in client of the same berth (its own cookie jar).
     pub async fn client_as(&self, user: &str, password: &str) -> Client {
-        let c = Client::builder().cookie_store(true).build().expect("client");
+        let c = Client::builder()
+            .cookie_store(true)
+            .build()
+            .expect("client");
         let r = c
             .post(self.url("/api/auth/login"))
             .json(&serde_json::json!({"username": user, "password": password}))
@@ -172,7 +200,11 @@ impl TestApp {
     pub async fn make_user(&self, name: &str, role: &str, teams: &[&str]) {
         for t in teams {
             let _ = self
-                .call(Method::POST, "/api/teams", Some(serde_json::json!({"name": t})))
+                .call(
+                    Method::POST,
+                    "/api/teams",
+                    Some(serde_json::json!({"name": t})),
+                )
                 .await;
         }
         let (status, body) = self
@@ -191,7 +223,12 @@ impl TestApp {
 pub const USER_PASSWORD: &str = "user-password-1";
 
 /// A request with any client; status and JSON body.
-pub async fn send(c: &Client, method: Method, url: &str, body: Option<Value>) -> (StatusCode, Value) {
+pub async fn send(
+    c: &Client,
+    method: Method,
+    url: &str,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
     let mut req = c.request(method, url);
     if let Some(b) = body {
         req = req.json(&b);
