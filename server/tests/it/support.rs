@@ -33,6 +33,7 @@ pub fn test_image() -> String {
 /// [`TestApp::start_exclusive`]; every other `TestApp` holds it shared.
 static DAEMON_WIDE: tokio::sync::RwLock<()> = tokio::sync::RwLock::const_new(());
 
+#[allow(dead_code)] // Exclusive: for prune tests
 enum Hold {
     Shared(#[allow(dead_code)] tokio::sync::RwLockReadGuard<'static, ()>),
     Exclusive(#[allow(dead_code)] tokio::sync::RwLockWriteGuard<'static, ()>),
@@ -55,6 +56,7 @@ impl TestApp {
     }
 
     /// The same, alone on the daemon: no other test of this binary runs meanwhile.
+    #[allow(dead_code)]
     pub async fn start_exclusive() -> TestApp {
         let hold = Hold::Exclusive(DAEMON_WIDE.write().await);
         let app = TestApp::spawn_holding(&docker_host(), hold).await;
