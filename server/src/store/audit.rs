@@ -64,21 +64,24 @@ pub struct Filter {
     pub since: Option<i64>,
 }
 
+#[derive(sqlx::FromRow)]
+struct Row {
+    at: i64,
+    user: Option<String>,
+    action: String,
+    target: Option<String>,
+    result: String,
+    peer: Option<String>,
+}
+
 /// The newest entries first.
 pub async fn query(db: &SqlitePool, f: &Filter) -> sqlx::Result<Vec<wire::AuditEntry>> {
     let limit = f.limit.unwrap_or(200).clamp(1, 10_000);
-    let rows: Vec<(
-        i64,
-        Option<String>,
-        String,
-        Option<String>,
-        String,
-        Option<String>,
-    )> = sqlx::query_as(
+    let rows: Vec<Row> = sqlx::query_as(
         "SELECT at, user, action, target, result, peer FROM audit
-             WHERE (?1 IS NULL OR user = ?1) AND (?2 IS NULL OR action = ?2)
-               AND (?3 IS NULL OR at >= ?3)
-             ORDER BY id DESC LIMIT ?4",
+         WHERE (?1 IS NULL OR user = ?1) AND (?2 IS NULL OR action = ?2)
+           AND (?3 IS NULL OR at >= ?3)
+         ORDER BY id DESC LIMIT ?4",
     )
     .bind(&f.user)
     .bind(&f.action)
@@ -88,15 +91,13 @@ pub async fn query(db: &SqlitePool, f: &Filter) -> sqlx::Result<Vec<wire::AuditE
     .await?;
     Ok(rows
         .into_iter()
-        .map(
-            |(at, user, action, target, result, peer)| wire::AuditEntry {
-                at,
-                user,
-                action,
-                target,
-                result,
-                peer,
-            },
-        )
+        .map(|r| wire::AuditEntry {
+            at: r.at,
+            user: r.user,
+            action: r.action,
+            target: r.target,
+            result: r.result,
+            peer: r.peer,
+        })
         .collect())
 }
