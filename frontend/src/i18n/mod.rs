@@ -10,6 +10,8 @@
 
 use leptos::prelude::*;
 
+pub mod admin;
+
 use crate::api::ApiError;
 use crate::prefs;
 
