@@ -12,7 +12,7 @@ use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
-const PASSWORD: &str = "bench-admin-pw";
+pub const PASSWORD: &str = "bench-admin-pw";
 
 pub type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
@@ -33,7 +33,11 @@ pub fn free_port() -> Result<u16> {
 
 impl Berth {
     /// Starts `bin` against the daemon at `docker_host` with these `--share NAME=PATH`s.
-    pub async fn start(bin: &Path, docker_host: &str, shares: &[(String, PathBuf)]) -> Result<Berth> {
+    pub async fn start(
+        bin: &Path,
+        docker_host: &str,
+        shares: &[(String, PathBuf)],
+    ) -> Result<Berth> {
         let port = free_port()?;
         let data = tempfile::tempdir()?;
         let mut cmd = Command::new(bin);
@@ -42,8 +46,7 @@ impl Berth {
             .arg("--data-dir")
             .arg(data.path());
         for (name, path) in shares {
-            cmd.arg("--share")
-                .arg(format!("{name}={}", path.display()));
+            cmd.arg("--share").arg(format!("{name}={}", path.display()));
         }
         let child = cmd
             .env("BERTH_ADMIN_PASSWORD", PASSWORD)
@@ -113,11 +116,6 @@ impl Berth {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
-    }
-
-    /// The session cookie's value alone (for the browser).
-    pub fn session(&self) -> (&str, &str) {
-        self.cookie.split_once('=').unwrap_or(("berth_session", ""))
     }
 
     /// Opens a websocket at `path` with the session cookie (no Origin: as a script would).

@@ -4,7 +4,6 @@
 //! stream of `attach` and `exec start`, which general clients do not hand out).
 
 use std::path::PathBuf;
-use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use serde_json::{json, Value};
@@ -75,7 +74,13 @@ impl Daemon {
     }
 
     /// Creates (and, when `start`, starts) a labelled container of the test image.
-    pub async fn create(&self, name: &str, cmd: &[&str], extra: Value, start: bool) -> Result<String> {
+    pub async fn create(
+        &self,
+        name: &str,
+        cmd: &[&str],
+        extra: Value,
+        start: bool,
+    ) -> Result<String> {
         let mut body = json!({
             "Image": crate::image(),
             "Cmd": cmd,
@@ -86,7 +91,11 @@ impl Daemon {
             b.extend(extra);
         }
         let made = self
-            .json("POST", &format!("/containers/create?name={name}"), Some(&body))
+            .json(
+                "POST",
+                &format!("/containers/create?name={name}"),
+                Some(&body),
+            )
             .await?;
         let id = made["Id"]
             .as_str()
@@ -119,8 +128,9 @@ impl Daemon {
             .unwrap_or_default();
         let n = ids.len();
         for chunk in ids.chunks(8) {
-            let jobs = chunk.iter().map(|id| {
+            let jobs = chunk.iter().map(|id| async move {
                 self.json("DELETE", &format!("/containers/{id}?force=1&v=1"), None)
+                    .await
             });
             for r in futures::future::join_all(jobs).await {
                 if let Err(e) = r {
@@ -297,22 +307,6 @@ pub fn urlencode(s: &str) -> String {
             _ => format!("%{b:02X}"),
         })
         .collect()
-}
-
-/// Waits (bounded) until `check` says yes.
-pub async fn wait_for<F, Fut>(what: &str, within: Duration, mut check: F) -> Result<()>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = tokio::time::Instant::now() + within;
-    while tokio::time::Instant::now() < deadline {
-        if check().await {
-            return Ok(());
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    bail!("{what}: not within {within:?}")
 }
 
 #[cfg(test)]

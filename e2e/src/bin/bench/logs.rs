@@ -20,9 +20,18 @@ const WINDOW: Duration = Duration::from_secs(3);
 
 pub async fn run(ctx: &Ctx) -> Result<Vec<Row>> {
     let mut rows = Vec::new();
-    rows.push(report::or_failed_one("log follow throughput", throughput(ctx).await));
-    rows.push(report::or_failed_one("log follow latency", latency(ctx).await));
-    rows.push(report::or_failed_one("memory: 100 log streams", hundred_streams(ctx).await));
+    rows.push(report::or_failed_one(
+        "log follow throughput",
+        throughput(ctx).await,
+    ));
+    rows.push(report::or_failed_one(
+        "log follow latency",
+        latency(ctx).await,
+    ));
+    rows.push(report::or_failed_one(
+        "memory: 100 log streams",
+        hundred_streams(ctx).await,
+    ));
     Ok(rows)
 }
 
@@ -90,6 +99,19 @@ impl Follow {
     }
 }
 
+/// Lines berth says it dropped for a client that did not keep up
+/// (`{"berth":"skipped","count":N}` notices).
+fn skipped_in(bytes: &[u8]) -> u64 {
+    let text = String::from_utf8_lossy(bytes);
+    text.split(r#""berth":"skipped","count":"#)
+        .skip(1)
+        .filter_map(|rest| {
+            let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+            digits.parse::<u64>().ok()
+        })
+        .sum()
+}
+
 /// How many log lines an arrival holds: berth frames carry `"line":` once per line (a
 /// quote inside a line is escaped, so the key cannot be faked); raw payloads end in `\n`.
 fn lines_in(bytes: &[u8], berth: bool) -> usize {
@@ -107,26 +129,42 @@ async fn throughput(ctx: &Ctx) -> Result<Row> {
         "LogConfig": { "Type": "json-file", "Config": { "max-size": "20m", "max-file": "2" } } } });
     let id = ctx
         .daemon
-        .create(&name, &["yes", "berth bench: a log line of about sixty characters, 0123456789"], log, true)
+        .create(
+            &name,
+            &[
+                "yes",
+                "berth bench: a log line of about sixty characters, 0123456789",
+            ],
+            log,
+            true,
+        )
         .await?;
     let res = async {
-        let (mut b, mut r) = (Vec::new(), Vec::new());
+        let (mut b, mut r, mut skipped) = (Vec::new(), Vec::new(), 0);
         for round in 0..crate::rounds(5) {
             // Alternate which goes first, so neither always gets the fresher daemon.
             for berth in [round % 2 == 0, round % 2 != 0] {
-                let rate = rate_once(ctx, &id, berth).await?;
-                if berth { b.push(rate) } else { r.push(rate) }
+                let (rate, dropped) = rate_once(ctx, &id, berth).await?;
+                skipped += dropped;
+                if berth {
+                    b.push(rate)
+                } else {
+                    r.push(rate)
+                }
             }
         }
-        Ok::<_, anyhow::Error>((report::median(&b), report::median(&r)))
+        Ok::<_, anyhow::Error>((report::median(&b), report::median(&r), skipped))
     }
     .await;
-    let _ = ctx.daemon.json("DELETE", &format!("/containers/{id}?force=1"), None).await;
-    let (bm, rm) = res?;
+    let _ = ctx
+        .daemon
+        .json("DELETE", &format!("/containers/{id}?force=1"), None)
+        .await;
+    let (bm, rm, skipped) = res?;
     let ratio = bm / rm;
     let row = Row::new(
         "log follow throughput (`yes` in a container), lines/s, median",
-        format!("{bm:.0} lines/s"),
+        format!("{bm:.0} lines/s ({skipped} lines reported skipped in all rounds)"),
         format!("{rm:.0} lines/s daemon socket"),
     )
     .ratio(format!("{ratio:.2}"))
@@ -135,11 +173,12 @@ async fn throughput(ctx: &Ctx) -> Result<Row> {
     Ok(row)
 }
 
-/// Lines per second over [`WINDOW`], counted from the first arrival.
-async fn rate_once(ctx: &Ctx, id: &str, berth: bool) -> Result<f64> {
+/// Lines per second over [`WINDOW`], counted from the first arrival, and the lines berth
+/// said it skipped meanwhile.
+async fn rate_once(ctx: &Ctx, id: &str, berth: bool) -> Result<(f64, u64)> {
     let mut f = Follow::open(ctx, id, berth).await?;
     let mut piece = Vec::new();
-    let mut count = 0usize;
+    let (mut count, mut skipped) = (0usize, 0u64);
     let first = tokio::time::timeout(Duration::from_secs(10), f.next(&mut piece, |_| {}))
         .await
         .context("no log line within 10 s")??;
@@ -149,14 +188,24 @@ async fn rate_once(ctx: &Ctx, id: &str, berth: bool) -> Result<f64> {
     let start = Instant::now();
     let deadline = tokio::time::Instant::now() + WINDOW;
     loop {
-        match tokio::time::timeout_at(deadline, f.next(&mut piece, |bytes| count += lines_in(bytes, berth))).await {
+        match tokio::time::timeout_at(
+            deadline,
+            f.next(&mut piece, |bytes| {
+                count += lines_in(bytes, berth);
+                if berth {
+                    skipped += skipped_in(bytes);
+                }
+            }),
+        )
+        .await
+        {
             Ok(Ok(true)) => {}
             Ok(Ok(false)) => bail!("the stream ended early"),
             Ok(Err(e)) => return Err(e),
             Err(_) => break,
         }
     }
-    Ok(count as f64 / start.elapsed().as_secs_f64())
+    Ok((count as f64 / start.elapsed().as_secs_f64(), skipped))
 }
 
 /// A `cat` container whose stdin we hold (the daemon's attach hijack): what we write is
@@ -173,13 +222,21 @@ async fn cat_container(ctx: &Ctx, tag: &str) -> Result<(String, tokio::net::Unix
 }
 
 /// Waits until a line containing `marker` arrives; None if the stream ended or `within` passed.
-async fn until(f: &mut Follow, piece: &mut Vec<u8>, marker: &[u8], within: Duration) -> Result<Option<Instant>> {
+async fn until(
+    f: &mut Follow,
+    piece: &mut Vec<u8>,
+    marker: &[u8],
+    within: Duration,
+) -> Result<Option<Instant>> {
     let deadline = tokio::time::Instant::now() + within;
     loop {
         let mut seen = false;
-        let got = tokio::time::timeout_at(deadline, f.next(piece, |bytes| {
-            seen |= bytes.windows(marker.len()).any(|w| w == marker);
-        }))
+        let got = tokio::time::timeout_at(
+            deadline,
+            f.next(piece, |bytes| {
+                seen |= bytes.windows(marker.len()).any(|w| w == marker);
+            }),
+        )
         .await;
         match got {
             Ok(Ok(true)) if seen => return Ok(Some(Instant::now())),
@@ -204,23 +261,40 @@ async fn latency(ctx: &Ctx) -> Result<Row> {
                 let mut live = false;
                 for _ in 0..20 {
                     stdin.write_all(format!("{sync}\n").as_bytes()).await?;
-                    if until(&mut f, &mut piece, sync.as_bytes(), Duration::from_secs(1)).await?.is_some() {
+                    if until(&mut f, &mut piece, sync.as_bytes(), Duration::from_secs(1))
+                        .await?
+                        .is_some()
+                    {
                         live = true;
                         break;
                     }
                 }
                 if !live {
-                    bail!("the {} stream never showed a line", if berth { "berth" } else { "daemon" });
+                    bail!(
+                        "the {} stream never showed a line",
+                        if berth { "berth" } else { "daemon" }
+                    );
                 }
                 for i in 0..per_round {
                     let marker = format!("mark-{round}-{berth}-{i}");
                     let sent = Instant::now();
                     stdin.write_all(format!("{marker}\n").as_bytes()).await?;
-                    let Some(at) = until(&mut f, &mut piece, marker.as_bytes(), Duration::from_secs(5)).await? else {
+                    let Some(at) = until(
+                        &mut f,
+                        &mut piece,
+                        marker.as_bytes(),
+                        Duration::from_secs(5),
+                    )
+                    .await?
+                    else {
                         bail!("line {marker} did not arrive within 5 s");
                     };
                     let ms = (at - sent).as_secs_f64() * 1000.0;
-                    if berth { b.push(ms) } else { r.push(ms) }
+                    if berth {
+                        b.push(ms)
+                    } else {
+                        r.push(ms)
+                    }
                     tokio::time::sleep(Duration::from_millis(5)).await;
                 }
             }
@@ -228,13 +302,27 @@ async fn latency(ctx: &Ctx) -> Result<Row> {
         Ok::<_, anyhow::Error>((b, r))
     }
     .await;
-    let _ = ctx.daemon.json("DELETE", &format!("/containers/{id}?force=1"), None).await;
+    let _ = ctx
+        .daemon
+        .json("DELETE", &format!("/containers/{id}?force=1"), None)
+        .await;
     let (b, r) = res?;
     let (b99, r99) = (report::percentile(&b, 99.0), report::percentile(&r, 99.0));
     let row = Row::new(
-        format!("log follow latency, line written → seen, {} lines each", b.len()),
-        format!("p50 {} / p99 {}", report::ms(report::median(&b)), report::ms(b99)),
-        format!("p50 {} / p99 {} daemon socket", report::ms(report::median(&r)), report::ms(r99)),
+        format!(
+            "log follow latency, line written → seen, {} lines each",
+            b.len()
+        ),
+        format!(
+            "p50 {} / p99 {}",
+            report::ms(report::median(&b)),
+            report::ms(b99)
+        ),
+        format!(
+            "p50 {} / p99 {} daemon socket",
+            report::ms(report::median(&r)),
+            report::ms(r99)
+        ),
     )
     .ratio(format!("p99 +{}", report::ms(b99 - r99)))
     .target("p99 ≤ raw + 5 ms", b99 <= r99 + 5.0);
@@ -248,7 +336,11 @@ async fn hundred_streams(ctx: &Ctx) -> Result<Row> {
     for i in 0..10 {
         let name = format!("berth-bench-{}-ticker-{i}", ctx.daemon.run);
         let script = "i=0; while true; do echo tick $i; i=$((i+1)); sleep 0.1; done";
-        ids.push(ctx.daemon.create(&name, &["sh", "-c", script], json!({}), true).await?);
+        ids.push(
+            ctx.daemon
+                .create(&name, &["sh", "-c", script], json!({}), true)
+                .await?,
+        );
     }
     let mut readers = Vec::new();
     let (got_tx, mut got_rx) = tokio::sync::mpsc::channel::<()>(128);
@@ -272,7 +364,9 @@ async fn hundred_streams(ctx: &Ctx) -> Result<Row> {
             got_rx.recv().await;
         }
     };
-    let flowing = tokio::time::timeout(Duration::from_secs(20), all_flowing).await.is_ok();
+    let flowing = tokio::time::timeout(Duration::from_secs(20), all_flowing)
+        .await
+        .is_ok();
     let mut peak = 0;
     for _ in 0..30 {
         peak = peak.max(ctx.berth.rss()?);
@@ -282,13 +376,20 @@ async fn hundred_streams(ctx: &Ctx) -> Result<Row> {
         r.abort();
     }
     for id in &ids {
-        let _ = ctx.daemon.json("DELETE", &format!("/containers/{id}?force=1"), None).await;
+        let _ = ctx
+            .daemon
+            .json("DELETE", &format!("/containers/{id}?force=1"), None)
+            .await;
     }
     if !flowing {
         bail!("not all 100 streams delivered a line within 20 s");
     }
-    let row = Row::new("memory: RSS with 100 concurrent log streams (peak over 3 s)", report::mb(peak), "—")
-        .target("≤ 60 MB", peak <= 60_000_000);
+    let row = Row::new(
+        "memory: RSS with 100 concurrent log streams (peak over 3 s)",
+        report::mb(peak),
+        "—",
+    )
+    .target("≤ 60 MB", peak <= 60_000_000);
     report::announce(&row);
     Ok(row)
 }
