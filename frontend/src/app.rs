@@ -12,8 +12,8 @@ use crate::components::header::Header;
 use crate::components::status::{ErrorPanel, Loading};
 use crate::i18n::{tr, I18n, Key};
 use crate::pages::{
-    account::Account, admin::Admin,
-    container_detail::ContainerDetail, containers::Containers, dashboard::Dashboard, login::Login,
+    account::Account, admin::Admin, container_detail::ContainerDetail, containers::Containers,
+    dashboard::Dashboard, login::Login,
 };
 
 /// Who is logged in, shared through context.
