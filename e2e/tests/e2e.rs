@@ -33,6 +33,7 @@ async fn login_then_stop_a_container_and_see_its_badge_change() {
         .await
         .expect("a state badge");
     check::text_becomes(&badge, "running", Duration::from_secs(5)).await;
+    check::screenshot(c, "containers").await;
 
     // A marker that a page reload would wipe: the badge must change in place.
     c.execute("window.__berthNoReload = true;", vec![])
@@ -129,6 +130,7 @@ async fn wrong_password_shows_an_error_and_dashboard_shows_the_engine() {
     action::login(c, &berth, "admin", e2e::berth::ADMIN_PASSWORD).await;
     c.goto(&berth.url("/")).await.unwrap();
     let version = find::by_testid(c, "dash-version").await;
+    check::screenshot(c, "dashboard").await;
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     loop {
         let text = version.text().await.unwrap_or_default();
@@ -274,6 +276,7 @@ async fn language_theme_and_phone_layout() {
     let after = c.execute(theme, vec![]).await.unwrap();
     assert_ne!(before, after, "the theme changed");
     assert!(after == serde_json::json!("dark") || after == serde_json::json!("light"));
+    check::screenshot(c, "containers-zh-theme").await;
 
     // A phone-width window: the navigation folds behind the menu button.
     c.set_window_size(375, 800).await.unwrap();
