@@ -7,5 +7,6 @@ mod access;
 mod auth;
 mod containers;
 mod events;
+mod proxy;
 mod support;
 mod system;
