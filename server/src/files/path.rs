@@ -153,10 +153,16 @@ impl Root {
 
     /// Open `rel` beneath the root. Symlinks inside are followed only while they stay inside.
     pub fn open_at(&self, rel: &RelPath, flags: OFlags) -> Result<OwnedFd, Errno> {
+        // openat2 is strict: with O_PATH only O_DIRECTORY, O_NOFOLLOW and O_CLOEXEC may go along.
+        let extra = if flags.contains(OFlags::PATH) {
+            OFlags::CLOEXEC
+        } else {
+            OFlags::CLOEXEC | OFlags::NOCTTY
+        };
         openat2(
             self.fd.as_fd(),
             rel.as_os(),
-            flags | OFlags::CLOEXEC | OFlags::NOCTTY,
+            flags | extra,
             Mode::empty(),
             BENEATH,
         )

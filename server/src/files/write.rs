@@ -30,6 +30,12 @@ fn kind_at(dir: &OwnedFd, name: &str) -> Result<Option<FileKind>, Errno> {
 /// A part's file name as a path below the upload folder: `a.txt`, or `sub/a.txt` when a
 /// browser uploads a folder.
 fn part_path(dir: &RelPath, filename: &str) -> AppResult<RelPath> {
+    if filename.starts_with('/') {
+        return Err(AppError::bad_request(
+            "invalid_upload",
+            format!("file name {filename:?}: absolute paths are not allowed"),
+        ));
+    }
     let rel = RelPath::parse(filename)?;
     if rel.is_root() {
         return Err(AppError::bad_request(

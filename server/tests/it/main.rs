@@ -7,5 +7,6 @@ mod access;
 mod auth;
 mod containers;
 mod events;
+mod files;
 mod support;
 mod system;
