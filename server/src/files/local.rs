@@ -56,8 +56,20 @@ pub async fn list(root: Arc<Root>, rel: RelPath) -> AppResult<Vec<listing::Entry
     .await
 }
 
+/// The API's listing: folders (real ones, not links to them) first, then by name — the
+/// order the daemon-side listing of volumes can give too.
 pub async fn list_wire(root: Arc<Root>, rel: RelPath) -> AppResult<Vec<FileEntry>> {
-    Ok(list(root, rel).await?.iter().map(listing::Entry::wire).collect())
+    let mut v: Vec<FileEntry> = list(root, rel).await?.iter().map(listing::Entry::wire).collect();
+    sort_wire(&mut v);
+    Ok(v)
+}
+
+pub fn sort_wire(v: &mut [FileEntry]) {
+    v.sort_by(|a, b| {
+        (b.kind == FileKind::Dir)
+            .cmp(&(a.kind == FileKind::Dir))
+            .then_with(|| a.name.cmp(&b.name))
+    });
 }
 
 /// A download: a file as an attachment (ranges and validators work as for `/files`), a

@@ -11,6 +11,7 @@ pub mod local;
 pub mod path;
 pub mod serve;
 pub mod shares;
+pub mod volume;
 pub mod write;
 
 use crate::error::{AppError, AppResult};

@@ -245,3 +245,51 @@ fn remove_at(parent: &OwnedFd, name: &std::ffi::CStr) -> Result<(), Errno> {
     }
     rustix::fs::unlinkat(parent.as_fd(), name, AtFlags::REMOVEDIR)
 }
+
+/// Upload parts spooled to unlinked temporary files, ready to be read from the start.
+pub struct Spooled {
+    /// (path below the upload folder, file, size)
+    pub files: Vec<(RelPath, std::fs::File, u64)>,
+}
+
+/// Read every file part of a form into its own temporary file under `dir` (unlinked at
+/// once: nothing is left behind whatever happens).
+pub async fn spool_parts(mut form: Multipart, dir: &std::path::Path) -> AppResult<Spooled> {
+    tokio::fs::create_dir_all(dir)
+        .await
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("cannot create {}: {e}", dir.display())))?;
+    let mut files = Vec::new();
+    while let Some(mut field) = form.next_field().await.map_err(bad_form)? {
+        let Some(filename) = field.file_name().map(str::to_owned) else {
+            continue;
+        };
+        let rel = part_path(&RelPath::root(), &filename)?;
+        let path = dir.join(format!("upload-{:016x}", rand::random::<u64>()));
+        let internal = |e: std::io::Error| AppError::Internal(anyhow::anyhow!("spooling an upload: {e}"));
+        let mut file = tokio::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .await
+            .map_err(internal)?;
+        let _ = tokio::fs::remove_file(&path).await;
+        let mut n = 0u64;
+        while let Some(chunk) = field.chunk().await.map_err(bad_form)? {
+            file.write_all(&chunk).await.map_err(internal)?;
+            n += chunk.len() as u64;
+        }
+        file.flush().await.map_err(internal)?;
+        tokio::io::AsyncSeekExt::seek(&mut file, std::io::SeekFrom::Start(0))
+            .await
+            .map_err(internal)?;
+        files.push((rel, file.into_std().await, n));
+    }
+    if files.is_empty() {
+        return Err(AppError::bad_request(
+            "invalid_upload",
+            "the form carried no file: send multipart/form-data with file parts",
+        ));
+    }
+    Ok(Spooled { files })
+}

@@ -10,6 +10,7 @@ pub mod shares;
 pub mod system;
 pub mod tokens;
 pub mod users;
+pub mod volume_files;
 
 use axum::routing::get;
 use axum::{Json, Router};
@@ -36,6 +37,7 @@ pub fn router() -> Router<AppState> {
         .merge(users::router())
         .merge(tokens::router())
         .merge(shares::router())
+        .merge(volume_files::router())
         .split_for_parts();
     let api = std::sync::Arc::new(api);
     router.merge(autoindex::router()).route(

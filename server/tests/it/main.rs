@@ -10,3 +10,4 @@ mod events;
 mod files;
 mod support;
 mod system;
+mod volume_files;
