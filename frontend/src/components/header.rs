@@ -79,6 +79,9 @@ pub fn Header() -> impl IntoView {
                     <A href="/containers" attr:data-testid="nav-containers">
                         {tr(Key::NavContainers)}
                     </A>
+                    <A href="/shares" attr:data-testid="nav-files">
+                        {crate::i18n::files::tr(crate::i18n::files::Key::NavFiles)}
+                    </A>
                 </nav>
             </Show>
             <div class="topbar-tools">
