@@ -309,17 +309,17 @@ pub fn FileBrowser(
         let name_cell = if is_dir {
             view! {
                 <A href=href_for(&p) attr:class="file-name" attr:data-testid="file-dir">
-                    <span class="file-icon" aria-hidden="true">"📁"</span>
+                    <span class="ico ico-dir" aria-hidden="true"></span>
                     {shown}
                     "/"
                 </A>
             }
             .into_any()
         } else {
-            let icon = if e.kind == FileKind::Symlink { "↪" } else { "📄" };
+            let icon = if e.kind == FileKind::Symlink { "ico ico-symlink" } else { "ico ico-file" };
             view! {
                 <a href=download.clone() rel="external" download="" class="file-name" data-testid="file-link">
-                    <span class="file-icon" aria-hidden="true">{icon}</span>
+                    <span class=icon aria-hidden="true"></span>
                     {e.name.clone()}
                 </a>
                 {e.link_target.clone().map(|t| view! { <span class="muted link-target">" → " {t}</span> })}

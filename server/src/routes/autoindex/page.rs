@@ -352,11 +352,12 @@ fn row(base: &str, e: Entry) -> Row {
     Row {
         href: format!("{base}{}{}", enc(&e.name), if is_dir { "/" } else { "" }),
         kind,
+        // A CSS class (`ico-dir` ...): the icons are drawn by the page's stylesheet.
         icon: match (is_dir, e.kind) {
-            (true, _) => "📁",
-            (false, wire::FileKind::Symlink) => "↪",
-            (false, wire::FileKind::Other) => "◦",
-            _ => "📄",
+            (true, _) => "dir",
+            (false, wire::FileKind::Symlink) => "symlink",
+            (false, wire::FileKind::Other) => "other",
+            _ => "file",
         },
         is_dir,
         is_file: e.kind == wire::FileKind::File,
