@@ -152,29 +152,50 @@ async fn browse_a_share_open_a_folder_and_download_a_file() {
     std::fs::create_dir_all(dir.path().join("docs")).unwrap();
     std::fs::write(dir.path().join("docs/readme.txt"), "hello from a share\n").unwrap();
     std::fs::write(dir.path().join("top.txt"), "top\n").unwrap();
-    let berth = Berth::start_with(&["--share".into(), format!("pub={}", dir.path().display())]).await;
+    let berth =
+        Berth::start_with(&["--share".into(), format!("pub={}", dir.path().display())]).await;
     let browser = Browser::start().await;
     let c = &browser.client;
 
     // Not logged in: the index sends us to log in, and the login brings us back.
     c.goto(&berth.url("/files/pub/")).await.unwrap();
-    find::by_testid(c, "login-username").await.send_keys("admin").await.unwrap();
+    find::by_testid(c, "login-username")
+        .await
+        .send_keys("admin")
+        .await
+        .unwrap();
     find::by_testid(c, "login-password")
         .await
         .send_keys(e2e::berth::ADMIN_PASSWORD)
         .await
         .unwrap();
-    find::by_testid(c, "login-submit").await.click().await.unwrap();
+    find::by_testid(c, "login-submit")
+        .await
+        .click()
+        .await
+        .unwrap();
     find::by_testid(c, "crumbs").await;
-    assert!(c.current_url().await.unwrap().path().ends_with("/files/pub/"));
+    assert!(c
+        .current_url()
+        .await
+        .unwrap()
+        .path()
+        .ends_with("/files/pub/"));
 
     // Open the folder, then the file.
     let css = "a[href=\"/files/pub/docs/\"]";
-    c.find(fantoccini::Locator::Css(css)).await.unwrap().click().await.unwrap();
+    c.find(fantoccini::Locator::Css(css))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     let file = c
         .wait()
         .at_most(Duration::from_secs(10))
-        .for_element(fantoccini::Locator::Css("a[href=\"/files/pub/docs/readme.txt\"]"))
+        .for_element(fantoccini::Locator::Css(
+            "a[href=\"/files/pub/docs/readme.txt\"]",
+        ))
         .await
         .expect("the file in the folder's index");
     assert_eq!(c.current_url().await.unwrap().path(), "/files/pub/docs/");
@@ -191,7 +212,10 @@ async fn browse_a_share_open_a_folder_and_download_a_file() {
         if body.contains("hello from a share") {
             break;
         }
-        assert!(std::time::Instant::now() < deadline, "the file's text never showed: {body:?}");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the file's text never showed: {body:?}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 
@@ -200,7 +224,9 @@ async fn browse_a_share_open_a_folder_and_download_a_file() {
     let row = c
         .wait()
         .at_most(Duration::from_secs(10))
-        .for_element(fantoccini::Locator::Css("[data-testid=\"share-row\"][data-name=\"pub\"]"))
+        .for_element(fantoccini::Locator::Css(
+            "[data-testid=\"share-row\"][data-name=\"pub\"]",
+        ))
         .await
         .expect("the share is listed");
     row.find(fantoccini::Locator::Css(&find::testid("open-index")))
@@ -233,8 +259,16 @@ async fn browse_a_volume_and_upload_a_file() {
     let c = &browser.client;
     action::login(c, &berth, "admin", e2e::berth::ADMIN_PASSWORD).await;
     c.goto(&berth.url("/shares")).await.unwrap();
-    find::by_testid(c, "volume-name").await.send_keys(&vol).await.unwrap();
-    find::by_testid(c, "open-volume").await.click().await.unwrap();
+    find::by_testid(c, "volume-name")
+        .await
+        .send_keys(&vol)
+        .await
+        .unwrap();
+    find::by_testid(c, "open-volume")
+        .await
+        .click()
+        .await
+        .unwrap();
     let row = |name: &str| format!("[data-testid=\"file-row\"][data-name=\"{name}\"]");
     c.wait()
         .at_most(Duration::from_secs(10))
@@ -257,8 +291,16 @@ async fn browse_a_volume_and_upload_a_file() {
         "uploaded through chromium\n"
     );
 
-    find::by_testid(c, "new-folder-name").await.send_keys("made-here").await.unwrap();
-    find::by_testid(c, "new-folder").await.click().await.unwrap();
+    find::by_testid(c, "new-folder-name")
+        .await
+        .send_keys("made-here")
+        .await
+        .unwrap();
+    find::by_testid(c, "new-folder")
+        .await
+        .click()
+        .await
+        .unwrap();
     let folder = c
         .wait()
         .at_most(Duration::from_secs(10))

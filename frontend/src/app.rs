@@ -12,7 +12,10 @@ use crate::components::header::Header;
 use crate::components::status::{ErrorPanel, Loading};
 use crate::i18n::{tr, I18n, Key};
 use crate::pages::{
-    container_detail::ContainerDetail, containers::Containers, dashboard::Dashboard, login::Login,
+    container_detail::ContainerDetail,
+    containers::Containers,
+    dashboard::Dashboard,
+    login::Login,
     shares::{ShareFiles, Shares},
     volume_files::{ContainerFiles, VolumeFiles},
 };

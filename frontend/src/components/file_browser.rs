@@ -113,11 +113,12 @@ fn send_files(
     xhr.open_with_async("PUT", url, true)
         .map_err(|_| "cannot open the request".to_string())?;
     let _ = xhr.set_request_header("Accept", "application/json");
-    let progress = Closure::<dyn Fn(web_sys::ProgressEvent)>::new(move |e: web_sys::ProgressEvent| {
-        if e.length_computable() {
-            on_progress(e.loaded(), e.total());
-        }
-    });
+    let progress =
+        Closure::<dyn Fn(web_sys::ProgressEvent)>::new(move |e: web_sys::ProgressEvent| {
+            if e.length_computable() {
+                on_progress(e.loaded(), e.total());
+            }
+        });
     if let Ok(upload) = xhr.upload() {
         upload.set_onprogress(Some(progress.as_ref().unchecked_ref()));
     }
@@ -191,7 +192,10 @@ pub fn FileBrowser(
             return;
         }
         error.set(None);
-        progress.set(Some(Progress { sent: 0.0, total: 1.0 }));
+        progress.set(Some(Progress {
+            sent: 0.0,
+            total: 1.0,
+        }));
         let url = src.with_value(|s| s.upload_url(&path.get_untracked()));
         let sent = send_files(
             &url,
@@ -221,7 +225,8 @@ pub fn FileBrowser(
         if name.is_empty() {
             return;
         }
-        let Some(url) = src.with_value(|s| s.mkdir_url(&child(&path.get_untracked(), &name))) else {
+        let Some(url) = src.with_value(|s| s.mkdir_url(&child(&path.get_untracked(), &name)))
+        else {
             return;
         };
         spawn_local(async move {
@@ -237,9 +242,14 @@ pub fn FileBrowser(
 
     let delete = move |p: String| {
         let sure = window()
-            .confirm_with_message(crate::i18n::files::t(i18n.lang.get_untracked(), Key::ConfirmDelete))
+            .confirm_with_message(crate::i18n::files::t(
+                i18n.lang.get_untracked(),
+                Key::ConfirmDelete,
+            ))
             .unwrap_or(false);
-        let Some(url) = src.with_value(|s| s.delete_url(&p)) else { return };
+        let Some(url) = src.with_value(|s| s.delete_url(&p)) else {
+            return;
+        };
         if !sure {
             return;
         }
@@ -252,7 +262,9 @@ pub fn FileBrowser(
     };
 
     let rename = move |p: String, old: String| {
-        let Some(url) = src.with_value(|s| s.rename_url()) else { return };
+        let Some(url) = src.with_value(|s| s.rename_url()) else {
+            return;
+        };
         let label = crate::i18n::files::t(i18n.lang.get_untracked(), Key::NewName);
         let Ok(Some(new_name)) = window().prompt_with_message_and_default(label, &old) else {
             return;
@@ -288,7 +300,8 @@ pub fn FileBrowser(
             .enumerate()
             .map(|(i, (p, name))| {
                 if i == last {
-                    view! { <span class="crumb-current" data-testid="crumb-current">{name}</span> }.into_any()
+                    view! { <span class="crumb-current" data-testid="crumb-current">{name}</span> }
+                        .into_any()
                 } else {
                     view! {
                         <A href=href_for(&p) attr:class="crumb">{name}</A>
@@ -316,7 +329,11 @@ pub fn FileBrowser(
             }
             .into_any()
         } else {
-            let icon = if e.kind == FileKind::Symlink { "ico ico-symlink" } else { "ico ico-file" };
+            let icon = if e.kind == FileKind::Symlink {
+                "ico ico-symlink"
+            } else {
+                "ico ico-file"
+            };
             view! {
                 <a href=download.clone() rel="external" download="" class="file-name" data-testid="file-link">
                     <span class=icon aria-hidden="true"></span>

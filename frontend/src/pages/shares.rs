@@ -16,7 +16,11 @@ use crate::i18n::{error_text, use_i18n};
 
 fn is_admin() -> Signal<bool> {
     let session = use_session();
-    Signal::derive(move || session.me.with(|m| m.as_ref().is_some_and(|m| m.role == Role::Admin)))
+    Signal::derive(move || {
+        session
+            .me
+            .with(|m| m.as_ref().is_some_and(|m| m.role == Role::Admin))
+    })
 }
 
 #[component]
@@ -43,7 +47,11 @@ pub fn Shares() -> impl IntoView {
         let name = s.name.clone();
         let index = format!("/files/{}/", enc(&s.name));
         let browse = format!("/shares/{}", enc(&s.name));
-        let teams = if s.teams.is_empty() { None } else { Some(s.teams.join(", ")) };
+        let teams = if s.teams.is_empty() {
+            None
+        } else {
+            Some(s.teams.join(", "))
+        };
         let from_flag = s.source == "flag";
         view! {
             <tr data-testid="share-row" data-name=s.name.clone()>
@@ -198,10 +206,13 @@ pub fn ShareFiles() -> impl IntoView {
     let name = Memo::new(move |_| params.read().get("name").unwrap_or_default());
     let shares = LocalResource::new(|| api::get::<Vec<Share>>("/api/shares"));
     let writable = Signal::derive(move || {
-        let role_ok = session.me.with(|m| m.as_ref().is_some_and(|m| m.role >= Role::Operator));
-        let share_ok = shares.get().and_then(|r| r.ok()).is_some_and(|list| {
-            name.with(|n| list.iter().any(|s| &s.name == n && s.writable))
-        });
+        let role_ok = session
+            .me
+            .with(|m| m.as_ref().is_some_and(|m| m.role >= Role::Operator));
+        let share_ok = shares
+            .get()
+            .and_then(|r| r.ok())
+            .is_some_and(|list| name.with(|n| list.iter().any(|s| &s.name == n && s.writable)));
         role_ok && share_ok
     });
     view! {

@@ -15,7 +15,11 @@ use crate::i18n::files::{tr, Key};
 
 fn operator() -> Signal<bool> {
     let session = use_session();
-    Signal::derive(move || session.me.with(|m| m.as_ref().is_some_and(|m| m.role >= Role::Operator)))
+    Signal::derive(move || {
+        session
+            .me
+            .with(|m| m.as_ref().is_some_and(|m| m.role >= Role::Operator))
+    })
 }
 
 #[component]

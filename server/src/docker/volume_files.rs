@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use bollard::models::{ContainerCreateBody, HostConfig, Mount, MountTypeEnum};
 use bollard::query_parameters::{
-    CreateContainerOptions, DownloadFromContainerOptions, ListImagesOptions, RemoveContainerOptions,
-    UploadToContainerOptions,
+    CreateContainerOptions, DownloadFromContainerOptions, ListImagesOptions,
+    RemoveContainerOptions, UploadToContainerOptions,
 };
 use bytes::Bytes;
 use futures::{Stream, StreamExt, TryStreamExt};
@@ -142,8 +142,7 @@ impl Helper {
             Some(Err(e)) => return Err(AppError::from(e)),
             None => None,
         };
-        Ok(futures::stream::iter(first.map(Ok))
-            .chain(stream.map_err(std::io::Error::other)))
+        Ok(futures::stream::iter(first.map(Ok)).chain(stream.map_err(std::io::Error::other)))
     }
 
     /// Extract a tar stream into `dir` (absolute in the helper).

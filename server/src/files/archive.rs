@@ -110,7 +110,11 @@ pub fn tar_folder(root: std::sync::Arc<Root>, rel: RelPath) -> AppResult<Body> {
     }))
 }
 
-fn dir_header<W: Write>(b: &mut tar::Builder<W>, path: &str, st: &rustix::fs::Stat) -> std::io::Result<()> {
+fn dir_header<W: Write>(
+    b: &mut tar::Builder<W>,
+    path: &str,
+    st: &rustix::fs::Stat,
+) -> std::io::Result<()> {
     let mut h = tar::Header::new_gnu();
     h.set_entry_type(tar::EntryType::Directory);
     h.set_mode(st.st_mode & 0o7777);
@@ -155,7 +159,11 @@ fn walk<W: Write>(b: &mut tar::Builder<W>, dirfd: OwnedFd, prefix: &str) -> std:
                 let fd = openat2(
                     dirfd.as_fd(),
                     &cname,
-                    OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC | OFlags::NOCTTY,
+                    OFlags::RDONLY
+                        | OFlags::NOFOLLOW
+                        | OFlags::NONBLOCK
+                        | OFlags::CLOEXEC
+                        | OFlags::NOCTTY,
                     Mode::empty(),
                     ResolveFlags::BENEATH | ResolveFlags::NO_SYMLINKS,
                 );
@@ -174,10 +182,8 @@ fn walk<W: Write>(b: &mut tar::Builder<W>, dirfd: OwnedFd, prefix: &str) -> std:
                 let file = std::fs::File::from(fd);
                 // A file that shrank while being read would corrupt the archive: read at most
                 // `size` bytes and pad with zeros if it came up short.
-                let reader = std::io::Read::chain(
-                    std::io::Read::take(file, size),
-                    std::io::repeat(0),
-                );
+                let reader =
+                    std::io::Read::chain(std::io::Read::take(file, size), std::io::repeat(0));
                 b.append_data(&mut h, &path, std::io::Read::take(reader, size))?;
             }
             FileType::Symlink => {

@@ -59,7 +59,11 @@ pub async fn list(root: Arc<Root>, rel: RelPath) -> AppResult<Vec<listing::Entry
 /// The API's listing: folders (real ones, not links to them) first, then by name — the
 /// order the daemon-side listing of volumes can give too.
 pub async fn list_wire(root: Arc<Root>, rel: RelPath) -> AppResult<Vec<FileEntry>> {
-    let mut v: Vec<FileEntry> = list(root, rel).await?.iter().map(listing::Entry::wire).collect();
+    let mut v: Vec<FileEntry> = list(root, rel)
+        .await?
+        .iter()
+        .map(listing::Entry::wire)
+        .collect();
     sort_wire(&mut v);
     Ok(v)
 }
@@ -99,7 +103,10 @@ pub async fn folder_archive(root: Arc<Root>, rel: RelPath, head: bool) -> AppRes
     };
     let mut resp = body.into_response();
     let h = resp.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/x-tar"));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/x-tar"),
+    );
     h.insert(header::CONTENT_DISPOSITION, serve::attachment(&name));
     serve::harden(h);
     Ok(resp)

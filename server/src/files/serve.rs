@@ -36,7 +36,7 @@ pub struct Meta {
 impl Meta {
     pub fn from_stat(st: &Stat) -> Meta {
         let secs = st.st_mtime.max(0) as u64;
-        let nanos = st.st_mtime_nsec as u64;
+        let nanos = st.st_mtime_nsec;
         let size = st.st_size.max(0) as u64;
         Meta {
             size,
@@ -187,7 +187,7 @@ fn etag_matches(list: &str, etag: &str, weak: bool) -> bool {
     })
 }
 
-fn header_str<'a>(h: &'a HeaderMap, name: header::HeaderName) -> Option<&'a str> {
+fn header_str(h: &HeaderMap, name: header::HeaderName) -> Option<&str> {
     h.get(name).and_then(|v| v.to_str().ok())
 }
 
@@ -257,7 +257,11 @@ fn set(h: &mut HeaderMap, name: header::HeaderName, value: &str) {
 }
 
 /// A stream of `len` bytes of `file` from `start`.
-fn slice(mut file: tokio::fs::File, start: u64, len: u64) -> impl futures::Stream<Item = std::io::Result<bytes::Bytes>> {
+fn slice(
+    mut file: tokio::fs::File,
+    start: u64,
+    len: u64,
+) -> impl futures::Stream<Item = std::io::Result<bytes::Bytes>> {
     async_stream_slice(async move {
         file.seek(SeekFrom::Start(start)).await?;
         Ok(ReaderStream::with_capacity(file.take(len), CHUNK))
@@ -291,10 +295,8 @@ pub async fn file_response(
 ) -> Response {
     let ctype = content_type(name);
     match evaluate(req, &meta, true) {
-        Decision::NotModified => return base(StatusCode::NOT_MODIFIED, &meta, Body::empty()),
-        Decision::PreconditionFailed => {
-            return base(StatusCode::PRECONDITION_FAILED, &meta, Body::empty())
-        }
+        Decision::NotModified => base(StatusCode::NOT_MODIFIED, &meta, Body::empty()),
+        Decision::PreconditionFailed => base(StatusCode::PRECONDITION_FAILED, &meta, Body::empty()),
         Decision::Serve { honour_range } => {
             let ranges = if honour_range {
                 header_str(req, header::RANGE).and_then(|r| parse_ranges(r, meta.size))
@@ -310,7 +312,11 @@ pub async fn file_response(
                         Body::from_stream(slice(file, 0, meta.size))
                     };
                     let mut r = base(StatusCode::OK, &meta, body);
-                    set(r.headers_mut(), header::CONTENT_LENGTH, &meta.size.to_string());
+                    set(
+                        r.headers_mut(),
+                        header::CONTENT_LENGTH,
+                        &meta.size.to_string(),
+                    );
                     set(r.headers_mut(), header::CONTENT_TYPE, &ctype);
                     r
                 }
@@ -335,7 +341,11 @@ pub async fn file_response(
                     let h = r.headers_mut();
                     set(h, header::CONTENT_LENGTH, &len.to_string());
                     set(h, header::CONTENT_TYPE, &ctype);
-                    set(h, header::CONTENT_RANGE, &format!("bytes {a}-{b}/{}", meta.size));
+                    set(
+                        h,
+                        header::CONTENT_RANGE,
+                        &format!("bytes {a}-{b}/{}", meta.size),
+                    );
                     r
                 }
                 Some(Ok(ranges)) => multipart(file, &meta, &ranges, &ctype, head),
@@ -390,8 +400,10 @@ fn multipart(
                         let part_file = match file.try_clone().await {
                             Ok(f) => f,
                             Err(e) => {
-                                let err: futures::stream::BoxStream<'static, std::io::Result<bytes::Bytes>> =
-                                    futures::stream::once(async move { Err(e) }).boxed();
+                                let err: futures::stream::BoxStream<
+                                    'static,
+                                    std::io::Result<bytes::Bytes>,
+                                > = futures::stream::once(async move { Err(e) }).boxed();
                                 return Some((err, (None, parts, tail)));
                             }
                         };

@@ -161,7 +161,9 @@ pub async fn all(state: &AppState) -> AppResult<Vec<Share>> {
 pub async fn find(state: &AppState, user: &CurrentUser, name: &str) -> AppResult<Share> {
     let share = match state.shares.iter().find(|s| s.name == name) {
         Some(s) => Some(s.clone()),
-        None if check_name(name).is_ok() => store::shares::get(&state.db, name).await?.map(from_row),
+        None if check_name(name).is_ok() => {
+            store::shares::get(&state.db, name).await?.map(from_row)
+        }
         None => None,
     };
     share

@@ -77,11 +77,13 @@ pub async fn open(
         VolumeAccess::Direct => Ok(Tree::Direct(Arc::new(direct()?))),
         VolumeAccess::Auto if daemon_is_local(&ep.host) => match direct() {
             Ok(root) => Ok(Tree::Direct(Arc::new(root))),
-            Err(_) => Ok(Tree::Daemon(Helper::create(ep, &vol.name, writable, helper_image).await?)),
+            Err(_) => Ok(Tree::Daemon(
+                Helper::create(ep, &vol.name, writable, helper_image).await?,
+            )),
         },
-        VolumeAccess::Auto | VolumeAccess::Daemon => {
-            Ok(Tree::Daemon(Helper::create(ep, &vol.name, writable, helper_image).await?))
-        }
+        VolumeAccess::Auto | VolumeAccess::Daemon => Ok(Tree::Daemon(
+            Helper::create(ep, &vol.name, writable, helper_image).await?,
+        )),
     }
 }
 
@@ -105,7 +107,11 @@ fn entry_of(h: &tar::Header, name: String, link: Option<String>) -> FileEntry {
         },
         mode: h.mode().unwrap_or(0) & 0o7777,
         mtime: h.mtime().unwrap_or(0) as i64,
-        link_target: if kind == FileKind::Symlink { link } else { None },
+        link_target: if kind == FileKind::Symlink {
+            link
+        } else {
+            None
+        },
     }
 }
 
@@ -206,7 +212,11 @@ pub async fn list(tree: &Tree, rel: RelPath) -> AppResult<Vec<FileEntry>> {
                 continue;
             }
             let name = parts[1].as_os_str().to_string_lossy().into_owned();
-            let link = e.link_name().ok().flatten().map(|l| l.display().to_string());
+            let link = e
+                .link_name()
+                .ok()
+                .flatten()
+                .map(|l| l.display().to_string());
             out.push(entry_of(e.header(), name, link));
         }
         Ok(out)
@@ -217,17 +227,26 @@ pub async fn list(tree: &Tree, rel: RelPath) -> AppResult<Vec<FileEntry>> {
 }
 
 /// A file (attachment) or a folder (tar). The helper lives until the body is sent.
-pub async fn download(tree: Tree, rel: RelPath, req: &HeaderMap, head: bool) -> AppResult<Response> {
+pub async fn download(
+    tree: Tree,
+    rel: RelPath,
+    req: &HeaderMap,
+    head: bool,
+) -> AppResult<Response> {
     let helper = match tree {
         Tree::Direct(root) => return local::download(root, rel, req, head).await,
         Tree::Daemon(h) => h,
     };
     let me = walk(&helper, &rel).await?;
     let path = abs(&helper, &rel);
-    let name = rel
-        .name()
-        .map(str::to_owned)
-        .unwrap_or_else(|| helper.base.rsplit('/').next().unwrap_or("volume").to_owned());
+    let name = rel.name().map(str::to_owned).unwrap_or_else(|| {
+        helper
+            .base
+            .rsplit('/')
+            .next()
+            .unwrap_or("volume")
+            .to_owned()
+    });
     let mut resp = match me.kind {
         FileKind::Dir => {
             let body = if head {
@@ -237,10 +256,14 @@ pub async fn download(tree: Tree, rel: RelPath, req: &HeaderMap, head: bool) -> 
                 Body::from_stream(keep_alive(stream, helper))
             };
             let mut r = body.into_response();
-            r.headers_mut()
-                .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/x-tar"));
-            r.headers_mut()
-                .insert(header::CONTENT_DISPOSITION, serve::attachment(&format!("{name}.tar")));
+            r.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/x-tar"),
+            );
+            r.headers_mut().insert(
+                header::CONTENT_DISPOSITION,
+                serve::attachment(&format!("{name}.tar")),
+            );
             r
         }
         FileKind::File => {
@@ -311,22 +334,30 @@ pub async fn mkdir(tree: Tree, rel: RelPath) -> AppResult<()> {
         Tree::Direct(root) => return super::write::mkdir(root, rel).await,
         Tree::Daemon(h) => h,
     };
-    let (parent, name) = rel.split_last().ok_or_else(|| {
-        AppError::bad_request("invalid_path", "the root folder exists already")
-    })?;
+    let (parent, name) = rel
+        .split_last()
+        .ok_or_else(|| AppError::bad_request("invalid_path", "the root folder exists already"))?;
     let p = walk(&helper, &parent).await?;
     if p.kind != FileKind::Dir {
         return Err(refuse_link(&parent, &p));
     }
     match stat(&helper, &rel).await {
-        Ok(_) => return Err(AppError::Conflict(format!("{} already exists", rel.display()))),
+        Ok(_) => {
+            return Err(AppError::Conflict(format!(
+                "{} already exists",
+                rel.display()
+            )))
+        }
         Err(AppError::NotFound(_)) => {}
         Err(e) => return Err(e),
     }
     let tar = dir_tar(name)?;
     let dir = abs(&helper, &parent);
     helper
-        .put_archive(&dir, futures::stream::once(async move { Ok(Bytes::from(tar)) }))
+        .put_archive(
+            &dir,
+            futures::stream::once(async move { Ok(Bytes::from(tar)) }),
+        )
         .await
 }
 
@@ -374,7 +405,9 @@ pub async fn upload(
                             "{} is a symlink: berth does not write through links",
                             at.display()
                         )),
-                        _ => AppError::Conflict(format!("{} exists and is in the way", at.display())),
+                        _ => {
+                            AppError::Conflict(format!("{} exists and is in the way", at.display()))
+                        }
                     })
                 }
                 Err(AppError::NotFound(_)) => break,

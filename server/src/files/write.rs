@@ -12,11 +12,10 @@ use rustix::io::Errno;
 use tokio::io::AsyncWriteExt;
 use wire::FileKind;
 
-use super::listing::kind_of;
 use super::blocking;
+use super::listing::kind_of;
 use super::path::{errno, RelPath, Root};
 use crate::error::{AppError, AppResult};
-
 
 /// What `name` in `dir` is, without following it; `None` if there is nothing.
 fn kind_at(dir: &OwnedFd, name: &str) -> Result<Option<FileKind>, Errno> {
@@ -76,7 +75,11 @@ fn ensure_parent(root: &Root, rel: &RelPath) -> AppResult<OwnedFd> {
 /// Stream every file part of a `multipart/form-data` body into `dir`. Each goes to a
 /// hidden temporary name first and is renamed into place when complete, so a broken upload
 /// never leaves half a file under the real name.
-pub async fn upload(root: Arc<Root>, dir: RelPath, mut form: Multipart) -> AppResult<wire::UploadResult> {
+pub async fn upload(
+    root: Arc<Root>,
+    dir: RelPath,
+    mut form: Multipart,
+) -> AppResult<wire::UploadResult> {
     {
         let (root, dir) = (root.clone(), dir.clone());
         blocking(move || {
@@ -148,7 +151,12 @@ pub async fn upload(root: Arc<Root>, dir: RelPath, mut form: Multipart) -> AppRe
                 return Err(e);
             }
             let n = written?;
-            if let Err(e) = rustix::fs::renameat(parent.as_fd(), tmp_name.as_str(), parent.as_fd(), name.as_str()) {
+            if let Err(e) = rustix::fs::renameat(
+                parent.as_fd(),
+                tmp_name.as_str(),
+                parent.as_fd(),
+                name.as_str(),
+            ) {
                 let _ = rustix::fs::unlinkat(parent.as_fd(), tmp_name.as_str(), AtFlags::empty());
                 return Err(errno(e, &rel3));
             }
@@ -171,7 +179,10 @@ fn bad_form(e: axum::extract::multipart::MultipartError) -> AppError {
     if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
         return AppError::TooLarge(e.body_text());
     }
-    AppError::bad_request("invalid_upload", format!("the upload broke off or is malformed: {}", e.body_text()))
+    AppError::bad_request(
+        "invalid_upload",
+        format!("the upload broke off or is malformed: {}", e.body_text()),
+    )
 }
 
 fn io_error(e: std::io::Error, rel: &RelPath) -> AppError {
@@ -185,7 +196,8 @@ fn io_error(e: std::io::Error, rel: &RelPath) -> AppError {
 pub async fn mkdir(root: Arc<Root>, rel: RelPath) -> AppResult<()> {
     blocking(move || {
         let (parent, name) = root.parent_of(&rel)?;
-        rustix::fs::mkdirat(parent.as_fd(), name, Mode::from_raw_mode(0o755)).map_err(|e| errno(e, &rel))
+        rustix::fs::mkdirat(parent.as_fd(), name, Mode::from_raw_mode(0o755))
+            .map_err(|e| errno(e, &rel))
     })
     .await
 }
@@ -195,14 +207,16 @@ pub async fn rename(root: Arc<Root>, from: RelPath, to: RelPath) -> AppResult<()
     blocking(move || {
         let (a, an) = root.parent_of(&from)?;
         let (b, bn) = root.parent_of(&to)?;
-        rustix::fs::renameat_with(a.as_fd(), an, b.as_fd(), bn, RenameFlags::NOREPLACE).map_err(|e| match e {
-            Errno::NOENT => errno(e, &from),
-            Errno::INVAL => AppError::bad_request(
-                "invalid_path",
-                format!("{} cannot be moved into itself", from.display()),
-            ),
-            other => errno(other, &to),
-        })
+        rustix::fs::renameat_with(a.as_fd(), an, b.as_fd(), bn, RenameFlags::NOREPLACE).map_err(
+            |e| match e {
+                Errno::NOENT => errno(e, &from),
+                Errno::INVAL => AppError::bad_request(
+                    "invalid_path",
+                    format!("{} cannot be moved into itself", from.display()),
+                ),
+                other => errno(other, &to),
+            },
+        )
     })
     .await
 }
@@ -265,7 +279,8 @@ pub async fn spool_parts(mut form: Multipart, dir: &std::path::Path) -> AppResul
         };
         let rel = part_path(&RelPath::root(), &filename)?;
         let path = dir.join(format!("upload-{:016x}", rand::random::<u64>()));
-        let internal = |e: std::io::Error| AppError::Internal(anyhow::anyhow!("spooling an upload: {e}"));
+        let internal =
+            |e: std::io::Error| AppError::Internal(anyhow::anyhow!("spooling an upload: {e}"));
         let mut file = tokio::fs::OpenOptions::new()
             .read(true)
             .write(true)

@@ -21,8 +21,8 @@ use crate::error::{AppError, AppResult, QueryArgs};
 use crate::files::listing::Entry;
 use crate::files::local::{self, Opened};
 use crate::files::path::{RelPath, Root};
-use crate::files::shares::{self, Share};
 use crate::files::serve;
+use crate::files::shares::{self, Share};
 use crate::state::AppState;
 
 mod page;

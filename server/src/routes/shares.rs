@@ -38,7 +38,10 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// The shares this user may see (all of them for an admin, with their host paths).
 #[utoipa::path(get, path = "/api/shares", tag = "shares",
     responses((status = 200, description = "[{name, path, writable, teams, source}]")))]
-pub async fn list(State(state): State<AppState>, user: CurrentUser) -> AppResult<Json<Vec<wire::Share>>> {
+pub async fn list(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> AppResult<Json<Vec<wire::Share>>> {
     let all = shares::all(&state).await?;
     Ok(Json(
         all.iter()
@@ -63,10 +66,15 @@ pub async fn create(
     res.map(|s| (StatusCode::CREATED, Json(s.wire(&user))))
 }
 
-async fn create_inner(state: &AppState, user: &CurrentUser, body: wire::ShareCreate) -> AppResult<Share> {
+async fn create_inner(
+    state: &AppState,
+    user: &CurrentUser,
+    body: wire::ShareCreate,
+) -> AppResult<Share> {
     user.require(Role::Admin)?;
     shares::check_name(&body.name).map_err(|m| AppError::bad_request("invalid_share_name", m))?;
-    let path = shares::check_path(&body.path).map_err(|m| AppError::bad_request("invalid_share_path", m))?;
+    let path = shares::check_path(&body.path)
+        .map_err(|m| AppError::bad_request("invalid_share_path", m))?;
     let known = store::teams::names(&state.db).await?;
     if let Some(t) = body.teams.iter().find(|t| !known.contains(t)) {
         return Err(AppError::bad_request(
@@ -84,7 +92,10 @@ async fn create_inner(state: &AppState, user: &CurrentUser, body: wire::ShareCre
         AppError::bad_request("invalid_share_path", "share path must be valid UTF-8")
     })?;
     if !store::shares::insert(&state.db, &body.name, path_text, body.writable, &body.teams).await? {
-        return Err(AppError::Conflict(format!("a share named {:?} exists", body.name)));
+        return Err(AppError::Conflict(format!(
+            "a share named {:?} exists",
+            body.name
+        )));
     }
     Ok(Share {
         name: body.name,
@@ -186,7 +197,14 @@ pub async fn upload(
         write::upload(root, rel, form).await
     }
     .await;
-    audit::outcome(&state.db, &user, "share.upload", &format!("{name}:{}", q.path), &res).await;
+    audit::outcome(
+        &state.db,
+        &user,
+        "share.upload",
+        &format!("{name}:{}", q.path),
+        &res,
+    )
+    .await;
     res.map(Json)
 }
 
@@ -207,7 +225,14 @@ pub async fn mkdir(
         write::mkdir(root, rel).await
     }
     .await;
-    audit::outcome(&state.db, &user, "share.mkdir", &format!("{name}:{}", q.path), &res).await;
+    audit::outcome(
+        &state.db,
+        &user,
+        "share.mkdir",
+        &format!("{name}:{}", q.path),
+        &res,
+    )
+    .await;
     res.map(|()| StatusCode::CREATED)
 }
 
@@ -252,6 +277,13 @@ pub async fn delete_file(
         write::delete(root, rel).await
     }
     .await;
-    audit::outcome(&state.db, &user, "share.delete", &format!("{name}:{}", q.path), &res).await;
+    audit::outcome(
+        &state.db,
+        &user,
+        "share.delete",
+        &format!("{name}:{}", q.path),
+        &res,
+    )
+    .await;
     res.map(|()| StatusCode::NO_CONTENT)
 }

@@ -133,7 +133,14 @@ pub async fn upload(
         Ok((volume::upload(tree, rel, form, spool).await?, mode))
     }
     .await;
-    audit::outcome(&state.db, &user, "volume.upload", &format!("{name}:{}", q.path), &res).await;
+    audit::outcome(
+        &state.db,
+        &user,
+        "volume.upload",
+        &format!("{name}:{}", q.path),
+        &res,
+    )
+    .await;
     let (done, mode) = res?;
     Ok(with_mode(Json(done).into_response(), mode))
 }
@@ -155,7 +162,14 @@ pub async fn mkdir(
         volume::mkdir(tree, rel).await
     }
     .await;
-    audit::outcome(&state.db, &user, "volume.mkdir", &format!("{name}:{}", q.path), &res).await;
+    audit::outcome(
+        &state.db,
+        &user,
+        "volume.mkdir",
+        &format!("{name}:{}", q.path),
+        &res,
+    )
+    .await;
     res.map(|()| StatusCode::CREATED)
 }
 
@@ -176,6 +190,13 @@ pub async fn delete_file(
         volume::delete(tree, rel).await
     }
     .await;
-    audit::outcome(&state.db, &user, "volume.delete", &format!("{name}:{}", q.path), &res).await;
+    audit::outcome(
+        &state.db,
+        &user,
+        "volume.delete",
+        &format!("{name}:{}", q.path),
+        &res,
+    )
+    .await;
     res.map(|()| StatusCode::NO_CONTENT)
 }

@@ -21,7 +21,10 @@ impl Drop for Vol {
         let name = self.name.clone();
         // Our own volume, by name.
         let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
             rt.block_on(async {
                 let _ = daemon()
                     .await
@@ -48,7 +51,10 @@ async fn make_volume(team: &str) -> Vol {
         .await
         .expect("create a test volume");
     let mp = std::path::PathBuf::from(v.mountpoint);
-    let vol = Vol { name, mountpoint: mp.clone() };
+    let vol = Vol {
+        name,
+        mountpoint: mp.clone(),
+    };
     let w = |p: &str, body: &[u8]| std::fs::write(mp.join(p), body).unwrap();
     std::fs::create_dir_all(mp.join("sub/deeper")).unwrap();
     std::fs::create_dir_all(mp.join("empty")).unwrap();
@@ -80,7 +86,10 @@ async fn list(app: &TestApp, vol: &str, path: &str) -> (String, Value) {
         .await
         .unwrap();
     assert_eq!(r.status(), 200, "list {path}");
-    let mode = r.headers()["x-berth-volume-access"].to_str().unwrap().to_owned();
+    let mode = r.headers()["x-berth-volume-access"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     (mode, r.json().await.unwrap())
 }
 
@@ -99,7 +108,15 @@ fn tar_names(body: &[u8]) -> Vec<String> {
     let mut v: Vec<String> = ar
         .entries()
         .unwrap()
-        .map(|e| e.unwrap().path().unwrap().display().to_string().trim_end_matches('/').to_owned())
+        .map(|e| {
+            e.unwrap()
+                .path()
+                .unwrap()
+                .display()
+                .to_string()
+                .trim_end_matches('/')
+                .to_owned()
+        })
         .collect();
     v.sort();
     v
@@ -135,20 +152,48 @@ async fn volume_browsing_direct_and_through_the_daemon_agree() {
         assert_eq!(a, b, "the same listing of {path} both ways");
     }
     let (_, root) = list(&direct, &v.name, "/").await;
-    let names: Vec<&str> = root.as_array().unwrap().iter().map(|e| e["name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["empty", "sub", "<i>odd & name.txt", "a.txt", "link", "rel"]);
+    let names: Vec<&str> = root
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["empty", "sub", "<i>odd & name.txt", "a.txt", "link", "rel"]
+    );
     let a = &root[3];
-    assert_eq!((a["kind"].as_str(), a["size"].as_u64(), a["mode"].as_u64()), (Some("file"), Some(6), Some(0o640)));
-    let link = root.as_array().unwrap().iter().find(|e| e["name"] == "link").unwrap();
-    assert_eq!((link["kind"].as_str(), link["link_target"].as_str()), (Some("symlink"), Some("/etc")));
+    assert_eq!(
+        (a["kind"].as_str(), a["size"].as_u64(), a["mode"].as_u64()),
+        (Some("file"), Some(6), Some(0o640))
+    );
+    let link = root
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"] == "link")
+        .unwrap();
+    assert_eq!(
+        (link["kind"].as_str(), link["link_target"].as_str()),
+        (Some("symlink"), Some("/etc"))
+    );
 
     // Downloads: the same file, the same folder, both ways.
     for app in [&direct, &through] {
-        assert_eq!(fetch(app, &v.name, "/a.txt").await, (200, b"alpha\n".to_vec()));
-        assert_eq!(fetch(app, &v.name, "/sub/b.bin").await, (200, vec![7u8; 5000]));
+        assert_eq!(
+            fetch(app, &v.name, "/a.txt").await,
+            (200, b"alpha\n".to_vec())
+        );
+        assert_eq!(
+            fetch(app, &v.name, "/sub/b.bin").await,
+            (200, vec![7u8; 5000])
+        );
         let (s, tar) = fetch(app, &v.name, "/sub").await;
         assert_eq!(s, 200);
-        assert_eq!(tar_names(&tar), ["sub", "sub/b.bin", "sub/deeper", "sub/deeper/c.txt"]);
+        assert_eq!(
+            tar_names(&tar),
+            ["sub", "sub/b.bin", "sub/deeper", "sub/deeper/c.txt"]
+        );
     }
 
     // Upload through one way, download through the other: round trips.
@@ -156,22 +201,46 @@ async fn volume_browsing_direct_and_through_the_daemon_agree() {
     let (s, body) = upload(&through, &v.name, "/sub", "up.bin", &payload).await;
     assert_eq!(s, 200, "{body}");
     assert_eq!(body["written"], serde_json::json!(["/sub/up.bin"]));
-    assert_eq!(fetch(&direct, &v.name, "/sub/up.bin").await, (200, payload.clone()));
-    assert_eq!(std::fs::read(v.mountpoint.join("sub/up.bin")).unwrap(), payload);
+    assert_eq!(
+        fetch(&direct, &v.name, "/sub/up.bin").await,
+        (200, payload.clone())
+    );
+    assert_eq!(
+        std::fs::read(v.mountpoint.join("sub/up.bin")).unwrap(),
+        payload
+    );
     let (s, _) = upload(&direct, &v.name, "/", "up2.txt", b"second").await;
     assert_eq!(s, 200);
-    assert_eq!(fetch(&through, &v.name, "/up2.txt").await, (200, b"second".to_vec()));
+    assert_eq!(
+        fetch(&through, &v.name, "/up2.txt").await,
+        (200, b"second".to_vec())
+    );
     // Replacing a file through the daemon works too.
     let (s, _) = upload(&through, &v.name, "/", "up2.txt", b"third").await;
     assert_eq!(s, 200);
-    assert_eq!(std::fs::read(v.mountpoint.join("up2.txt")).unwrap(), b"third");
+    assert_eq!(
+        std::fs::read(v.mountpoint.join("up2.txt")).unwrap(),
+        b"third"
+    );
 
     // New folders both ways.
     for (app, dir) in [(&direct, "made-direct"), (&through, "made-daemon")] {
-        let (s, body) = app.call(Method::POST, &format!("/api/volumes/{}/mkdir?path=/sub/{dir}", v.name), None).await;
+        let (s, body) = app
+            .call(
+                Method::POST,
+                &format!("/api/volumes/{}/mkdir?path=/sub/{dir}", v.name),
+                None,
+            )
+            .await;
         assert_eq!(s, 201, "{body}");
         assert!(v.mountpoint.join("sub").join(dir).is_dir());
-        let got = app.call(Method::POST, &format!("/api/volumes/{}/mkdir?path=/sub/{dir}", v.name), None).await;
+        let got = app
+            .call(
+                Method::POST,
+                &format!("/api/volumes/{}/mkdir?path=/sub/{dir}", v.name),
+                None,
+            )
+            .await;
         assert_error(&got, 409, "conflict");
     }
     let (_, a) = list(&direct, &v.name, "/sub").await;
@@ -179,9 +248,21 @@ async fn volume_browsing_direct_and_through_the_daemon_agree() {
     assert_eq!(a, b);
 
     // Delete: directly yes; through the daemon it is refused with a reason.
-    let got = through.call(Method::DELETE, &format!("/api/volumes/{}/files?path=/up2.txt", v.name), None).await;
+    let got = through
+        .call(
+            Method::DELETE,
+            &format!("/api/volumes/{}/files?path=/up2.txt", v.name),
+            None,
+        )
+        .await;
     assert_error(&got, 409, "conflict");
-    let (s, _) = direct.call(Method::DELETE, &format!("/api/volumes/{}/files?path=/up2.txt", v.name), None).await;
+    let (s, _) = direct
+        .call(
+            Method::DELETE,
+            &format!("/api/volumes/{}/files?path=/up2.txt", v.name),
+            None,
+        )
+        .await;
     assert_eq!(s, 204);
     assert!(!v.mountpoint.join("up2.txt").exists());
 
@@ -189,9 +270,16 @@ async fn volume_browsing_direct_and_through_the_daemon_agree() {
     let d = daemon().await;
     let mut left = usize::MAX;
     for _ in 0..50 {
-        let filters = HashMap::from([("label".to_string(), vec![format!("berth.volume={}", v.name)])]);
+        let filters = HashMap::from([(
+            "label".to_string(),
+            vec![format!("berth.volume={}", v.name)],
+        )]);
         left = d
-            .list_containers(Some(ListContainersOptions { all: true, filters: Some(filters), ..Default::default() }))
+            .list_containers(Some(ListContainersOptions {
+                all: true,
+                filters: Some(filters),
+                ..Default::default()
+            }))
             .await
             .unwrap()
             .len();
@@ -209,17 +297,42 @@ async fn volume_paths_never_leave_the_volume_either_way() {
     let v = make_volume(&team).await;
     for mode in ["direct", "daemon"] {
         let app = TestApp::start_with(&helper_args(mode)).await;
-        for p in ["../", "..", "/../..", "sub/../../x", "link", "link/passwd", "link/", "a\\..\\..", "%2e%2e", "sub%2f..%2f.."] {
+        for p in [
+            "../",
+            "..",
+            "/../..",
+            "sub/../../x",
+            "link",
+            "link/passwd",
+            "link/",
+            "a\\..\\..",
+            "%2e%2e",
+            "sub%2f..%2f..",
+        ] {
             for route in ["files", "download"] {
-                let (s, body) = app.get(&format!("/api/volumes/{}/{route}?path={p}", v.name)).await;
-                assert!(matches!(s.as_u16(), 400 | 403 | 404), "{mode} {route} {p}: {s} {body}");
-                assert!(!body.to_string().contains("root:x:0:0"), "{mode} {route} {p} leaked");
+                let (s, body) = app
+                    .get(&format!("/api/volumes/{}/{route}?path={p}", v.name))
+                    .await;
+                assert!(
+                    matches!(s.as_u16(), 400 | 403 | 404),
+                    "{mode} {route} {p}: {s} {body}"
+                );
+                assert!(
+                    !body.to_string().contains("root:x:0:0"),
+                    "{mode} {route} {p} leaked"
+                );
             }
         }
         // Following a link that stays inside works directly; through the daemon links are
         // never followed.
-        let (s, _) = app.get(&format!("/api/volumes/{}/files?path=/rel", v.name)).await;
-        assert_eq!(s.as_u16(), if mode == "direct" { 200 } else { 403 }, "{mode}");
+        let (s, _) = app
+            .get(&format!("/api/volumes/{}/files?path=/rel", v.name))
+            .await;
+        assert_eq!(
+            s.as_u16(),
+            if mode == "direct" { 200 } else { 403 },
+            "{mode}"
+        );
         // Uploads onto a link or into one are refused.
         let (s, _) = upload(&app, &v.name, "/", "link", b"x").await;
         assert_eq!(s, 409, "{mode}: upload onto a symlink");
@@ -227,7 +340,10 @@ async fn volume_paths_never_leave_the_volume_either_way() {
         assert!(matches!(s, 403 | 404), "{mode}: upload into a symlink: {s}");
         let (s, _) = upload(&app, &v.name, "/", "../escape.txt", b"x").await;
         assert_eq!(s, 400, "{mode}");
-        assert!(std::fs::symlink_metadata(v.mountpoint.join("link")).unwrap().file_type().is_symlink());
+        assert!(std::fs::symlink_metadata(v.mountpoint.join("link"))
+            .unwrap()
+            .file_type()
+            .is_symlink());
         assert!(!std::path::Path::new("/etc/x.txt").exists());
     }
 }
@@ -238,29 +354,44 @@ async fn volume_rights_follow_the_team_label() {
     let other = unique("vol-blue");
     let v = make_volume(&team).await;
     let app = TestApp::start_with(&helper_args("direct")).await;
-    app.make_user(&format!("{team}-viewer"), "viewer", &[&team]).await;
-    app.make_user(&format!("{team}-op"), "operator", &[&team]).await;
-    app.make_user(&format!("{other}-op"), "operator", &[&other]).await;
-    let viewer = app.client_as(&format!("{team}-viewer"), USER_PASSWORD).await;
+    app.make_user(&format!("{team}-viewer"), "viewer", &[&team])
+        .await;
+    app.make_user(&format!("{team}-op"), "operator", &[&team])
+        .await;
+    app.make_user(&format!("{other}-op"), "operator", &[&other])
+        .await;
+    let viewer = app
+        .client_as(&format!("{team}-viewer"), USER_PASSWORD)
+        .await;
     let op = app.client_as(&format!("{team}-op"), USER_PASSWORD).await;
     let stranger = app.client_as(&format!("{other}-op"), USER_PASSWORD).await;
     let url = |s: &str| app.url(&format!("/api/volumes/{}/{s}", v.name));
 
     let (s, _) = send(&viewer, Method::GET, &url("files?path=/"), None).await;
     assert_eq!(s, 200);
-    let r = viewer.get(url("download?path=/a.txt")).send().await.unwrap();
+    let r = viewer
+        .get(url("download?path=/a.txt"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     let got = send(&viewer, Method::POST, &url("mkdir?path=/v"), None).await;
     assert_error(&got, 403, "forbidden");
     let got = send(&viewer, Method::DELETE, &url("files?path=/a.txt"), None).await;
     assert_error(&got, 403, "forbidden");
-    for (m, u) in [(Method::GET, url("files?path=/")), (Method::GET, url("download?path=/a.txt")), (Method::POST, url("mkdir?path=/s"))] {
+    for (m, u) in [
+        (Method::GET, url("files?path=/")),
+        (Method::GET, url("download?path=/a.txt")),
+        (Method::POST, url("mkdir?path=/s")),
+    ] {
         let got = send(&stranger, m, &u, None).await;
         assert_error(&got, 403, "forbidden");
     }
     let (s, _) = send(&op, Method::POST, &url("mkdir?path=/by-op"), None).await;
     assert_eq!(s, 201);
-    let got = app.get(&format!("/api/volumes/{}/files", unique("no-such-volume"))).await;
+    let got = app
+        .get(&format!("/api/volumes/{}/files", unique("no-such-volume")))
+        .await;
     assert_error(&got, 404, "not_found");
     let got = app.get("/api/volumes/bad%2Fname/files").await;
     assert_error(&got, 400, "invalid_volume");

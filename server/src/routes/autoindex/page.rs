@@ -46,7 +46,11 @@ impl Lang {
             .and_then(|v| v.to_str().ok())
             .unwrap_or("");
         // The first language named wins (q-values are rarely out of order in practice).
-        match accept.split(',').next().map(|l| l.trim().to_ascii_lowercase()) {
+        match accept
+            .split(',')
+            .next()
+            .map(|l| l.trim().to_ascii_lowercase())
+        {
             Some(l) if l.starts_with("zh") => Lang::Zh,
             _ => Lang::En,
         }
@@ -171,7 +175,7 @@ fn grouped(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::with_capacity(s.len() + s.len() / 3);
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -309,7 +313,10 @@ pub fn render(mut l: Listing) -> Response {
              frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
         ),
     );
-    h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    h.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
     h.insert("referrer-policy", HeaderValue::from_static("same-origin"));
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     resp

@@ -15,7 +15,11 @@ async fn autoindex_html_lists_a_prepared_tree() {
     let r = c.get(app.url("/files/pub")).send().await.unwrap();
     assert_eq!(r.status(), 301);
     assert_eq!(r.headers()["location"], "/files/pub/");
-    let r = c.get(app.url("/files/pub/docs?sort=size")).send().await.unwrap();
+    let r = c
+        .get(app.url("/files/pub/docs?sort=size"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 301);
     assert_eq!(r.headers()["location"], "/files/pub/docs/?sort=size");
 
@@ -25,8 +29,14 @@ async fn autoindex_html_lists_a_prepared_tree() {
         .to_str()
         .unwrap()
         .starts_with("text/html"));
-    let csp = r.headers()["content-security-policy"].to_str().unwrap().to_owned();
-    assert!(csp.contains("default-src 'none'"), "no script on the page: {csp}");
+    let csp = r.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        csp.contains("default-src 'none'"),
+        "no script on the page: {csp}"
+    );
     let html = r.text().await.unwrap();
 
     // Names, both sizes, folders first, links.
@@ -45,12 +55,18 @@ async fn autoindex_html_lists_a_prepared_tree() {
     assert!(html.contains("→ /etc"));
     // The hostile name is text, escaped, and its link percent-encoded.
     assert!(!html.contains("<img src=x"), "never raw HTML");
-    assert!(html.contains("&#60;img src=x onerror=alert(1)&#62;.txt"), "{html}");
+    assert!(
+        html.contains("&#60;img src=x onerror=alert(1)&#62;.txt"),
+        "{html}"
+    );
     assert!(html.contains("href=\"/files/pub/%3Cimg%20src%3Dx%20onerror%3Dalert%281%29%3E.txt\""));
     // Breadcrumbs and sortable columns; at the share root the up link leads to /files/.
     assert!(html.contains("href=\"/files/\""));
     assert!(html.contains("href=\"?sort=size&#38;order=asc\""));
-    assert!(html.contains("href=\"?sort=name&#38;order=desc\""), "current column flips");
+    assert!(
+        html.contains("href=\"?sort=name&#38;order=desc\""),
+        "current column flips"
+    );
 
     // A subfolder: breadcrumbs to every level and an up link.
     let html = c
@@ -61,7 +77,10 @@ async fn autoindex_html_lists_a_prepared_tree() {
         .text()
         .await
         .unwrap();
-    assert!(html.contains("href=\"/files/pub/docs/\""), "crumb and up link");
+    assert!(
+        html.contains("href=\"/files/pub/docs/\""),
+        "crumb and up link"
+    );
     assert!(html.contains("data-testid=\"up\""));
     assert!(html.contains(">deep.txt</a>"));
 
@@ -90,7 +109,14 @@ async fn autoindex_html_lists_a_prepared_tree() {
     assert_eq!(r.text().await.unwrap(), "just text\n");
 
     // /files/ lists the shares.
-    let html = c.get(app.url("/files/")).send().await.unwrap().text().await.unwrap();
+    let html = c
+        .get(app.url("/files/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(html.contains("href=\"/files/pub/\"") && html.contains("href=\"/files/rw/\""));
 }
 
@@ -101,7 +127,12 @@ async fn autoindex_json_is_like_nginx() {
     let (status, body) = app.get("/files/pub/?format=json").await;
     assert_eq!(status, 200);
     let rows = body.as_array().expect("an array");
-    let find = |n: &str| rows.iter().find(|r| r["name"] == n).cloned().unwrap_or(Value::Null);
+    let find = |n: &str| {
+        rows.iter()
+            .find(|r| r["name"] == n)
+            .cloned()
+            .unwrap_or(Value::Null)
+    };
     assert_eq!(find("docs")["type"], "directory");
     assert!(find("docs").get("size").is_none());
     assert_eq!(find("hello.txt")["type"], "file");
@@ -115,7 +146,11 @@ async fn autoindex_json_is_like_nginx() {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
-    let r = anon.get(app.url("/files/pub/?format=json")).send().await.unwrap();
+    let r = anon
+        .get(app.url("/files/pub/?format=json"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 401);
     let r = anon
         .get(app.url("/files/pub/docs/"))
@@ -124,8 +159,15 @@ async fn autoindex_json_is_like_nginx() {
         .await
         .unwrap();
     assert!(r.status().is_redirection());
-    assert_eq!(r.headers()["location"], "/login?next=%2Ffiles%2Fpub%2Fdocs%2F");
-    let r = anon.get(app.url("/files/pub/hello.txt")).send().await.unwrap();
+    assert_eq!(
+        r.headers()["location"],
+        "/login?next=%2Ffiles%2Fpub%2Fdocs%2F"
+    );
+    let r = anon
+        .get(app.url("/files/pub/hello.txt"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 401);
 }
 
@@ -155,8 +197,17 @@ async fn files_are_served_with_ranges_validators_and_head() {
     assert!(r.bytes().await.unwrap().is_empty());
 
     // Single ranges.
-    for (range, first, last) in [("bytes=0-9", 0, 9), ("bytes=-5", 995, 999), ("bytes=990-5000", 990, 999)] {
-        let r = c.get(&url).header(header::RANGE, range).send().await.unwrap();
+    for (range, first, last) in [
+        ("bytes=0-9", 0, 9),
+        ("bytes=-5", 995, 999),
+        ("bytes=990-5000", 990, 999),
+    ] {
+        let r = c
+            .get(&url)
+            .header(header::RANGE, range)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 206, "{range}");
         assert_eq!(
             r.headers()["content-range"],
@@ -164,7 +215,12 @@ async fn files_are_served_with_ranges_validators_and_head() {
         );
         assert_eq!(r.bytes().await.unwrap().as_ref(), &all[first..=last]);
     }
-    let r = c.get(&url).header(header::RANGE, "bytes=5000-").send().await.unwrap();
+    let r = c
+        .get(&url)
+        .header(header::RANGE, "bytes=5000-")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 416);
     assert_eq!(r.headers()["content-range"], "bytes */1000");
 
@@ -181,7 +237,11 @@ async fn files_are_served_with_ranges_validators_and_head() {
         .strip_prefix("multipart/byteranges; boundary=")
         .expect("multipart")
         .to_owned();
-    let declared: usize = r.headers()["content-length"].to_str().unwrap().parse().unwrap();
+    let declared: usize = r.headers()["content-length"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     let body = r.bytes().await.unwrap();
     assert_eq!(body.len(), declared, "Content-Length matches the body");
     let text = String::from_utf8_lossy(&body);
@@ -198,11 +258,26 @@ async fn files_are_served_with_ranges_validators_and_head() {
     }
 
     // Conditional requests.
-    let r = c.get(&url).header(header::IF_NONE_MATCH, &etag).send().await.unwrap();
+    let r = c
+        .get(&url)
+        .header(header::IF_NONE_MATCH, &etag)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 304);
-    let r = c.get(&url).header(header::IF_NONE_MATCH, "\"other\"").send().await.unwrap();
+    let r = c
+        .get(&url)
+        .header(header::IF_NONE_MATCH, "\"other\"")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
-    let r = c.get(&url).header(header::IF_MODIFIED_SINCE, &lm).send().await.unwrap();
+    let r = c
+        .get(&url)
+        .header(header::IF_MODIFIED_SINCE, &lm)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 304);
     let r = c
         .get(&url)
@@ -211,7 +286,12 @@ async fn files_are_served_with_ranges_validators_and_head() {
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
-    let r = c.get(&url).header(header::IF_MATCH, "\"other\"").send().await.unwrap();
+    let r = c
+        .get(&url)
+        .header(header::IF_MATCH, "\"other\"")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 412);
     // If-Range: the range only while the validator still matches.
     let r = c
@@ -244,7 +324,11 @@ async fn files_are_served_with_ranges_validators_and_head() {
     let r = c.get(app.url("/files/pub/hello.txt")).send().await.unwrap();
     assert_eq!(r.headers()["content-type"], "text/plain; charset=utf-8");
     for name in ["page.html", "pic.svg"] {
-        let r = c.get(app.url(&format!("/files/pub/{name}"))).send().await.unwrap();
+        let r = c
+            .get(app.url(&format!("/files/pub/{name}")))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 200);
         let cd = r.headers()["content-disposition"].to_str().unwrap();
         assert!(cd.starts_with("attachment"), "{name}: {cd}");
@@ -253,7 +337,11 @@ async fn files_are_served_with_ranges_validators_and_head() {
         assert_eq!(r.headers()["x-content-type-options"], "nosniff");
     }
     // ?download=1 makes anything an attachment.
-    let r = c.get(app.url("/files/pub/hello.txt?download=1")).send().await.unwrap();
+    let r = c
+        .get(app.url("/files/pub/hello.txt?download=1"))
+        .send()
+        .await
+        .unwrap();
     assert!(r.headers()["content-disposition"]
         .to_str()
         .unwrap()
@@ -282,8 +370,14 @@ async fn a_folder_downloads_as_a_tar() {
         std::io::Read::read_to_string(&mut e, &mut s).unwrap();
         seen.insert(path, s);
     }
-    assert_eq!(seen.get("docs/readme.txt").map(String::as_str), Some("read me\n"));
-    assert_eq!(seen.get("docs/sub/deep.txt").map(String::as_str), Some("deep\n"));
+    assert_eq!(
+        seen.get("docs/readme.txt").map(String::as_str),
+        Some("read me\n")
+    );
+    assert_eq!(
+        seen.get("docs/sub/deep.txt").map(String::as_str),
+        Some("deep\n")
+    );
     assert!(seen.contains_key("docs/sub/"));
     // The share root: symlinks are archived as links, never followed out.
     let body = app

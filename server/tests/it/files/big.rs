@@ -21,7 +21,8 @@ async fn a_1_gib_download_keeps_memory_flat() {
     let f = std::fs::File::create(dir.path().join("big.bin")).unwrap();
     f.set_len(SIZE).unwrap();
     drop(f);
-    let app = TestApp::start_with(&["--share".into(), format!("big={}", dir.path().display())]).await;
+    let app =
+        TestApp::start_with(&["--share".into(), format!("big={}", dir.path().display())]).await;
     let pid = app.pid();
 
     // Warm up (first request, first blocking threads), then measure from there.
@@ -35,7 +36,12 @@ async fn a_1_gib_download_keeps_memory_flat() {
     assert_eq!(r.bytes().await.unwrap().len(), 1 << 20);
     let before = rss_kib(pid);
 
-    let r = app.client.get(app.url("/files/big/big.bin")).send().await.unwrap();
+    let r = app
+        .client
+        .get(app.url("/files/big/big.bin"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()["content-length"], SIZE.to_string().as_str());
     let mut stream = r.bytes_stream();
@@ -53,6 +59,11 @@ async fn a_1_gib_download_keeps_memory_flat() {
     }
     assert_eq!(got, SIZE);
     let grew = peak.saturating_sub(before);
-    eprintln!("berth RSS: {before} KiB before, peak {peak} KiB during a 1 GiB download (+{grew} KiB)");
-    assert!(grew < 48 * 1024, "RSS grew by {grew} KiB while streaming 1 GiB");
+    eprintln!(
+        "berth RSS: {before} KiB before, peak {peak} KiB during a 1 GiB download (+{grew} KiB)"
+    );
+    assert!(
+        grew < 48 * 1024,
+        "RSS grew by {grew} KiB while streaming 1 GiB"
+    );
 }

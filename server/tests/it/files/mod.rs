@@ -42,7 +42,10 @@ pub fn tree() -> Tree {
     w(&share.join("hello.txt"), b"hello world\n");
     w(&share.join("docs/readme.txt"), b"read me\n");
     w(&share.join("docs/sub/deep.txt"), b"deep\n");
-    w(&share.join("page.html"), b"<script>alert(document.cookie)</script>");
+    w(
+        &share.join("page.html"),
+        b"<script>alert(document.cookie)</script>",
+    );
     w(
         &share.join("pic.svg"),
         b"<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>",

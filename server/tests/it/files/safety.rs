@@ -86,7 +86,11 @@ async fn traversal_corpus_is_refused_on_files_routes() {
         }
     }
     // Another share's name cannot be used to climb either.
-    for target in ["/files/../etc/passwd", "/files/%2e%2e/etc/passwd", "/files/pub%2f..%2f../outside/secret.txt"] {
+    for target in [
+        "/files/../etc/passwd",
+        "/files/%2e%2e/etc/passwd",
+        "/files/pub%2f..%2f../outside/secret.txt",
+    ] {
         let (status, body) = raw_get(&app, &cookie, target).await;
         assert!(!leaked(&body), "{target}: {status} {body}");
         assert_ne!(status, 200, "{target}");
@@ -145,8 +149,14 @@ async fn traversal_corpus_is_refused_on_the_share_api() {
             .await
             .unwrap();
         let status = r.status().as_u16();
-        assert!(matches!(status, 400 | 403 | 409), "upload {dir:?}/{name:?}: {status}");
-        assert!(!t.outside().join("planted.txt").exists(), "{dir:?}/{name:?} wrote outside");
+        assert!(
+            matches!(status, 400 | 403 | 409),
+            "upload {dir:?}/{name:?}: {status}"
+        );
+        assert!(
+            !t.outside().join("planted.txt").exists(),
+            "{dir:?}/{name:?} wrote outside"
+        );
     }
     assert!(
         std::fs::symlink_metadata(t.share().join("dangling"))
@@ -159,7 +169,11 @@ async fn traversal_corpus_is_refused_on_the_share_api() {
     for (method, path, body) in [
         (Method::POST, "/api/shares/rw/mkdir?path=out2/newdir", None),
         (Method::POST, "/api/shares/rw/mkdir?path=up/escaped", None),
-        (Method::DELETE, "/api/shares/rw/files?path=out2/secret.txt", None),
+        (
+            Method::DELETE,
+            "/api/shares/rw/files?path=out2/secret.txt",
+            None,
+        ),
         (Method::DELETE, "/api/shares/rw/files?path=up/outside", None),
         (
             Method::POST,
@@ -173,7 +187,10 @@ async fn traversal_corpus_is_refused_on_the_share_api() {
         ),
     ] {
         let (status, resp) = app.call(method.clone(), path, body).await;
-        assert!(matches!(status.as_u16(), 400 | 403 | 404), "{method} {path}: {status} {resp}");
+        assert!(
+            matches!(status.as_u16(), 400 | 403 | 404),
+            "{method} {path}: {status} {resp}"
+        );
     }
     assert!(t.outside().join("secret.txt").exists());
     assert!(!t.outside().join("newdir").exists());

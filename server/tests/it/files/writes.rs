@@ -24,13 +24,19 @@ async fn upload_then_download_round_trips_and_edits_work() {
     let r = app
         .client
         .put(app.url("/api/shares/rw/upload?path=/docs"))
-        .multipart(form(&[("blob.bin", &payload), ("nested/note.txt", b"note")]))
+        .multipart(form(&[
+            ("blob.bin", &payload),
+            ("nested/note.txt", b"note"),
+        ]))
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
     let res: serde_json::Value = r.json().await.unwrap();
-    assert_eq!(res["written"], serde_json::json!(["/docs/blob.bin", "/docs/nested/note.txt"]));
+    assert_eq!(
+        res["written"],
+        serde_json::json!(["/docs/blob.bin", "/docs/nested/note.txt"])
+    );
     assert_eq!(res["bytes"], payload.len() as u64 + 4);
 
     // Through the autoindex and the API, the same bytes come back.
@@ -81,7 +87,10 @@ async fn upload_then_download_round_trips_and_edits_work() {
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
-    assert_eq!(std::fs::read(t.share().join("docs/blob.bin")).unwrap(), b"v2");
+    assert_eq!(
+        std::fs::read(t.share().join("docs/blob.bin")).unwrap(),
+        b"v2"
+    );
     let r = app
         .client
         .put(app.url("/api/shares/rw/upload?path=/"))
@@ -92,9 +101,13 @@ async fn upload_then_download_round_trips_and_edits_work() {
     assert_eq!(r.status(), 409);
 
     // New folder, rename, delete.
-    let (s, _) = app.call(Method::POST, "/api/shares/rw/mkdir?path=/fresh", None).await;
+    let (s, _) = app
+        .call(Method::POST, "/api/shares/rw/mkdir?path=/fresh", None)
+        .await;
     assert_eq!(s, 201);
-    let got = app.call(Method::POST, "/api/shares/rw/mkdir?path=/fresh", None).await;
+    let got = app
+        .call(Method::POST, "/api/shares/rw/mkdir?path=/fresh", None)
+        .await;
     assert_error(&got, 409, "conflict");
     let (s, _) = app
         .call(
@@ -104,7 +117,10 @@ async fn upload_then_download_round_trips_and_edits_work() {
         )
         .await;
     assert_eq!(s, 204);
-    assert_eq!(std::fs::read(t.share().join("fresh/moved.bin")).unwrap(), b"v2");
+    assert_eq!(
+        std::fs::read(t.share().join("fresh/moved.bin")).unwrap(),
+        b"v2"
+    );
     let got = app
         .call(
             Method::POST,
@@ -114,18 +130,28 @@ async fn upload_then_download_round_trips_and_edits_work() {
         .await;
     assert_error(&got, 409, "conflict");
     let (s, _) = app
-        .call(Method::DELETE, &format!("/api/shares/rw/files?path={}", urlencode("/docs/nested")), None)
+        .call(
+            Method::DELETE,
+            &format!("/api/shares/rw/files?path={}", urlencode("/docs/nested")),
+            None,
+        )
         .await;
     assert_eq!(s, 204);
     assert!(!t.share().join("docs/nested").exists());
-    let (s, _) = app.call(Method::DELETE, "/api/shares/rw/files?path=/fresh", None).await;
+    let (s, _) = app
+        .call(Method::DELETE, "/api/shares/rw/files?path=/fresh", None)
+        .await;
     assert_eq!(s, 204);
     assert!(!t.share().join("fresh").exists());
-    let got = app.call(Method::DELETE, "/api/shares/rw/files?path=/", None).await;
+    let got = app
+        .call(Method::DELETE, "/api/shares/rw/files?path=/", None)
+        .await;
     assert_error(&got, 400, "invalid_path");
 
     // Deleting a symlink removes the link, not its target.
-    let (s, _) = app.call(Method::DELETE, "/api/shares/rw/files?path=/out2", None).await;
+    let (s, _) = app
+        .call(Method::DELETE, "/api/shares/rw/files?path=/out2", None)
+        .await;
     assert_eq!(s, 204);
     assert!(t.outside().join("secret.txt").exists());
 }
@@ -135,8 +161,11 @@ async fn read_only_shares_and_viewers_cannot_write() {
     let t = tree();
     let app = app_for(&t).await;
     let team = unique("files-team");
-    app.make_user(&format!("{team}-viewer"), "viewer", &[&team]).await;
-    let viewer = app.client_as(&format!("{team}-viewer"), USER_PASSWORD).await;
+    app.make_user(&format!("{team}-viewer"), "viewer", &[&team])
+        .await;
+    let viewer = app
+        .client_as(&format!("{team}-viewer"), USER_PASSWORD)
+        .await;
 
     // The read-only share refuses everyone, admin included.
     let r = app
@@ -147,13 +176,25 @@ async fn read_only_shares_and_viewers_cannot_write() {
         .await
         .unwrap();
     assert_eq!(r.status(), 403);
-    let got = app.call(Method::POST, "/api/shares/pub/mkdir?path=/nope", None).await;
+    let got = app
+        .call(Method::POST, "/api/shares/pub/mkdir?path=/nope", None)
+        .await;
     assert_error(&got, 403, "forbidden");
-    let got = app.call(Method::DELETE, "/api/shares/pub/files?path=/hello.txt", None).await;
+    let got = app
+        .call(
+            Method::DELETE,
+            "/api/shares/pub/files?path=/hello.txt",
+            None,
+        )
+        .await;
     assert_error(&got, 403, "forbidden");
 
     // A viewer reads and downloads a writable share, but does not change it.
-    let r = viewer.get(app.url("/files/rw/hello.txt")).send().await.unwrap();
+    let r = viewer
+        .get(app.url("/files/rw/hello.txt"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     let r = viewer
         .put(app.url("/api/shares/rw/upload?path=/"))
@@ -162,7 +203,13 @@ async fn read_only_shares_and_viewers_cannot_write() {
         .await
         .unwrap();
     assert_eq!(r.status(), 403);
-    let got = send(&viewer, Method::DELETE, &app.url("/api/shares/rw/files?path=/hello.txt"), None).await;
+    let got = send(
+        &viewer,
+        Method::DELETE,
+        &app.url("/api/shares/rw/files?path=/hello.txt"),
+        None,
+    )
+    .await;
     assert_error(&got, 403, "forbidden");
     assert!(t.share().join("hello.txt").exists());
     assert!(!t.share().join("x.txt").exists());
