@@ -17,6 +17,8 @@ pub struct Entry {
     pub kind: FileKind,
     /// For a symlink: what it resolves to beneath the root (`None`: dangling or outside).
     pub target: Option<FileKind>,
+    /// For a symlink to a file inside the root: that file's size.
+    pub target_size: u64,
     pub link_target: Option<String>,
     pub size: u64,
     pub mode: u32,
@@ -73,6 +75,7 @@ pub fn list(root: &Root, rel: &RelPath) -> AppResult<Vec<Entry>> {
             Err(_) => continue,
         };
         let kind = kind_of(&st);
+        let mut target_size = 0;
         let (target, link_target) = if kind == FileKind::Symlink {
             let link = rustix::fs::readlinkat(dirfd.as_fd(), ent.file_name(), Vec::new())
                 .ok()
@@ -81,7 +84,10 @@ pub fn list(root: &Root, rel: &RelPath) -> AppResult<Vec<Entry>> {
                 root.open_at(&p, OFlags::PATH)
                     .ok()
                     .and_then(|fd| rustix::fs::fstat(fd).ok())
-                    .map(|s| kind_of(&s))
+                    .map(|s| {
+                        target_size = s.st_size.max(0) as u64;
+                        kind_of(&s)
+                    })
             });
             (target, link)
         } else {
@@ -91,6 +97,7 @@ pub fn list(root: &Root, rel: &RelPath) -> AppResult<Vec<Entry>> {
             name,
             kind,
             target,
+            target_size,
             link_target,
             size: if kind == FileKind::File {
                 st.st_size.max(0) as u64

@@ -86,6 +86,7 @@ async fn index(
             name: s.name.clone(),
             kind: FileKind::Dir,
             target: None,
+            target_size: 0,
             link_target: None,
             size: 0,
             mode: 0o755,

@@ -10,7 +10,6 @@ use askama::Template;
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::Response;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
-use serde_json::{json, Value};
 
 use super::{chunked, render_tpl};
 use crate::files::human_size;
@@ -378,23 +377,40 @@ fn row(base: &str, e: Entry) -> Row {
     }
 }
 
+/// One row of nginx's `autoindex_format json`.
+#[derive(serde::Serialize)]
+pub struct NginxRow<'a> {
+    name: &'a str,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    mtime: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    size: Option<u64>,
+}
+
 /// nginx's `autoindex_format json`: `[{"name","type":"directory"|"file"|"other","mtime","size"?}]`.
-pub fn nginx_json(entries: &[Entry]) -> Value {
-    Value::Array(
-        entries
-            .iter()
-            .map(|e| {
-                let mtime = httpdate::fmt_http_date(
-                    UNIX_EPOCH + Duration::from_secs(e.mtime.max(0) as u64),
-                );
-                if e.is_dir_like() {
-                    json!({"name": e.name, "type": "directory", "mtime": mtime})
-                } else if e.kind == wire::FileKind::File {
-                    json!({"name": e.name, "type": "file", "mtime": mtime, "size": e.size})
-                } else {
-                    json!({"name": e.name, "type": "other", "mtime": mtime})
-                }
-            })
-            .collect(),
-    )
+pub fn nginx_json(entries: &[Entry]) -> Vec<NginxRow<'_>> {
+    entries
+        .iter()
+        .map(|e| {
+            let mtime =
+                httpdate::fmt_http_date(UNIX_EPOCH + Duration::from_secs(e.mtime.max(0) as u64));
+            let (kind, size) = if e.is_dir_like() {
+                ("directory", None)
+            } else if e.kind == wire::FileKind::File {
+                ("file", Some(e.size))
+            } else if e.target == Some(wire::FileKind::File) {
+                // As nginx, which stats what a link points at.
+                ("file", Some(e.target_size))
+            } else {
+                ("other", None)
+            };
+            NginxRow {
+                name: &e.name,
+                kind,
+                mtime,
+                size,
+            }
+        })
+        .collect()
 }

@@ -208,3 +208,26 @@ async fn a_bad_share_flag_stops_the_start_with_a_clear_message() {
         );
     }
 }
+
+#[tokio::test]
+async fn the_files_routes_are_in_the_openapi_description() {
+    let t = tree();
+    let app = app_for(&t).await;
+    let (status, api) = app.get("/api/openapi.json").await;
+    assert_eq!(status, 200);
+    for path in [
+        "/api/shares",
+        "/api/shares/{name}",
+        "/api/shares/{name}/files",
+        "/api/shares/{name}/download",
+        "/api/shares/{name}/upload",
+        "/api/shares/{name}/mkdir",
+        "/api/shares/{name}/rename",
+        "/api/volumes/{name}/files",
+        "/api/volumes/{name}/download",
+        "/api/volumes/{name}/upload",
+        "/api/volumes/{name}/mkdir",
+    ] {
+        assert!(api["paths"].get(path).is_some(), "{path} is described");
+    }
+}
