@@ -6,3 +6,5 @@ pub mod container_detail;
 pub mod containers;
 pub mod dashboard;
 pub mod login;
+pub mod shares;
+pub mod volume_files;

@@ -7,6 +7,7 @@
 pub mod containers;
 pub mod events;
 pub mod system;
+pub mod volume_files;
 
 use std::collections::HashMap;
 use std::sync::Arc;

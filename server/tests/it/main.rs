@@ -7,6 +7,8 @@ mod access;
 mod auth;
 mod containers;
 mod events;
+mod files;
 mod proxy;
 mod support;
 mod system;
+mod volume_files;
