@@ -33,6 +33,7 @@ async fn login_then_stop_a_container_and_see_its_badge_change() {
         .await
         .expect("a state badge");
     check::text_becomes(&badge, "running", Duration::from_secs(5)).await;
+    check::screenshot(c, "containers").await;
 
     // A marker that a page reload would wipe: the badge must change in place.
     c.execute("window.__berthNoReload = true;", vec![])
@@ -129,6 +130,7 @@ async fn wrong_password_shows_an_error_and_dashboard_shows_the_engine() {
     action::login(c, &berth, "admin", e2e::berth::ADMIN_PASSWORD).await;
     c.goto(&berth.url("/")).await.unwrap();
     let version = find::by_testid(c, "dash-version").await;
+    check::screenshot(c, "dashboard").await;
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     loop {
         let text = version.text().await.unwrap_or_default();
@@ -141,6 +143,156 @@ async fn wrong_password_shows_an_error_and_dashboard_shows_the_engine() {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn admin_makes_a_team_and_an_operator_who_sees_only_the_teams_containers() {
+    use fantoccini::Locator;
+    let _slot = BROWSER_SLOTS.acquire().await.unwrap();
+    let team = unique("e2eteam");
+    let operator = unique("e2eop");
+    let ours = unique("e2e-ours");
+    let theirs = unique("e2e-theirs");
+    docker::run_idle_labeled(&ours, &[("berth.team", &team)]);
+    docker::run_idle(&theirs);
+    let berth = Berth::start().await;
+    let browser = Browser::start().await;
+    let c = &browser.client;
+
+    action::login(c, &berth, "admin", e2e::berth::ADMIN_PASSWORD).await;
+    find::by_testid(c, "nav-admin").await.click().await.unwrap();
+    find::by_testid(c, "team-name")
+        .await
+        .send_keys(&team)
+        .await
+        .unwrap();
+    find::by_testid(c, "team-create")
+        .await
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css(&format!(
+            "[data-testid=\"team-row\"][data-name=\"{team}\"]"
+        )))
+        .await
+        .expect("the new team is listed");
+
+    find::by_testid(c, "user-name")
+        .await
+        .send_keys(&operator)
+        .await
+        .unwrap();
+    find::by_testid(c, "user-password")
+        .await
+        .send_keys("operator-pw-1")
+        .await
+        .unwrap();
+    find::by_testid(c, "user-role")
+        .await
+        .select_by_value("operator")
+        .await
+        .unwrap();
+    find::by_testid(c, "user-teams")
+        .await
+        .send_keys(&team)
+        .await
+        .unwrap();
+    find::by_testid(c, "user-create")
+        .await
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css(&format!(
+            "[data-testid=\"user-row\"][data-name=\"{operator}\"]"
+        )))
+        .await
+        .expect("the new user is listed");
+    find::by_testid(c, "logout").await.click().await.unwrap();
+    find::by_testid(c, "login-page").await;
+
+    action::login(c, &berth, &operator, "operator-pw-1").await;
+    c.goto(&berth.url("/containers")).await.unwrap();
+    find::container_row(c, &ours).await;
+    let others = c
+        .find_all(Locator::Css(&format!(
+            "[data-testid=\"container-row\"][data-name=\"{theirs}\"]"
+        )))
+        .await
+        .unwrap();
+    assert!(
+        others.is_empty(),
+        "a container of no team is not shown to the operator"
+    );
+    let admin_link = c
+        .find_all(Locator::Css(&find::testid("nav-admin")))
+        .await
+        .unwrap();
+    assert!(admin_link.is_empty(), "an operator gets no admin link");
+
+    browser.close().await;
+    docker::remove(&ours);
+    docker::remove(&theirs);
+}
+
+#[tokio::test]
+async fn language_theme_and_phone_layout() {
+    let _slot = BROWSER_SLOTS.acquire().await.unwrap();
+    let berth = Berth::start().await;
+    let browser = Browser::start().await;
+    let c = &browser.client;
+    action::login(c, &berth, "admin", e2e::berth::ADMIN_PASSWORD).await;
+    c.goto(&berth.url("/containers")).await.unwrap();
+    let nav = find::by_testid(c, "nav-containers").await;
+    check::text_becomes(&nav, "Containers", Duration::from_secs(5)).await;
+
+    find::by_testid(c, "lang-switch")
+        .await
+        .select_by_value("zh-CN")
+        .await
+        .unwrap();
+    check::text_becomes(&nav, "容器", Duration::from_secs(5)).await;
+    let lang = c
+        .execute("return document.documentElement.lang;", vec![])
+        .await
+        .unwrap();
+    assert_eq!(lang, serde_json::json!("zh-CN"));
+    // The choice survives a reload.
+    c.refresh().await.unwrap();
+    let nav = find::by_testid(c, "nav-containers").await;
+    check::text_becomes(&nav, "容器", Duration::from_secs(5)).await;
+
+    let theme = "return document.documentElement.getAttribute('data-theme');";
+    let before = c.execute(theme, vec![]).await.unwrap();
+    find::by_testid(c, "theme-toggle")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let after = c.execute(theme, vec![]).await.unwrap();
+    assert_ne!(before, after, "the theme changed");
+    assert!(after == serde_json::json!("dark") || after == serde_json::json!("light"));
+    check::screenshot(c, "containers-zh-theme").await;
+
+    // A phone-width window: the navigation folds behind the menu button.
+    c.set_window_size(375, 800).await.unwrap();
+    let toggle = find::by_testid(c, "nav-toggle").await;
+    assert!(
+        toggle.is_displayed().await.unwrap(),
+        "the menu button shows on a phone"
+    );
+    let width = c
+        .execute("return document.documentElement.scrollWidth;", vec![])
+        .await
+        .unwrap();
+    assert!(
+        width.as_i64().unwrap() <= 400,
+        "no sideways scrolling: {width}"
+    );
     browser.close().await;
 }
 

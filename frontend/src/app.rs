@@ -12,6 +12,8 @@ use crate::components::header::Header;
 use crate::components::status::{ErrorPanel, Loading};
 use crate::i18n::{tr, I18n, Key};
 use crate::pages::{
+    account::Account,
+    admin::Admin,
     container_detail::ContainerDetail,
     containers::Containers,
     dashboard::Dashboard,
@@ -95,6 +97,8 @@ fn Shell() -> impl IntoView {
                     path=path!("/containers")
                     view=|| view! { <Protected><Containers /></Protected> }
                 />
+                <Route path=path!("/admin") view=|| view! { <Protected><Admin /></Protected> } />
+                <Route path=path!("/account") view=|| view! { <Protected><Account /></Protected> } />
                 <Route
                     path=path!("/containers/:id")
                     view=|| view! { <Protected><ContainerDetail /></Protected> }

@@ -1,5 +1,7 @@
 //! One module per route.
 
+pub mod account;
+pub mod admin;
 pub mod container_detail;
 pub mod containers;
 pub mod dashboard;

@@ -8,6 +8,7 @@ mod auth;
 mod containers;
 mod events;
 mod files;
+mod proxy;
 mod support;
 mod system;
 mod volume_files;
