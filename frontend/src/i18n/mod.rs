@@ -8,11 +8,10 @@
 //! parse, and the strings cost nothing beyond their bytes in the wasm. Adding a language is
 //! one more `match` and one more `Lang` variant.
 
-pub mod files;
-
 use leptos::prelude::*;
 
 pub mod admin;
+pub mod files;
 
 use crate::api::ApiError;
 use crate::prefs;

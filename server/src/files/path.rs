@@ -168,12 +168,6 @@ impl Root {
         )
     }
 
-    /// The same, but a symlink as the last step is not followed (opened as itself with
-    /// `O_PATH`, or refused with `ELOOP` for other flags).
-    pub fn open_nofollow(&self, rel: &RelPath, flags: OFlags) -> Result<OwnedFd, Errno> {
-        self.open_at(rel, flags | OFlags::NOFOLLOW)
-    }
-
     /// The parent directory of `rel` (opened for `*at` calls) and its last name.
     pub fn parent_of<'a>(&self, rel: &'a RelPath) -> AppResult<(OwnedFd, &'a str)> {
         let Some((parent, name)) = rel.split_last() else {

@@ -26,10 +26,42 @@ impl Drop for Vol {
                 .build()
                 .unwrap();
             rt.block_on(async {
-                let _ = daemon()
+                let d = daemon().await;
+                // Helper containers of this (uniquely named) volume that a berth killed at
+                // the end of a test had no time to remove: ours, by their label.
+                let filters =
+                    HashMap::from([("label".to_string(), vec![format!("berth.volume={name}")])]);
+                let left = d
+                    .list_containers(Some(ListContainersOptions {
+                        all: true,
+                        filters: Some(filters),
+                        ..Default::default()
+                    }))
                     .await
-                    .remove_volume(&name, Some(RemoveVolumeOptions { force: true }))
-                    .await;
+                    .unwrap_or_default();
+                for c in left {
+                    if let Some(id) = c.id {
+                        let _ = d
+                            .remove_container(
+                                &id,
+                                Some(bollard::query_parameters::RemoveContainerOptions {
+                                    force: true,
+                                    v: true,
+                                    link: false,
+                                }),
+                            )
+                            .await;
+                    }
+                }
+                for _ in 0..100 {
+                    let gone = d
+                        .remove_volume(&name, Some(RemoveVolumeOptions { force: true }))
+                        .await;
+                    if gone.is_ok() {
+                        break;
+                    }
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
             });
         })
         .join();

@@ -348,7 +348,12 @@ impl Iterator for RowBatches {
 
 fn row(base: &str, e: Entry) -> Row {
     let is_dir = e.is_dir_like();
-    let (iso, when) = when(e.mtime);
+    // The list of shares has no times to show.
+    let (iso, when) = if e.mtime > 0 {
+        when(e.mtime)
+    } else {
+        (String::new(), String::new())
+    };
     let kind = match e.kind {
         wire::FileKind::File => "file",
         wire::FileKind::Dir => "dir",
