@@ -369,6 +369,28 @@ pub async fn create(ep: &Endpoint, plan: Plan) -> AppResult<(String, Vec<String>
     }
 }
 
+/// The labels of named volume `name`, or None if the daemon has no such volume.
+pub async fn volume_labels(ep: &Endpoint, name: &str) -> AppResult<Option<HashMap<String, String>>> {
+    let n = name.to_string();
+    match ep.call(|d| async move { d.inspect_volume(&n).await }).await {
+        Ok(v) => Ok(Some(v.labels)),
+        Err(AppError::NotFound(_)) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Create a named volume (local driver, no options) with these labels.
+pub async fn create_volume(ep: &Endpoint, name: &str, labels: HashMap<String, String>) -> AppResult<()> {
+    let config = bollard::models::VolumeCreateOptions {
+        name: Some(name.to_string()),
+        labels: Some(labels),
+        ..Default::default()
+    };
+    ep.call(|d| async move { d.create_volume(config).await })
+        .await
+        .map(|_| ())
+}
+
 /// Remove a container berth just made (failed start, finished run-once).
 pub async fn discard(ep: &Endpoint, id: &str) {
     let id = id.to_string();

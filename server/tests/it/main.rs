@@ -6,6 +6,11 @@
 mod access;
 mod auth;
 mod containers;
+mod create;
 mod events;
+mod files;
+mod logs;
+mod proxy;
 mod support;
 mod system;
+mod terminal;
