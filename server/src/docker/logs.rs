@@ -3,10 +3,12 @@
 //!
 //! daemon → [`pump`] → bounded channel → the socket writer. History (lines older than the
 //! moment the stream was opened) waits for room in the channel, so nothing of it is lost;
-//! live lines never wait: when the channel is full they are dropped and counted, and the
-//! client gets `{"berth":"skipped","count":N}` where they were. Memory stays bounded by
+//! live lines never wait: when the channel is full the newest few hundred are held back and
+//! older ones dropped and counted, so the client gets `{"berth":"skipped","count":N}` where
+//! they were, then the latest output. Memory stays bounded by
 //! the channel whatever the container writes and however slow the client reads.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -90,14 +92,95 @@ async fn run_state(ep: &Endpoint, id: &str) -> AppResult<RunState> {
     })
 }
 
+/// The newest live lines kept back while the channel is full; older ones are dropped and
+/// counted, so a client that catches up sees "N skipped" and then the latest output.
+const HELD: usize = 256;
+
+/// The pump's side of the channel: history waits for room, live lines never do.
+struct Outbox {
+    tx: mpsc::Sender<Item>,
+    held: VecDeque<Item>,
+    skipped: u64,
+}
+
+/// The client went away.
+struct Closed;
+
+impl Outbox {
+    /// Send what is held, as far as there is room, without waiting.
+    fn drain(&mut self) -> Result<(), Closed> {
+        if self.skipped > 0 {
+            let marker = Item::Notice(wire::LogNotice::Skipped {
+                count: self.skipped,
+            });
+            match self.tx.try_send(marker) {
+                Ok(()) => self.skipped = 0,
+                Err(mpsc::error::TrySendError::Full(_)) => return Ok(()),
+                Err(mpsc::error::TrySendError::Closed(_)) => return Err(Closed),
+            }
+        }
+        while let Some(item) = self.held.pop_front() {
+            match self.tx.try_send(item) {
+                Ok(()) => {}
+                Err(mpsc::error::TrySendError::Full(item)) => {
+                    self.held.push_front(item);
+                    return Ok(());
+                }
+                Err(mpsc::error::TrySendError::Closed(_)) => return Err(Closed),
+            }
+        }
+        Ok(())
+    }
+
+    fn pending(&self) -> bool {
+        self.skipped > 0 || !self.held.is_empty()
+    }
+
+    fn live(&mut self, item: Item) -> Result<(), Closed> {
+        self.held.push_back(item);
+        if self.held.len() > HELD {
+            self.held.pop_front();
+            self.skipped += 1;
+        }
+        self.drain()
+    }
+
+    /// Send everything held, waiting for room.
+    async fn flush(&mut self) -> Result<(), Closed> {
+        if self.skipped > 0 {
+            let count = std::mem::take(&mut self.skipped);
+            let marker = Item::Notice(wire::LogNotice::Skipped { count });
+            self.tx.send(marker).await.map_err(|_| Closed)?;
+        }
+        while let Some(item) = self.held.pop_front() {
+            self.tx.send(item).await.map_err(|_| Closed)?;
+        }
+        Ok(())
+    }
+
+    /// A line or notice that must not be lost: after everything before it.
+    async fn send(&mut self, item: Item) -> Result<(), Closed> {
+        self.flush().await?;
+        self.tx.send(item).await.map_err(|_| Closed)
+    }
+}
+
 /// Feeds `tx` until the client goes away (the receiver is dropped), or, without follow,
 /// until everything asked for was sent.
 pub async fn pump(ep: Arc<Endpoint>, id: String, q: LogQuery, tx: mpsc::Sender<Item>) {
+    let mut out = Outbox {
+        tx,
+        held: VecDeque::new(),
+        skipped: 0,
+    };
+    let _ = stream(&ep, &id, &q, &mut out).await;
+}
+
+async fn stream(ep: &Endpoint, id: &str, q: &LogQuery, out: &mut Outbox) -> Result<(), Closed> {
     let opened = now_instant();
     let mut last: Option<(i64, u32)> = None;
     let mut first = true;
-    let mut skipped: u64 = 0;
-    let mut started_at = run_state(&ep, &id)
+    let mut started_at = run_state(ep, id)
         .await
         .map(|s| s.started_at)
         .unwrap_or_default();
@@ -119,24 +202,35 @@ pub async fn pump(ep: Arc<Endpoint>, id: String, q: LogQuery, tx: mpsc::Sender<I
         let client = match ep.client().await {
             Ok(c) => c,
             Err(e) => {
-                if !wait_for_daemon(&ep, &tx, e).await {
-                    return;
-                }
+                wait_for_daemon(ep, out, e).await?;
                 first = false;
                 continue;
             }
         };
-        let mut stream = client.logs(&id, Some(opts));
+        let mut lines = client.logs(id, Some(opts));
         let mut failed = None;
-        while let Some(item) = stream.next().await {
-            let out = match item {
-                Ok(out) => out,
+        loop {
+            // While lines are held back, retry sending them even if the container is quiet.
+            let item = if out.pending() {
+                tokio::select! {
+                    item = lines.next() => item,
+                    _ = tokio::time::sleep(Duration::from_millis(100)) => {
+                        out.drain()?;
+                        continue;
+                    }
+                }
+            } else {
+                lines.next().await
+            };
+            let Some(item) = item else { break };
+            let frame = match item {
+                Ok(frame) => frame,
                 Err(e) => {
                     failed = Some(AppError::from(e));
                     break;
                 }
             };
-            let Some((stream_name, ts, line)) = split(out) else {
+            let Some((stream_name, ts, line)) = split(frame) else {
                 continue;
             };
             let at = instant(&ts);
@@ -154,143 +248,87 @@ pub async fn pump(ep: Arc<Endpoint>, id: String, q: LogQuery, tx: mpsc::Sender<I
                 line,
                 ts: q.timestamps.then_some(ts),
             });
-            let history = at.is_some_and(|at| at < opened);
-            if history {
-                if skipped > 0 && !flush_skipped(&tx, &mut skipped).await {
-                    return;
-                }
-                if tx.send(item).await.is_err() {
-                    return;
-                }
-                continue;
-            }
-            if skipped > 0 {
-                match tx.try_send(Item::Notice(wire::LogNotice::Skipped { count: skipped })) {
-                    Ok(()) => skipped = 0,
-                    Err(mpsc::error::TrySendError::Full(_)) => {
-                        skipped += 1;
-                        continue;
-                    }
-                    Err(mpsc::error::TrySendError::Closed(_)) => return,
-                }
-            }
-            match tx.try_send(item) {
-                Ok(()) => {}
-                Err(mpsc::error::TrySendError::Full(_)) => skipped += 1,
-                Err(mpsc::error::TrySendError::Closed(_)) => return,
+            if at.is_some_and(|at| at < opened) {
+                out.send(item).await?;
+            } else {
+                out.live(item)?;
             }
         }
-        if skipped > 0 && !flush_skipped(&tx, &mut skipped).await {
-            return;
-        }
+        out.flush().await?;
         first = false;
         if let Some(err) = failed.filter(|e| matches!(e, AppError::DockerUnavailable(_))) {
-            if !wait_for_daemon(&ep, &tx, err).await {
-                return;
-            }
+            wait_for_daemon(ep, out, err).await?;
             continue;
         }
         if !q.follow {
-            let _ = tx.send(Item::Notice(wire::LogNotice::End)).await;
-            return;
+            return out.send(Item::Notice(wire::LogNotice::End)).await;
         }
         // The stream ended: the container stopped, was removed, or the daemon went away.
-        match run_state(&ep, &id).await {
-            Ok(s) if s.running && s.started_at == started_at => {
-                // Still the same run (the daemon closed the stream on us): reopen.
-                tokio::time::sleep(Duration::from_millis(200)).await;
-            }
-            Ok(s) if s.running => {
+        match run_state(ep, id).await {
+            // A new run (a restart), still going or already over: stream its output.
+            Ok(s) if s.started_at != started_at => {
                 started_at = s.started_at;
-                if tx.send(Item::Notice(wire::LogNotice::Restarted)).await.is_err() {
-                    return;
-                }
+                out.send(Item::Notice(wire::LogNotice::Restarted)).await?;
             }
+            // Still the same run (the daemon closed the stream on us): reopen.
+            Ok(s) if s.running => tokio::time::sleep(Duration::from_millis(200)).await,
             Ok(s) => {
-                if tx
-                    .send(Item::Notice(wire::LogNotice::Stopped {
-                        exit_code: s.exit_code,
-                    }))
-                    .await
-                    .is_err()
-                {
-                    return;
-                }
-                match wait_for_start(&ep, &id, &tx, &started_at).await {
-                    Some(new_start) => {
-                        started_at = new_start;
-                        if tx.send(Item::Notice(wire::LogNotice::Restarted)).await.is_err() {
-                            return;
-                        }
-                    }
-                    None => return,
-                }
+                let stopped = wire::LogNotice::Stopped {
+                    exit_code: s.exit_code,
+                };
+                out.send(Item::Notice(stopped)).await?;
+                started_at = wait_for_start(ep, id, out, &started_at).await?;
+                out.send(Item::Notice(wire::LogNotice::Restarted)).await?;
             }
-            Err(e @ AppError::DockerUnavailable(_)) => {
-                if !wait_for_daemon(&ep, &tx, e).await {
-                    return;
-                }
-            }
+            Err(e @ AppError::DockerUnavailable(_)) => wait_for_daemon(ep, out, e).await?,
             // Removed: nothing more will come.
-            Err(_) => {
-                let _ = tx.send(Item::Notice(wire::LogNotice::End)).await;
-                return;
-            }
+            Err(_) => return out.send(Item::Notice(wire::LogNotice::End)).await,
         }
     }
 }
 
-async fn flush_skipped(tx: &mpsc::Sender<Item>, skipped: &mut u64) -> bool {
-    let count = std::mem::take(skipped);
-    tx.send(Item::Notice(wire::LogNotice::Skipped { count }))
-        .await
-        .is_ok()
-}
-
-/// Say the daemon is gone and wait until it answers again. False when the client left.
-async fn wait_for_daemon(ep: &Endpoint, tx: &mpsc::Sender<Item>, err: AppError) -> bool {
+/// Say the daemon is gone and wait until it answers again.
+async fn wait_for_daemon(ep: &Endpoint, out: &mut Outbox, err: AppError) -> Result<(), Closed> {
     let lost = wire::LogNotice::DaemonLost {
         message: err.to_string(),
     };
-    if tx.send(Item::Notice(lost)).await.is_err() {
-        return false;
-    }
+    out.send(Item::Notice(lost)).await?;
     loop {
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_secs(1)) => {}
-            _ = tx.closed() => return false,
+            _ = out.tx.closed() => return Err(Closed),
         }
         ep.reset().await;
         if let Ok(client) = ep.client().await {
             if client.ping().await.is_ok() {
-                return tx.send(Item::Notice(wire::LogNotice::DaemonBack)).await.is_ok();
+                return out.send(Item::Notice(wire::LogNotice::DaemonBack)).await;
             }
         }
     }
 }
 
-/// Wait until the container runs again (a new start time). None when the client left or
-/// the container was removed.
+/// Wait until the container starts again (a new start time, whether that run still goes
+/// on or is already over); returns the new start time.
 async fn wait_for_start(
     ep: &Endpoint,
     id: &str,
-    tx: &mpsc::Sender<Item>,
+    out: &mut Outbox,
     started_at: &str,
-) -> Option<String> {
+) -> Result<String, Closed> {
     let mut lost = false;
     loop {
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_secs(1)) => {}
-            _ = tx.closed() => return None,
+            _ = out.tx.closed() => return Err(Closed),
         }
         match run_state(ep, id).await {
             Ok(s) => {
                 if lost {
                     lost = false;
-                    tx.send(Item::Notice(wire::LogNotice::DaemonBack)).await.ok()?;
+                    out.send(Item::Notice(wire::LogNotice::DaemonBack)).await?;
                 }
-                if s.running && s.started_at != started_at {
-                    return Some(s.started_at);
+                if s.started_at != started_at {
+                    return Ok(s.started_at);
                 }
             }
             Err(e @ AppError::DockerUnavailable(_)) => {
@@ -299,13 +337,14 @@ async fn wait_for_start(
                     let notice = wire::LogNotice::DaemonLost {
                         message: e.to_string(),
                     };
-                    tx.send(Item::Notice(notice)).await.ok()?;
+                    out.send(Item::Notice(notice)).await?;
                 }
                 ep.reset().await;
             }
             Err(_) => {
-                let _ = tx.send(Item::Notice(wire::LogNotice::End)).await;
-                return None;
+                // Removed while we waited.
+                out.send(Item::Notice(wire::LogNotice::End)).await?;
+                return Err(Closed);
             }
         }
     }

@@ -209,7 +209,7 @@ pub async fn end(ep: &Endpoint, target: &Target) {
         return;
     };
     let script = format!(
-        "k() {{ for p in /proc/[0-9]*; do if grep -qsF \"BERTH_EXEC_ID={marker}\" \"$p/environ\"; then kill -$1 \"${{p#/proc/}}\" 2>/dev/null; fi; done; }}; k HUP; sleep 1; k KILL"
+        "k() {{ for p in /proc/[0-9]*; do if tr '\\0' '\\n' < \"$p/environ\" 2>/dev/null | grep -qxF \"BERTH_EXEC_ID={marker}\"; then kill -$1 \"${{p#/proc/}}\" 2>/dev/null; fi; done; }}; k HUP; sleep 1; k KILL"
     );
     let config = ExecConfig {
         cmd: Some(vec!["sh".into(), "-c".into(), script]),
