@@ -12,7 +12,7 @@ use crate::components::header::Header;
 use crate::components::status::{ErrorPanel, Loading};
 use crate::i18n::{tr, I18n, Key};
 use crate::pages::{
-    container_detail::ContainerDetail, containers::Containers, dashboard::Dashboard, login::Login,
+    container_create::ContainerCreate, container_detail::ContainerDetail, containers::Containers, dashboard::Dashboard, login::Login,
 };
 
 /// Who is logged in, shared through context.
@@ -89,6 +89,10 @@ fn Shell() -> impl IntoView {
                 <Route
                     path=path!("/containers")
                     view=|| view! { <Protected><Containers /></Protected> }
+                />
+                <Route
+                    path=path!("/containers/new")
+                    view=|| view! { <Protected><ContainerCreate /></Protected> }
                 />
                 <Route
                     path=path!("/containers/:id")

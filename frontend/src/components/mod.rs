@@ -1,10 +1,12 @@
 //! Pieces shared by several pages.
 
 pub mod actions;
+pub mod files_view;
 pub mod header;
 pub mod live;
 pub mod logs_view;
 pub mod socket;
+pub mod stats_view;
 pub mod status;
 pub mod terminal;
 pub mod theme;

@@ -1,5 +1,6 @@
 //! One module per route.
 
+pub mod container_create;
 pub mod container_detail;
 pub mod containers;
 pub mod dashboard;
