@@ -172,29 +172,68 @@ async fn create_a_container_with_the_form_and_watch_its_logs_grow() {
     let c = &browser.client;
     action::login(c, &berth, "admin", e2e::berth::ADMIN_PASSWORD).await;
     c.goto(&berth.url("/containers")).await.unwrap();
-    find::by_testid(c, "new-container").await.click().await.unwrap();
+    find::by_testid(c, "new-container")
+        .await
+        .click()
+        .await
+        .unwrap();
     find::by_testid(c, "create-page").await;
 
     let image =
         std::env::var("BERTH_TEST_IMAGE").unwrap_or_else(|_| "berth-test/busybox:latest".into());
-    find::by_testid(c, "create-image").await.send_keys(&image).await.unwrap();
-    find::by_testid(c, "create-name").await.send_keys(&name).await.unwrap();
+    find::by_testid(c, "create-image")
+        .await
+        .send_keys(&image)
+        .await
+        .unwrap();
+    find::by_testid(c, "create-name")
+        .await
+        .send_keys(&name)
+        .await
+        .unwrap();
     let script = "sh -c 'echo \"<b>not-html</b>\"; i=0; while true; do echo noisy-$i; i=$((i+1)); sleep 0.02; done'";
-    find::by_testid(c, "create-cmd").await.send_keys(script).await.unwrap();
-    find::by_testid(c, "create-more").await.click().await.unwrap();
-    find::by_testid(c, "create-labels").await.send_keys("berth-test=1").await.unwrap();
+    find::by_testid(c, "create-cmd")
+        .await
+        .send_keys(script)
+        .await
+        .unwrap();
+    find::by_testid(c, "create-more")
+        .await
+        .click()
+        .await
+        .unwrap();
+    find::by_testid(c, "create-labels")
+        .await
+        .send_keys("berth-test=1")
+        .await
+        .unwrap();
     // The command line follows the form.
     let preview = find::by_testid(c, "create-preview").await;
-    check::text_becomes_with(&preview, |t| t.starts_with("docker run -d --name ") && t.contains(&name), Duration::from_secs(5)).await;
-    find::by_testid(c, "create-submit").await.click().await.unwrap();
+    check::text_becomes_with(
+        &preview,
+        |t| t.starts_with("docker run -d --name ") && t.contains(&name),
+        Duration::from_secs(5),
+    )
+    .await;
+    find::by_testid(c, "create-submit")
+        .await
+        .click()
+        .await
+        .unwrap();
 
     // The new container's page opens on its logs, and they keep coming.
     find::by_testid(c, "logs-view").await;
     let count_js = "const el = document.querySelector('[data-testid=logs-count]'); return el ? Number(el.textContent) : 0;";
-    let first = wait_js(c, count_js, Duration::from_secs(15), |v| v.as_u64().unwrap_or(0) > 20).await;
+    let first = wait_js(c, count_js, Duration::from_secs(15), |v| {
+        v.as_u64().unwrap_or(0) > 20
+    })
+    .await;
     tokio::time::sleep(Duration::from_secs(2)).await;
     let later = c.execute(count_js, vec![]).await.unwrap();
-    assert!(later.as_u64() > first.as_u64(), "the logs grew: {first} → {later}");
+    assert!(
+        later.as_u64() > first.as_u64(),
+        "the logs grew: {first} → {later}"
+    );
     let lines = wait_js(
         c,
         "return document.querySelectorAll('[data-testid=log-line]').length;",
@@ -202,7 +241,10 @@ async fn create_a_container_with_the_form_and_watch_its_logs_grow() {
         |v| v.as_u64().unwrap_or(0) > 0,
     )
     .await;
-    assert!(lines.as_u64().unwrap() <= 1000, "a bounded window of lines in the DOM");
+    assert!(
+        lines.as_u64().unwrap() <= 1000,
+        "a bounded window of lines in the DOM"
+    );
     assert_eq!(docker::state(&name), "running", "the daemon runs it");
 
     // A line that looks like HTML is shown as text, never parsed.
@@ -214,7 +256,10 @@ async fn create_a_container_with_the_form_and_watch_its_logs_grow() {
         .await
         .unwrap();
     if text[0].as_str().unwrap_or("").contains("not-html") {
-        assert!(text[0].as_str().unwrap().contains("<b>not-html</b>"), "{text}");
+        assert!(
+            text[0].as_str().unwrap().contains("<b>not-html</b>"),
+            "{text}"
+        );
     }
     assert_eq!(text[1], 0, "no <b> element was made from a log line");
 
@@ -247,15 +292,24 @@ async fn type_a_command_into_the_terminal_and_see_its_output() {
         c,
         "const t = document.querySelector('.xterm-rows'); return t ? t.textContent : '';",
         Duration::from_secs(15),
-        |v| v.as_str().is_some_and(|t| t.contains('#') || t.contains('$')),
+        |v| {
+            v.as_str()
+                .is_some_and(|t| t.contains('#') || t.contains('$'))
+        },
     )
     .await;
-    input.send_keys("echo $((6*7))-from-the-browser\u{E007}").await.unwrap();
+    input
+        .send_keys("echo $((6*7))-from-the-browser\u{E007}")
+        .await
+        .unwrap();
     wait_js(
         c,
         "return document.querySelector('.xterm-rows').textContent;",
         Duration::from_secs(15),
-        |v| v.as_str().is_some_and(|t| t.contains("42-from-the-browser")),
+        |v| {
+            v.as_str()
+                .is_some_and(|t| t.contains("42-from-the-browser"))
+        },
     )
     .await;
 

@@ -186,8 +186,4 @@ impl Style {
         }
         s
     }
-
-    pub fn is_plain(&self) -> bool {
-        *self == Style::default()
-    }
 }

@@ -12,7 +12,8 @@ use crate::components::header::Header;
 use crate::components::status::{ErrorPanel, Loading};
 use crate::i18n::{tr, I18n, Key};
 use crate::pages::{
-    container_create::ContainerCreate, container_detail::ContainerDetail, containers::Containers, dashboard::Dashboard, login::Login,
+    container_create::ContainerCreate, container_detail::ContainerDetail, containers::Containers,
+    dashboard::Dashboard, login::Login,
 };
 
 /// Who is logged in, shared through context.

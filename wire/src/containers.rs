@@ -222,7 +222,10 @@ pub enum LogNotice {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum TermControl {
-    Resize { cols: u16, rows: u16 },
+    Resize {
+        cols: u16,
+        rows: u16,
+    },
     /// The process ended (exec) or the container stopped (attach).
     Exit {
         #[serde(default)]
@@ -230,7 +233,9 @@ pub enum TermControl {
     },
     /// ctrl-p ctrl-q: detached, the container keeps running.
     Detached,
-    Error { message: String },
+    Error {
+        message: String,
+    },
 }
 
 /// A frame of `GET /api/containers/{id}/stats/ws`.
@@ -274,9 +279,9 @@ pub struct FileEntry {
 /// Quote one word for a POSIX shell, only when it needs it.
 pub fn shell_quote(word: &str) -> String {
     let plain = !word.is_empty()
-        && word.bytes().all(|b| {
-            b.is_ascii_alphanumeric() || b"-_./:=,@%+".contains(&b)
-        });
+        && word
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_./:=,@%+".contains(&b));
     if plain {
         word.to_string()
     } else {
@@ -345,7 +350,11 @@ impl CreateContainer {
         if let Some(ip) = self.ipv4.as_deref().filter(|s| !s.is_empty()) {
             flag("--ip", Some(ip));
         }
-        if let Some(r) = self.restart.as_deref().filter(|s| !s.is_empty() && *s != "no") {
+        if let Some(r) = self
+            .restart
+            .as_deref()
+            .filter(|s| !s.is_empty() && *s != "no")
+        {
             flag("--restart", Some(r));
         }
         for (k, v) in &self.labels {
@@ -386,7 +395,10 @@ mod tests {
         assert_eq!(p.host_ip.as_deref(), Some("::1"));
         assert_eq!(p.to_flag(), "[::1]:9000:90");
         assert!(PortSpec::parse("x:80").is_err());
-        assert_eq!(PortSpec::parse("1.2.3.4:8080:80/udp").unwrap().to_flag(), "1.2.3.4:8080:80/udp");
+        assert_eq!(
+            PortSpec::parse("1.2.3.4:8080:80/udp").unwrap().to_flag(),
+            "1.2.3.4:8080:80/udp"
+        );
     }
 
     #[test]
@@ -423,7 +435,8 @@ mod tests {
     fn notices_are_tagged() {
         let n = serde_json::to_string(&LogNotice::Skipped { count: 3 }).unwrap();
         assert_eq!(n, r#"{"berth":"skipped","count":3}"#);
-        let r: TermControl = serde_json::from_str(r#"{"type":"resize","cols":80,"rows":24}"#).unwrap();
+        let r: TermControl =
+            serde_json::from_str(r#"{"type":"resize","cols":80,"rows":24}"#).unwrap();
         assert_eq!(r, TermControl::Resize { cols: 80, rows: 24 });
     }
 }

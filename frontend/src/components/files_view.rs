@@ -73,7 +73,11 @@ async fn upload(url: &str, input: &HtmlInputElement) -> Result<(), ApiError> {
         return Ok(());
     }
     let text = match resp.text() {
-        Ok(p) => JsFuture::from(p).await.ok().and_then(|v| v.as_string()).unwrap_or_default(),
+        Ok(p) => JsFuture::from(p)
+            .await
+            .ok()
+            .and_then(|v| v.as_string())
+            .unwrap_or_default(),
         Err(_) => String::new(),
     };
     Err(match serde_json::from_str::<wire::ErrorBody>(&text) {
@@ -97,7 +101,10 @@ pub fn FilesView(id: String) -> impl IntoView {
     let list = {
         let enc_id = enc_id.clone();
         LocalResource::new(move || {
-            let url = format!("/api/containers/{enc_id}/files?path={}", api::enc(&path.get()));
+            let url = format!(
+                "/api/containers/{enc_id}/files?path={}",
+                api::enc(&path.get())
+            );
             async move { api::get::<Vec<FileEntry>>(&url).await }
         })
     };
@@ -110,8 +117,13 @@ pub fn FilesView(id: String) -> impl IntoView {
     let on_upload = {
         let enc_id = enc_id.clone();
         move |_| {
-            let Some(input) = picker.get_untracked() else { return };
-            let url = format!("/api/containers/{enc_id}/archive?path={}", api::enc(&path.get_untracked()));
+            let Some(input) = picker.get_untracked() else {
+                return;
+            };
+            let url = format!(
+                "/api/containers/{enc_id}/archive?path={}",
+                api::enc(&path.get_untracked())
+            );
             busy.set(true);
             spawn_local(async move {
                 let res = upload(&url, &input).await;
@@ -119,7 +131,14 @@ pub fn FilesView(id: String) -> impl IntoView {
                 match res {
                     Ok(()) => {
                         input.set_value("");
-                        message.set(Some((true, crate::i18n::containers_more::t(i18n.lang.get_untracked(), Key::Uploaded).into())));
+                        message.set(Some((
+                            true,
+                            crate::i18n::containers_more::t(
+                                i18n.lang.get_untracked(),
+                                Key::Uploaded,
+                            )
+                            .into(),
+                        )));
                         list.refetch();
                     }
                     Err(e) => message.set(Some((false, error_text(i18n.lang.get_untracked(), &e)))),

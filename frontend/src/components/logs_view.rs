@@ -71,9 +71,16 @@ impl Search {
             let needle = self.text.to_lowercase();
             // Lower-casing can change lengths outside ASCII; then we only say "matches".
             if hay.len() != s.len() {
-                return Ok(if hay.contains(&needle) { vec![(0, 0)] } else { vec![] });
+                return Ok(if hay.contains(&needle) {
+                    vec![(0, 0)]
+                } else {
+                    vec![]
+                });
             }
-            return Ok(hay.match_indices(&needle).map(|(i, m)| (i, i + m.len())).collect());
+            return Ok(hay
+                .match_indices(&needle)
+                .map(|(i, m)| (i, i + m.len()))
+                .collect());
         }
         let re = regex(&self.text).ok_or(())?;
         let mut out = Vec::new();
@@ -331,7 +338,8 @@ pub fn LogsView(id: String) -> impl IntoView {
         text: search_text.get(),
         regex: use_regex.get(),
     });
-    let bad_regex = move || search.with(|s| s.regex && !s.text.is_empty() && regex(&s.text).is_none());
+    let bad_regex =
+        move || search.with(|s| s.regex && !s.text.is_empty() && regex(&s.text).is_none());
     let visible = move || {
         let s = search.get();
         let filter = only_matching.get() && !s.text.is_empty();
@@ -340,9 +348,7 @@ pub fn LogsView(id: String) -> impl IntoView {
                 .iter()
                 .rev()
                 .filter(|r| {
-                    !filter
-                        || r.note.is_some()
-                        || s.ranges(&r.text).is_ok_and(|m| !m.is_empty())
+                    !filter || r.note.is_some() || s.ranges(&r.text).is_ok_and(|m| !m.is_empty())
                 })
                 .take(WINDOW)
                 .cloned()
@@ -461,13 +467,20 @@ fn LogRow(row: Arc<Row>, show_ts: RwSignal<bool>, search: Memo<Search>) -> impl 
                     crate::i18n::containers_more::t(lang, Key::ContainerStopped),
                     exit_code(lang, code)
                 ),
-                Note::Restarted => crate::i18n::containers_more::t(lang, Key::ContainerRestarted).into(),
+                Note::Restarted => {
+                    crate::i18n::containers_more::t(lang, Key::ContainerRestarted).into()
+                }
                 Note::End => crate::i18n::containers_more::t(lang, Key::LogsEnd).into(),
             }
         };
-        return view! { <div class="log-note" data-testid="log-note">"— "{text}" —"</div> }.into_any();
+        return view! { <div class="log-note" data-testid="log-note">"— "{text}" —"</div> }
+            .into_any();
     }
-    let class = if row.stderr { "log-line log-stderr" } else { "log-line log-stdout" };
+    let class = if row.stderr {
+        "log-line log-stderr"
+    } else {
+        "log-line log-stdout"
+    };
     let stream = if row.stderr { "stderr" } else { "stdout" };
     let ts = row.ts.clone();
     let body = {

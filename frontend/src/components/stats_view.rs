@@ -91,6 +91,8 @@ fn Chart(
 
 #[component]
 pub fn StatsView(id: String) -> impl IntoView {
+    let lang = crate::i18n::use_i18n().lang;
+    let word = move |k: Key| crate::i18n::containers_more::t(lang.get(), k);
     let frames = RwSignal::new(VecDeque::<StatsFrame>::new());
     let socket: Rc<RefCell<Option<Socket>>> = Rc::new(RefCell::new(None));
     *socket.borrow_mut() = Socket::open(
@@ -115,13 +117,21 @@ pub fn StatsView(id: String) -> impl IntoView {
     });
     let last = move || frames.with(|f| f.back().cloned());
     let cpu = Signal::derive(move || {
-        vec![("CPU %", "line-a", frames.with(|f| f.iter().map(|s| s.cpu_percent).collect()))]
+        vec![(
+            "CPU %",
+            "line-a",
+            frames.with(|f| f.iter().map(|s| s.cpu_percent).collect()),
+        )]
     });
     let cpu_max = Signal::derive(move || {
         frames.with(|f| f.iter().map(|s| s.cpu_percent).fold(10.0, f64::max))
     });
     let mem = Signal::derive(move || {
-        vec![("", "line-a", frames.with(|f| f.iter().map(|s| s.mem_usage as f64).collect()))]
+        vec![(
+            "",
+            "line-a",
+            frames.with(|f| f.iter().map(|s| s.mem_usage as f64).collect()),
+        )]
     });
     let mem_max = Signal::derive(move || {
         frames.with(|f| f.iter().map(|s| s.mem_usage as f64).fold(1.0, f64::max) * 1.2)
@@ -129,22 +139,26 @@ pub fn StatsView(id: String) -> impl IntoView {
     let net = Signal::derive(move || {
         frames.with(|f| {
             vec![
-                ("rx", "line-a", rates(f, |s| s.net_rx)),
-                ("tx", "line-b", rates(f, |s| s.net_tx)),
+                (word(Key::Received), "line-a", rates(f, |s| s.net_rx)),
+                (word(Key::Sent), "line-b", rates(f, |s| s.net_tx)),
             ]
         })
     });
     let blk = Signal::derive(move || {
         frames.with(|f| {
             vec![
-                ("read", "line-a", rates(f, |s| s.blk_read)),
-                ("write", "line-b", rates(f, |s| s.blk_write)),
+                (word(Key::Read), "line-a", rates(f, |s| s.blk_read)),
+                (word(Key::Written), "line-b", rates(f, |s| s.blk_write)),
             ]
         })
     });
     let max_of = |s: Signal<Vec<(&'static str, &'static str, Vec<f64>)>>| {
         Signal::derive(move || {
-            s.with(|l| l.iter().flat_map(|x| x.2.iter().copied()).fold(1024.0, f64::max))
+            s.with(|l| {
+                l.iter()
+                    .flat_map(|x| x.2.iter().copied())
+                    .fold(1024.0, f64::max)
+            })
         })
     };
     let net_max = max_of(net);

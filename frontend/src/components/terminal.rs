@@ -97,15 +97,24 @@ enum Phase {
     Failed(String),
 }
 
-fn start(el: web_sys::HtmlDivElement, path: String, phase: RwSignal<Phase>, slot: Rc<RefCell<Option<Live>>>) {
+fn start(
+    el: web_sys::HtmlDivElement,
+    path: String,
+    phase: RwSignal<Phase>,
+    slot: Rc<RefCell<Option<Live>>>,
+) {
     let lang = use_i18n().lang;
     spawn_local(async move {
         if load_xterm().await.is_err() {
-            phase.set(Phase::Failed(t(lang.get_untracked(), Key::TerminalFailed).into()));
+            phase.set(Phase::Failed(
+                t(lang.get_untracked(), Key::TerminalFailed).into(),
+            ));
             return;
         }
         let Ok(live) = open(&el, &path, phase, lang) else {
-            phase.set(Phase::Failed(t(lang.get_untracked(), Key::TerminalFailed).into()));
+            phase.set(Phase::Failed(
+                t(lang.get_untracked(), Key::TerminalFailed).into(),
+            ));
             return;
         };
         *slot.borrow_mut() = Some(live);
@@ -152,7 +161,9 @@ fn open(
             on_text: Box::new(move |text| {
                 let msg = match serde_json::from_str::<wire::TermControl>(&text) {
                     Ok(wire::TermControl::Exit { code }) => exit_code(lang.get_untracked(), code),
-                    Ok(wire::TermControl::Detached) => t(lang.get_untracked(), Key::Detached).into(),
+                    Ok(wire::TermControl::Detached) => {
+                        t(lang.get_untracked(), Key::Detached).into()
+                    }
                     Ok(wire::TermControl::Error { message }) => message,
                     _ => return,
                 };
@@ -183,8 +194,14 @@ fn open(
     call(&term, "onData", &[on_data.as_ref()])?;
     let s = sock.clone();
     let on_resize = Closure::<dyn FnMut(JsValue)>::new(move |size: JsValue| {
-        let cols = get(&size, "cols").ok().and_then(|v| v.as_f64()).unwrap_or(80.0) as u16;
-        let rows = get(&size, "rows").ok().and_then(|v| v.as_f64()).unwrap_or(24.0) as u16;
+        let cols = get(&size, "cols")
+            .ok()
+            .and_then(|v| v.as_f64())
+            .unwrap_or(80.0) as u16;
+        let rows = get(&size, "rows")
+            .ok()
+            .and_then(|v| v.as_f64())
+            .unwrap_or(24.0) as u16;
         let msg = wire::TermControl::Resize { cols, rows };
         if let (Some(socket), Ok(json)) = (s.borrow().as_ref(), serde_json::to_string(&msg)) {
             socket.send_text(&json);
@@ -256,7 +273,11 @@ pub fn TerminalTab(id: String) -> impl IntoView {
         let n = next.get_value();
         next.set_value(n + 1);
         let c = cmd.get_untracked();
-        let c = if c.trim().is_empty() { "sh".to_string() } else { c };
+        let c = if c.trim().is_empty() {
+            "sh".to_string()
+        } else {
+            c
+        };
         let u = user.get_untracked();
         let path = format!("{base}?tty=true&cmd={}&user={}", api::enc(&c), api::enc(&u));
         sessions.update(|s| s.push((n, path, format!("{c} #{n}"))));

@@ -16,7 +16,6 @@ pub enum Key {
     TabStats,
     TabFiles,
     // logs
-    Follow,
     Pause,
     Resume,
     Timestamps,
@@ -122,7 +121,6 @@ fn en(key: Key) -> &'static str {
         TabTop => "Processes",
         TabStats => "Stats",
         TabFiles => "Files",
-        Follow => "Follow",
         Pause => "Pause",
         Resume => "Resume",
         Timestamps => "Timestamps",
@@ -217,7 +215,6 @@ fn zh_cn(key: Key) -> &'static str {
         TabTop => "进程",
         TabStats => "统计",
         TabFiles => "文件",
-        Follow => "跟随",
         Pause => "暂停",
         Resume => "继续",
         Timestamps => "时间戳",

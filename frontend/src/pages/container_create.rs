@@ -175,7 +175,11 @@ impl Form {
             } else {
                 self.auto_remove.get().then_some(true)
             },
-            start: if run_once { None } else { Some(self.start.get()) },
+            start: if run_once {
+                None
+            } else {
+                Some(self.start.get())
+            },
             team: None,
         })
     }
@@ -258,7 +262,9 @@ pub fn ContainerCreate() -> impl IntoView {
             spawn_local(async move {
                 let mut n = 0;
                 let res = ndjson::post_lines("/api/containers/run", &req, |line| {
-                    let Ok(l) = serde_json::from_str::<RunLine>(line) else { return };
+                    let Ok(l) = serde_json::from_str::<RunLine>(line) else {
+                        return;
+                    };
                     if let Some(text) = l.line {
                         n += 1;
                         let stderr = l.stream.as_deref() == Some("stderr");
@@ -274,7 +280,11 @@ pub fn ContainerCreate() -> impl IntoView {
                         exit.set(Some(Some(code)));
                     }
                     if let Some(e) = l.error {
-                        error.set(Some(ApiError { status: 502, code: e.code, message: e.message }));
+                        error.set(Some(ApiError {
+                            status: 502,
+                            code: e.code,
+                            message: e.message,
+                        }));
                     }
                 })
                 .await;
@@ -310,12 +320,15 @@ pub fn ContainerCreate() -> impl IntoView {
         spawn_local(async move {
             let mut last = String::new();
             let body = serde_json::json!({ "image": image });
-            let res = ndjson::post_lines("/api/images/pull", &body, |line| last = line.to_string()).await;
+            let res =
+                ndjson::post_lines("/api/images/pull", &body, |line| last = line.to_string()).await;
             let msg = match res {
                 Ok(()) if last.contains("\"error\"") => last,
                 Ok(()) => t(lang, Key::PullDone).into(),
                 // No pull route in this berth (or not allowed): say what to do instead.
-                Err(e) if e.status == 404 || e.status == 405 => t(lang, Key::PullUnavailable).into(),
+                Err(e) if e.status == 404 || e.status == 405 => {
+                    t(lang, Key::PullUnavailable).into()
+                }
                 Err(e) => error_text(lang, &e),
             };
             pull_state.set(Some(msg));

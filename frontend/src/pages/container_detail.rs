@@ -8,13 +8,13 @@ use serde_json::Value;
 
 use crate::api::{self, ApiError};
 use crate::components::actions::{ActionButtons, ContainerAction};
-use crate::components::live::{is_noise, use_container_events, LiveIndicator};
-use crate::components::status::{boundary_fallback, Loading, StateBadge};
-use crate::format;
 use crate::components::files_view::FilesView;
+use crate::components::live::{is_noise, use_container_events, LiveIndicator};
 use crate::components::logs_view::LogsView;
 use crate::components::stats_view::{StatsView, TopView};
+use crate::components::status::{boundary_fallback, Loading, StateBadge};
 use crate::components::terminal::{AttachTab, TerminalTab};
+use crate::format;
 use crate::i18n::containers_more::{tr as trc, Key as C};
 use crate::i18n::{error_text, tr, use_i18n, Key};
 
@@ -54,7 +54,10 @@ impl Tab {
     }
 
     fn parse(s: &str) -> Tab {
-        Tab::ALL.into_iter().find(|t| t.slug() == s).unwrap_or(Tab::Overview)
+        Tab::ALL
+            .into_iter()
+            .find(|t| t.slug() == s)
+            .unwrap_or(Tab::Overview)
     }
 
     fn label(self) -> C {
@@ -103,7 +106,9 @@ pub fn ContainerDetail() -> impl IntoView {
     let navigate = use_navigate();
     let id = Memo::new(move |_| params.read().get("id").unwrap_or_default());
     let query = leptos_router::hooks::use_query_map();
-    let tab = RwSignal::new(Tab::parse(&query.read_untracked().get("tab").unwrap_or_default()));
+    let tab = RwSignal::new(Tab::parse(
+        &query.read_untracked().get("tab").unwrap_or_default(),
+    ));
     let detail = LocalResource::new(move || {
         let id = id.get();
         async move { api::get::<Value>(&format!("/api/containers/{}", api::enc(&id))).await }

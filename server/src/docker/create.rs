@@ -39,7 +39,10 @@ pub struct Plan {
 pub fn plan(req: &wire::CreateContainer) -> AppResult<Plan> {
     let image = req.image.trim();
     if image.is_empty() {
-        return Err(bad("invalid_image", "image: an image name is required".into()));
+        return Err(bad(
+            "invalid_image",
+            "image: an image name is required".into(),
+        ));
     }
     if image.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(bad(
@@ -71,7 +74,11 @@ pub fn plan(req: &wire::CreateContainer) -> AppResult<Plan> {
             }
         }
     }
-    let workdir = req.workdir.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    let workdir = req
+        .workdir
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty());
     if let Some(w) = workdir {
         if !w.starts_with('/') {
             return Err(bad(
@@ -145,7 +152,10 @@ pub fn plan(req: &wire::CreateContainer) -> AppResult<Plan> {
         if !v.target.starts_with('/') {
             return Err(bad(
                 "invalid_volume",
-                format!("volumes[{i}].target: {:?} must be an absolute path", v.target),
+                format!(
+                    "volumes[{i}].target: {:?} must be an absolute path",
+                    v.target
+                ),
             ));
         }
         let ro = if v.read_only { ":ro" } else { "" };
@@ -165,15 +175,24 @@ pub fn plan(req: &wire::CreateContainer) -> AppResult<Plan> {
         links.push(format!("{target}:{alias}"));
     }
 
-    let network = req.network.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    let network = req
+        .network
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty());
     let ipv4 = match req.ipv4.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         None => None,
         Some(ip) => {
             let ip: Ipv4Addr = ip.parse().map_err(|_| {
-                bad("invalid_ipv4", format!("ipv4: {ip:?} is not an IPv4 address"))
+                bad(
+                    "invalid_ipv4",
+                    format!("ipv4: {ip:?} is not an IPv4 address"),
+                )
             })?;
             match network {
-                Some(n) if !matches!(n, "bridge" | "default" | "host" | "none") && !n.starts_with("container:") => {}
+                Some(n)
+                    if !matches!(n, "bridge" | "default" | "host" | "none")
+                        && !n.starts_with("container:") => {}
                 _ => {
                     return Err(bad(
                         "invalid_ipv4",
@@ -186,8 +205,8 @@ pub fn plan(req: &wire::CreateContainer) -> AppResult<Plan> {
     };
     if let Some(n) = network {
         let plain = n.strip_prefix("container:").unwrap_or(n);
-        if !valid_name(plain) && !(plain.len() == 1 && plain.as_bytes()[0].is_ascii_alphanumeric())
-        {
+        let one_char = plain.len() == 1 && plain.as_bytes()[0].is_ascii_alphanumeric();
+        if !(valid_name(plain) || one_char) {
             return Err(bad(
                 "invalid_network",
                 format!("network: {n:?} is not a network name"),
@@ -203,7 +222,8 @@ pub fn plan(req: &wire::CreateContainer) -> AppResult<Plan> {
     if auto_remove && restart.is_some() {
         return Err(bad(
             "invalid_restart",
-            "restart: a container removed when it stops (auto_remove) cannot have a restart policy".into(),
+            "restart: a container removed when it stops (auto_remove) cannot have a restart policy"
+                .into(),
         ));
     }
     for k in req.labels.keys() {
@@ -212,7 +232,11 @@ pub fn plan(req: &wire::CreateContainer) -> AppResult<Plan> {
         }
     }
     let user = req.user.as_deref().map(str::trim).filter(|s| !s.is_empty());
-    let hostname = req.hostname.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    let hostname = req
+        .hostname
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty());
 
     let host_config = HostConfig {
         binds: Some(binds).filter(|b| !b.is_empty()),
@@ -287,9 +311,21 @@ fn check_bind(i: usize, bind: &str) -> AppResult<String> {
         ));
     }
     if let Some(m) = mode {
-        let ok = m
-            .split(',')
-            .all(|o| matches!(o, "ro" | "rw" | "z" | "Z" | "shared" | "rshared" | "slave" | "rslave" | "private" | "rprivate" | "nocopy"));
+        let ok = m.split(',').all(|o| {
+            matches!(
+                o,
+                "ro" | "rw"
+                    | "z"
+                    | "Z"
+                    | "shared"
+                    | "rshared"
+                    | "slave"
+                    | "rslave"
+                    | "private"
+                    | "rprivate"
+                    | "nocopy"
+            )
+        });
         if !ok {
             return Err(bad(
                 "invalid_bind",
@@ -310,7 +346,12 @@ fn restart_policy(s: &str) -> AppResult<RestartPolicy> {
     let (name, count) = match s.split_once(':') {
         Some(("on-failure", n)) => (
             RestartPolicyNameEnum::ON_FAILURE,
-            Some(n.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(unknown)?),
+            Some(
+                n.parse::<i64>()
+                    .ok()
+                    .filter(|n| *n >= 0)
+                    .ok_or_else(unknown)?,
+            ),
         ),
         Some(_) => return Err(unknown()),
         None => match s {
@@ -370,7 +411,10 @@ pub async fn create(ep: &Endpoint, plan: Plan) -> AppResult<(String, Vec<String>
 }
 
 /// The labels of named volume `name`, or None if the daemon has no such volume.
-pub async fn volume_labels(ep: &Endpoint, name: &str) -> AppResult<Option<HashMap<String, String>>> {
+pub async fn volume_labels(
+    ep: &Endpoint,
+    name: &str,
+) -> AppResult<Option<HashMap<String, String>>> {
     let n = name.to_string();
     match ep.call(|d| async move { d.inspect_volume(&n).await }).await {
         Ok(v) => Ok(Some(v.labels)),
@@ -380,7 +424,11 @@ pub async fn volume_labels(ep: &Endpoint, name: &str) -> AppResult<Option<HashMa
 }
 
 /// Create a named volume (local driver, no options) with these labels.
-pub async fn create_volume(ep: &Endpoint, name: &str, labels: HashMap<String, String>) -> AppResult<()> {
+pub async fn create_volume(
+    ep: &Endpoint,
+    name: &str,
+    labels: HashMap<String, String>,
+) -> AppResult<()> {
     let config = bollard::models::VolumeCreateOptions {
         name: Some(name.to_string()),
         labels: Some(labels),
@@ -430,31 +478,104 @@ mod tests {
     #[test]
     fn bad_fields_are_named() {
         let cases: Vec<(wire::CreateContainer, &str)> = vec![
-            (wire::CreateContainer { image: "".into(), ..req() }, "invalid_image"),
-            (wire::CreateContainer { name: Some("a b".into()), ..req() }, "invalid_name"),
-            (wire::CreateContainer { name: Some("x".into()), ..req() }, "invalid_name"),
-            (wire::CreateContainer { env: vec!["NOEQ".into()], ..req() }, "invalid_env"),
-            (wire::CreateContainer { workdir: Some("src".into()), ..req() }, "invalid_workdir"),
-            (wire::CreateContainer { binds: vec!["./src:/src".into()], ..req() }, "invalid_bind"),
-            (wire::CreateContainer { binds: vec!["/src:src".into()], ..req() }, "invalid_bind"),
-            (wire::CreateContainer { binds: vec!["/src:/src:xx".into()], ..req() }, "invalid_bind"),
             (
                 wire::CreateContainer {
-                    ports: vec![wire::PortSpec { container_port: 70000, ..Default::default() }],
+                    image: "".into(),
+                    ..req()
+                },
+                "invalid_image",
+            ),
+            (
+                wire::CreateContainer {
+                    name: Some("a b".into()),
+                    ..req()
+                },
+                "invalid_name",
+            ),
+            (
+                wire::CreateContainer {
+                    name: Some("x".into()),
+                    ..req()
+                },
+                "invalid_name",
+            ),
+            (
+                wire::CreateContainer {
+                    env: vec!["NOEQ".into()],
+                    ..req()
+                },
+                "invalid_env",
+            ),
+            (
+                wire::CreateContainer {
+                    workdir: Some("src".into()),
+                    ..req()
+                },
+                "invalid_workdir",
+            ),
+            (
+                wire::CreateContainer {
+                    binds: vec!["./src:/src".into()],
+                    ..req()
+                },
+                "invalid_bind",
+            ),
+            (
+                wire::CreateContainer {
+                    binds: vec!["/src:src".into()],
+                    ..req()
+                },
+                "invalid_bind",
+            ),
+            (
+                wire::CreateContainer {
+                    binds: vec!["/src:/src:xx".into()],
+                    ..req()
+                },
+                "invalid_bind",
+            ),
+            (
+                wire::CreateContainer {
+                    ports: vec![wire::PortSpec {
+                        container_port: 70000,
+                        ..Default::default()
+                    }],
                     ..req()
                 },
                 "invalid_port",
             ),
             (
                 wire::CreateContainer {
-                    ports: vec![wire::PortSpec { container_port: 80, host_port: Some(-1), ..Default::default() }],
+                    ports: vec![wire::PortSpec {
+                        container_port: 80,
+                        host_port: Some(-1),
+                        ..Default::default()
+                    }],
                     ..req()
                 },
                 "invalid_port",
             ),
-            (wire::CreateContainer { restart: Some("sometimes".into()), ..req() }, "invalid_restart"),
-            (wire::CreateContainer { ipv4: Some("10.0.0.2".into()), ..req() }, "invalid_ipv4"),
-            (wire::CreateContainer { links: vec!["a b:c".into()], ..req() }, "invalid_link"),
+            (
+                wire::CreateContainer {
+                    restart: Some("sometimes".into()),
+                    ..req()
+                },
+                "invalid_restart",
+            ),
+            (
+                wire::CreateContainer {
+                    ipv4: Some("10.0.0.2".into()),
+                    ..req()
+                },
+                "invalid_ipv4",
+            ),
+            (
+                wire::CreateContainer {
+                    links: vec!["a b:c".into()],
+                    ..req()
+                },
+                "invalid_link",
+            ),
         ];
         for (r, want) in cases {
             assert_eq!(code(plan(&r)), want, "{r:?}");

@@ -133,8 +133,11 @@ async fn stream_run(ep: &Endpoint, id: &str, tx: &mpsc::Sender<wire::RunLine>) -
 async fn exit_code(ep: &Endpoint, id: &str) -> Option<i64> {
     let id = id.to_string();
     ep.call(|d| async move {
-        d.inspect_container(&id, None::<bollard::query_parameters::InspectContainerOptions>)
-            .await
+        d.inspect_container(
+            &id,
+            None::<bollard::query_parameters::InspectContainerOptions>,
+        )
+        .await
     })
     .await
     .ok()

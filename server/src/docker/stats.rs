@@ -110,7 +110,10 @@ async fn pump(ep: Arc<Endpoint>, id: String, tx: broadcast::Sender<Utf8Bytes>) {
 }
 
 /// `docker stats`' numbers from one daemon reading (and the one before, for the CPU share).
-pub fn frame(s: &ContainerStatsResponse, prev: Option<&ContainerStatsResponse>) -> wire::StatsFrame {
+pub fn frame(
+    s: &ContainerStatsResponse,
+    prev: Option<&ContainerStatsResponse>,
+) -> wire::StatsFrame {
     let cpu = s.cpu_stats.as_ref();
     // The daemon fills precpu_stats from its previous reading; the first has none, so we
     // fall back on the reading before, which we keep.

@@ -59,7 +59,10 @@ fn marker() -> String {
 /// Start an exec in a running container and connect to it.
 pub async fn exec(ep: &Endpoint, container_id: &str, req: ExecRequest) -> AppResult<Session> {
     if req.cmd.is_empty() {
-        return Err(AppError::bad_request("invalid_cmd", "cmd: a command is needed"));
+        return Err(AppError::bad_request(
+            "invalid_cmd",
+            "cmd: a command is needed",
+        ));
     }
     let marker = marker();
     let config = ExecConfig {

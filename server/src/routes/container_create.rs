@@ -26,7 +26,11 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// Validate, stamp the team, apply the access policy on the exact body, and check what the
 /// body points at (linked containers, named volumes) belongs to the user's teams.
-async fn prepare(user: &CurrentUser, ep: &Endpoint, req: &wire::CreateContainer) -> AppResult<Plan> {
+async fn prepare(
+    user: &CurrentUser,
+    ep: &Endpoint,
+    req: &wire::CreateContainer,
+) -> AppResult<Plan> {
     user.require(Role::Operator)?;
     let mut plan = create::plan(req)?;
     let mut labels = plan.body.labels.take().unwrap_or_default();

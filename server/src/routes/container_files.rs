@@ -84,7 +84,13 @@ pub async fn download(
     // Only safe characters in the header; the tar itself carries the real names.
     let base: String = base
         .chars()
-        .map(|ch| if ch.is_ascii_alphanumeric() || "._-".contains(ch) { ch } else { '_' })
+        .map(|ch| {
+            if ch.is_ascii_alphanumeric() || "._-".contains(ch) {
+                ch
+            } else {
+                '_'
+            }
+        })
         .collect();
     Ok((
         [
@@ -183,7 +189,9 @@ async fn tar_of_parts(
     let entries = futures::stream::iter(parts).flat_map(|(header, file, size)| {
         futures::stream::once(async move { Ok(Bytes::copy_from_slice(&header)) })
             .chain(ReaderStream::new(file))
-            .chain(futures::stream::once(async move { Ok(files::padding(size)) }))
+            .chain(futures::stream::once(
+                async move { Ok(files::padding(size)) },
+            ))
     });
     // Two zero blocks end a tar.
     let end = futures::stream::once(async { Ok(Bytes::from(vec![0u8; 1024])) });

@@ -177,7 +177,10 @@ pub async fn download(
     let body = Body::from_stream(logs::text(client, c.id, q));
     Ok((
         [
-            (header::CONTENT_TYPE, "text/plain; charset=utf-8".to_string()),
+            (
+                header::CONTENT_TYPE,
+                "text/plain; charset=utf-8".to_string(),
+            ),
             (
                 header::CONTENT_DISPOSITION,
                 format!("attachment; filename=\"{short}.log\""),

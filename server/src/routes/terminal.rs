@@ -50,13 +50,19 @@ fn parse_cmd(cmd: Option<&str>) -> AppResult<Vec<String>> {
     let cmd = cmd.map(str::trim).filter(|c| !c.is_empty()).unwrap_or("sh");
     let words = if cmd.starts_with('[') {
         serde_json::from_str::<Vec<String>>(cmd).map_err(|e| {
-            AppError::bad_request("invalid_cmd", format!("cmd: not a JSON list of strings: {e}"))
+            AppError::bad_request(
+                "invalid_cmd",
+                format!("cmd: not a JSON list of strings: {e}"),
+            )
         })?
     } else {
         cmd.split_whitespace().map(str::to_string).collect()
     };
     if words.is_empty() || words[0].is_empty() {
-        return Err(AppError::bad_request("invalid_cmd", "cmd: a command is needed"));
+        return Err(AppError::bad_request(
+            "invalid_cmd",
+            "cmd: a command is needed",
+        ));
     }
     Ok(words)
 }
@@ -221,7 +227,10 @@ async fn bridge(socket: WebSocket, session: Session, ep: &Endpoint) {
     }
     drop(in_tx);
     // The writer ends once its queue drains; a stuck write is not waited for.
-    if tokio::time::timeout(Duration::from_secs(1), writer).await.is_err() {
+    if tokio::time::timeout(Duration::from_secs(1), writer)
+        .await
+        .is_err()
+    {
         tracing::debug!("terminal input writer did not finish");
     }
 }

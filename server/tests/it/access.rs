@@ -486,50 +486,161 @@ async fn role_and_team_matrix_on_logs_exec_files_and_create() {
     for reference in [id.as_str(), short.as_str(), name.as_str()] {
         for (m, suffix) in CONTAINER_DEPTH_MUTATIONS {
             let url = app.url(&format!("/api/containers/{reference}{suffix}"));
-            assert_error(&send(&viewer, method(m), &url, None).await, 403, "forbidden");
-            assert_error(&send(&op_blue, method(m), &url, None).await, 403, "forbidden");
+            assert_error(
+                &send(&viewer, method(m), &url, None).await,
+                403,
+                "forbidden",
+            );
+            assert_error(
+                &send(&op_blue, method(m), &url, None).await,
+                403,
+                "forbidden",
+            );
         }
         for suffix in CONTAINER_DEPTH_SOCKETS {
             let path = format!("/api/containers/{reference}{suffix}");
-            assert_eq!(ws_with_cookie(&app, &viewer_cookie, &path).await.err(), Some(403), "{path}");
-            assert_eq!(ws_with_cookie(&app, &blue_cookie, &path).await.err(), Some(403), "{path}");
+            assert_eq!(
+                ws_with_cookie(&app, &viewer_cookie, &path).await.err(),
+                Some(403),
+                "{path}"
+            );
+            assert_eq!(
+                ws_with_cookie(&app, &blue_cookie, &path).await.err(),
+                Some(403),
+                "{path}"
+            );
         }
         for suffix in CONTAINER_DEPTH_READS {
             let url = app.url(&format!("/api/containers/{reference}{suffix}"));
-            assert_error(&send(&op_blue, Method::GET, &url, None).await, 403, "forbidden");
+            assert_error(
+                &send(&op_blue, Method::GET, &url, None).await,
+                403,
+                "forbidden",
+            );
             let r = viewer.get(&url).send().await.unwrap();
             assert_eq!(r.status(), 200, "the team's viewer reads {suffix}");
         }
         for suffix in CONTAINER_DEPTH_READ_SOCKETS {
             let path = format!("/api/containers/{reference}{suffix}");
-            assert_eq!(ws_with_cookie(&app, &blue_cookie, &path).await.err(), Some(403), "{path}");
-            assert!(ws_with_cookie(&app, &viewer_cookie, &path).await.is_ok(), "{path}");
+            assert_eq!(
+                ws_with_cookie(&app, &blue_cookie, &path).await.err(),
+                Some(403),
+                "{path}"
+            );
+            assert!(
+                ws_with_cookie(&app, &viewer_cookie, &path).await.is_ok(),
+                "{path}"
+            );
         }
     }
     // The team's operator may open a terminal.
-    assert!(ws_with_cookie(&app, &red_cookie, &format!("/api/containers/{name}/exec/ws")).await.is_ok());
+    assert!(ws_with_cookie(
+        &app,
+        &red_cookie,
+        &format!("/api/containers/{name}/exec/ws")
+    )
+    .await
+    .is_ok());
 
     // Creating: viewers may not; an operator creates for their own team only, and may not
     // link another team's container or take host powers.
     let body = |extra: serde_json::Value| {
         let mut b = serde_json::json!({"image": test_image(), "cmd": ["true"], "start": false,
                                        "labels": {"berth-test": "1"}});
-        b.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        b.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
         b
     };
     let url = app.url("/api/containers");
-    assert_error(&send(&viewer, Method::POST, &url, Some(body(serde_json::json!({})))).await, 403, "forbidden");
-    assert_error(&send(&viewer, Method::POST, &app.url("/api/containers/run"), Some(body(serde_json::json!({})))).await, 403, "forbidden");
-    assert_error(&send(&op_blue, Method::POST, &url, Some(body(serde_json::json!({"team": red})))).await, 403, "forbidden");
-    assert_error(&send(&op_blue, Method::POST, &url, Some(body(serde_json::json!({"links": [format!("{name}:db")]})))).await, 403, "forbidden");
-    assert_error(&send(&op_blue, Method::POST, &url, Some(body(serde_json::json!({"privileged": true})))).await, 403, "forbidden");
-    assert_error(&send(&op_blue, Method::POST, &url, Some(body(serde_json::json!({"binds": ["/etc:/host-etc:ro"]})))).await, 403, "forbidden");
-    let (status, created) = send(&op_blue, Method::POST, &url, Some(body(serde_json::json!({})))).await;
+    assert_error(
+        &send(
+            &viewer,
+            Method::POST,
+            &url,
+            Some(body(serde_json::json!({}))),
+        )
+        .await,
+        403,
+        "forbidden",
+    );
+    assert_error(
+        &send(
+            &viewer,
+            Method::POST,
+            &app.url("/api/containers/run"),
+            Some(body(serde_json::json!({}))),
+        )
+        .await,
+        403,
+        "forbidden",
+    );
+    assert_error(
+        &send(
+            &op_blue,
+            Method::POST,
+            &url,
+            Some(body(serde_json::json!({"team": red}))),
+        )
+        .await,
+        403,
+        "forbidden",
+    );
+    assert_error(
+        &send(
+            &op_blue,
+            Method::POST,
+            &url,
+            Some(body(serde_json::json!({"links": [format!("{name}:db")]}))),
+        )
+        .await,
+        403,
+        "forbidden",
+    );
+    assert_error(
+        &send(
+            &op_blue,
+            Method::POST,
+            &url,
+            Some(body(serde_json::json!({"privileged": true}))),
+        )
+        .await,
+        403,
+        "forbidden",
+    );
+    assert_error(
+        &send(
+            &op_blue,
+            Method::POST,
+            &url,
+            Some(body(serde_json::json!({"binds": ["/etc:/host-etc:ro"]}))),
+        )
+        .await,
+        403,
+        "forbidden",
+    );
+    let (status, created) = send(
+        &op_blue,
+        Method::POST,
+        &url,
+        Some(body(serde_json::json!({}))),
+    )
+    .await;
     assert_eq!(status, 201, "{created}");
     let made = created["id"].as_str().unwrap().to_string();
     let labels = daemon_inspect(&made).await["Config"]["Labels"].clone();
-    assert_eq!(labels["berth.team"], blue.as_str(), "stamped with the creator's team");
-    let (status, _) = send(&op_red, Method::GET, &app.url(&format!("/api/containers/{made}")), None).await;
+    assert_eq!(
+        labels["berth.team"],
+        blue.as_str(),
+        "stamped with the creator's team"
+    );
+    let (status, _) = send(
+        &op_red,
+        Method::GET,
+        &app.url(&format!("/api/containers/{made}")),
+        None,
+    )
+    .await;
     assert_eq!(status, 403, "red cannot see blue's new container");
 
     remove_container(&made).await;

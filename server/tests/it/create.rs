@@ -58,8 +58,16 @@ async fn create_applies_every_option() {
     assert_eq!(info["State"]["Status"], "running", "started by default");
     let cfg = &info["Config"];
     assert_eq!(cfg["Cmd"][0], "sh");
-    let env: Vec<&str> = cfg["Env"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
-    assert!(env.contains(&"GREETING=hello world") && env.contains(&"EMPTY="), "{env:?}");
+    let env: Vec<&str> = cfg["Env"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(
+        env.contains(&"GREETING=hello world") && env.contains(&"EMPTY="),
+        "{env:?}"
+    );
     assert_eq!(cfg["WorkingDir"], "/srv");
     assert_eq!(cfg["User"], "1000:1000");
     assert_eq!(cfg["Hostname"], "berth-host");
@@ -71,11 +79,19 @@ async fn create_applies_every_option() {
     assert_eq!(hc["RestartPolicy"]["Name"], "on-failure");
     assert_eq!(hc["RestartPolicy"]["MaximumRetryCount"], 2);
     assert_eq!(hc["PortBindings"]["80/tcp"][0]["HostIp"], "127.0.0.1");
-    assert_eq!(hc["PortBindings"]["80/tcp"][0]["HostPort"], port.to_string());
+    assert_eq!(
+        hc["PortBindings"]["80/tcp"][0]["HostPort"],
+        port.to_string()
+    );
     // `-p 53/udp`: any free host port, as docker run does.
     assert_eq!(hc["PortBindings"]["53/udp"][0]["HostPort"], "");
     let published = &info["NetworkSettings"]["Ports"]["53/udp"][0]["HostPort"];
-    assert!(published.as_str().is_some_and(|p| p.parse::<u16>().unwrap_or(0) > 0), "{published}");
+    assert!(
+        published
+            .as_str()
+            .is_some_and(|p| p.parse::<u16>().unwrap_or(0) > 0),
+        "{published}"
+    );
     let mounts = info["Mounts"].as_array().unwrap();
     let bind = mounts.iter().find(|m| m["Destination"] == "/data").unwrap();
     assert_eq!(bind["Type"], "bind");
@@ -116,9 +132,14 @@ async fn entrypoint_can_be_replaced_or_cleared_and_start_can_wait() {
     assert_eq!(status, 201, "{created}");
     let id = created["id"].as_str().unwrap().to_string();
     let info = daemon_inspect(&id).await;
-    assert_eq!(info["State"]["Status"], "created", "start: false leaves it created");
+    assert_eq!(
+        info["State"]["Status"], "created",
+        "start: false leaves it created"
+    );
     assert!(
-        info["Config"]["Entrypoint"].as_array().is_none_or(|e| e.is_empty()),
+        info["Config"]["Entrypoint"]
+            .as_array()
+            .is_none_or(|e| e.is_empty()),
         "entrypoint cleared: {}",
         info["Config"]["Entrypoint"]
     );
@@ -151,7 +172,15 @@ async fn network_fixed_ip_and_links() {
     let third = (std::process::id() % 200) as u8 + 20;
     let subnet = format!("10.{}.{third}.0/24", 180 + (rand_byte() % 60));
     let prefix = subnet.trim_end_matches("0/24").to_string();
-    docker_cli(&["network", "create", "--subnet", &subnet, "--label", "berth-test=1", &net]);
+    docker_cli(&[
+        "network",
+        "create",
+        "--subnet",
+        &subnet,
+        "--label",
+        "berth-test=1",
+        &net,
+    ]);
 
     let name = unique("fixed-ip");
     let ip = format!("{prefix}77");
@@ -184,14 +213,21 @@ async fn network_fixed_ip_and_links() {
     assert_eq!(status, 201, "{created}");
     let id = created["id"].as_str().unwrap().to_string();
     let info = daemon_inspect(&id).await;
-    assert_eq!(info["HostConfig"]["Links"], json!([format!("/{target}:/{name}/db")]));
+    assert_eq!(
+        info["HostConfig"]["Links"],
+        json!([format!("/{target}:/{name}/db")])
+    );
     remove_container(&id).await;
     remove_container(&target_id).await;
 }
 
 fn rand_byte() -> u8 {
     use std::time::{SystemTime, UNIX_EPOCH};
-    (SystemTime::now().duration_since(UNIX_EPOCH).unwrap().subsec_nanos() % 251) as u8
+    (SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos()
+        % 251) as u8
 }
 
 #[tokio::test]
@@ -199,27 +235,70 @@ async fn bad_inputs_get_400s_that_name_the_field() {
     let app = TestApp::start().await;
     let img = test_image();
     let cases = [
-        (json!({"image": img, "binds": ["relative/dir:/src"]}), "invalid_bind", "binds[0]"),
-        (json!({"image": img, "ports": [{"container_port": 80, "host_port": 70000}]}), "invalid_port", "host_port"),
-        (json!({"image": img, "ports": [{"container_port": 0}]}), "invalid_port", "container_port"),
-        (json!({"image": img, "restart": "sometimes"}), "invalid_restart", "restart"),
-        (json!({"image": img, "name": "no spaces/allowed"}), "invalid_name", "name"),
-        (json!({"image": img, "env": ["JUSTAKEY"]}), "invalid_env", "env[0]"),
-        (json!({"image": img, "workdir": "relative"}), "invalid_workdir", "workdir"),
-        (json!({"image": img, "ipv4": "10.1.2.3"}), "invalid_ipv4", "ipv4"),
-        (json!({"image": img, "auto_remove": true, "restart": "always"}), "invalid_restart", "restart"),
+        (
+            json!({"image": img, "binds": ["relative/dir:/src"]}),
+            "invalid_bind",
+            "binds[0]",
+        ),
+        (
+            json!({"image": img, "ports": [{"container_port": 80, "host_port": 70000}]}),
+            "invalid_port",
+            "host_port",
+        ),
+        (
+            json!({"image": img, "ports": [{"container_port": 0}]}),
+            "invalid_port",
+            "container_port",
+        ),
+        (
+            json!({"image": img, "restart": "sometimes"}),
+            "invalid_restart",
+            "restart",
+        ),
+        (
+            json!({"image": img, "name": "no spaces/allowed"}),
+            "invalid_name",
+            "name",
+        ),
+        (
+            json!({"image": img, "env": ["JUSTAKEY"]}),
+            "invalid_env",
+            "env[0]",
+        ),
+        (
+            json!({"image": img, "workdir": "relative"}),
+            "invalid_workdir",
+            "workdir",
+        ),
+        (
+            json!({"image": img, "ipv4": "10.1.2.3"}),
+            "invalid_ipv4",
+            "ipv4",
+        ),
+        (
+            json!({"image": img, "auto_remove": true, "restart": "always"}),
+            "invalid_restart",
+            "restart",
+        ),
         (json!({"name": "x1"}), "invalid_image", "image"),
     ];
     for (body, code, field) in cases {
         let got = create(&app, body.clone()).await;
         assert_error(&got, 400, code);
         let msg = got.1["error"]["message"].as_str().unwrap();
-        assert!(msg.contains(field), "{body}: the message names {field}: {msg}");
+        assert!(
+            msg.contains(field),
+            "{body}: the message names {field}: {msg}"
+        );
     }
     let got = create(&app, json!({"image": "berth-test/never-pulled:nope"})).await;
     assert_error(&got, 404, "image_not_found");
     let got = app
-        .call(Method::POST, "/api/containers/run", Some(json!({"image": "berth-test/never-pulled:nope"})))
+        .call(
+            Method::POST,
+            "/api/containers/run",
+            Some(json!({"image": "berth-test/never-pulled:nope"})),
+        )
         .await;
     assert_error(&got, 404, "image_not_found");
     // A name that is taken: the daemon's conflict.
@@ -255,12 +334,24 @@ async fn run_once_streams_output_and_reports_the_exit_code() {
     assert_eq!(resp.status(), 200);
     assert_eq!(resp.headers()["content-type"], "application/x-ndjson");
     let text = resp.text().await.unwrap();
-    let lines: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     let id = lines[0]["id"].as_str().expect("first the id").to_string();
-    assert!(lines.contains(&json!({"stream": "stdout", "line": "compiling"})), "{text}");
-    assert!(lines.contains(&json!({"stream": "stderr", "line": "warning: careful"})), "{text}");
+    assert!(
+        lines.contains(&json!({"stream": "stdout", "line": "compiling"})),
+        "{text}"
+    );
+    assert!(
+        lines.contains(&json!({"stream": "stderr", "line": "warning: careful"})),
+        "{text}"
+    );
     assert_eq!(lines.last().unwrap(), &json!({"exit_code": 3}), "{text}");
-    assert_eq!(std::fs::read_to_string(dir.path().join("out.txt")).unwrap(), "done\n");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("out.txt")).unwrap(),
+        "done\n"
+    );
     // Removed afterwards, like --rm.
     let mut gone = false;
     for _ in 0..50 {

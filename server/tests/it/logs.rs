@@ -44,7 +44,11 @@ impl Reader {
 }
 
 /// Every item until `pred` is true for one (included); panics after `within`.
-async fn until(r: &mut Reader, within: Duration, mut pred: impl FnMut(&Value) -> bool) -> Vec<Value> {
+async fn until(
+    r: &mut Reader,
+    within: Duration,
+    mut pred: impl FnMut(&Value) -> bool,
+) -> Vec<Value> {
     let mut seen = Vec::new();
     let res = tokio::time::timeout(within, async {
         while let Some(item) = r.next().await {
@@ -74,8 +78,10 @@ async fn run_labeled(app: &TestApp, name: &str, script: &str) -> String {
         .call(
             Method::POST,
             "/api/containers",
-            Some(json!({"image": test_image(), "name": name, "cmd": ["sh", "-c", script],
-                        "labels": {"berth-test": "1"}})),
+            Some(
+                json!({"image": test_image(), "name": name, "cmd": ["sh", "-c", script],
+                        "labels": {"berth-test": "1"}}),
+            ),
         )
         .await;
     assert_eq!(status, 201, "{created}");
@@ -92,18 +98,31 @@ async fn logs_keep_streams_apart_and_follow_a_restart() {
         "echo out-line; echo err-line >&2; trap 'exit 0' TERM; while true; do sleep 1; done",
     )
     .await;
-    let mut ws = Reader::open(&app, &format!("/api/containers/{name}/logs/ws?timestamps=true&tail=all")).await;
-    let seen = until(&mut ws, Duration::from_secs(10), |v| line_is(v, "stderr", "err-line")).await;
+    let mut ws = Reader::open(
+        &app,
+        &format!("/api/containers/{name}/logs/ws?timestamps=true&tail=all"),
+    )
+    .await;
+    let seen = until(&mut ws, Duration::from_secs(10), |v| {
+        line_is(v, "stderr", "err-line")
+    })
+    .await;
     let out = seen
         .iter()
         .find(|v| line_is(v, "stdout", "out-line"))
         .expect("stdout arrived first");
-    assert!(out["ts"].as_str().is_some_and(|t| t.starts_with("20")), "{out}");
+    assert!(
+        out["ts"].as_str().is_some_and(|t| t.starts_with("20")),
+        "{out}"
+    );
 
     // A restart: the same socket goes on with the new run's output.
     let (status, _) = app.post(&format!("/api/containers/{id}/restart?t=1")).await;
     assert_eq!(status, 204);
-    let seen = until(&mut ws, Duration::from_secs(15), |v| line_is(v, "stdout", "out-line")).await;
+    let seen = until(&mut ws, Duration::from_secs(15), |v| {
+        line_is(v, "stdout", "out-line")
+    })
+    .await;
     assert!(
         seen.iter().any(|v| v["berth"] == "restarted"),
         "a notice says it restarted: {seen:?}"
@@ -117,14 +136,26 @@ async fn logs_keep_streams_apart_and_follow_a_restart() {
         .await
         .unwrap();
     assert_eq!(text.status(), 200);
-    assert!(text.headers()["content-disposition"].to_str().unwrap().contains("attachment"));
+    assert!(text.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .contains("attachment"));
     let text = text.text().await.unwrap();
     assert_eq!(text.matches("out-line").count(), 2, "{text}");
     assert_eq!(text.matches("err-line").count(), 2, "{text}");
     assert!(text.lines().all(|l| l.starts_with("20")), "{text}");
     let (_, tail) = app.get(&format!("/api/containers/{id}/logs?tail=2")).await;
-    assert_eq!(tail.as_str().map(str::trim), Some("out-line\nerr-line"), "the last run's two lines");
-    assert_error(&app.get(&format!("/api/containers/{id}/logs?tail=lots")).await, 400, "invalid_tail");
+    assert_eq!(
+        tail.as_str().map(str::trim),
+        Some("out-line\nerr-line"),
+        "the last run's two lines"
+    );
+    assert_error(
+        &app.get(&format!("/api/containers/{id}/logs?tail=lots"))
+            .await,
+        400,
+        "invalid_tail",
+    );
     remove_container(&id).await;
 }
 
@@ -156,14 +187,23 @@ async fn a_client_that_cannot_keep_up_gets_a_skipped_marker() {
         if v["stream"] == "stdout" {
             lines += 1;
         }
-        skipped += v["count"].as_u64().filter(|_| v["berth"] == "skipped").unwrap_or(0);
+        skipped += v["count"]
+            .as_u64()
+            .filter(|_| v["berth"] == "skipped")
+            .unwrap_or(0);
         v["berth"] == "stopped"
     })
     .await;
-    assert!(skipped > 0, "some lines were skipped: {lines} lines arrived");
+    assert!(
+        skipped > 0,
+        "some lines were skipped: {lines} lines arrived"
+    );
     let last = seen.iter().rev().find(|v| v["stream"] == "stdout").unwrap();
     assert_eq!(last["line"], "last-line", "the newest output still arrives");
-    assert!(lines + skipped >= 300_001, "every line is either sent or counted: {lines} + {skipped}");
+    assert!(
+        lines + skipped >= 300_001,
+        "every line is either sent or counted: {lines} + {skipped}"
+    );
     remove_container(&id).await;
 }
 
@@ -180,17 +220,29 @@ async fn logs_say_when_the_daemon_goes_and_resume_when_it_returns() {
     )
     .await;
     let mut ws = Reader::open(&app, &format!("/api/containers/{id}/logs/ws")).await;
-    let seen = until(&mut ws, Duration::from_secs(10), |v| line_is(v, "stdout", "tick-3")).await;
+    let seen = until(&mut ws, Duration::from_secs(10), |v| {
+        line_is(v, "stdout", "tick-3")
+    })
+    .await;
     let mut ticks: Vec<u64> = seen.iter().filter_map(tick).collect();
 
     proxy.cut().await;
-    let seen = until(&mut ws, Duration::from_secs(15), |v| v["berth"] == "daemon_lost").await;
+    let seen = until(&mut ws, Duration::from_secs(15), |v| {
+        v["berth"] == "daemon_lost"
+    })
+    .await;
     ticks.extend(seen.iter().filter_map(tick));
     tokio::time::sleep(Duration::from_secs(2)).await;
     proxy.restore().await;
-    let seen = until(&mut ws, Duration::from_secs(15), |v| v["berth"] == "daemon_back").await;
+    let seen = until(&mut ws, Duration::from_secs(15), |v| {
+        v["berth"] == "daemon_back"
+    })
+    .await;
     ticks.extend(seen.iter().filter_map(tick));
-    let seen = until(&mut ws, Duration::from_secs(15), |v| tick(v).is_some_and(|n| n > 25)).await;
+    let seen = until(&mut ws, Duration::from_secs(15), |v| {
+        tick(v).is_some_and(|n| n > 25)
+    })
+    .await;
     ticks.extend(seen.iter().filter_map(tick));
     // Resumed where it was: nothing twice, and what the container wrote meanwhile arrives.
     assert!(

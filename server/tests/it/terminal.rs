@@ -52,15 +52,21 @@ async fn exec_runs_a_shell_and_closing_it_ends_the_process() {
     let app = TestApp::start().await;
     let name = unique("exec");
     let id = make_container(&name, true).await;
-    let mut ws = ws_admin(&app, &format!("/api/containers/{name}/exec/ws?cmd=sh&tty=true&cols=100&rows=30")).await;
+    let mut ws = ws_admin(
+        &app,
+        &format!("/api/containers/{name}/exec/ws?cmd=sh&tty=true&cols=100&rows=30"),
+    )
+    .await;
     type_in(&mut ws, "echo hello-$((6*7))\n").await;
     read_until(&mut ws, "hello-42", Duration::from_secs(10)).await;
     // The size given in the URL, then a resize frame.
     type_in(&mut ws, "stty size\n").await;
     read_until(&mut ws, "30 100", Duration::from_secs(5)).await;
-    ws.send(Message::Text(r#"{"type":"resize","cols":120,"rows":40}"#.into()))
-        .await
-        .unwrap();
+    ws.send(Message::Text(
+        r#"{"type":"resize","cols":120,"rows":40}"#.into(),
+    ))
+    .await
+    .unwrap();
     tokio::time::sleep(Duration::from_millis(200)).await;
     type_in(&mut ws, "stty size\n").await;
     read_until(&mut ws, "40 120", Duration::from_secs(5)).await;
@@ -95,7 +101,11 @@ async fn exec_reports_the_exit_code_and_user() {
     let name = unique("exec-exit");
     let id = make_container(&name, true).await;
     let cmd = "%5B%22sh%22%2C%22-c%22%2C%22id%20-u%3B%20exit%205%22%5D"; // ["sh","-c","id -u; exit 5"]
-    let mut ws = ws_admin(&app, &format!("/api/containers/{id}/exec/ws?cmd={cmd}&tty=false&user=1234")).await;
+    let mut ws = ws_admin(
+        &app,
+        &format!("/api/containers/{id}/exec/ws?cmd={cmd}&tty=false&user=1234"),
+    )
+    .await;
     let out = read_until(&mut ws, "[close]", Duration::from_secs(10)).await;
     assert!(out.contains("1234"), "{out}");
     assert!(out.contains(r#"{"type":"exit","code":5}"#), "{out}");
@@ -116,8 +126,10 @@ async fn attach_detaches_with_ctrl_p_ctrl_q_and_leaves_it_running() {
         .call(
             Method::POST,
             "/api/containers",
-            Some(json!({"image": test_image(), "name": name, "tty": true, "open_stdin": true,
-                        "cmd": ["sh"], "labels": {"berth-test": "1"}})),
+            Some(
+                json!({"image": test_image(), "name": name, "tty": true, "open_stdin": true,
+                        "cmd": ["sh"], "labels": {"berth-test": "1"}}),
+            ),
         )
         .await;
     assert_eq!(status, 201, "{created}");
@@ -125,10 +137,16 @@ async fn attach_detaches_with_ctrl_p_ctrl_q_and_leaves_it_running() {
     let mut ws = ws_admin(&app, &format!("/api/containers/{name}/attach/ws")).await;
     type_in(&mut ws, "echo attached-$((40+2))\n").await;
     read_until(&mut ws, "attached-42", Duration::from_secs(10)).await;
-    ws.send(Message::Binary(vec![0x10, 0x11].into())).await.unwrap();
+    ws.send(Message::Binary(vec![0x10, 0x11].into()))
+        .await
+        .unwrap();
     let out = read_until(&mut ws, "[close]", Duration::from_secs(10)).await;
     assert!(out.contains(r#"{"type":"detached"}"#), "{out}");
-    assert_eq!(daemon_state(&id).await.as_deref(), Some("running"), "still running");
+    assert_eq!(
+        daemon_state(&id).await.as_deref(),
+        Some("running"),
+        "still running"
+    );
     remove_container(&id).await;
 }
 
@@ -149,7 +167,16 @@ async fn stats_frames_arrive_for_every_viewer() {
         })
         .await
         .expect("a stats frame");
-        for key in ["cpu_percent", "mem_usage", "mem_limit", "net_rx", "net_tx", "blk_read", "blk_write", "pids"] {
+        for key in [
+            "cpu_percent",
+            "mem_usage",
+            "mem_limit",
+            "net_rx",
+            "net_tx",
+            "blk_read",
+            "blk_write",
+            "pids",
+        ] {
             assert!(frame[key].is_number(), "{key} in {frame}");
         }
         assert!(frame["mem_limit"].as_u64().unwrap() > 0, "{frame}");
@@ -157,7 +184,10 @@ async fn stats_frames_arrive_for_every_viewer() {
     }
     let (status, top) = app.get(&format!("/api/containers/{name}/top")).await;
     assert_eq!(status, 200);
-    assert!(top["titles"].as_array().unwrap().iter().any(|t| t == "PID"), "{top}");
+    assert!(
+        top["titles"].as_array().unwrap().iter().any(|t| t == "PID"),
+        "{top}"
+    );
     assert!(top_has(&app, &id, "while true").await, "{top}");
     remove_container(&id).await;
 }
