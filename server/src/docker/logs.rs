@@ -180,13 +180,16 @@ async fn stream(ep: &Endpoint, id: &str, q: &LogQuery, out: &mut Outbox) -> Resu
     let opened = now_instant();
     let mut last: Option<(i64, u32)> = None;
     let mut first = true;
+    // After a run ends, one more pass without follow: the daemon may close a follow stream
+    // before it sent the last lines of a container that wrote fast and stopped.
+    let mut drain = false;
     let mut started_at = run_state(ep, id)
         .await
         .map(|s| s.started_at)
         .unwrap_or_default();
     loop {
         let opts = LogsOptions {
-            follow: q.follow,
+            follow: q.follow && !drain,
             stdout: q.stdout,
             stderr: q.stderr,
             since: if first {
@@ -268,11 +271,17 @@ async fn stream(ep: &Endpoint, id: &str, q: &LogQuery, out: &mut Outbox) -> Resu
             // A new run (a restart), still going or already over: stream its output.
             Ok(s) if s.started_at != started_at => {
                 started_at = s.started_at;
+                drain = false;
                 out.send(Item::Notice(wire::LogNotice::Restarted)).await?;
             }
             // Still the same run (the daemon closed the stream on us): reopen.
             Ok(s) if s.running => tokio::time::sleep(Duration::from_millis(200)).await,
+            // (Log timestamps are taken when the daemon reads the output, which may be
+            // after the run ended, so the pass cannot stop at the run's end time: if the
+            // container starts again meanwhile, its first lines may precede "restarted".)
+            Ok(_) if !drain => drain = true,
             Ok(s) => {
+                drain = false;
                 let stopped = wire::LogNotice::Stopped {
                     exit_code: s.exit_code,
                 };
