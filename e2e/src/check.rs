@@ -29,3 +29,17 @@ pub async fn screenshot(c: &fantoccini::Client, name: &str) {
         let _ = std::fs::write(std::path::Path::new(&dir).join(format!("{name}.png")), png);
     }
 }
+
+/// Wait until the element's text satisfies `ok`.
+pub async fn text_becomes_with(el: &Element, ok: impl Fn(&str) -> bool, within: Duration) {
+    let deadline = Instant::now() + within;
+    let mut last = String::new();
+    while Instant::now() < deadline {
+        last = el.text().await.unwrap_or_default();
+        if ok(last.trim()) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the text never matched; still {last:?} after {within:?}");
+}

@@ -474,3 +474,176 @@ async fn browse_a_volume_and_upload_a_file() {
     browser.close().await;
     docker::volume_remove(&vol);
 }
+
+/// Wait until `js` (returning a value) satisfies `ok`; returns that value.
+async fn wait_js(
+    c: &fantoccini::Client,
+    js: &str,
+    within: Duration,
+    ok: impl Fn(&serde_json::Value) -> bool,
+) -> serde_json::Value {
+    let deadline = std::time::Instant::now() + within;
+    let mut last = serde_json::Value::Null;
+    while std::time::Instant::now() < deadline {
+        last = c.execute(js, vec![]).await.unwrap_or_default();
+        if ok(&last) {
+            return last;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!("{js} never satisfied; last {last}");
+}
+
+#[tokio::test]
+async fn create_a_container_with_the_form_and_watch_its_logs_grow() {
+    let _slot = BROWSER_SLOTS.acquire().await.unwrap();
+    let name = unique("e2e-noisy");
+    let berth = Berth::start().await;
+    let browser = Browser::start().await;
+    let c = &browser.client;
+    action::login(c, &berth, "admin", e2e::berth::ADMIN_PASSWORD).await;
+    c.goto(&berth.url("/containers")).await.unwrap();
+    find::by_testid(c, "new-container")
+        .await
+        .click()
+        .await
+        .unwrap();
+    find::by_testid(c, "create-page").await;
+
+    let image =
+        std::env::var("BERTH_TEST_IMAGE").unwrap_or_else(|_| "berth-test/busybox:latest".into());
+    find::by_testid(c, "create-image")
+        .await
+        .send_keys(&image)
+        .await
+        .unwrap();
+    find::by_testid(c, "create-name")
+        .await
+        .send_keys(&name)
+        .await
+        .unwrap();
+    let script = "sh -c 'echo \"<b>not-html</b>\"; i=0; while true; do echo noisy-$i; i=$((i+1)); sleep 0.02; done'";
+    find::by_testid(c, "create-cmd")
+        .await
+        .send_keys(script)
+        .await
+        .unwrap();
+    find::by_testid(c, "create-more")
+        .await
+        .click()
+        .await
+        .unwrap();
+    find::by_testid(c, "create-labels")
+        .await
+        .send_keys("berth-test=1")
+        .await
+        .unwrap();
+    // The command line follows the form.
+    let preview = find::by_testid(c, "create-preview").await;
+    check::text_becomes_with(
+        &preview,
+        |t| t.starts_with("docker run -d --name ") && t.contains(&name),
+        Duration::from_secs(5),
+    )
+    .await;
+    find::by_testid(c, "create-submit")
+        .await
+        .click()
+        .await
+        .unwrap();
+
+    // The new container's page opens on its logs, and they keep coming.
+    find::by_testid(c, "logs-view").await;
+    let count_js = "const el = document.querySelector('[data-testid=logs-count]'); return el ? Number(el.textContent) : 0;";
+    let first = wait_js(c, count_js, Duration::from_secs(15), |v| {
+        v.as_u64().unwrap_or(0) > 20
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let later = c.execute(count_js, vec![]).await.unwrap();
+    assert!(
+        later.as_u64() > first.as_u64(),
+        "the logs grew: {first} → {later}"
+    );
+    let lines = wait_js(
+        c,
+        "return document.querySelectorAll('[data-testid=log-line]').length;",
+        Duration::from_secs(5),
+        |v| v.as_u64().unwrap_or(0) > 0,
+    )
+    .await;
+    assert!(
+        lines.as_u64().unwrap() <= 1000,
+        "a bounded window of lines in the DOM"
+    );
+    assert_eq!(docker::state(&name), "running", "the daemon runs it");
+
+    // A line that looks like HTML is shown as text, never parsed.
+    let text = c
+        .execute(
+            "return [document.querySelector('[data-testid=log-lines]').innerText, document.querySelectorAll('[data-testid=log-lines] b').length];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    if text[0].as_str().unwrap_or("").contains("not-html") {
+        assert!(
+            text[0].as_str().unwrap().contains("<b>not-html</b>"),
+            "{text}"
+        );
+    }
+    assert_eq!(text[1], 0, "no <b> element was made from a log line");
+
+    browser.close().await;
+    docker::remove(&name);
+}
+
+#[tokio::test]
+async fn type_a_command_into_the_terminal_and_see_its_output() {
+    let _slot = BROWSER_SLOTS.acquire().await.unwrap();
+    let name = unique("e2e-term");
+    docker::run_idle(&name);
+    let berth = Berth::start().await;
+    let browser = Browser::start().await;
+    let c = &browser.client;
+    action::login(c, &berth, "admin", e2e::berth::ADMIN_PASSWORD).await;
+    c.goto(&berth.url(&format!("/containers/{name}?tab=terminal")))
+        .await
+        .unwrap();
+    find::by_testid(c, "terminal-tab").await;
+    find::by_testid(c, "term-open").await.click().await.unwrap();
+    let input = c
+        .wait()
+        .at_most(Duration::from_secs(15))
+        .for_element(fantoccini::Locator::Css(".xterm-helper-textarea"))
+        .await
+        .expect("xterm.js is loaded and draws a terminal");
+    // Wait for the shell's prompt before typing.
+    wait_js(
+        c,
+        "const t = document.querySelector('.xterm-rows'); return t ? t.textContent : '';",
+        Duration::from_secs(15),
+        |v| {
+            v.as_str()
+                .is_some_and(|t| t.contains('#') || t.contains('$'))
+        },
+    )
+    .await;
+    input
+        .send_keys("echo $((6*7))-from-the-browser\u{E007}")
+        .await
+        .unwrap();
+    wait_js(
+        c,
+        "return document.querySelector('.xterm-rows').textContent;",
+        Duration::from_secs(15),
+        |v| {
+            v.as_str()
+                .is_some_and(|t| t.contains("42-from-the-browser"))
+        },
+    )
+    .await;
+
+    browser.close().await;
+    docker::remove(&name);
+}

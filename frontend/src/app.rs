@@ -14,6 +14,7 @@ use crate::i18n::{tr, I18n, Key};
 use crate::pages::{
     account::Account,
     admin::Admin,
+    container_create::ContainerCreate,
     container_detail::ContainerDetail,
     containers::Containers,
     dashboard::Dashboard,
@@ -99,6 +100,10 @@ fn Shell() -> impl IntoView {
                 />
                 <Route path=path!("/admin") view=|| view! { <Protected><Admin /></Protected> } />
                 <Route path=path!("/account") view=|| view! { <Protected><Account /></Protected> } />
+                <Route
+                    path=path!("/containers/new")
+                    view=|| view! { <Protected><ContainerCreate /></Protected> }
+                />
                 <Route
                     path=path!("/containers/:id")
                     view=|| view! { <Protected><ContainerDetail /></Protected> }

@@ -1,11 +1,13 @@
 //! berth's browser app: a Leptos client-side app compiled to wasm, served by the `berth`
 //! server at `/` (see `static/index.html`, which loads it).
 
+mod ansi;
 mod api;
 mod app;
 mod components;
 mod format;
 mod i18n;
+mod ndjson;
 mod pages;
 mod prefs;
 

@@ -24,6 +24,9 @@ pub enum AppError {
     /// 404: no such resource.
     #[error("{0}")]
     NotFound(String),
+    /// 404 with a specific code the UI acts on (e.g. `image_not_found`: offer to pull it).
+    #[error("{message}")]
+    Missing { code: &'static str, message: String },
     /// 409: the resource is in a state that refuses the action.
     #[error("{0}")]
     Conflict(String),
@@ -57,7 +60,7 @@ impl AppError {
             AppError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
-            AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::NotFound(_) | AppError::Missing { .. } => StatusCode::NOT_FOUND,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::TooManyAttempts(_) => StatusCode::TOO_MANY_REQUESTS,
@@ -73,6 +76,7 @@ impl AppError {
             AppError::Unauthorized(_) => "unauthorized",
             AppError::Forbidden(_) => "forbidden",
             AppError::NotFound(_) => "not_found",
+            AppError::Missing { code, .. } => code,
             AppError::Conflict(_) => "conflict",
             AppError::TooLarge(_) => "too_large",
             AppError::TooManyAttempts(_) => "too_many_attempts",

@@ -2,7 +2,12 @@
 
 pub mod actions;
 pub mod file_browser;
+pub mod files_view;
 pub mod header;
 pub mod live;
+pub mod logs_view;
+pub mod socket;
+pub mod stats_view;
 pub mod status;
+pub mod terminal;
 pub mod theme;

@@ -8,6 +8,8 @@
 //! parse, and the strings cost nothing beyond their bytes in the wasm. Adding a language is
 //! one more `match` and one more `Lang` variant.
 
+pub mod containers_more;
+
 use leptos::prelude::*;
 
 pub mod admin;

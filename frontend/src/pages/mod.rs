@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod admin;
+pub mod container_create;
 pub mod container_detail;
 pub mod containers;
 pub mod dashboard;

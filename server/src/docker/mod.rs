@@ -5,8 +5,14 @@
 //! [`Daemons`] without touching handlers).
 
 pub mod containers;
+pub mod create;
 pub mod events;
+pub mod files;
+pub mod logs;
+pub mod run;
+pub mod stats;
 pub mod system;
+pub mod terminal;
 pub mod volume_files;
 
 use std::collections::HashMap;
@@ -35,6 +41,7 @@ pub struct Endpoint {
     /// daemon that is missing at start (or comes back later) is picked up by itself.
     client: Mutex<Option<Docker>>,
     pub events: events::EventHub,
+    pub stats: stats::StatsHub,
 }
 
 impl Endpoint {
@@ -44,6 +51,7 @@ impl Endpoint {
             host: host.to_owned(),
             client: Mutex::new(None),
             events: events::EventHub::new(),
+            stats: stats::StatsHub::default(),
         })
     }
 

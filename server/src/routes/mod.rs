@@ -3,11 +3,16 @@
 
 pub mod auth;
 pub mod autoindex;
+pub mod container_create;
+pub mod container_files;
+pub mod container_logs;
+pub mod container_stats;
 pub mod containers;
 pub mod events;
 pub mod health;
 pub mod shares;
 pub mod system;
+pub mod terminal;
 pub mod tokens;
 pub mod users;
 pub mod volume_files;
@@ -33,6 +38,11 @@ pub fn router() -> Router<AppState> {
         .merge(auth::router())
         .merge(system::router())
         .merge(containers::router())
+        .merge(container_create::router())
+        .merge(container_logs::router())
+        .merge(terminal::router())
+        .merge(container_stats::router())
+        .merge(container_files::router())
         .merge(events::router())
         .merge(users::router())
         .merge(tokens::router())

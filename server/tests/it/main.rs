@@ -5,10 +5,14 @@
 
 mod access;
 mod auth;
+mod container_files;
 mod containers;
+mod create;
 mod events;
 mod files;
+mod logs;
 mod proxy;
 mod support;
 mod system;
+mod terminal;
 mod volume_files;

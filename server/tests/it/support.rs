@@ -377,3 +377,53 @@ pub async fn remove_container(id: &str) {
         )
         .await;
 }
+
+pub type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Open a websocket at `path` with this session cookie; the HTTP status if refused.
+pub async fn ws_with_cookie(app: &TestApp, cookie: &str, path: &str) -> Result<Ws, u16> {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut req = format!("ws://127.0.0.1:{}{path}", app.port())
+        .into_client_request()
+        .unwrap();
+    req.headers_mut().insert("cookie", cookie.parse().unwrap());
+    match tokio_tungstenite::connect_async(req).await {
+        Ok((ws, _)) => Ok(ws),
+        Err(tokio_tungstenite::tungstenite::Error::Http(resp)) => Err(resp.status().as_u16()),
+        Err(e) => panic!("websocket {path}: {e}"),
+    }
+}
+
+/// Open a websocket at `path` as admin.
+pub async fn ws_admin(app: &TestApp, path: &str) -> Ws {
+    let cookie = app.cookie_header("admin", ADMIN_PASSWORD).await;
+    ws_with_cookie(app, &cookie, path)
+        .await
+        .unwrap_or_else(|status| panic!("websocket {path} refused with {status}"))
+}
+
+/// The docker CLI against the private daemon, for arranging tests; stdout on success.
+pub fn docker_cli(args: &[&str]) -> String {
+    let out = std::process::Command::new("docker")
+        .args(["-H", &docker_host()])
+        .args(args)
+        .output()
+        .expect("run the docker CLI");
+    assert!(
+        out.status.success(),
+        "docker {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// The daemon's inspect of a container, as JSON.
+pub async fn daemon_inspect(id: &str) -> Value {
+    let info = daemon()
+        .await
+        .inspect_container(id, None::<InspectContainerOptions>)
+        .await
+        .expect("inspect");
+    serde_json::to_value(info).unwrap()
+}
