@@ -6,6 +6,9 @@
 
 pub mod containers;
 pub mod events;
+pub mod images;
+pub mod progress;
+pub mod reference;
 pub mod system;
 
 use std::collections::HashMap;

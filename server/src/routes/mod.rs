@@ -2,9 +2,13 @@
 //! `GET /api/openapi.json` is generated from the code itself.
 
 pub mod auth;
+pub mod builds;
 pub mod containers;
 pub mod events;
 pub mod health;
+pub mod images;
+pub mod ndjson;
+pub mod registries;
 pub mod system;
 pub mod tokens;
 pub mod users;
@@ -33,6 +37,9 @@ pub fn router() -> Router<AppState> {
         .merge(events::router())
         .merge(users::router())
         .merge(tokens::router())
+        .merge(images::router())
+        .merge(builds::router())
+        .merge(registries::router())
         .split_for_parts();
     let api = std::sync::Arc::new(api);
     router.route(
