@@ -5,7 +5,12 @@
 
 mod access;
 mod auth;
+mod builds;
 mod containers;
 mod events;
+mod images;
+mod imgkit;
+mod registries;
+mod registry_server;
 mod support;
 mod system;
