@@ -14,6 +14,9 @@ use crate::i18n::{tr, I18n, Key};
 use crate::pages::{
     container_detail::ContainerDetail, containers::Containers, dashboard::Dashboard, login::Login,
 };
+use crate::pages::{
+    build::Build, image_detail::ImageDetail, images::Images, registries::Registries,
+};
 
 /// Who is logged in, shared through context.
 #[derive(Clone, Copy)]
@@ -93,6 +96,19 @@ fn Shell() -> impl IntoView {
                 <Route
                     path=path!("/containers/:id")
                     view=|| view! { <Protected><ContainerDetail /></Protected> }
+                />
+                <Route path=path!("/images") view=|| view! { <Protected><Images /></Protected> } />
+                <Route
+                    path=path!("/images/build")
+                    view=|| view! { <Protected><Build /></Protected> }
+                />
+                <Route
+                    path=path!("/images/:id")
+                    view=|| view! { <Protected><ImageDetail /></Protected> }
+                />
+                <Route
+                    path=path!("/registries")
+                    view=|| view! { <Protected><Registries /></Protected> }
                 />
             </Routes>
         </main>

@@ -8,6 +8,7 @@ mod format;
 mod i18n;
 mod pages;
 mod prefs;
+mod stream;
 
 fn main() {
     leptos::mount::mount_to_body(app::App);

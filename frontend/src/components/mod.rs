@@ -3,5 +3,6 @@
 pub mod actions;
 pub mod header;
 pub mod live;
+pub mod pull;
 pub mod status;
 pub mod theme;

@@ -8,6 +8,8 @@
 //! parse, and the strings cost nothing beyond their bytes in the wasm. Adding a language is
 //! one more `match` and one more `Lang` variant.
 
+pub mod images;
+
 use leptos::prelude::*;
 
 use crate::api::ApiError;
