@@ -219,6 +219,7 @@ impl Run {
                     self.out
                         .append_data(&mut header, &path, data.as_bytes())?;
                     self.injected.push(path);
+                    self.entries += 1;
                 }
                 Msg::Archive => self.archive()?,
                 Msg::File { path } => {
@@ -525,6 +526,15 @@ mod tests {
         msgs.extend(archive(gz.finish().unwrap()));
         let got = run(msgs).await.unwrap();
         assert_eq!(got, vec!["Dockerfile", ".dockerignore", "b"]);
+    }
+
+    #[tokio::test]
+    async fn a_dockerfile_alone_is_a_context() {
+        let msgs = vec![Msg::Text {
+            path: "Dockerfile".into(),
+            data: "FROM scratch".into(),
+        }];
+        assert_eq!(run(msgs).await.unwrap(), vec!["Dockerfile"]);
     }
 
     #[tokio::test]

@@ -211,3 +211,31 @@ fn urlencode(s: &str) -> String {
         })
         .collect()
 }
+
+#[tokio::test]
+async fn a_dockerfile_from_the_editor_alone_builds() {
+    let app = TestApp::start().await;
+    let tag = format!("{}:1", unique("berth-it-alone"));
+    let form = Form::new().text(
+        "dockerfile_text",
+        format!("FROM {}\nRUN echo alone > /alone\nCMD [\"cat\", \"/alone\"]\n", test_image()),
+    );
+    let resp = app
+        .client
+        .post(app.url(&format!("/api/images/build?t={tag}")))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status();
+    let lines: Vec<serde_json::Value> = resp
+        .text()
+        .await
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    done(status, &lines);
+    assert_eq!(run_output(&tag, &[]).await.trim(), "alone");
+    drop_image(&tag).await;
+}

@@ -375,3 +375,45 @@ async fn commit_is_checked_like_every_container_route() {
     remove_container(&id).await;
     drop_image(&format!("{repo}:x")).await;
 }
+
+#[tokio::test]
+async fn image_routes_are_described_and_need_a_session() {
+    let app = TestApp::spawn(&docker_host()).await;
+    let (status, doc) = app.get("/api/openapi.json").await;
+    assert_eq!(status, 200);
+    let paths = doc["paths"].as_object().unwrap();
+    for p in [
+        "/api/images",
+        "/api/images/{id}",
+        "/api/images/{id}/history",
+        "/api/images/{id}/tag",
+        "/api/images/remove",
+        "/api/images/prune",
+        "/api/images/pull",
+        "/api/images/push",
+        "/api/images/save",
+        "/api/images/load",
+        "/api/images/build",
+        "/api/containers/{id}/commit",
+        "/api/registries",
+        "/api/registries/{id}",
+        "/api/registries/{id}/catalog",
+        "/api/registries/{id}/tags",
+        "/api/registries/daemon",
+    ] {
+        assert!(paths.contains_key(p), "{p} is described");
+    }
+    // Not logged in: every one of them is a 401.
+    for (m, p) in [
+        (Method::GET, "/api/images"),
+        (Method::GET, "/api/images/save?names=x"),
+        (Method::POST, "/api/images/pull"),
+        (Method::POST, "/api/images/build"),
+        (Method::POST, "/api/images/load"),
+        (Method::GET, "/api/registries"),
+        (Method::GET, "/api/registries/1/catalog"),
+    ] {
+        let got = app.call(m, p, None).await;
+        assert_error(&got, 401, "unauthorized");
+    }
+}
