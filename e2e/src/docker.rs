@@ -62,7 +62,10 @@ pub fn build(tag: &str, dockerfile: &str) {
         .expect("stdin")
         .write_all(dockerfile.as_bytes())
         .expect("write the Dockerfile");
-    assert!(child.wait().expect("docker build").success(), "docker build {tag}");
+    assert!(
+        child.wait().expect("docker build").success(),
+        "docker build {tag}"
+    );
 }
 
 /// `docker push TAG`.

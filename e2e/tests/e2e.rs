@@ -196,7 +196,11 @@ async fn pull_from_a_local_registry_shows_per_layer_progress() {
     for name in [image.clone(), format!("127.0.0.1:{dead}/e2e/none:1")] {
         let input = find::by_testid(c, "pull-image").await;
         input.send_keys(&name).await.unwrap();
-        find::by_testid(c, "pull-submit").await.click().await.unwrap();
+        find::by_testid(c, "pull-submit")
+            .await
+            .click()
+            .await
+            .unwrap();
     }
     let card = format!("[data-testid=\"task\"][data-title=\"{image}\"]");
     // A progress bar per layer shows up while it runs, and the card ends done.
@@ -237,7 +241,14 @@ async fn pull_from_a_local_registry_shows_per_layer_progress() {
 
     // The other pull failed, and says why.
     let dead_card = format!("[data-testid=\"task\"][data-title=\"127.0.0.1:{dead}/e2e/none:1\"]");
-    wait_attr(c, &dead_card, "data-state", "failed", Duration::from_secs(30)).await;
+    wait_attr(
+        c,
+        &dead_card,
+        "data-state",
+        "failed",
+        Duration::from_secs(30),
+    )
+    .await;
     let err = c
         .find(fantoccini::Locator::Css(&format!(
             "{dead_card} [data-testid=\"task-error\"]"
@@ -279,8 +290,16 @@ async fn build_from_the_editor_streams_its_output() {
         .send_keys(&tag)
         .await
         .unwrap();
-    find::by_testid(c, "build-forcerm").await.click().await.unwrap();
-    find::by_testid(c, "build-submit").await.click().await.unwrap();
+    find::by_testid(c, "build-forcerm")
+        .await
+        .click()
+        .await
+        .unwrap();
+    find::by_testid(c, "build-submit")
+        .await
+        .click()
+        .await
+        .unwrap();
 
     // The first step's output is on screen while the build still runs.
     let output = find::by_testid(c, "build-output").await;
@@ -302,7 +321,11 @@ async fn build_from_the_editor_streams_its_output() {
             break;
         }
         if state == "failed" {
-            let why = find::by_testid(c, "build-error").await.text().await.unwrap();
+            let why = find::by_testid(c, "build-error")
+                .await
+                .text()
+                .await
+                .unwrap();
             panic!("the build failed: {why}\n{text}");
         }
         assert!(std::time::Instant::now() < deadline, "no result: {text}");
@@ -327,7 +350,11 @@ async fn build_from_the_editor_streams_its_output() {
         .send_keys(&format!("FROM {base}\nRUN exit 7\n"))
         .await
         .unwrap();
-    find::by_testid(c, "build-submit").await.click().await.unwrap();
+    find::by_testid(c, "build-submit")
+        .await
+        .click()
+        .await
+        .unwrap();
     let err = find::by_testid(c, "build-error").await;
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     loop {

@@ -12,10 +12,10 @@ use crate::components::header::Header;
 use crate::components::status::{ErrorPanel, Loading};
 use crate::i18n::{tr, I18n, Key};
 use crate::pages::{
-    container_detail::ContainerDetail, containers::Containers, dashboard::Dashboard, login::Login,
+    build::Build, image_detail::ImageDetail, images::Images, registries::Registries,
 };
 use crate::pages::{
-    build::Build, image_detail::ImageDetail, images::Images, registries::Registries,
+    container_detail::ContainerDetail, containers::Containers, dashboard::Dashboard, login::Login,
 };
 
 /// Who is logged in, shared through context.

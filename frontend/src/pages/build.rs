@@ -33,7 +33,10 @@ pub fn key_values(text: &str) -> Option<String> {
             continue;
         }
         let (k, v) = line.split_once('=').unwrap_or((line, ""));
-        map.insert(k.trim().to_string(), serde_json::Value::String(v.to_string()));
+        map.insert(
+            k.trim().to_string(),
+            serde_json::Value::String(v.to_string()),
+        );
     }
     (!map.is_empty()).then(|| serde_json::Value::Object(map).to_string())
 }
@@ -52,7 +55,9 @@ fn files_of(input: &NodeRef<leptos::html::Input>, folder: bool) -> Vec<(String, 
                     .ok()
                     .and_then(|v| v.as_string())
                     .unwrap_or_else(|| f.name());
-                rel.split_once('/').map(|(_, rest)| rest.to_string()).unwrap_or(rel)
+                rel.split_once('/')
+                    .map(|(_, rest)| rest.to_string())
+                    .unwrap_or(rel)
             } else {
                 f.name()
             };
@@ -156,7 +161,9 @@ pub fn Build() -> impl IntoView {
                     }
                     if out.len() > MAX_OUTPUT {
                         let cut = out.len() - MAX_OUTPUT;
-                        let cut = (cut..out.len()).find(|i| out.is_char_boundary(*i)).unwrap_or(0);
+                        let cut = (cut..out.len())
+                            .find(|i| out.is_char_boundary(*i))
+                            .unwrap_or(0);
                         out.drain(..cut);
                     }
                 });
@@ -173,10 +180,13 @@ pub fn Build() -> impl IntoView {
             })
             .await;
             match res {
-                Err(e) => state.set(BuildState::Failed(error_text(i18n.lang.get_untracked(), &e))),
-                Ok(()) if state.get_untracked() == BuildState::Running => {
-                    state.set(BuildState::Failed("the stream ended without a result".into()))
-                }
+                Err(e) => state.set(BuildState::Failed(error_text(
+                    i18n.lang.get_untracked(),
+                    &e,
+                ))),
+                Ok(()) if state.get_untracked() == BuildState::Running => state.set(
+                    BuildState::Failed("the stream ended without a result".into()),
+                ),
                 Ok(()) => {}
             }
         });
@@ -256,12 +266,12 @@ pub fn Build() -> impl IntoView {
                         </label>
                         <label class="field">
                             <span>{tr(Key::BuildArgs)}</span>
-                            <textarea class="input mono" rows="3" data-testid="build-args" placeholder=tr(Key::KeyValueHint)
+                            <textarea class="input mono" rows="3" data-testid="build-args" placeholder=tr(Key::PairsHint)
                                 prop:value=move || args.get() on:input=move |ev| args.set(event_target_value(&ev))></textarea>
                         </label>
                         <label class="field">
                             <span>{tr(Key::Labels)}</span>
-                            <textarea class="input mono" rows="3" data-testid="build-labels" placeholder=tr(Key::KeyValueHint)
+                            <textarea class="input mono" rows="3" data-testid="build-labels" placeholder=tr(Key::PairsHint)
                                 prop:value=move || labels.get() on:input=move |ev| labels.set(event_target_value(&ev))></textarea>
                         </label>
                     </div>

@@ -51,19 +51,32 @@ pub fn ImageDetail() -> impl IntoView {
 #[component]
 fn Facts(info: Value, history: Value) -> impl IntoView {
     let i18n = use_i18n();
-    let s = |p: &str| info.pointer(p).and_then(Value::as_str).unwrap_or("").to_string();
+    let s = |p: &str| {
+        info.pointer(p)
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string()
+    };
     let id = s("/Id");
     let created = s("/Created");
     let size = info.pointer("/Size").and_then(Value::as_i64).unwrap_or(0);
     let tags: Vec<String> = info
         .pointer("/RepoTags")
         .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        })
         .unwrap_or_default();
     let digests: Vec<String> = info
         .pointer("/RepoDigests")
         .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        })
         .unwrap_or_default();
     let layers: Vec<Value> = history.as_array().cloned().unwrap_or_default();
     let raw = serde_json::to_string_pretty(&info).unwrap_or_default();

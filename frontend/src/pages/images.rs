@@ -68,7 +68,9 @@ pub fn Images() -> impl IntoView {
                 .filter(|i| {
                     needle.is_empty()
                         || i.id.contains(&needle)
-                        || i.repo_tags.iter().any(|t| t.to_lowercase().contains(&needle))
+                        || i.repo_tags
+                            .iter()
+                            .any(|t| t.to_lowercase().contains(&needle))
                 })
                 .map(|i| i.id.clone())
                 .collect::<Vec<_>>()
@@ -96,7 +98,11 @@ pub fn Images() -> impl IntoView {
                 Ok(outcomes) => {
                     let failed: Vec<String> = outcomes
                         .iter()
-                        .filter_map(|o| o.error.as_ref().map(|e| format!("{}: {}", o.image, e.message)))
+                        .filter_map(|o| {
+                            o.error
+                                .as_ref()
+                                .map(|e| format!("{}: {}", o.image, e.message))
+                        })
                         .collect();
                     if failed.is_empty() {
                         let n = outcomes.len();
@@ -538,7 +544,9 @@ fn PrunePanel(
         };
         spawn_local(async move {
             let lang = i18n.lang.get_untracked();
-            match api::call::<_, wire::PruneResult>(Method::Post, "/api/images/prune", Some(&body)).await {
+            match api::call::<_, wire::PruneResult>(Method::Post, "/api/images/prune", Some(&body))
+                .await
+            {
                 Ok(r) => notice.set(Some(Notice::Ok(format!(
                     "{} {}",
                     crate::i18n::images::t(lang, Key::Pruned),

@@ -1,10 +1,10 @@
 //! One module per route.
 
+pub mod build;
 pub mod container_detail;
 pub mod containers;
 pub mod dashboard;
-pub mod build;
 pub mod image_detail;
 pub mod images;
-pub mod registries;
 pub mod login;
+pub mod registries;

@@ -153,7 +153,11 @@ fn RegistryForm(
     let id = row.as_ref().map(|r| r.id);
     let name = RwSignal::new(row.as_ref().map(|r| r.name.clone()).unwrap_or_default());
     let url = RwSignal::new(row.as_ref().map(|r| r.url.clone()).unwrap_or_default());
-    let username = RwSignal::new(row.as_ref().and_then(|r| r.username.clone()).unwrap_or_default());
+    let username = RwSignal::new(
+        row.as_ref()
+            .and_then(|r| r.username.clone())
+            .unwrap_or_default(),
+    );
     let password = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
     let submit = move |ev: leptos::ev::SubmitEvent| {
@@ -164,12 +168,25 @@ fn RegistryForm(
             url: Some(url.get_untracked()),
             username: Some(username.get_untracked()),
             // Editing with an empty field keeps the stored password.
-            password: if id.is_some() && pw.is_empty() { None } else { Some(pw) },
+            password: if id.is_some() && pw.is_empty() {
+                None
+            } else {
+                Some(pw)
+            },
         };
         spawn_local(async move {
             let res = match id {
-                Some(id) => api::call::<_, RegistryInfo>(Method::Patch, &format!("/api/registries/{id}"), Some(&body)).await,
-                None => api::call::<_, RegistryInfo>(Method::Post, "/api/registries", Some(&body)).await,
+                Some(id) => {
+                    api::call::<_, RegistryInfo>(
+                        Method::Patch,
+                        &format!("/api/registries/{id}"),
+                        Some(&body),
+                    )
+                    .await
+                }
+                None => {
+                    api::call::<_, RegistryInfo>(Method::Post, "/api/registries", Some(&body)).await
+                }
             };
             match res {
                 Ok(_) => {
@@ -180,7 +197,11 @@ fn RegistryForm(
             }
         });
     };
-    let title = if id.is_some() { Key::EditRegistry } else { Key::AddRegistry };
+    let title = if id.is_some() {
+        Key::EditRegistry
+    } else {
+        Key::AddRegistry
+    };
     view! {
         <form class="panel form-grid" data-testid="registry-form" on:submit=submit>
             <h2>{tr(title)}</h2>

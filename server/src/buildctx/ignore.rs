@@ -54,9 +54,7 @@ impl Pattern {
             Kind::Prefix(prefix) => path.starts_with(prefix.as_str()),
             Kind::Suffix(suffix) => {
                 path.ends_with(suffix.as_str())
-                    || suffix
-                        .strip_prefix('/')
-                        .is_some_and(|rest| path == rest)
+                    || suffix.strip_prefix('/').is_some_and(|rest| path == rest)
             }
             Kind::Regex(re) => re.is_match(path),
         }
@@ -451,7 +449,12 @@ mod tests {
         assert_eq!(
             kept(
                 "*.md\n!README*.md\nREADME-secret.md",
-                &["CHANGES.md", "README.md", "README-dev.md", "README-secret.md"]
+                &[
+                    "CHANGES.md",
+                    "README.md",
+                    "README-dev.md",
+                    "README-secret.md"
+                ]
             ),
             vec!["README.md", "README-dev.md"]
         );
@@ -483,12 +486,22 @@ mod tests {
         );
         // A wildcard exception does not start with the directory's path: the CLI skips the
         // directory without looking inside, so nothing in it comes back.
-        assert_eq!(kept("docs\n!*/keep.md", &["docs/keep.md"]), Vec::<String>::new());
+        assert_eq!(
+            kept("docs\n!*/keep.md", &["docs/keep.md"]),
+            Vec::<String>::new()
+        );
         // `dir/**` and `**/name`.
         assert_eq!(
             kept(
                 "logs/**\n**/secret",
-                &["logs/a", "logs/x/y", "logsx", "secret", "a/b/secret", "a/secrets"]
+                &[
+                    "logs/a",
+                    "logs/x/y",
+                    "logsx",
+                    "secret",
+                    "a/b/secret",
+                    "a/secrets"
+                ]
             ),
             vec!["logsx", "a/secrets"]
         );

@@ -34,11 +34,16 @@ const CHUNK: usize = 64 << 10;
 /// What the request side sends to the filter, in upload order.
 pub enum Msg {
     /// A file whose whole content is known (the editor's Dockerfile): always sent first.
-    Text { path: String, data: String },
+    Text {
+        path: String,
+        data: String,
+    },
     /// A tar or gzip tar follows, as `Chunk`s until `End`.
     Archive,
     /// One file follows, as `Chunk`s until `End`.
-    File { path: String },
+    File {
+        path: String,
+    },
     Chunk(Bytes),
     End,
     /// The upload failed (client gone, bad multipart): stop with this message.
@@ -85,15 +90,19 @@ pub fn spawn(opts: Options) -> Filter {
         let result = run.all();
         let result = result.and_then(|()| {
             if run.entries == 0 {
-                Err(invalid("the build context is empty: upload a tar, a tar.gz or files"))
+                Err(invalid(
+                    "the build context is empty: upload a tar, a tar.gz or files",
+                ))
             } else {
                 Ok(())
             }
         });
-        match result.and_then(|()| run.out.into_inner()).and_then(|mut w| {
-            w.ready = true;
-            w.flush()
-        }) {
+        match result
+            .and_then(|()| run.out.into_inner())
+            .and_then(|mut w| {
+                w.ready = true;
+                w.flush()
+            }) {
             Ok(()) => {}
             Err(e) => {
                 let message = e.to_string();
@@ -139,7 +148,10 @@ impl Write for ChanWriter {
         }
         let chunk = Bytes::from(std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK)));
         self.tx.blocking_send(Ok(chunk)).map_err(|_| {
-            io::Error::new(io::ErrorKind::BrokenPipe, "the daemon stopped reading the context")
+            io::Error::new(
+                io::ErrorKind::BrokenPipe,
+                "the daemon stopped reading the context",
+            )
         })
     }
 }
@@ -216,8 +228,7 @@ impl Run {
                         return Err(invalid("the Dockerfile path is empty"));
                     };
                     let mut header = file_header(data.len() as u64);
-                    self.out
-                        .append_data(&mut header, &path, data.as_bytes())?;
+                    self.out.append_data(&mut header, &path, data.as_bytes())?;
                     self.injected.push(path);
                     self.entries += 1;
                 }
@@ -375,14 +386,14 @@ impl Sink<'_> {
         }
         if self.matcher.is_none() && path == ".dockerignore" {
             let mut text = String::new();
-            data.take(MAX_TEXT + 1).read_to_string(&mut text).map_err(|e| {
-                invalid(format!(".dockerignore is not UTF-8 text: {e}"))
-            })?;
+            data.take(MAX_TEXT + 1)
+                .read_to_string(&mut text)
+                .map_err(|e| invalid(format!(".dockerignore is not UTF-8 text: {e}")))?;
             if text.len() as u64 > MAX_TEXT {
                 return Err(invalid(".dockerignore is larger than 1 MiB"));
             }
-            let matcher = Matcher::new(&text, &self.opts.dockerfile)
-                .map_err(|e| invalid(e.to_string()))?;
+            let matcher =
+                Matcher::new(&text, &self.opts.dockerfile).map_err(|e| invalid(e.to_string()))?;
             header.set_size(text.len() as u64);
             append(self.out, header, path, link, &mut text.as_bytes())?;
             *self.matcher = Some(matcher);

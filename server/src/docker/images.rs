@@ -95,7 +95,9 @@ pub async fn history(ep: &Endpoint, image: &str) -> AppResult<Value> {
 pub async fn tag(ep: &Endpoint, image: &str, repo: &str, tag: Option<&str>) -> AppResult<()> {
     let image = check_image("image", image)?.to_owned();
     let repo = check_reference("repo", repo)?;
-    if repo.contains('@') || (tag.is_some() && repo.rsplit('/').next().is_some_and(|l| l.contains(':'))) {
+    if repo.contains('@')
+        || (tag.is_some() && repo.rsplit('/').next().is_some_and(|l| l.contains(':')))
+    {
         return Err(AppError::bad_request(
             "invalid_reference",
             format!("repo: {repo:?} must be a repository name; give the tag in \"tag\""),

@@ -10,8 +10,7 @@ use std::sync::{Arc, Mutex};
 
 use bollard::auth::DockerCredentials;
 use bollard::query_parameters::{
-    BuildImageOptions, CreateImageOptions, ImportImageOptions, PushImageOptions,
-    TagImageOptions,
+    BuildImageOptions, CreateImageOptions, ImportImageOptions, PushImageOptions, TagImageOptions,
 };
 use bollard::{body_try_stream, Docker};
 use bytes::Bytes;
@@ -402,7 +401,11 @@ mod tests {
                 .into(),
         );
         assert_eq!(e.code(), "registry_unreachable");
-        let e = classify_message(Op::Push, None, "unauthorized: authentication required".into());
+        let e = classify_message(
+            Op::Push,
+            None,
+            "unauthorized: authentication required".into(),
+        );
         assert_eq!((e.code(), e.status().as_u16()), ("registry_denied", 403));
         let e = classify_message(
             Op::Build,

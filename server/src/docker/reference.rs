@@ -19,9 +19,8 @@ static REFERENCE: LazyLock<Regex> = LazyLock::new(|| {
     let tag = r"[\w][\w.-]{0,127}";
     let digest = r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}";
     // The regex is a constant: a failure here is a bug caught by the unit tests.
-    Regex::new(&format!(r"^{name}(?::{tag})?(?:@{digest})?$")).unwrap_or_else(|e| {
-        panic!("the reference grammar does not compile: {e}")
-    })
+    Regex::new(&format!(r"^{name}(?::{tag})?(?:@{digest})?$"))
+        .unwrap_or_else(|e| panic!("the reference grammar does not compile: {e}"))
 });
 
 static TAG: LazyLock<Regex> = LazyLock::new(|| {
@@ -132,9 +131,7 @@ impl Reference {
 /// The registry host of an image name (see [`Reference::registry_host`]).
 pub fn registry_of(name: &str) -> String {
     match name.split_once('/') {
-        Some((first, _))
-            if first.contains('.') || first.contains(':') || first == "localhost" =>
-        {
+        Some((first, _)) if first.contains('.') || first.contains(':') || first == "localhost" => {
             first.to_owned()
         }
         _ => DOCKER_HUB.to_owned(),

@@ -36,7 +36,8 @@ pub fn normalize(url: &str) -> AppResult<(String, String)> {
         return Err(bad("no host"));
     }
     let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
-    let parsed = reqwest::Url::parse(&format!("http://{authority}")).map_err(|_| bad("bad host"))?;
+    let parsed =
+        reqwest::Url::parse(&format!("http://{authority}")).map_err(|_| bad("bad host"))?;
     if parsed.username() != "" || parsed.password().is_some() || authority.contains('@') {
         return Err(bad("put the user and password in their own fields"));
     }
@@ -48,7 +49,8 @@ pub fn normalize(url: &str) -> AppResult<(String, String)> {
     // Docker Hub's index URL (`https://index.docker.io/v1/`) is the name the CLI keeps
     // credentials under; everything else must be a bare host.
     let hub = same_registry(&host, DOCKER_HUB);
-    if !path.is_empty() && !(hub && path.trim_matches('/') == "v1") {
+    let hub_index = hub && path.trim_matches('/') == "v1";
+    if !path.is_empty() && !hub_index {
         return Err(bad("a registry address has no path"));
     }
     let host = if hub { DOCKER_HUB.to_owned() } else { host };
@@ -142,7 +144,7 @@ mod tests {
 
     #[test]
     fn urls_become_url_and_host() {
-        let n = |u: &str| normalize(u).map(|(a, b)| (a, b));
+        let n = normalize;
         assert_eq!(
             n("http://127.0.0.1:5000/").unwrap(),
             ("http://127.0.0.1:5000".into(), "127.0.0.1:5000".into())

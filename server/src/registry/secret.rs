@@ -61,17 +61,21 @@ pub fn seal(data_dir: &Path, plain: &str) -> anyhow::Result<String> {
 
 /// Open a sealed password.
 pub fn open(data_dir: &Path, sealed: &str) -> anyhow::Result<String> {
-    let bytes = B64.decode(sealed).context("a stored password is not base64")?;
+    let bytes = B64
+        .decode(sealed)
+        .context("a stored password is not base64")?;
     if bytes.len() < 12 {
         bail!("a stored password is truncated");
     }
     let (nonce, body) = bytes.split_at(12);
     let cipher = ChaCha20Poly1305::new(&key(data_dir)?);
-    let plain = cipher.decrypt(Nonce::from_slice(nonce), body).map_err(|_| {
-        anyhow::anyhow!(
+    let plain = cipher
+        .decrypt(Nonce::from_slice(nonce), body)
+        .map_err(|_| {
+            anyhow::anyhow!(
             "a stored registry password does not open with {KEY_FILE}: was the key file replaced?"
         )
-    })?;
+        })?;
     String::from_utf8(plain).context("a stored password is not UTF-8")
 }
 

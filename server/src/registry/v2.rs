@@ -208,7 +208,10 @@ impl Client {
         }
         match last_err {
             Some(e) => Err(self.unreachable(e)),
-            None => Err(AppError::bad_request("invalid_url", "the registry has no URL")),
+            None => Err(AppError::bad_request(
+                "invalid_url",
+                "the registry has no URL",
+            )),
         }
     }
 
@@ -239,7 +242,11 @@ impl Client {
             return Err(AppError::coded(
                 StatusCode::BAD_GATEWAY,
                 "registry_error",
-                format!("the token service of {} answered {}", self.host, resp.status()),
+                format!(
+                    "the token service of {} answered {}",
+                    self.host,
+                    resp.status()
+                ),
             ));
         }
         let answer: TokenAnswer = resp.json().await.map_err(|e| self.unreachable(e))?;
@@ -347,7 +354,11 @@ impl Client {
                 )
             })?;
         let resp = self
-            .send(Method::DELETE, &format!("/v2/{repo}/manifests/{digest}"), None)
+            .send(
+                Method::DELETE,
+                &format!("/v2/{repo}/manifests/{digest}"),
+                None,
+            )
             .await?;
         match resp.status() {
             s if s.is_success() => Ok(digest),

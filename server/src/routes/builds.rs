@@ -72,7 +72,10 @@ fn json_map(field: &'static str, text: Option<&str>) -> AppResult<Option<HashMap
 }
 
 fn dockerfile_path(q: Option<&str>) -> AppResult<String> {
-    let raw = q.map(str::trim).filter(|d| !d.is_empty()).unwrap_or("Dockerfile");
+    let raw = q
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+        .unwrap_or("Dockerfile");
     let cleaned = buildctx::ignore::clean(raw);
     if raw.starts_with('/') || cleaned == "." || cleaned == ".." || cleaned.starts_with("../") {
         return Err(AppError::bad_request(
@@ -109,7 +112,10 @@ pub async fn build(
         if !t.is_empty() {
             let r = Reference::parse("t", t)?;
             if r.digest.is_some() {
-                return Err(AppError::bad_request("invalid_reference", "t: a tag cannot have a digest"));
+                return Err(AppError::bad_request(
+                    "invalid_reference",
+                    "t: a tag cannot have a digest",
+                ));
             }
             tags.push(r);
         }
@@ -118,8 +124,15 @@ pub async fn build(
     let buildargs = json_map("buildargs", q.buildargs.as_deref())?;
     let labels = json_map("labels", q.labels.as_deref())?;
     let target = q.target.as_deref().map(str::trim).unwrap_or("").to_owned();
-    if !target.is_empty() && !target.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) {
-        return Err(AppError::bad_request("invalid_target", format!("target: {target:?} is not a stage name")));
+    if !target.is_empty()
+        && !target
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+    {
+        return Err(AppError::bad_request(
+            "invalid_target",
+            format!("target: {target:?} is not a stage name"),
+        ));
     }
 
     let multipart = request
@@ -146,7 +159,12 @@ pub async fn build(
     let first = match filter.output.recv().await {
         Some(Ok(chunk)) => chunk,
         Some(Err(e)) => return Err(AppError::bad_request("invalid_context", e.to_string())),
-        None => return Err(AppError::bad_request("invalid_context", "the build context is empty")),
+        None => {
+            return Err(AppError::bad_request(
+                "invalid_context",
+                "the build context is empty",
+            ))
+        }
     };
     let rest = futures::stream::unfold(filter.output, |mut rx| async move {
         rx.recv().await.map(|item| (item, rx))
@@ -204,7 +222,10 @@ async fn feed_archive(body: axum::body::Body, tx: mpsc::Sender<Msg>) {
 /// Multipart parts in order: `dockerfile_text`, archives in `context`, files by path.
 async fn feed_multipart(mut form: Multipart, tx: mpsc::Sender<Msg>, dockerfile: String) {
     let failed = |e: axum::extract::multipart::MultipartError| {
-        Msg::Failed(format!("the upload is not valid multipart: {}", e.body_text()))
+        Msg::Failed(format!(
+            "the upload is not valid multipart: {}",
+            e.body_text()
+        ))
     };
     loop {
         let field = match form.next_field().await {

@@ -84,7 +84,11 @@ pub async fn tag(
 ) -> AppResult<StatusCode> {
     user.require(Role::Operator)?;
     let res = images::tag(&daemon, &id, &req.repo, req.tag.as_deref()).await;
-    let target = format!("{id} as {}:{}", req.repo, req.tag.as_deref().unwrap_or("latest"));
+    let target = format!(
+        "{id} as {}:{}",
+        req.repo,
+        req.tag.as_deref().unwrap_or("latest")
+    );
     audit::outcome(&state.db, &user, "image_tag", &target, &res).await;
     res.map(|()| StatusCode::CREATED)
 }
@@ -172,7 +176,11 @@ pub async fn prune(
     }
     user.require(Role::Admin)?;
     let res = images::prune(&daemon, &req).await;
-    let target = if req.all { "unused images" } else { "dangling images" };
+    let target = if req.all {
+        "unused images"
+    } else {
+        "dangling images"
+    };
     audit::outcome(&state.db, &user, "image_prune", target, &res).await;
     res.map(Json)
 }
@@ -201,7 +209,13 @@ pub async fn save(
     let file = match names.as_slice() {
         [one] => one
             .chars()
-            .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '.' { c } else { '_' })
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
+                    c
+                } else {
+                    '_'
+                }
+            })
             .collect::<String>(),
         _ => "images".to_owned(),
     };

@@ -109,10 +109,7 @@ pub async fn respond(mut lines: Lines, audit: Audit) -> AppResult<Response> {
             (header::CONTENT_TYPE, "application/x-ndjson"),
             // Proxies must not hold progress back to fill a buffer.
             (header::CACHE_CONTROL, "no-cache"),
-            (
-                header::HeaderName::from_static("x-accel-buffering"),
-                "no",
-            ),
+            (header::HeaderName::from_static("x-accel-buffering"), "no"),
         ],
         Body::from_stream(body.boxed()),
     )

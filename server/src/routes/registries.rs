@@ -57,7 +57,9 @@ fn seal(state: &AppState, password: Option<&str>) -> AppResult<Option<String>> {
 
 async fn save(state: &AppState, row: store::Row, new: bool) -> AppResult<store::Row> {
     let res = if new {
-        store::insert(&state.db, &row).await.map(|id| store::Row { id, ..row })
+        store::insert(&state.db, &row)
+            .await
+            .map(|id| store::Row { id, ..row })
     } else {
         store::update(&state.db, &row).await.map(|_| row)
     };
@@ -89,7 +91,10 @@ pub async fn create(
             password: seal(&state, req.password.as_deref())?,
         };
         save(&state, row, true).await.map_err(|e| match e {
-            AppError::Coded { code: "registry_exists", .. } => registry::name_taken(&name),
+            AppError::Coded {
+                code: "registry_exists",
+                ..
+            } => registry::name_taken(&name),
             e => e,
         })
     }
@@ -129,7 +134,10 @@ pub async fn update(
         }
         let name = row.name.clone();
         save(&state, row, false).await.map_err(|e| match e {
-            AppError::Coded { code: "registry_exists", .. } => registry::name_taken(&name),
+            AppError::Coded {
+                code: "registry_exists",
+                ..
+            } => registry::name_taken(&name),
             e => e,
         })
     }

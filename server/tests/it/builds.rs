@@ -52,11 +52,11 @@ async fn dockerignore_excludes_and_reincludes_inside_the_image() {
     let (status, lines) = build_tar(&app, &query, tar).await;
     let done = done(status, &lines);
     assert_eq!(done["tags"], json!([tag]));
-    let output: String = lines
-        .iter()
-        .filter_map(|l| l["stream"].as_str())
-        .collect();
-    assert!(output.contains("Step 1/"), "the daemon's steps stream: {output}");
+    let output: String = lines.iter().filter_map(|l| l["stream"].as_str()).collect();
+    assert!(
+        output.contains("Step 1/"),
+        "the daemon's steps stream: {output}"
+    );
 
     assert_eq!(
         listing(&tag).await,
@@ -71,7 +71,12 @@ async fn dockerignore_excludes_and_reincludes_inside_the_image() {
     );
     let info = daemon().await.inspect_image(&tag).await.unwrap();
     assert_eq!(
-        info.config.unwrap().labels.unwrap().get("berth-it").map(String::as_str),
+        info.config
+            .unwrap()
+            .labels
+            .unwrap()
+            .get("berth-it")
+            .map(String::as_str),
         Some("build")
     );
     drop_image(&tag).await;
@@ -89,8 +94,14 @@ async fn editor_dockerfile_with_uploaded_files_and_a_gzip_context() {
             "files",
             Part::bytes(IGNORE.as_bytes().to_vec()).file_name(".dockerignore"),
         )
-        .part("files", Part::bytes(b"k".to_vec()).file_name("logs/keep.txt"))
-        .part("files", Part::bytes(b"d".to_vec()).file_name("logs/drop.txt"))
+        .part(
+            "files",
+            Part::bytes(b"k".to_vec()).file_name("logs/keep.txt"),
+        )
+        .part(
+            "files",
+            Part::bytes(b"d".to_vec()).file_name("logs/drop.txt"),
+        )
         .part("files", Part::bytes(b"s".to_vec()).file_name("a.secret"))
         .part(
             "context",
@@ -128,14 +139,14 @@ async fn editor_dockerfile_with_uploaded_files_and_a_gzip_context() {
 #[tokio::test]
 async fn a_failing_step_ends_the_stream_with_its_error() {
     let app = TestApp::start().await;
-    let df = format!("FROM {}\nRUN echo before-the-failure\nRUN exit 3\n", test_image());
+    let df = format!(
+        "FROM {}\nRUN echo before-the-failure\nRUN exit 3\n",
+        test_image()
+    );
     let (status, lines) =
         build_tar(&app, "forcerm=true", tar_of(&[("Dockerfile", df.as_str())])).await;
     assert_eq!(status, 200, "the build started: {lines:?}");
-    let output: String = lines
-        .iter()
-        .filter_map(|l| l["stream"].as_str())
-        .collect();
+    let output: String = lines.iter().filter_map(|l| l["stream"].as_str()).collect();
     assert!(output.contains("before-the-failure"), "{output}");
     let last = lines.last().unwrap();
     assert_eq!(last["error"]["code"], "build_failed", "{last}");
@@ -161,7 +172,10 @@ async fn bad_contexts_and_options_are_refused() {
         .contains("not a tar"));
     // Empty.
     let (status, lines) = build_tar(&app, "", Vec::new()).await;
-    assert_eq!((status.as_u16(), &lines[0]["error"]["code"]), (400, &json!("invalid_context")));
+    assert_eq!(
+        (status.as_u16(), &lines[0]["error"]["code"]),
+        (400, &json!("invalid_context"))
+    );
     // A Dockerfile the daemon cannot parse.
     let (status, lines) = build_tar(&app, "", tar_of(&[("Dockerfile", "FORM nothing\n")])).await;
     let code = match status.as_u16() {
@@ -218,7 +232,10 @@ async fn a_dockerfile_from_the_editor_alone_builds() {
     let tag = format!("{}:1", unique("berth-it-alone"));
     let form = Form::new().text(
         "dockerfile_text",
-        format!("FROM {}\nRUN echo alone > /alone\nCMD [\"cat\", \"/alone\"]\n", test_image()),
+        format!(
+            "FROM {}\nRUN echo alone > /alone\nCMD [\"cat\", \"/alone\"]\n",
+            test_image()
+        ),
     );
     let resp = app
         .client

@@ -48,9 +48,17 @@ async fn list_inspect_history_and_tag() {
         .as_array()
         .unwrap()
         .iter()
-        .find(|r| r["repo_tags"].as_array().unwrap().contains(&json!(test_image())))
+        .find(|r| {
+            r["repo_tags"]
+                .as_array()
+                .unwrap()
+                .contains(&json!(test_image()))
+        })
         .expect("the test image");
-    assert!(busybox["containers"].as_i64().unwrap() >= 1, "a container uses it");
+    assert!(
+        busybox["containers"].as_i64().unwrap() >= 1,
+        "a container uses it"
+    );
 
     let (status, info) = app.get(&format!("/api/images/{}", enc(&tag))).await;
     assert_eq!(status, 200, "{info}");
@@ -68,7 +76,10 @@ async fn list_inspect_history_and_tag() {
         )
         .await;
     assert_eq!(status, 201);
-    assert_eq!(image_id(&format!("{name}:v2")).await.as_deref(), Some(id.as_str()));
+    assert_eq!(
+        image_id(&format!("{name}:v2")).await.as_deref(),
+        Some(id.as_str())
+    );
     let got = app
         .call(
             Method::POST,
@@ -151,10 +162,16 @@ async fn save_remove_load_keeps_the_image_id() {
     .await;
     let done = done(status, &lines);
     assert_eq!(done["loaded"], json!([tag]));
-    assert_eq!(image_id(&tag).await.as_deref(), Some(id.as_str()), "same id");
+    assert_eq!(
+        image_id(&tag).await.as_deref(),
+        Some(id.as_str()),
+        "same id"
+    );
 
     // Unknown names and a body that is not an image archive.
-    let got = app.get("/api/images/save?names=no-such-image-berth:1").await;
+    let got = app
+        .get("/api/images/save?names=no-such-image-berth:1")
+        .await;
     assert_error(&got, 404, "not_found");
     let got = app.get("/api/images/save?names=").await;
     assert_error(&got, 400, "invalid_names");
@@ -216,7 +233,10 @@ async fn prune_previews_then_removes_only_what_the_filter_names() {
     want.sort();
     assert_eq!(ids, want, "the preview names the dangling ones only");
     assert!(preview["space_reclaimed"].as_i64().unwrap() > 0);
-    assert!(image_id(&dangling[0]).await.is_some(), "a preview removes nothing");
+    assert!(
+        image_id(&dangling[0]).await.is_some(),
+        "a preview removes nothing"
+    );
 
     // A viewer may look, not prune.
     let viewer = unique("viewer");
@@ -232,14 +252,21 @@ async fn prune_previews_then_removes_only_what_the_filter_names() {
     assert_error(&got, 403, "forbidden");
 
     let (status, pruned) = app
-        .call(Method::POST, "/api/images/prune", Some(json!({"filters": filter})))
+        .call(
+            Method::POST,
+            "/api/images/prune",
+            Some(json!({"filters": filter})),
+        )
         .await;
     assert_eq!(status, 200, "{pruned}");
     for id in &dangling {
         assert!(pruned["deleted"].as_array().unwrap().contains(&json!(id)));
         assert_eq!(image_id(id).await, None);
     }
-    assert!(image_id(&tagged).await.is_some(), "tagged images stay without all");
+    assert!(
+        image_id(&tagged).await.is_some(),
+        "tagged images stay without all"
+    );
 
     // `all` takes unused tagged images too — still only ours.
     let (status, pruned) = app
@@ -250,7 +277,10 @@ async fn prune_previews_then_removes_only_what_the_filter_names() {
         )
         .await;
     assert_eq!(status, 200, "{pruned}");
-    assert!(pruned["untagged"].as_array().unwrap().contains(&json!(tagged_name)));
+    assert!(pruned["untagged"]
+        .as_array()
+        .unwrap()
+        .contains(&json!(tagged_name)));
     assert_eq!(image_id(&tagged).await, None);
     assert!(image_id(&test_image()).await.is_some(), "nothing else went");
 
@@ -291,9 +321,12 @@ async fn commit_a_container_with_changes() {
         .await
         .unwrap()
         .id;
-    d.start_container(&id, None::<bollard::query_parameters::StartContainerOptions>)
-        .await
-        .unwrap();
+    d.start_container(
+        &id,
+        None::<bollard::query_parameters::StartContainerOptions>,
+    )
+    .await
+    .unwrap();
     // Wait for the file to exist.
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
 
@@ -338,7 +371,11 @@ async fn commit_a_container_with_changes() {
         .await;
     assert_eq!(got.0, 400, "{:?}", got.1);
     let got = app
-        .call(Method::POST, "/api/containers/no-such-container-x/commit", Some(json!({})))
+        .call(
+            Method::POST,
+            "/api/containers/no-such-container-x/commit",
+            Some(json!({})),
+        )
         .await;
     assert_error(&got, 404, "not_found");
 
@@ -351,9 +388,12 @@ async fn commit_is_checked_like_every_container_route() {
     let app = TestApp::start().await;
     let red = unique("red");
     let blue = unique("blue");
-    app.make_user(&format!("{red}-viewer"), "viewer", &[&red]).await;
-    app.make_user(&format!("{red}-op"), "operator", &[&red]).await;
-    app.make_user(&format!("{blue}-op"), "operator", &[&blue]).await;
+    app.make_user(&format!("{red}-viewer"), "viewer", &[&red])
+        .await;
+    app.make_user(&format!("{red}-op"), "operator", &[&red])
+        .await;
+    app.make_user(&format!("{blue}-op"), "operator", &[&blue])
+        .await;
     let viewer = app.client_as(&format!("{red}-viewer"), USER_PASSWORD).await;
     let op_red = app.client_as(&format!("{red}-op"), USER_PASSWORD).await;
     let op_blue = app.client_as(&format!("{blue}-op"), USER_PASSWORD).await;
@@ -368,7 +408,11 @@ async fn commit_is_checked_like_every_container_route() {
         let got = send(&op_blue, Method::POST, &url, Some(body.clone())).await;
         assert_error(&got, 403, "forbidden");
     }
-    assert_eq!(image_id(&format!("{repo}:x")).await, None, "nothing was made");
+    assert_eq!(
+        image_id(&format!("{repo}:x")).await,
+        None,
+        "nothing was made"
+    );
     let url = app.url(&format!("/api/containers/{name}/commit"));
     let (status, out) = send(&op_red, Method::POST, &url, Some(body)).await;
     assert_eq!(status, 201, "{out}");

@@ -166,7 +166,12 @@ pub async fn drop_image(image: &str) {
 
 /// The daemon's id of an image, or None.
 pub async fn image_id(image: &str) -> Option<String> {
-    daemon().await.inspect_image(image).await.ok().and_then(|i| i.id)
+    daemon()
+        .await
+        .inspect_image(image)
+        .await
+        .ok()
+        .and_then(|i| i.id)
 }
 
 /// `/` in a path segment.

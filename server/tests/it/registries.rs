@@ -9,7 +9,13 @@ use crate::imgkit::*;
 use crate::registry_server::{TestRegistry, PASSWORD, USER};
 use crate::support::*;
 
-async fn add_registry(app: &TestApp, name: &str, url: &str, user: Option<&str>, pw: Option<&str>) -> i64 {
+async fn add_registry(
+    app: &TestApp,
+    name: &str,
+    url: &str,
+    user: Option<&str>,
+    pw: Option<&str>,
+) -> i64 {
     let (status, body) = app
         .call(
             Method::POST,
@@ -58,17 +64,28 @@ async fn push_browse_remove_and_pull_back_with_credentials() {
     .await;
     let (status, rows) = app.get("/api/registries").await;
     assert_eq!(status, 200);
-    let row = rows.as_array().unwrap().iter().find(|r| r["id"] == id).unwrap();
+    let row = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == id)
+        .unwrap();
     assert_eq!(row["host"], registry.host().as_str());
     assert_eq!(row["username"], USER);
     assert_eq!(row["has_password"], true);
-    assert!(!rows.to_string().contains(PASSWORD), "the password never leaves");
+    assert!(
+        !rows.to_string().contains(PASSWORD),
+        "the password never leaves"
+    );
 
     // Push: credentials are found by the image's host.
     let (repo, image) = tag_into(&app, &registry.host()).await;
     let (status, lines) = ndjson_json(&app, "/api/images/push", json!({"image": image})).await;
     let pushed = done(status, &lines);
-    assert!(pushed["digest"].as_str().unwrap().starts_with("sha256:"), "{pushed}");
+    assert!(
+        pushed["digest"].as_str().unwrap().starts_with("sha256:"),
+        "{pushed}"
+    );
     assert!(progress_lines(&lines) >= 1, "progress: {lines:?}");
 
     // Browse.
@@ -86,17 +103,27 @@ async fn push_browse_remove_and_pull_back_with_credentials() {
     // Remove it here, pull it back: same image.
     let want = image_id(&test_image()).await.unwrap();
     let (status, removed) = app
-        .call(Method::DELETE, &format!("/api/images/{}", enc(&image)), None)
+        .call(
+            Method::DELETE,
+            &format!("/api/images/{}", enc(&image)),
+            None,
+        )
         .await;
     assert_eq!(status, 200, "{removed}");
     assert_eq!(removed["untagged"][0].as_str().unwrap(), image);
     assert_eq!(image_id(&image).await, None);
-    let (status, lines) =
-        ndjson_json(&app, "/api/images/pull", json!({"image": image, "registry": id})).await;
+    let (status, lines) = ndjson_json(
+        &app,
+        "/api/images/pull",
+        json!({"image": image, "registry": id}),
+    )
+    .await;
     let pulled = done(status, &lines);
     assert_eq!(pulled["id"], want.as_str());
     assert!(
-        lines.iter().any(|l| l["id"].is_string() && l["status"].is_string()),
+        lines
+            .iter()
+            .any(|l| l["id"].is_string() && l["status"].is_string()),
         "per-layer lines: {lines:?}"
     );
     assert_eq!(image_id(&image).await.as_deref(), Some(want.as_str()));
@@ -162,7 +189,11 @@ async fn wrong_credentials_a_dead_registry_and_bad_names() {
     .await;
     let (_, image) = tag_into(&app, &registry.host()).await;
     let (status, lines) = ndjson_json(&app, "/api/images/push", json!({"image": image})).await;
-    assert_eq!(failure(status, &lines)["code"], "registry_denied", "{lines:?}");
+    assert_eq!(
+        failure(status, &lines)["code"],
+        "registry_denied",
+        "{lines:?}"
+    );
     let got = app.get(&format!("/api/registries/{id}/catalog")).await;
     assert_error(&got, 403, "registry_denied");
     assert!(got.1["error"]["message"].as_str().unwrap().contains(USER));
@@ -193,7 +224,14 @@ async fn wrong_credentials_a_dead_registry_and_bad_names() {
     .await;
     assert_eq!(status, 502, "{lines:?}");
     assert_eq!(lines[0]["error"]["code"], "registry_unreachable");
-    let dead_id = add_registry(&app, "it-dead", &format!("http://127.0.0.1:{dead}"), None, None).await;
+    let dead_id = add_registry(
+        &app,
+        "it-dead",
+        &format!("http://127.0.0.1:{dead}"),
+        None,
+        None,
+    )
+    .await;
     let got = app.get(&format!("/api/registries/{dead_id}/catalog")).await;
     assert_error(&got, 502, "registry_unreachable");
 
@@ -217,10 +255,21 @@ async fn wrong_credentials_a_dead_registry_and_bad_names() {
 async fn registries_are_admin_edited_and_passwords_sealed() {
     let app = TestApp::start().await;
     let got = app
-        .call(Method::POST, "/api/registries", Some(json!({"url": "ftp://x"})))
+        .call(
+            Method::POST,
+            "/api/registries",
+            Some(json!({"url": "ftp://x"})),
+        )
         .await;
     assert_error(&got, 400, "invalid_url");
-    let id = add_registry(&app, "it-seal", "registry.example.com:5000", Some("u"), Some("sealed-pw-42")).await;
+    let id = add_registry(
+        &app,
+        "it-seal",
+        "registry.example.com:5000",
+        Some("u"),
+        Some("sealed-pw-42"),
+    )
+    .await;
     let got = app
         .call(
             Method::POST,
@@ -235,10 +284,15 @@ async fn registries_are_admin_edited_and_passwords_sealed() {
     let wal = std::fs::read(app.data_dir().join("berth.db-wal")).unwrap_or_default();
     let needle = b"sealed-pw-42";
     for bytes in [&db, &wal] {
-        assert!(!bytes.windows(needle.len()).any(|w| w == needle), "no clear password");
+        assert!(
+            !bytes.windows(needle.len()).any(|w| w == needle),
+            "no clear password"
+        );
     }
     let mode = std::os::unix::fs::PermissionsExt::mode(
-        &std::fs::metadata(app.data_dir().join("registry.key")).unwrap().permissions(),
+        &std::fs::metadata(app.data_dir().join("registry.key"))
+            .unwrap()
+            .permissions(),
     );
     assert_eq!(mode & 0o777, 0o600);
 
@@ -259,23 +313,42 @@ async fn registries_are_admin_edited_and_passwords_sealed() {
     let op = unique("op");
     app.make_user(&op, "operator", &[]).await;
     let c = app.client_as(&op, USER_PASSWORD).await;
-    let got = send(&c, Method::POST, &app.url("/api/registries"), Some(json!({"url": "x.io"}))).await;
+    let got = send(
+        &c,
+        Method::POST,
+        &app.url("/api/registries"),
+        Some(json!({"url": "x.io"})),
+    )
+    .await;
     assert_error(&got, 403, "forbidden");
-    let got = send(&c, Method::DELETE, &app.url(&format!("/api/registries/{id}")), None).await;
+    let got = send(
+        &c,
+        Method::DELETE,
+        &app.url(&format!("/api/registries/{id}")),
+        None,
+    )
+    .await;
     assert_error(&got, 403, "forbidden");
     let (status, _) = send(&c, Method::GET, &app.url("/api/registries"), None).await;
     assert_eq!(status, 200, "everyone may read the list");
 
-    let (status, _) = app.call(Method::DELETE, &format!("/api/registries/{id}"), None).await;
+    let (status, _) = app
+        .call(Method::DELETE, &format!("/api/registries/{id}"), None)
+        .await;
     assert_eq!(status, 204);
-    let got = app.call(Method::DELETE, &format!("/api/registries/{id}"), None).await;
+    let got = app
+        .call(Method::DELETE, &format!("/api/registries/{id}"), None)
+        .await;
     assert_error(&got, 404, "not_found");
 
     // The daemon's own view: it trusts loopback registries over plain HTTP.
     let (status, view) = app.get("/api/registries/daemon").await;
     assert_eq!(status, 200);
     assert!(
-        view["insecure_registries"].as_array().unwrap().contains(&json!("127.0.0.0/8")),
+        view["insecure_registries"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("127.0.0.0/8")),
         "{view}"
     );
 }
