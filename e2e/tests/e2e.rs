@@ -369,3 +369,57 @@ async fn build_from_the_editor_streams_its_output() {
     browser.close().await;
     docker::remove_image(&tag);
 }
+
+#[tokio::test]
+async fn commit_a_container_from_its_page() {
+    let _slot = BROWSER_SLOTS.acquire().await.unwrap();
+    let name = unique("e2e-commit");
+    docker::run_idle(&name);
+    let berth = Berth::start().await;
+    let browser = Browser::start().await;
+    let c = &browser.client;
+    let repo = unique("e2e-committed");
+
+    action::login(c, &berth, "admin", e2e::berth::ADMIN_PASSWORD).await;
+    c.goto(&berth.url(&format!("/containers/{name}")))
+        .await
+        .unwrap();
+    find::by_testid(c, "container-detail").await;
+    c.find(fantoccini::Locator::Css("[data-testid=\"commit-form\"]"))
+        .await
+        .ok();
+    // The form sits in a closed <details>: open it.
+    c.execute(
+        "document.querySelector('[data-testid=\"commit-form\"]').closest('details').open = true;",
+        vec![],
+    )
+    .await
+    .unwrap();
+    find::by_testid(c, "commit-repo")
+        .await
+        .send_keys(&repo)
+        .await
+        .unwrap();
+    find::by_testid(c, "commit-tag")
+        .await
+        .send_keys("v1")
+        .await
+        .unwrap();
+    find::by_testid(c, "commit-changes")
+        .await
+        .send_keys("ENV FROM_E2E=yes")
+        .await
+        .unwrap();
+    find::by_testid(c, "commit-submit")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let result = find::by_testid(c, "commit-result").await;
+    assert!(result.text().await.unwrap().contains("sha256:"));
+    assert!(docker::has_image(&format!("{repo}:v1")));
+
+    browser.close().await;
+    docker::remove(&name);
+    docker::remove_image(&format!("{repo}:v1"));
+}

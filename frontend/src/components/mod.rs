@@ -1,6 +1,7 @@
 //! Pieces shared by several pages.
 
 pub mod actions;
+pub mod commit;
 pub mod header;
 pub mod live;
 pub mod pull;

@@ -106,6 +106,7 @@ fn Facts(
 ) -> impl IntoView {
     let i18n = use_i18n();
     let id = str_at(&info, "/Id").to_string();
+    let commit_id = id.clone();
     let name = str_at(&info, "/Name").trim_start_matches('/').to_string();
     let image = str_at(&info, "/Config/Image").to_string();
     let state = str_at(&info, "/State/Status").to_string();
@@ -325,6 +326,8 @@ fn Facts(
                 }
             }
         </div>
+
+        <crate::components::commit::CommitForm id=commit_id />
 
         <details
             class="panel raw"
