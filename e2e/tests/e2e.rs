@@ -385,9 +385,6 @@ async fn commit_a_container_from_its_page() {
         .await
         .unwrap();
     find::by_testid(c, "container-detail").await;
-    c.find(fantoccini::Locator::Css("[data-testid=\"commit-form\"]"))
-        .await
-        .ok();
     // The form sits in a closed <details>: open it.
     c.execute(
         "document.querySelector('[data-testid=\"commit-form\"]').closest('details').open = true;",

@@ -89,6 +89,9 @@ pub fn ContainerDetail() -> impl IntoView {
                     })}
                 </ErrorBoundary>
             </Transition>
+            // Outside the facts, which re-render on every event (a commit pauses the
+            // container): the form keeps what was typed and its result.
+            {move || view! { <crate::components::commit::CommitForm id=id.get() /> }}
         </section>
     }
 }
@@ -106,7 +109,6 @@ fn Facts(
 ) -> impl IntoView {
     let i18n = use_i18n();
     let id = str_at(&info, "/Id").to_string();
-    let commit_id = id.clone();
     let name = str_at(&info, "/Name").trim_start_matches('/').to_string();
     let image = str_at(&info, "/Config/Image").to_string();
     let state = str_at(&info, "/State/Status").to_string();
@@ -326,8 +328,6 @@ fn Facts(
                 }
             }
         </div>
-
-        <crate::components::commit::CommitForm id=commit_id />
 
         <details
             class="panel raw"
