@@ -352,3 +352,85 @@ async fn registries_are_admin_edited_and_passwords_sealed() {
         "{view}"
     );
 }
+
+/// A registry that wants bearer tokens, as Docker Hub and most hosted registries do:
+/// a 401 with `WWW-Authenticate: Bearer realm=...,service=...,scope=...`, and a token
+/// service that hands out a token for the right user and password. (The test registry
+/// package has no token service of its own; this stands in for the registry, not the daemon.)
+async fn bearer_registry() -> u16 {
+    use axum::extract::Query;
+    use axum::http::{header, HeaderMap, StatusCode};
+    use axum::response::IntoResponse;
+    use axum::routing::get;
+    use axum::Json;
+    use std::collections::HashMap;
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let challenge = move |scope: &str| {
+        (
+            StatusCode::UNAUTHORIZED,
+            [(
+                header::WWW_AUTHENTICATE,
+                format!(
+                    "Bearer realm=\"http://127.0.0.1:{port}/token\",service=\"fake-registry\",scope=\"{scope}\""
+                ),
+            )],
+        )
+            .into_response()
+    };
+    let authed = |h: &HeaderMap| {
+        h.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) == Some("Bearer tok-123")
+    };
+    let app = axum::Router::new()
+        .route(
+            "/v2/_catalog",
+            get(move |h: HeaderMap| async move {
+                if !authed(&h) {
+                    return challenge("registry:catalog:*");
+                }
+                Json(json!({"repositories": ["team/app"]})).into_response()
+            }),
+        )
+        .route(
+            "/v2/team/app/tags/list",
+            get(move |h: HeaderMap| async move {
+                if !authed(&h) {
+                    return challenge("repository:team/app:pull");
+                }
+                Json(json!({"name": "team/app", "tags": ["2", "1"]})).into_response()
+            }),
+        )
+        .route(
+            "/token",
+            get(|h: HeaderMap, Query(q): Query<HashMap<String, String>>| async move {
+                // "berth-it:registry-pw-1", as HTTP basic auth sends it.
+                let good = h.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok())
+                    == Some("Basic YmVydGgtaXQ6cmVnaXN0cnktcHctMQ==");
+                if !good || q.get("service").map(String::as_str) != Some("fake-registry") {
+                    return StatusCode::UNAUTHORIZED.into_response();
+                }
+                assert!(q.contains_key("scope"), "the scope of the challenge is asked for");
+                Json(json!({"token": "tok-123"})).into_response()
+            }),
+        );
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    port
+}
+
+#[tokio::test]
+async fn catalog_with_bearer_tokens() {
+    let port = bearer_registry().await;
+    let app = TestApp::start().await;
+    let url = format!("http://127.0.0.1:{port}");
+    let id = add_registry(&app, "it-bearer", &url, Some(USER), Some(PASSWORD)).await;
+    let (status, catalog) = app.get(&format!("/api/registries/{id}/catalog")).await;
+    assert_eq!(status, 200, "{catalog}");
+    assert_eq!(catalog, json!([{"repository": "team/app", "tags": ["1", "2"]}]));
+
+    let bad = add_registry(&app, "it-bearer-bad", &url, Some(USER), Some("nope")).await;
+    let got = app.get(&format!("/api/registries/{bad}/catalog")).await;
+    assert_error(&got, 403, "registry_denied");
+}
