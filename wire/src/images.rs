@@ -203,6 +203,10 @@ pub struct RegistryInfo {
     pub host: String,
     pub username: Option<String>,
     pub has_password: bool,
+    /// Set when the URL is plain HTTP and the daemon does not trust this host for it: what
+    /// to change in the daemon's settings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub insecure_hint: Option<String>,
 }
 
 /// `POST /api/registries`; as `PATCH /api/registries/{id}` every field is optional, and a

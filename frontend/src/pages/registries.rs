@@ -84,7 +84,12 @@ pub fn Registries() -> impl IntoView {
                                         view! {
                                             <tr data-testid="registry-row" data-name=r.name.clone()>
                                                 <td data-label=tr(Key::Name)>{r.name.clone()}</td>
-                                                <td class="mono" data-label=tr(Key::Url)>{r.url.clone()}</td>
+                                                <td class="mono" data-label=tr(Key::Url)>
+                                                    {r.url.clone()}
+                                                    {r.insecure_hint.clone().map(|h| view! {
+                                                        <div class="form-error small" data-testid="insecure-hint">{h}</div>
+                                                    })}
+                                                </td>
                                                 <td class="mono" data-label=tr(Key::ColHost)>{r.host.clone()}</td>
                                                 <td data-label=tr(Key::ColUser)>
                                                     {r.username.clone().unwrap_or_default()}

@@ -129,6 +129,56 @@ pub async fn daemon_view(ep: &Endpoint) -> AppResult<wire::DaemonRegistries> {
     Ok(out)
 }
 
+/// Whether the daemon talks plain HTTP to `host` (`name[:port]`): it is listed by name, or
+/// its address is in one of the insecure CIDRs (loopback always is).
+pub fn daemon_trusts_http(view: &wire::DaemonRegistries, host: &str) -> bool {
+    if view.insecure_registries.iter().any(|r| r == host) {
+        return true;
+    }
+    let bare = match host.rsplit_once(':') {
+        Some((h, port)) if port.chars().all(|c| c.is_ascii_digit()) => h,
+        _ => host,
+    };
+    let bare = bare.trim_start_matches('[').trim_end_matches(']');
+    let ip = match bare.parse::<std::net::IpAddr>() {
+        Ok(ip) => ip,
+        Err(_) if bare == "localhost" => return true,
+        Err(_) => return false,
+    };
+    ip.is_loopback()
+        || view
+            .insecure_registries
+            .iter()
+            .filter_map(|c| c.split_once('/'))
+            .any(|(net, bits)| in_cidr(ip, net, bits))
+}
+
+fn in_cidr(ip: std::net::IpAddr, net: &str, bits: &str) -> bool {
+    use std::net::IpAddr;
+    let Ok(bits) = bits.parse::<u32>() else {
+        return false;
+    };
+    match (ip, net.parse::<IpAddr>()) {
+        (IpAddr::V4(a), Ok(IpAddr::V4(n))) if bits <= 32 => {
+            let mask = u32::MAX.checked_shl(32 - bits).unwrap_or(0);
+            u32::from(a) & mask == u32::from(n) & mask
+        }
+        (IpAddr::V6(a), Ok(IpAddr::V6(n))) if bits <= 128 => {
+            let mask = u128::MAX.checked_shl(128 - bits).unwrap_or(0);
+            u128::from(a) & mask == u128::from(n) & mask
+        }
+        _ => false,
+    }
+}
+
+/// What to tell a person about a plain-HTTP registry the daemon will refuse.
+pub fn insecure_hint(host: &str) -> String {
+    format!(
+        "the daemon refuses plain HTTP to {host}: add \"{host}\" to \"insecure-registries\" in \
+         its daemon.json (usually /etc/docker/daemon.json) and restart the daemon"
+    )
+}
+
 /// Refuse a name that is taken, with a 409 that says so.
 pub fn name_taken(name: &str) -> AppError {
     AppError::coded(
@@ -141,6 +191,27 @@ pub fn name_taken(name: &str) -> AppError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn which_http_registries_the_daemon_trusts() {
+        let view = wire::DaemonRegistries {
+            insecure_registries: vec!["10.0.0.0/8".into(), "reg.lan:5000".into()],
+            mirrors: vec![],
+        };
+        for ok in [
+            "127.0.0.1:5000",
+            "localhost:5000",
+            "10.1.2.3:5000",
+            "reg.lan:5000",
+            "[::1]:5000",
+        ] {
+            assert!(daemon_trusts_http(&view, ok), "{ok}");
+        }
+        for no in ["192.168.1.2:5000", "reg.lan", "other.example.com"] {
+            assert!(!daemon_trusts_http(&view, no), "{no}");
+        }
+        assert!(insecure_hint("192.168.1.2:5000").contains("\"192.168.1.2:5000\""));
+    }
 
     #[test]
     fn urls_become_url_and_host() {

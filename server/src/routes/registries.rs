@@ -31,9 +31,21 @@ pub fn router() -> OpenApiRouter<AppState> {
 pub async fn list(
     State(state): State<AppState>,
     _user: CurrentUser,
+    daemon: Daemon,
 ) -> AppResult<Json<Vec<wire::RegistryInfo>>> {
     let rows = store::list(&state.db).await?;
-    Ok(Json(rows.iter().map(store::Row::info).collect()))
+    let mut out: Vec<wire::RegistryInfo> = rows.iter().map(store::Row::info).collect();
+    // Plain-HTTP registries the daemon would refuse get a hint; without a daemon, none.
+    if out.iter().any(|r| r.url.starts_with("http://")) {
+        if let Ok(view) = registry::daemon_view(&daemon).await {
+            for r in out.iter_mut().filter(|r| r.url.starts_with("http://")) {
+                if !registry::daemon_trusts_http(&view, &r.host) {
+                    r.insecure_hint = Some(registry::insecure_hint(&r.host));
+                }
+            }
+        }
+    }
+    Ok(Json(out))
 }
 
 fn check_name(name: &str) -> AppResult<String> {

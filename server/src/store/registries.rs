@@ -22,6 +22,7 @@ impl Row {
             host: self.host.clone(),
             username: self.username.clone(),
             has_password: self.password.is_some(),
+            insecure_hint: None,
         }
     }
 }

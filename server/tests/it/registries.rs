@@ -341,6 +341,26 @@ async fn registries_are_admin_edited_and_passwords_sealed() {
         .await;
     assert_error(&got, 404, "not_found");
 
+    // A plain-HTTP registry the daemon does not trust says which setting would allow it
+    // (only stored: nothing is sent to that address); a loopback one needs nothing.
+    let far = add_registry(&app, "it-far", "http://192.0.2.1:5000", None, None).await;
+    let near = add_registry(&app, "it-near", "http://127.0.0.1:5000", None, None).await;
+    let (_, rows) = app.get("/api/registries").await;
+    let row = |id: i64| {
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == id)
+            .unwrap()
+            .clone()
+    };
+    let hint = row(far)["insecure_hint"].as_str().unwrap().to_owned();
+    assert!(
+        hint.contains("\"192.0.2.1:5000\"") && hint.contains("insecure-registries"),
+        "{hint}"
+    );
+    assert!(row(near).get("insecure_hint").is_none());
+
     // The daemon's own view: it trusts loopback registries over plain HTTP.
     let (status, view) = app.get("/api/registries/daemon").await;
     assert_eq!(status, 200);
@@ -403,16 +423,21 @@ async fn bearer_registry() -> u16 {
         )
         .route(
             "/token",
-            get(|h: HeaderMap, Query(q): Query<HashMap<String, String>>| async move {
-                // "berth-it:registry-pw-1", as HTTP basic auth sends it.
-                let good = h.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok())
-                    == Some("Basic YmVydGgtaXQ6cmVnaXN0cnktcHctMQ==");
-                if !good || q.get("service").map(String::as_str) != Some("fake-registry") {
-                    return StatusCode::UNAUTHORIZED.into_response();
-                }
-                assert!(q.contains_key("scope"), "the scope of the challenge is asked for");
-                Json(json!({"token": "tok-123"})).into_response()
-            }),
+            get(
+                |h: HeaderMap, Query(q): Query<HashMap<String, String>>| async move {
+                    // "berth-it:registry-pw-1", as HTTP basic auth sends it.
+                    let good = h.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok())
+                        == Some("Basic YmVydGgtaXQ6cmVnaXN0cnktcHctMQ==");
+                    if !good || q.get("service").map(String::as_str) != Some("fake-registry") {
+                        return StatusCode::UNAUTHORIZED.into_response();
+                    }
+                    assert!(
+                        q.contains_key("scope"),
+                        "the scope of the challenge is asked for"
+                    );
+                    Json(json!({"token": "tok-123"})).into_response()
+                },
+            ),
         );
     tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
@@ -428,7 +453,10 @@ async fn catalog_with_bearer_tokens() {
     let id = add_registry(&app, "it-bearer", &url, Some(USER), Some(PASSWORD)).await;
     let (status, catalog) = app.get(&format!("/api/registries/{id}/catalog")).await;
     assert_eq!(status, 200, "{catalog}");
-    assert_eq!(catalog, json!([{"repository": "team/app", "tags": ["1", "2"]}]));
+    assert_eq!(
+        catalog,
+        json!([{"repository": "team/app", "tags": ["1", "2"]}])
+    );
 
     let bad = add_registry(&app, "it-bearer-bad", &url, Some(USER), Some("nope")).await;
     let got = app.get(&format!("/api/registries/{bad}/catalog")).await;
