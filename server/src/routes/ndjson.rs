@@ -43,6 +43,24 @@ impl Audit {
     }
 }
 
+/// The audit of a running stream: recorded once, at its end; a stream the client dropped
+/// before its end is recorded as `cancelled`.
+struct Pending(Option<Audit>);
+
+impl Pending {
+    fn take(&mut self) -> Option<Audit> {
+        self.0.take()
+    }
+}
+
+impl Drop for Pending {
+    fn drop(&mut self) {
+        if let Some(a) = self.0.take() {
+            tokio::spawn(async move { a.record("cancelled").await });
+        }
+    }
+}
+
 fn encode(line: &ProgressLine) -> axum::body::Bytes {
     let mut out = serde_json::to_vec(line).unwrap_or_else(|_| b"{}".to_vec());
     out.push(b'\n');
@@ -75,7 +93,7 @@ pub async fn respond(mut lines: Lines, audit: Audit) -> AppResult<Response> {
         }
     };
     // State: the channel, the audit (taken once the end is seen), the first line.
-    let state = (lines, Some(audit), Some(first));
+    let state = (lines, Pending(Some(audit)), Some(first));
     let body = futures::stream::unfold(state, |(mut lines, mut audit, first)| async move {
         let next = match first {
             Some(line) => Some(Ok(line)),
