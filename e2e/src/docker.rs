@@ -66,3 +66,45 @@ pub fn volume_create(name: &str) -> String {
 pub fn volume_remove(name: &str) {
     let _ = docker().args(["volume", "rm", "-f", name]).output();
 }
+
+
+/// `docker build -t TAG -` from a Dockerfile text (no context).
+pub fn build(tag: &str, dockerfile: &str) {
+    use std::io::Write;
+    let mut child = docker()
+        .args(["build", "-q", "-t", tag, "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("docker build");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(dockerfile.as_bytes())
+        .expect("write the Dockerfile");
+    assert!(
+        child.wait().expect("docker build").success(),
+        "docker build {tag}"
+    );
+}
+
+/// `docker push TAG`.
+pub fn push(tag: &str) {
+    let out = docker().args(["push", tag]).output().expect("docker push");
+    assert!(out.status.success(), "docker push: {out:?}");
+}
+
+/// `docker rmi -f IMAGE` (whatever it finds).
+pub fn remove_image(image: &str) {
+    let _ = docker().args(["rmi", "-f", image]).output();
+}
+
+/// Whether the daemon has this image.
+pub fn has_image(image: &str) -> bool {
+    docker()
+        .args(["image", "inspect", image])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false)
+}

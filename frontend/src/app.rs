@@ -21,6 +21,7 @@ use crate::pages::{
     login::Login,
     shares::{ShareFiles, Shares},
     volume_files::{ContainerFiles, VolumeFiles},
+    build::Build, image_detail::ImageDetail, images::Images, registries::Registries,
 };
 
 /// Who is logged in, shared through context.
@@ -120,6 +121,19 @@ fn Shell() -> impl IntoView {
                 <Route
                     path=path!("/volumes/:name/files")
                     view=|| view! { <Protected><VolumeFiles /></Protected> }
+                />
+                <Route path=path!("/images") view=|| view! { <Protected><Images /></Protected> } />
+                <Route
+                    path=path!("/images/build")
+                    view=|| view! { <Protected><Build /></Protected> }
+                />
+                <Route
+                    path=path!("/images/:id")
+                    view=|| view! { <Protected><ImageDetail /></Protected> }
+                />
+                <Route
+                    path=path!("/registries")
+                    view=|| view! { <Protected><Registries /></Protected> }
                 />
             </Routes>
         </main>

@@ -10,6 +10,7 @@ mod i18n;
 mod ndjson;
 mod pages;
 mod prefs;
+mod stream;
 
 fn main() {
     leptos::mount::mount_to_body(app::App);

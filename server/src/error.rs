@@ -42,6 +42,14 @@ pub enum AppError {
     /// 502: the daemon answered with a failure berth does not map to a client error.
     #[error("the Docker daemon failed: {0}")]
     Docker(String),
+    /// Any status with a specific code, for failures reported by someone else than the
+    /// daemon itself (a registry that refuses credentials, a build step that fails...).
+    #[error("{message}")]
+    Coded {
+        status: StatusCode,
+        code: &'static str,
+        message: String,
+    },
     /// 500: a bug or an environment problem (database, disk). Logged, not shown in detail.
     #[error("internal error: {0:#}")]
     Internal(#[from] anyhow::Error),
@@ -50,6 +58,14 @@ pub enum AppError {
 impl AppError {
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
         AppError::BadRequest {
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub fn coded(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        AppError::Coded {
+            status,
             code,
             message: message.into(),
         }
@@ -66,6 +82,7 @@ impl AppError {
             AppError::TooManyAttempts(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::DockerUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Docker(_) => StatusCode::BAD_GATEWAY,
+            AppError::Coded { status, .. } => *status,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -82,6 +99,7 @@ impl AppError {
             AppError::TooManyAttempts(_) => "too_many_attempts",
             AppError::DockerUnavailable(_) => "docker_unavailable",
             AppError::Docker(_) => "docker_error",
+            AppError::Coded { code, .. } => code,
             AppError::Internal(_) => "internal",
         }
     }

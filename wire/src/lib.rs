@@ -12,6 +12,8 @@ pub mod files;
 pub use files::*;
 pub mod containers;
 pub use containers::*;
+pub mod images;
+pub use images::*;
 
 /// The error envelope every JSON error carries: `{"error":{"code","message"}}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

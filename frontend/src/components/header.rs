@@ -8,7 +8,7 @@ use leptos_router::hooks::use_navigate;
 use crate::api::{self, Method};
 use crate::app::use_session;
 use crate::components::theme::ThemeToggle;
-use crate::i18n::{tr, use_i18n, Key, Lang};
+use crate::i18n::{images, tr, use_i18n, Key, Lang};
 
 #[component]
 pub fn Header() -> impl IntoView {
@@ -89,6 +89,12 @@ pub fn Header() -> impl IntoView {
                     </A>
                     <A href="/shares" attr:data-testid="nav-files">
                         {crate::i18n::files::tr(crate::i18n::files::Key::NavFiles)}
+                    </A>
+                    <A href="/images" attr:data-testid="nav-images">
+                        {images::tr(images::Key::NavImages)}
+                    </A>
+                    <A href="/registries" attr:data-testid="nav-registries">
+                        {images::tr(images::Key::NavRegistries)}
                     </A>
                 </nav>
             </Show>

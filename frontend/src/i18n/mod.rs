@@ -9,6 +9,7 @@
 //! one more `match` and one more `Lang` variant.
 
 pub mod containers_more;
+pub mod images;
 
 use leptos::prelude::*;
 

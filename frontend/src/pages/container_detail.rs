@@ -220,6 +220,9 @@ pub fn ContainerDetail() -> impl IntoView {
                     </div>
                 }
             }}
+            // Outside the facts, which re-render on every event (a commit pauses the
+            // container): the form keeps what was typed and its result.
+            {move || view! { <crate::components::commit::CommitForm id=id.get() /> }}
         </section>
     }
 }

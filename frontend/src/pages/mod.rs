@@ -3,9 +3,13 @@
 pub mod account;
 pub mod admin;
 pub mod container_create;
+pub mod build;
 pub mod container_detail;
 pub mod containers;
 pub mod dashboard;
+pub mod image_detail;
+pub mod images;
 pub mod login;
 pub mod shares;
 pub mod volume_files;
+pub mod registries;

@@ -11,6 +11,13 @@ pub mod containers;
 pub mod events;
 pub mod health;
 pub mod shares;
+pub mod builds;
+pub mod containers;
+pub mod events;
+pub mod health;
+pub mod images;
+pub mod ndjson;
+pub mod registries;
 pub mod system;
 pub mod terminal;
 pub mod tokens;
@@ -48,6 +55,9 @@ pub fn router() -> Router<AppState> {
         .merge(tokens::router())
         .merge(shares::router())
         .merge(volume_files::router())
+        .merge(images::router())
+        .merge(builds::router())
+        .merge(registries::router())
         .split_for_parts();
     let api = std::sync::Arc::new(api);
     router.merge(autoindex::router()).route(

@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod shares;
+pub mod registries;
 pub mod teams;
 pub mod tokens;
 pub mod users;

@@ -6,12 +6,17 @@
 mod access;
 mod auth;
 mod container_files;
+mod builds;
 mod containers;
 mod create;
 mod events;
 mod files;
 mod logs;
 mod proxy;
+mod images;
+mod imgkit;
+mod registries;
+mod registry_server;
 mod support;
 mod system;
 mod terminal;

@@ -133,6 +133,11 @@ impl TestApp {
         format!("{}{path}", self.base)
     }
 
+    /// This berth's data dir (database, key files).
+    pub fn data_dir(&self) -> &std::path::Path {
+        self._data.path()
+    }
+
     pub fn port(&self) -> u16 {
         self.base.rsplit(':').next().unwrap().parse().unwrap()
     }
