@@ -6,6 +6,7 @@ pub mod config;
 pub mod docker;
 pub mod error;
 pub mod routes;
+pub mod stacks;
 pub mod state;
 pub mod store;
 pub mod ui;
