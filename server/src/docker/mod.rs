@@ -5,8 +5,15 @@
 //! [`Daemons`] without touching handlers).
 
 pub mod containers;
+pub mod disk;
 pub mod events;
+pub mod networks;
+pub mod stack_logs;
+pub mod stack_spec;
+pub mod stack_up;
+pub mod stacks;
 pub mod system;
+pub mod volumes;
 
 use std::collections::HashMap;
 use std::sync::Arc;

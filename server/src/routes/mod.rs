@@ -3,11 +3,16 @@
 
 pub mod auth;
 pub mod containers;
+pub mod disk;
 pub mod events;
 pub mod health;
+pub mod networks;
+pub mod stack_logs;
+pub mod stacks;
 pub mod system;
 pub mod tokens;
 pub mod users;
+pub mod volumes;
 
 use axum::routing::get;
 use axum::{Json, Router};
@@ -33,6 +38,11 @@ pub fn router() -> Router<AppState> {
         .merge(events::router())
         .merge(users::router())
         .merge(tokens::router())
+        .merge(stacks::router())
+        .merge(stack_logs::router())
+        .merge(networks::router())
+        .merge(volumes::router())
+        .merge(disk::router())
         .split_for_parts();
     let api = std::sync::Arc::new(api);
     router.route(

@@ -101,8 +101,8 @@ pub fn tar_context(context: &Path, dockerfile: &str) -> io::Result<Vec<u8>> {
     let mut total = 0u64;
     let mut stack: Vec<PathBuf> = vec![PathBuf::new()];
     while let Some(rel_dir) = stack.pop() {
-        let mut entries: Vec<_> = std::fs::read_dir(context.join(&rel_dir))?
-            .collect::<Result<_, _>>()?;
+        let mut entries: Vec<_> =
+            std::fs::read_dir(context.join(&rel_dir))?.collect::<Result<_, _>>()?;
         entries.sort_by_key(|e| e.file_name());
         for entry in entries {
             let rel = rel_dir.join(entry.file_name());

@@ -115,8 +115,7 @@ pub async fn write(
     tokio::fs::create_dir_all(&dir)
         .await
         .map_err(|e| io(e, &dir))?;
-    let meta_json =
-        serde_json::to_vec_pretty(meta).map_err(|e| AppError::Internal(e.into()))?;
+    let meta_json = serde_json::to_vec_pretty(meta).map_err(|e| AppError::Internal(e.into()))?;
     put(&dir, COMPOSE_FILE, compose.as_bytes()).await?;
     match env {
         Some(env) => put(&dir, ENV_FILE, env.as_bytes()).await?,

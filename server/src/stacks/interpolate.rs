@@ -88,10 +88,14 @@ fn braced(expr: &str, vars: &HashMap<String, String>) -> Result<String, String> 
         "default-if-empty" if !set_nonempty => arg,
         "default-if-unset" if value.is_none() => arg,
         "required-nonempty" if !set_nonempty => {
-            return Err(format!("required variable {name} is missing a value: {arg}"))
+            return Err(format!(
+                "required variable {name} is missing a value: {arg}"
+            ))
         }
         "required-set" if value.is_none() => {
-            return Err(format!("required variable {name} is missing a value: {arg}"))
+            return Err(format!(
+                "required variable {name} is missing a value: {arg}"
+            ))
         }
         _ => value.cloned().unwrap_or_default(),
     })

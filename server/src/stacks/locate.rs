@@ -39,11 +39,7 @@ pub fn line_of(text: &str, path: &[&str]) -> Option<u32> {
 }
 
 fn key_matches(trimmed: &str, key: &str) -> bool {
-    for quoted in [
-        key.to_owned(),
-        format!("\"{key}\""),
-        format!("'{key}'"),
-    ] {
+    for quoted in [key.to_owned(), format!("\"{key}\""), format!("'{key}'")] {
         if let Some(rest) = trimmed.strip_prefix(quoted.as_str()) {
             if rest.trim_start().starts_with(':') {
                 return true;

@@ -12,6 +12,7 @@ pub mod interpolate;
 pub mod labels;
 pub mod locate;
 pub mod model;
+pub mod ops;
 pub mod parse;
 
 use crate::error::{AppError, AppResult};

@@ -217,7 +217,12 @@ pub fn project(parsed: &Parsed, origin: &Origin) -> Result<Project, Vec<ComposeP
             driver_opts: net
                 .driver_opts
                 .iter()
-                .map(|(k, v)| (k.clone(), v.as_ref().map(|v| v.to_string()).unwrap_or_default()))
+                .map(|(k, v)| {
+                    (
+                        k.clone(),
+                        v.as_ref().map(|v| v.to_string()).unwrap_or_default(),
+                    )
+                })
                 .collect(),
             internal: net.internal,
             labels: labels(&net.labels),
@@ -254,7 +259,10 @@ pub fn project(parsed: &Parsed, origin: &Origin) -> Result<Project, Vec<ComposeP
                     v.driver_opts
                         .iter()
                         .map(|(k, v)| {
-                            (k.clone(), v.as_ref().map(|v| v.to_string()).unwrap_or_default())
+                            (
+                                k.clone(),
+                                v.as_ref().map(|v| v.to_string()).unwrap_or_default(),
+                            )
                         })
                         .collect()
                 })
@@ -273,7 +281,10 @@ pub fn project(parsed: &Parsed, origin: &Origin) -> Result<Project, Vec<ComposeP
         let sp = ["services", sname.as_str()];
         let at = |k: &'static str| [sp[0], sp[1], k];
         if !valid_service_name(sname) {
-            problems.add(&sp, format!("service name {sname:?} may only have letters, digits, '.', '_' and '-'"));
+            problems.add(
+                &sp,
+                format!("service name {sname:?} may only have letters, digits, '.', '_' and '-'"),
+            );
         }
 
         let build = match &svc.build_ {
@@ -286,18 +297,27 @@ pub fn project(parsed: &Parsed, origin: &Origin) -> Result<Project, Vec<ComposeP
                     }
                 };
                 let dockerfile = dockerfile.unwrap_or_else(|| "Dockerfile".into());
-                match (inside(origin.working_dir, &context), inside(Path::new("/"), &dockerfile)) {
+                match (
+                    inside(origin.working_dir, &context),
+                    inside(Path::new("/"), &dockerfile),
+                ) {
                     (Ok(context), Ok(_)) => Some(BuildSpec {
                         context,
                         dockerfile,
                         args: build_args(args.as_ref(), &parsed.vars),
                     }),
                     (Err(e), _) => {
-                        problems.add(&[sp[0], sp[1], "build", "context"], format!("build context {e}"));
+                        problems.add(
+                            &[sp[0], sp[1], "build", "context"],
+                            format!("build context {e}"),
+                        );
                         None
                     }
                     (_, Err(e)) => {
-                        problems.add(&[sp[0], sp[1], "build", "dockerfile"], format!("dockerfile {e}"));
+                        problems.add(
+                            &[sp[0], sp[1], "build", "dockerfile"],
+                            format!("dockerfile {e}"),
+                        );
                         None
                     }
                 }
@@ -391,11 +411,24 @@ pub fn project(parsed: &Parsed, origin: &Origin) -> Result<Project, Vec<ComposeP
             let m = match v {
                 dc::Volumes::Simple(s) => parse_volume(s),
                 dc::Volumes::Advanced(a) => Ok(match a._type.as_str() {
-                    "bind" => (a.source.clone().unwrap_or_default(), a.target.clone(), a.read_only, "bind"),
-                    "volume" => (a.source.clone().unwrap_or_default(), a.target.clone(), a.read_only, "volume"),
+                    "bind" => (
+                        a.source.clone().unwrap_or_default(),
+                        a.target.clone(),
+                        a.read_only,
+                        "bind",
+                    ),
+                    "volume" => (
+                        a.source.clone().unwrap_or_default(),
+                        a.target.clone(),
+                        a.read_only,
+                        "volume",
+                    ),
                     "tmpfs" => (String::new(), a.target.clone(), false, "tmpfs"),
                     other => {
-                        problems.add(&at("volumes"), format!("volume type {other:?} is not supported yet"));
+                        problems.add(
+                            &at("volumes"),
+                            format!("volume type {other:?} is not supported yet"),
+                        );
                         continue;
                     }
                 }),
@@ -408,7 +441,10 @@ pub fn project(parsed: &Parsed, origin: &Origin) -> Result<Project, Vec<ComposeP
                 }
             };
             if !target.starts_with('/') {
-                problems.add(&at("volumes"), format!("mount target {target:?} must be an absolute path in the container"));
+                problems.add(
+                    &at("volumes"),
+                    format!("mount target {target:?} must be an absolute path in the container"),
+                );
                 continue;
             }
             let source = match kind {
@@ -438,7 +474,11 @@ pub fn project(parsed: &Parsed, origin: &Origin) -> Result<Project, Vec<ComposeP
                     }
                 },
             };
-            mounts.push(MountSpec { source, target, read_only });
+            mounts.push(MountSpec {
+                source,
+                target,
+                read_only,
+            });
         }
 
         let mut service_networks = Vec::new();
@@ -475,7 +515,10 @@ pub fn project(parsed: &Parsed, origin: &Origin) -> Result<Project, Vec<ComposeP
             });
             if let Some(ip) = &settings.ipv4_address {
                 if ip.parse::<std::net::Ipv4Addr>().is_err() {
-                    problems.add(&at("networks"), format!("ipv4_address {ip:?} is not an IPv4 address"));
+                    problems.add(
+                        &at("networks"),
+                        format!("ipv4_address {ip:?} is not an IPv4 address"),
+                    );
                 }
             }
             service_networks.push(ServiceNetwork {
@@ -489,7 +532,10 @@ pub fn project(parsed: &Parsed, origin: &Origin) -> Result<Project, Vec<ComposeP
         let depends_on = match &svc.depends_on {
             dc::DependsOnOptions::Simple(names) => names
                 .iter()
-                .map(|s| Dependency { service: s.clone(), healthy: false })
+                .map(|s| Dependency {
+                    service: s.clone(),
+                    healthy: false,
+                })
                 .collect(),
             dc::DependsOnOptions::Conditional(map) => {
                 let mut deps = Vec::new();
@@ -509,9 +555,12 @@ pub fn project(parsed: &Parsed, origin: &Origin) -> Result<Project, Vec<ComposeP
         if let Some(r) = &svc.restart {
             let base = r.split(':').next().unwrap_or_default();
             if !["no", "always", "unless-stopped", "on-failure"].contains(&base) {
-                problems.add(&at("restart"), format!(
-                    "restart {r:?} is not one of no, always, unless-stopped, on-failure[:N]"
-                ));
+                problems.add(
+                    &at("restart"),
+                    format!(
+                        "restart {r:?} is not one of no, always, unless-stopped, on-failure[:N]"
+                    ),
+                );
             }
         }
         let healthcheck = match &svc.healthcheck {
@@ -615,8 +664,7 @@ pub fn project(parsed: &Parsed, origin: &Origin) -> Result<Project, Vec<ComposeP
 
 fn valid_service_name(s: &str) -> bool {
     !s.is_empty()
-        && s
-            .bytes()
+        && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
 }
 
@@ -633,7 +681,10 @@ fn labels(l: &dc::Labels) -> BTreeMap<String, String> {
     }
 }
 
-fn build_args(args: Option<&dc::BuildArgs>, vars: &HashMap<String, String>) -> BTreeMap<String, String> {
+fn build_args(
+    args: Option<&dc::BuildArgs>,
+    vars: &HashMap<String, String>,
+) -> BTreeMap<String, String> {
     let pair = |item: &str| match item.split_once('=') {
         Some((k, v)) => Some((k.to_owned(), v.to_owned())),
         None => vars.get(item).map(|v| (item.to_owned(), v.clone())),
@@ -659,14 +710,23 @@ pub fn parse_port(s: &str) -> Result<PortSpec, String> {
         .parse::<u16>()
         .ok()
         .filter(|p| *p > 0)
-        .ok_or_else(|| format!("port {s:?}: {container:?} is not a port number (ranges are not supported yet)"))?;
-    let host_port = parts.get(1).filter(|p| !p.is_empty()).map(|p| p.to_string());
+        .ok_or_else(|| {
+            format!("port {s:?}: {container:?} is not a port number (ranges are not supported yet)")
+        })?;
+    let host_port = parts
+        .get(1)
+        .filter(|p| !p.is_empty())
+        .map(|p| p.to_string());
     if let Some(hp) = &host_port {
         if hp.parse::<u16>().is_err() {
-            return Err(format!("port {s:?}: {hp:?} is not a port number (ranges are not supported yet)"));
+            return Err(format!(
+                "port {s:?}: {hp:?} is not a port number (ranges are not supported yet)"
+            ));
         }
     }
-    let host_ip = parts.get(2).map(|ip| ip.trim_start_matches('[').trim_end_matches(']').to_string());
+    let host_ip = parts
+        .get(2)
+        .map(|ip| ip.trim_start_matches('[').trim_end_matches(']').to_string());
     if let Some(ip) = &host_ip {
         if ip.parse::<std::net::IpAddr>().is_err() {
             return Err(format!("port {s:?}: {ip:?} is not an IP address"));
@@ -694,7 +754,11 @@ fn parse_volume(s: &str) -> Result<(String, String, bool, &'static str), String>
         match m {
             "ro" => read_only = true,
             "rw" | "z" | "Z" => {}
-            other => return Err(format!("volume {s:?}: mode {other:?} is not supported yet (use ro or rw)")),
+            other => {
+                return Err(format!(
+                    "volume {s:?}: mode {other:?} is not supported yet (use ro or rw)"
+                ))
+            }
         }
     }
     Ok((source.to_owned(), target.to_owned(), read_only, "auto"))
@@ -715,7 +779,9 @@ pub fn duration_ns(s: &str) -> Result<i64, String> {
             .ok_or_else(bad)?;
         let n: f64 = rest[..num_len].parse().map_err(|_| bad())?;
         rest = &rest[num_len..];
-        let unit_len = rest.find(|c: char| c.is_ascii_digit()).unwrap_or(rest.len());
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit())
+            .unwrap_or(rest.len());
         let factor = match &rest[..unit_len] {
             "h" => 3.6e12,
             "m" => 6e10,
@@ -814,7 +880,12 @@ mod tests {
         assert_eq!(parse_port("80").unwrap().host_port, None);
         let p = parse_port("127.0.0.1:8080:80/udp").unwrap();
         assert_eq!(
-            (p.host_ip.as_deref(), p.host_port.as_deref(), p.container_port, p.protocol.as_str()),
+            (
+                p.host_ip.as_deref(),
+                p.host_port.as_deref(),
+                p.container_port,
+                p.protocol.as_str()
+            ),
             (Some("127.0.0.1"), Some("8080"), 80, "udp")
         );
         assert!(parse_port("x:80").is_err());
@@ -858,13 +929,21 @@ volumes:
         let names: Vec<_> = p.services.iter().map(|s| s.name.as_str()).collect();
         assert_eq!(names, ["db", "web"]);
         let web = &p.services[1];
-        assert_eq!(web.build.as_ref().unwrap().context, Path::new("/data/stacks/demo"));
+        assert_eq!(
+            web.build.as_ref().unwrap().context,
+            Path::new("/data/stacks/demo")
+        );
         assert!(matches!(&web.mounts[0].source, MountSource::Volume(n) if n == "demo_data"));
-        assert!(matches!(&web.mounts[1].source, MountSource::Bind(n) if n == "/data/stacks/demo/conf"));
+        assert!(
+            matches!(&web.mounts[1].source, MountSource::Bind(n) if n == "/data/stacks/demo/conf")
+        );
         assert!(web.mounts[1].read_only);
         assert_eq!(web.networks[0].name, "demo_back");
         assert_eq!(web.networks[0].ipv4.as_deref(), Some("172.30.0.10"));
-        assert_eq!(p.services[0].command.as_ref().unwrap(), &["sh", "-c", "sleep 1"]);
+        assert_eq!(
+            p.services[0].command.as_ref().unwrap(),
+            &["sh", "-c", "sleep 1"]
+        );
         assert!(p.networks.iter().all(|n| n.key != "default"));
     }
 
@@ -878,9 +957,12 @@ volumes:
             "services: { a: { image: x, env_file: /etc/passwd } }",
             "services: { a: { build: { context: ., dockerfile: ../../Dockerfile } } }",
         ] {
-            let err = load(bad).err().unwrap_or_else(|| panic!("{bad} should fail"));
+            let err = load(bad)
+                .err()
+                .unwrap_or_else(|| panic!("{bad} should fail"));
             assert!(
-                err.iter().any(|p| p.message.contains("folder") || p.message.contains("absolute")),
+                err.iter()
+                    .any(|p| p.message.contains("folder") || p.message.contains("absolute")),
                 "{bad}: {err:?}"
             );
         }
@@ -888,13 +970,19 @@ volumes:
 
     #[test]
     fn semantic_errors() {
-        let err = load("services: { a: { image: x, depends_on: [b] } }").err().unwrap();
-        assert!(err[0].message.contains("does not define"), "{err:?}");
-        let err = load("services: { a: { image: x, depends_on: [b] }, b: { image: y, depends_on: [a] } }")
+        let err = load("services: { a: { image: x, depends_on: [b] } }")
             .err()
             .unwrap();
+        assert!(err[0].message.contains("does not define"), "{err:?}");
+        let err = load(
+            "services: { a: { image: x, depends_on: [b] }, b: { image: y, depends_on: [a] } }",
+        )
+        .err()
+        .unwrap();
         assert!(err[0].message.contains("cycle"), "{err:?}");
-        let err = load("services: { a: { image: x, volumes: ['nope:/x'] } }").err().unwrap();
+        let err = load("services: { a: { image: x, volumes: ['nope:/x'] } }")
+            .err()
+            .unwrap();
         assert!(err[0].message.contains("not declared"), "{err:?}");
         let err = load("services: { a: { } }").err().unwrap();
         assert!(err[0].message.contains("image or a build"), "{err:?}");

@@ -165,7 +165,10 @@ pub fn parse(text: &str, env: Option<&str>) -> Result<Parsed, Vec<ComposeProblem
             } else {
                 serde_yaml::from_str::<Compose>(text).err()
             };
-            Err(vec![yaml_problem(located.as_ref().unwrap_or(&e), "invalid")])
+            Err(vec![yaml_problem(
+                located.as_ref().unwrap_or(&e),
+                "invalid",
+            )])
         }
     }
 }
@@ -211,15 +214,16 @@ fn at(path: &[String], key: &str) -> Vec<String> {
 /// Name every key outside the supported tables.
 fn check_keys(root: &Mapping, _path: &[String], out: &mut impl FnMut(Vec<String>)) {
     let allowed = |table: &[&str], key: &str| key.starts_with("x-") || table.contains(&key);
-    let check_map = |v: &Value, table: &[&str], path: Vec<String>, out: &mut dyn FnMut(Vec<String>)| {
-        if let Value::Mapping(m) = v {
-            for (k, _) in keys(m) {
-                if !allowed(table, &k) {
-                    out(at(&path, &k));
+    let check_map =
+        |v: &Value, table: &[&str], path: Vec<String>, out: &mut dyn FnMut(Vec<String>)| {
+            if let Value::Mapping(m) = v {
+                for (k, _) in keys(m) {
+                    if !allowed(table, &k) {
+                        out(at(&path, &k));
+                    }
                 }
             }
-        }
-    };
+        };
     for (k, v) in keys(root) {
         let top = vec![k.clone()];
         if !allowed(TOP, &k) {
@@ -253,7 +257,11 @@ fn check_keys(root: &Mapping, _path: &[String], out: &mut impl FnMut(Vec<String>
                                 }
                             }
                             "ports" | "volumes" => {
-                                let table = if key == "ports" { PORT_LONG } else { VOLUME_LONG };
+                                let table = if key == "ports" {
+                                    PORT_LONG
+                                } else {
+                                    VOLUME_LONG
+                                };
                                 if let Value::Sequence(items) = val {
                                     for item in items {
                                         check_map(item, table, kp.clone(), out);
@@ -387,8 +395,14 @@ mod tests {
         let text = "services:\n  web:\n    image: x\n    secrets: [a]\n    build:\n      context: .\n      target: t\nconfigs: {}\n";
         let err = parse(text, None).err().unwrap();
         let paths: Vec<_> = err.iter().map(|p| (p.path.as_str(), p.line)).collect();
-        assert!(paths.contains(&("services.web.secrets", Some(4))), "{paths:?}");
-        assert!(paths.contains(&("services.web.build.target", Some(7))), "{paths:?}");
+        assert!(
+            paths.contains(&("services.web.secrets", Some(4))),
+            "{paths:?}"
+        );
+        assert!(
+            paths.contains(&("services.web.build.target", Some(7))),
+            "{paths:?}"
+        );
         assert!(paths.contains(&("configs", Some(8))), "{paths:?}");
         assert!(err.iter().all(|p| p.message.contains("not supported yet")));
     }
