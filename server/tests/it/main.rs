@@ -8,5 +8,8 @@ mod auth;
 mod containers;
 mod events;
 mod proxy;
+mod resources;
+mod selfhost;
+mod stacks;
 mod support;
 mod system;

@@ -115,6 +115,12 @@ impl TestApp {
         format!("{}{path}", self.base)
     }
 
+    /// The data dir this berth keeps its state (and stacks) in.
+    #[allow(dead_code)]
+    pub fn data_dir(&self) -> &std::path::Path {
+        self._data.path()
+    }
+
     pub fn port(&self) -> u16 {
         self.base.rsplit(':').next().unwrap().parse().unwrap()
     }
