@@ -230,6 +230,12 @@ pub async fn remove(ep: &Endpoint, id: &str) -> AppResult<()> {
     let id = check_ref(id)?.to_owned();
     ep.call(|d| async move { d.remove_network(&id).await })
         .await
+        // The daemon answers 403 for "has active endpoints": a conflict of state, not a
+        // permission.
+        .map_err(|e| match e {
+            AppError::Forbidden(m) => AppError::Conflict(m),
+            other => other,
+        })
 }
 
 /// `docker network prune [--filter label=..]`.

@@ -98,6 +98,9 @@ pub fn tar_context(context: &Path, dockerfile: &str) -> io::Result<Vec<u8>> {
     };
     let mut builder = tar::Builder::new(Vec::new());
     builder.follow_symlinks(false);
+    // The daemon's tar reader refuses GNU sparse entries ("unhandled tar header type 83"),
+    // and linkers write sparse binaries: store every file whole.
+    builder.sparse(false);
     let mut total = 0u64;
     let mut stack: Vec<PathBuf> = vec![PathBuf::new()];
     while let Some(rel_dir) = stack.pop() {

@@ -3,7 +3,9 @@
 //! block-style indentation of the text; for flow-style YAML it finds nothing and the message
 //! goes without a line.
 
-/// The 1-based line where the key path `path` (mapping keys from the root) is written.
+/// The 1-based line where the key path `path` (mapping keys from the root) is written; when
+/// its last keys are not written out (`build: ./x` has no `context:` line), the line of the
+/// deepest key that is.
 pub fn line_of(text: &str, path: &[&str]) -> Option<u32> {
     let lines: Vec<&str> = text.lines().collect();
     let mut from = 0usize;
@@ -30,7 +32,9 @@ pub fn line_of(text: &str, path: &[&str]) -> Option<u32> {
                 break;
             }
         }
-        let (i, indent) = hit?;
+        let Some((i, indent)) = hit else {
+            return found;
+        };
         found = Some(i as u32 + 1);
         from = i + 1;
         parent_indent = Some(indent);
@@ -59,7 +63,8 @@ mod tests {
         assert_eq!(line_of(text, &["services", "web", "healthcheck"]), Some(5));
         assert_eq!(line_of(text, &["services", "db", "healthcheck"]), Some(8));
         assert_eq!(line_of(text, &["networks", "web"]), Some(10));
-        assert_eq!(line_of(text, &["services", "web", "ports"]), None);
-        assert_eq!(line_of(text, &["services", "cache"]), None);
+        assert_eq!(line_of(text, &["services", "web", "ports"]), Some(2));
+        assert_eq!(line_of(text, &["services", "cache"]), Some(1));
+        assert_eq!(line_of(text, &["volumes"]), None);
     }
 }

@@ -26,7 +26,12 @@ fn repo_root() -> PathBuf {
 fn binary_in_repo() -> String {
     let bin = PathBuf::from(env!("CARGO_BIN_EXE_berth"));
     bin.strip_prefix(repo_root())
-        .unwrap_or_else(|_| panic!("{} must be inside the repo to be in the build context", bin.display()))
+        .unwrap_or_else(|_| {
+            panic!(
+                "{} must be inside the repo to be in the build context",
+                bin.display()
+            )
+        })
         .to_string_lossy()
         .into_owned()
 }
@@ -35,7 +40,11 @@ fn binary_in_repo() -> String {
 fn socket_dir() -> String {
     let host = docker_host();
     let sock = host.trim_start_matches("unix://");
-    let dir = Path::new(sock).parent().unwrap().to_string_lossy().into_owned();
+    let dir = Path::new(sock)
+        .parent()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
     assert_ne!(dir, "/var/run", "tests never mount the host's /var/run");
     assert_ne!(dir, "/run", "tests never mount the host's /run");
     assert_eq!(Path::new(sock).file_name().unwrap(), "docker.sock");
@@ -50,7 +59,11 @@ async fn require_runtime_image() {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// The variables docker-compose.yml reads, for a test deployment.
@@ -73,23 +86,37 @@ async fn wait_healthy(port: u16, container: &str) {
     let deadline = Instant::now() + Duration::from_secs(60);
     let mut last = String::new();
     loop {
-        if let Ok(r) = client.get(format!("http://127.0.0.1:{port}/api/health")).send().await {
+        if let Ok(r) = client
+            .get(format!("http://127.0.0.1:{port}/api/health"))
+            .send()
+            .await
+        {
             let body: serde_json::Value = r.json().await.unwrap_or_default();
             if body["status"] == "ok" && body["docker"]["reachable"] == true {
                 break;
             }
             last = body.to_string();
         }
-        assert!(Instant::now() < deadline, "no healthy /api/health on 127.0.0.1:{port}: {last}");
+        assert!(
+            Instant::now() < deadline,
+            "no healthy /api/health on 127.0.0.1:{port}: {last}"
+        );
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
     let d = daemon().await;
     loop {
         let c = d
-            .inspect_container(container, None::<bollard::query_parameters::InspectContainerOptions>)
+            .inspect_container(
+                container,
+                None::<bollard::query_parameters::InspectContainerOptions>,
+            )
             .await
             .expect("the berth container");
-        let health = c.state.and_then(|s| s.health).and_then(|h| h.status).map(|s| s.to_string());
+        let health = c
+            .state
+            .and_then(|s| s.health)
+            .and_then(|h| h.status)
+            .map(|s| s.to_string());
         if health.as_deref() == Some("healthy") {
             // Published on loopback only.
             let ports = c.host_config.unwrap().port_bindings.unwrap();
@@ -97,7 +124,10 @@ async fn wait_healthy(port: u16, container: &str) {
             assert_eq!(b.host_ip.as_deref(), Some("127.0.0.1"));
             return;
         }
-        assert!(Instant::now() < deadline, "the container's healthcheck is {health:?}");
+        assert!(
+            Instant::now() < deadline,
+            "the container's healthcheck is {health:?}"
+        );
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
 }
@@ -126,12 +156,22 @@ async fn berth_runs_from_its_own_compose_file_with_berths_engine_and_with_docker
     assert_eq!(status, 201, "{lines:#?}");
     assert_done(&lines);
     wait_healthy(port, &format!("{name}_berth_1")).await;
-    let (status, down) = app.post(&format!("/api/stacks/{name}/down?volumes=true")).await;
+    let (status, down) = app
+        .post(&format!("/api/stacks/{name}/down?volumes=true"))
+        .await;
     assert_eq!(status, 200, "{down}");
     assert_eq!(down["volumes"], json!([format!("{name}_berth-data")]));
-    let (status, _) = app.call(Method::DELETE, &format!("/api/stacks/{name}"), None).await;
+    let (status, _) = app
+        .call(Method::DELETE, &format!("/api/stacks/{name}"), None)
+        .await;
     assert_eq!(status, 200);
-    let _ = d.remove_image(&image, None::<bollard::query_parameters::RemoveImageOptions>, None).await;
+    let _ = d
+        .remove_image(
+            &image,
+            None::<bollard::query_parameters::RemoveImageOptions>,
+            None,
+        )
+        .await;
 
     // 2. docker-compose, from the same folder and file.
     let name = unique("selfcli");
@@ -154,7 +194,11 @@ async fn berth_runs_from_its_own_compose_file_with_berths_engine_and_with_docker
     wait_healthy(port, &format!("{name}_berth_1")).await;
     // berth lists the CLI's deployment of itself.
     let (_, list) = app.get("/api/stacks").await;
-    assert!(list.as_array().unwrap().iter().any(|s| s["name"] == name.as_str() && s["managed"] == false));
+    assert!(list
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s["name"] == name.as_str() && s["managed"] == false));
     let mut down = std::process::Command::new("docker-compose");
     down.args(["-p", &name, "down", "-v"])
         .current_dir(repo_root())
@@ -163,6 +207,16 @@ async fn berth_runs_from_its_own_compose_file_with_berths_engine_and_with_docker
         down.env(k, v);
     }
     let out = down.output().expect("docker-compose down");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let _ = d.remove_image(&image, None::<bollard::query_parameters::RemoveImageOptions>, None).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let _ = d
+        .remove_image(
+            &image,
+            None::<bollard::query_parameters::RemoveImageOptions>,
+            None,
+        )
+        .await;
 }
