@@ -5,3 +5,4 @@ pub mod header;
 pub mod live;
 pub mod status;
 pub mod theme;
+pub mod yaml_editor;

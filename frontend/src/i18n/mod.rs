@@ -11,6 +11,7 @@
 use leptos::prelude::*;
 
 pub mod admin;
+pub mod stacks;
 
 use crate::api::ApiError;
 use crate::prefs;

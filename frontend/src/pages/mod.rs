@@ -6,3 +6,8 @@ pub mod container_detail;
 pub mod containers;
 pub mod dashboard;
 pub mod login;
+pub mod networks;
+pub mod stack_detail;
+pub mod stacks;
+pub mod system;
+pub mod volumes;
