@@ -111,7 +111,8 @@ pub fn YamlEditor(
     #[prop(into)] problems: Signal<Vec<ComposeProblem>>,
     #[prop(into, optional)] label: String,
 ) -> impl IntoView {
-    let lines = Memo::new(move |_| text.with(|t| t.split('\n').map(str::to_owned).collect::<Vec<_>>()));
+    let lines =
+        Memo::new(move |_| text.with(|t| t.split('\n').map(str::to_owned).collect::<Vec<_>>()));
     let bad_lines = Memo::new(move |_| {
         problems.with(|ps| ps.iter().filter_map(|p| p.line).collect::<Vec<u32>>())
     });
@@ -170,7 +171,10 @@ pub fn YamlEditor(
 
 /// The problems as a list under the editor.
 #[component]
-pub fn ProblemList(#[prop(into)] problems: Signal<Vec<ComposeProblem>>, line_word: &'static str) -> impl IntoView {
+pub fn ProblemList(
+    #[prop(into)] problems: Signal<Vec<ComposeProblem>>,
+    line_word: &'static str,
+) -> impl IntoView {
     view! {
         <ul class="problems" data-testid="compose-problems">
             {move || {
@@ -199,7 +203,12 @@ mod tests {
 
     #[test]
     fn lines_are_split_into_coloured_pieces() {
-        let kinds = |l: &str| tokens(l).into_iter().map(|(k, s)| (k, s)).collect::<Vec<_>>();
+        let kinds = |l: &str| {
+            tokens(l)
+                .into_iter()
+                .map(|(k, s)| (k, s))
+                .collect::<Vec<_>>()
+        };
         let t = kinds("  image: \"nginx\" # web");
         assert_eq!(t[1], (Tok::Key, "image".into()));
         assert_eq!(t[3], (Tok::Str, " \"nginx\" ".into()));

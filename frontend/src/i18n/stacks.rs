@@ -224,7 +224,9 @@ fn zh_cn(key: Key) -> &'static str {
         Pause => "暂停",
         Resume => "继续",
         Clear => "清空",
-        NotManaged => "由 compose 命令行启动：berth 可以停止、重启、查看日志和删除它，但没有可编辑的文件。",
+        NotManaged => {
+            "由 compose 命令行启动：berth 可以停止、重启、查看日志和删除它，但没有可编辑的文件。"
+        }
         Name => "名称",
         Driver => "驱动",
         Subnet => "子网",

@@ -127,14 +127,18 @@ fn NetworkRow(n: NetworkSummary, run: impl Fn(Job) + Copy + 'static) -> impl Int
                 aliases: vec![],
             };
             let url = format!("/api/networks/{}/connect", api::enc(&id));
-            run(Box::pin(async move { api::call::<_, ()>(Method::Post, &url, Some(&body)).await }));
+            run(Box::pin(async move {
+                api::call::<_, ()>(Method::Post, &url, Some(&body)).await
+            }));
         }
     };
     let remove = {
         let id = id.clone();
         move |_| {
             let url = format!("/api/networks/{}", api::enc(&id));
-            run(Box::pin(async move { api::call_unit(Method::Delete, &url).await }));
+            run(Box::pin(async move {
+                api::call_unit(Method::Delete, &url).await
+            }));
         }
     };
     let subnets = n

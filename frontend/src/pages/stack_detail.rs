@@ -76,9 +76,13 @@ pub fn StackDetailPage() -> impl IntoView {
                     .map(|lines| progress.set(lines)),
                 "down-volumes" => {
                     let url = format!("/api/stacks/{}/down?volumes=true", api::enc(&n));
-                    api::call::<(), serde_json::Value>(Method::Post, &url, None).await.map(|_| ())
+                    api::call::<(), serde_json::Value>(Method::Post, &url, None)
+                        .await
+                        .map(|_| ())
                 }
-                _ => api::call::<(), serde_json::Value>(Method::Post, &url, None).await.map(|_| ()),
+                _ => api::call::<(), serde_json::Value>(Method::Post, &url, None)
+                    .await
+                    .map(|_| ()),
             };
             busy.set(false);
             if let Err(e) = res {
@@ -251,7 +255,10 @@ fn StackLogs(name: String) -> impl IntoView {
     let socket = api::open_ws(&path).ok();
     let incoming = Rc::clone(&buffer);
     let on_message = Closure::<dyn FnMut(web_sys::Event)>::new(move |ev: web_sys::Event| {
-        if let Some(text) = ev.dyn_ref::<MessageEvent>().and_then(|m| m.data().as_string()) {
+        if let Some(text) = ev
+            .dyn_ref::<MessageEvent>()
+            .and_then(|m| m.data().as_string())
+        {
             if let Ok(batch) = serde_json::from_str::<Vec<StackLogLine>>(&text) {
                 incoming.borrow_mut().extend(batch);
             }

@@ -9,7 +9,9 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::components::A;
 use leptos_router::hooks::use_navigate;
-use wire::{ComposeCheck, ComposeProblem, CreateStack, StackProgress, StackSummary, ValidateCompose};
+use wire::{
+    ComposeCheck, ComposeProblem, CreateStack, StackProgress, StackSummary, ValidateCompose,
+};
 
 use crate::api::{self, ApiError, Method};
 use crate::components::status::{ErrorPanel, Loading, StateBadge};
@@ -19,7 +21,10 @@ use crate::i18n::{error_text, use_i18n};
 
 /// Check the compose text on the server ~400 ms after the last keystroke; the problems
 /// found (empty when valid). Stale answers (the text changed meanwhile) are dropped.
-pub fn use_validation(text: RwSignal<String>, env: RwSignal<String>) -> RwSignal<Vec<ComposeProblem>> {
+pub fn use_validation(
+    text: RwSignal<String>,
+    env: RwSignal<String>,
+) -> RwSignal<Vec<ComposeProblem>> {
     let problems = RwSignal::new(Vec::new());
     let generation = Rc::new(Cell::new(0u32));
     Effect::new(move |_| {
@@ -36,7 +41,12 @@ pub fn use_validation(text: RwSignal<String>, env: RwSignal<String>) -> RwSignal
                     return;
                 }
                 spawn_local(async move {
-                    let res = api::call::<_, ComposeCheck>(Method::Post, "/api/stacks/validate", Some(&body)).await;
+                    let res = api::call::<_, ComposeCheck>(
+                        Method::Post,
+                        "/api/stacks/validate",
+                        Some(&body),
+                    )
+                    .await;
                     if generation.get() == gen {
                         if let Ok(check) = res {
                             problems.try_set(check.problems);
@@ -186,14 +196,19 @@ pub fn NewStack() -> impl IntoView {
         progress.set(vec![]);
         let navigate = navigate.clone();
         spawn_local(async move {
-            let res = api::call_ndjson::<_, StackProgress>(Method::Post, "/api/stacks", Some(&body)).await;
+            let res =
+                api::call_ndjson::<_, StackProgress>(Method::Post, "/api/stacks", Some(&body))
+                    .await;
             busy.set(false);
             match res {
                 Ok(lines) => {
                     let ok = lines.last().is_some_and(|l| l.step == "done");
                     progress.set(lines);
                     if ok {
-                        navigate(&format!("/stacks/{}", api::enc(&body.name)), Default::default());
+                        navigate(
+                            &format!("/stacks/{}", api::enc(&body.name)),
+                            Default::default(),
+                        );
                     }
                 }
                 Err(e) => error.set(Some(e)),

@@ -32,7 +32,8 @@ pub fn System() -> impl IntoView {
         };
         busy.set(true);
         spawn_local(async move {
-            let res = api::call::<_, SystemPruned>(Method::Post, "/api/system/prune", Some(&body)).await;
+            let res =
+                api::call::<_, SystemPruned>(Method::Post, "/api/system/prune", Some(&body)).await;
             busy.set(false);
             match res {
                 Ok(r) if dry_run => {
@@ -74,8 +75,11 @@ pub fn System() -> impl IntoView {
         })
     };
     let summary = move |p: SystemPruned| {
-        let empty = p.containers.is_empty() && p.images.is_empty() && p.networks.is_empty()
-            && p.volumes.is_empty() && p.build_cache == 0;
+        let empty = p.containers.is_empty()
+            && p.images.is_empty()
+            && p.networks.is_empty()
+            && p.volumes.is_empty()
+            && p.build_cache == 0;
         view! {
             {empty.then(|| view! { <p>{tr(Key::PreviewNothing)}</p> })}
             {list(Key::ContainersRow, p.containers)}

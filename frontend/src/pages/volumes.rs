@@ -16,7 +16,11 @@ pub fn Volumes() -> impl IntoView {
     let i18n = use_i18n();
     let sizes = RwSignal::new(false);
     let list = LocalResource::new(move || {
-        let url = if sizes.get() { "/api/volumes?size=true" } else { "/api/volumes" };
+        let url = if sizes.get() {
+            "/api/volumes?size=true"
+        } else {
+            "/api/volumes"
+        };
         api::get::<Vec<VolumeSummary>>(url)
     });
     let error = RwSignal::new(None::<ApiError>);
@@ -35,7 +39,8 @@ pub fn Volumes() -> impl IntoView {
             team: None,
         };
         spawn_local(async move {
-            match api::call::<_, serde_json::Value>(Method::Post, "/api/volumes", Some(&body)).await {
+            match api::call::<_, serde_json::Value>(Method::Post, "/api/volumes", Some(&body)).await
+            {
                 Ok(_) => error.set(None),
                 Err(e) => error.set(Some(e)),
             }

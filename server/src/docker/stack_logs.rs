@@ -3,7 +3,6 @@
 //! elsewhere) are picked up from the daemon's events. Lines flow through one bounded
 //! channel: a slow reader slows the daemon streams down, it never grows memory.
 
-use std::collections::HashSet;
 use std::sync::Arc;
 
 use bollard::container::LogOutput;
@@ -33,7 +32,6 @@ pub async fn follow(
     // Subscribe first: a container starting between the list and the subscription is seen.
     let mut events = ep.subscribe_events();
     let mut pumps = JoinSet::new();
-    let mut followed: HashSet<String> = HashSet::new();
     match dstacks::containers(&ep, Some(&req.project)).await {
         Ok(cs) => {
             for c in cs {
@@ -46,7 +44,6 @@ pub async fn follow(
                     continue;
                 }
                 let id = c.id.clone().unwrap_or_default();
-                followed.insert(id.clone());
                 pumps.spawn(pump(
                     ep.clone(),
                     id,
@@ -85,8 +82,8 @@ pub async fn follow(
                 if ev.attributes.get(labels::PROJECT) != Some(&req.project) || !user.can_see_map(&ev.attributes) {
                     continue;
                 }
-                // A restart ends a container's log stream: follow it again from now.
-                followed.insert(ev.id.clone());
+                // A (re)start: a restart ended the container's old log stream, so it is
+                // followed again from the moment it started.
                 let service = ev.attributes.get(labels::SERVICE).cloned().unwrap_or_default();
                 let name = ev.attributes.get("name").cloned().unwrap_or_default();
                 let _ = tx.send(notice(&service, format!("{name} started"))).await;

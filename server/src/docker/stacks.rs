@@ -29,7 +29,7 @@ pub async fn containers(ep: &Endpoint, project: Option<&str>) -> AppResult<Vec<C
     let mut rows = ep
         .call(|d| async move { d.list_containers(Some(opts)).await })
         .await?;
-    rows.sort_by_key(|c| name_of(c));
+    rows.sort_by_key(name_of);
     Ok(rows)
 }
 

@@ -323,13 +323,11 @@ fn normalise(root: &mut Mapping) {
             let Value::Mapping(svc) = svc else { continue };
             stringify_seq(svc.get_mut("ports"));
             stringify_map_values(svc.get_mut("labels"));
-            if let Some(build) = svc.get_mut("build") {
-                if let Value::Mapping(b) = build {
-                    if !b.contains_key("context") {
-                        b.insert("context".into(), ".".into());
-                    }
-                    stringify_map_values(b.get_mut("args"));
+            if let Some(Value::Mapping(b)) = svc.get_mut("build") {
+                if !b.contains_key("context") {
+                    b.insert("context".into(), ".".into());
                 }
+                stringify_map_values(b.get_mut("args"));
             }
             if let Some(Value::Mapping(hc)) = svc.get_mut("healthcheck") {
                 for k in ["interval", "timeout", "start_period"] {

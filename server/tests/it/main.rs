@@ -10,6 +10,7 @@ mod events;
 mod proxy;
 mod resources;
 mod selfhost;
+mod stack_access;
 mod stacks;
 mod support;
 mod system;
