@@ -96,6 +96,10 @@ pub struct ValidateCompose {
     pub compose: String,
     #[serde(default)]
     pub env: Option<String>,
+    /// The stack being edited, if it exists: its folder is where `env_file` and build
+    /// contexts are looked up.
+    #[serde(default)]
+    pub name: Option<String>,
 }
 
 /// What is wrong with a compose file, where.

@@ -56,7 +56,7 @@ pub fn StackDetailPage() -> impl IntoView {
             }
         }
     });
-    let problems = use_validation(text, env);
+    let problems = use_validation(text, env, name.into());
     let progress = RwSignal::new(Vec::<StackProgress>::new());
     let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<ApiError>);

@@ -24,6 +24,7 @@ use crate::i18n::{error_text, use_i18n};
 pub fn use_validation(
     text: RwSignal<String>,
     env: RwSignal<String>,
+    stack: Signal<String>,
 ) -> RwSignal<Vec<ComposeProblem>> {
     let problems = RwSignal::new(Vec::new());
     let generation = Rc::new(Cell::new(0u32));
@@ -31,6 +32,7 @@ pub fn use_validation(
         let body = ValidateCompose {
             compose: text.get(),
             env: Some(env.get()).filter(|e| !e.trim().is_empty()),
+            name: Some(stack.get()).filter(|n| !n.is_empty()),
         };
         let gen = generation.get() + 1;
         generation.set(gen);
@@ -178,7 +180,7 @@ pub fn NewStack() -> impl IntoView {
     let name = RwSignal::new(String::new());
     let text = RwSignal::new(STARTER.to_owned());
     let env = RwSignal::new(String::new());
-    let problems = use_validation(text, env);
+    let problems = use_validation(text, env, Signal::derive(String::new));
     let progress = RwSignal::new(Vec::<StackProgress>::new());
     let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<ApiError>);

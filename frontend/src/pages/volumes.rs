@@ -88,7 +88,7 @@ pub fn Volumes() -> impl IntoView {
                                         <tr data-testid="volume-row" data-name=v.name.clone()>
                                             <td class="mono">{v.name.clone()}</td>
                                             <td>{v.driver.clone()}</td>
-                                            <td>{v.size.map(|s| format::bytes(s)).unwrap_or_default()}</td>
+                                            <td>{v.size.map(format::bytes).unwrap_or_default()}</td>
                                             <td>{v.containers.join(", ")}</td>
                                             <td class="mono muted">{v.mountpoint.clone()}</td>
                                             <td class="col-actions">

@@ -53,12 +53,26 @@ pub async fn list(
 #[utoipa::path(post, path = "/api/stacks/validate", tag = "stacks",
     responses((status = 200, description = "`ok` and the problems found")))]
 pub async fn validate(
+    State(state): State<AppState>,
     _user: CurrentUser,
     JsonBody(req): JsonBody<wire::ValidateCompose>,
-) -> Json<wire::ComposeCheck> {
-    let dir = std::path::Path::new("/stack");
-    Json(
-        match ops::compile("stack", &req.compose, req.env.as_deref(), dir) {
+) -> AppResult<Json<wire::ComposeCheck>> {
+    // An existing stack's folder, so `env_file:` and build contexts are found; otherwise a
+    // folder that does not exist (paths are still checked, files just are not there yet).
+    let existing = match req.name.as_deref().map(check_name) {
+        Some(Ok(n)) => files::read(&state.config.data_dir, n).await?,
+        _ => None,
+    };
+    let name = existing
+        .as_ref()
+        .and(req.name.as_deref())
+        .unwrap_or("stack");
+    let dir = existing
+        .as_ref()
+        .map(|f| f.working_dir())
+        .unwrap_or_else(|| std::path::PathBuf::from("/stack"));
+    Ok(Json(
+        match ops::compile(name, &req.compose, req.env.as_deref(), &dir) {
             Ok(p) => wire::ComposeCheck {
                 ok: true,
                 problems: vec![],
@@ -70,7 +84,7 @@ pub async fn validate(
                 services: vec![],
             },
         },
-    )
+    ))
 }
 
 /// Create a stack (from the editor, or an admin's folder on the server) and bring it up:
