@@ -322,3 +322,30 @@ async fn system_df_and_a_prune_previewed_then_done_by_label() {
         "not_found",
     );
 }
+
+#[tokio::test]
+async fn openapi_describes_stacks_networks_volumes_and_system_routes() {
+    let app = TestApp::spawn(&docker_host()).await;
+    let (status, doc) = app.get("/api/openapi.json").await;
+    assert_eq!(status, 200);
+    let paths = doc["paths"].as_object().unwrap();
+    for p in [
+        "/api/stacks",
+        "/api/stacks/validate",
+        "/api/stacks/{name}",
+        "/api/stacks/{name}/{action}",
+        "/api/stacks/{name}/logs/ws",
+        "/api/networks",
+        "/api/networks/{id}",
+        "/api/networks/{id}/connect",
+        "/api/networks/{id}/disconnect",
+        "/api/networks/prune",
+        "/api/volumes",
+        "/api/volumes/{name}",
+        "/api/volumes/prune",
+        "/api/system/df",
+        "/api/system/prune",
+    ] {
+        assert!(paths.contains_key(p), "{p} is described");
+    }
+}
