@@ -108,3 +108,25 @@ pub fn has_image(image: &str) -> bool {
         .map(|o| o.status.success())
         .unwrap_or(false)
 }
+
+
+/// Remove a Compose project's containers and networks (a stack a test deployed).
+pub fn remove_project(project: &str) {
+    let filter = format!("label=com.docker.compose.project={project}");
+    let ids = docker()
+        .args(["ps", "-aq", "--filter", &filter])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default();
+    for id in ids.split_whitespace() {
+        let _ = docker().args(["rm", "-f", "-v", id]).output();
+    }
+    let nets = docker()
+        .args(["network", "ls", "-q", "--filter", &filter])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default();
+    for id in nets.split_whitespace() {
+        let _ = docker().args(["network", "rm", id]).output();
+    }
+}

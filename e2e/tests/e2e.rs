@@ -924,3 +924,79 @@ async fn commit_a_container_from_its_page() {
     docker::remove(&name);
     docker::remove_image(&format!("{repo}:v1"));
 }
+
+#[tokio::test]
+async fn write_a_compose_file_in_the_editor_deploy_it_and_see_its_services_running() {
+    let _slot = BROWSER_SLOTS.acquire().await.unwrap();
+    let name = unique("e2e-stack");
+    let image =
+        std::env::var("BERTH_TEST_IMAGE").unwrap_or_else(|_| "berth-test/busybox:latest".into());
+    let berth = Berth::start().await;
+    let browser = Browser::start().await;
+    let c = &browser.client;
+
+    action::login(c, &berth, "admin", e2e::berth::ADMIN_PASSWORD).await;
+    c.goto(&berth.url("/stacks")).await.unwrap();
+    find::by_testid(c, "new-stack").await.click().await.unwrap();
+    find::by_testid(c, "stack-name")
+        .await
+        .send_keys(&name)
+        .await
+        .unwrap();
+    let editor = find::by_testid(c, "compose-editor").await;
+    editor.clear().await.unwrap();
+    // Typed as a person types it, line by line.
+    let compose = format!(
+        "services:\n  web:\n    image: {image}\n    command: [\"sh\", \"-c\", \"echo hello-from-web; while true; do sleep 1; done\"]\n    depends_on: [cache]\n  cache:\n    image: {image}\n    command: sh -c \"while true; do sleep 1; done\"\n"
+    );
+    editor.send_keys(&compose).await.unwrap();
+    // The editor checks the file as it is typed: a valid file shows no problems.
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let problems = c
+        .find_all(fantoccini::Locator::Css(&find::testid("compose-problem")))
+        .await
+        .unwrap();
+    assert!(problems.is_empty(), "no problems for a valid file");
+    check::screenshot(c, "stack-editor").await;
+    find::by_testid(c, "deploy").await.click().await.unwrap();
+
+    // The stack's page: both services running.
+    find::by_testid(c, "stack-page").await;
+    for service in ["web", "cache"] {
+        let css = format!("[data-testid=\"service-row\"][data-service=\"{service}\"]");
+        let row = c
+            .wait()
+            .at_most(Duration::from_secs(30))
+            .for_element(fantoccini::Locator::Css(&css))
+            .await
+            .unwrap_or_else(|e| panic!("no row for service {service}: {e}"));
+        let badge = row
+            .find(fantoccini::Locator::Css(&find::testid("state-badge")))
+            .await
+            .unwrap();
+        check::text_becomes(&badge, "running", Duration::from_secs(10)).await;
+    }
+    assert_eq!(
+        docker::state(&format!("{name}_web_1")),
+        "running",
+        "the daemon agrees"
+    );
+    // The merged logs show the web service's greeting.
+    let logs = find::by_testid(c, "stack-logs").await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        let text = logs.text().await.unwrap_or_default();
+        if text.contains("hello-from-web") {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no greeting in the logs: {text}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    check::screenshot(c, "stack-running").await;
+
+    browser.close().await;
+    docker::remove_project(&name);
+}

@@ -63,6 +63,7 @@ impl std::error::Error for ApiError {}
 pub enum Method {
     Get,
     Post,
+    Put,
     Patch,
     Delete,
 }
@@ -72,6 +73,7 @@ impl Method {
         match self {
             Method::Get => "GET",
             Method::Post => "POST",
+            Method::Put => "PUT",
             Method::Patch => "PATCH",
             Method::Delete => "DELETE",
         }
@@ -108,6 +110,35 @@ pub async fn call<Req: Serialize, Resp: DeserializeOwned>(
     url: &str,
     body: Option<&Req>,
 ) -> Result<Resp, ApiError> {
+    let (status, text) = call_text(method, url, body).await?;
+    let text = if text.trim().is_empty() {
+        "null"
+    } else {
+        &text
+    };
+    serde_json::from_str(text).map_err(|e| ApiError::decode(status, e))
+}
+
+/// An answer of newline-delimited JSON (the progress of long operations), one `Item` a
+/// line; lines that are not an `Item` are skipped.
+pub async fn call_ndjson<Req: Serialize, Item: DeserializeOwned>(
+    method: Method,
+    url: &str,
+    body: Option<&Req>,
+) -> Result<Vec<Item>, ApiError> {
+    let (_, text) = call_text(method, url, body).await?;
+    Ok(text
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect())
+}
+
+/// Sends the request; a 2xx answer's status and body text, or the error envelope.
+async fn call_text<Req: Serialize>(
+    method: Method,
+    url: &str,
+    body: Option<&Req>,
+) -> Result<(u16, String), ApiError> {
     let init = RequestInit::new();
     init.set_method(method.as_str());
     // Same origin only: the session cookie goes along, and never to anyone else.
@@ -142,12 +173,7 @@ pub async fn call<Req: Serialize, Resp: DeserializeOwned>(
     };
 
     if response.ok() {
-        let text = if text.trim().is_empty() {
-            "null"
-        } else {
-            &text
-        };
-        return serde_json::from_str(text).map_err(|e| ApiError::decode(status, e));
+        return Ok((status, text));
     }
 
     if status == 401 && !url.starts_with("/api/auth/login") {

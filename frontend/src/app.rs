@@ -11,6 +11,11 @@ use crate::api::{self, ApiError};
 use crate::components::header::Header;
 use crate::components::status::{ErrorPanel, Loading};
 use crate::i18n::{tr, I18n, Key};
+use crate::pages::networks::Networks;
+use crate::pages::stack_detail::StackDetailPage;
+use crate::pages::stacks::{NewStack, Stacks};
+use crate::pages::system::System;
+use crate::pages::volumes::Volumes;
 use crate::pages::{
     account::Account,
     admin::Admin,
@@ -99,6 +104,15 @@ fn Shell() -> impl IntoView {
                     path=path!("/containers")
                     view=|| view! { <Protected><Containers /></Protected> }
                 />
+                <Route path=path!("/stacks") view=|| view! { <Protected><Stacks /></Protected> } />
+                <Route path=path!("/stacks/new") view=|| view! { <Protected><NewStack /></Protected> } />
+                <Route
+                    path=path!("/stacks/:name")
+                    view=|| view! { <Protected><StackDetailPage /></Protected> }
+                />
+                <Route path=path!("/networks") view=|| view! { <Protected><Networks /></Protected> } />
+                <Route path=path!("/volumes") view=|| view! { <Protected><Volumes /></Protected> } />
+                <Route path=path!("/system") view=|| view! { <Protected><System /></Protected> } />
                 <Route path=path!("/admin") view=|| view! { <Protected><Admin /></Protected> } />
                 <Route path=path!("/account") view=|| view! { <Protected><Account /></Protected> } />
                 <Route

@@ -9,6 +9,7 @@ pub mod error;
 pub mod files;
 pub mod registry;
 pub mod routes;
+pub mod stacks;
 pub mod state;
 pub mod store;
 pub mod ui;

@@ -14,6 +14,10 @@ pub mod containers;
 pub use containers::*;
 pub mod images;
 pub use images::*;
+pub mod resources;
+pub use resources::*;
+pub mod stacks;
+pub use stacks::*;
 
 /// The error envelope every JSON error carries: `{"error":{"code","message"}}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -8,6 +8,7 @@ use leptos_router::hooks::use_navigate;
 use crate::api::{self, Method};
 use crate::app::use_session;
 use crate::components::theme::ThemeToggle;
+use crate::i18n::stacks::{tr as stacks_tr, Key as StacksKey};
 use crate::i18n::{images, tr, use_i18n, Key, Lang};
 
 #[component]
@@ -78,6 +79,18 @@ pub fn Header() -> impl IntoView {
                     </A>
                     <A href="/containers" attr:data-testid="nav-containers">
                         {tr(Key::NavContainers)}
+                    </A>
+                    <A href="/stacks" attr:data-testid="nav-stacks">
+                        {stacks_tr(StacksKey::NavStacks)}
+                    </A>
+                    <A href="/networks" attr:data-testid="nav-networks">
+                        {stacks_tr(StacksKey::NavNetworks)}
+                    </A>
+                    <A href="/volumes" attr:data-testid="nav-volumes">
+                        {stacks_tr(StacksKey::NavVolumes)}
+                    </A>
+                    <A href="/system" attr:data-testid="nav-system">
+                        {stacks_tr(StacksKey::NavSystem)}
                     </A>
                     <Show when=move || session.me.with(|m| m.as_ref().is_some_and(|m| m.role == wire::Role::Admin))>
                         <A href="/admin" attr:data-testid="nav-admin">

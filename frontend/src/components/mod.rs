@@ -15,3 +15,4 @@ pub mod pull;
 pub mod status;
 pub mod terminal;
 pub mod theme;
+pub mod yaml_editor;

@@ -13,3 +13,8 @@ pub mod login;
 pub mod shares;
 pub mod volume_files;
 pub mod registries;
+pub mod networks;
+pub mod stack_detail;
+pub mod stacks;
+pub mod system;
+pub mod volumes;

@@ -17,6 +17,15 @@ pub mod reference;
 pub mod system;
 pub mod terminal;
 pub mod volume_files;
+pub mod disk;
+pub mod events;
+pub mod networks;
+pub mod stack_logs;
+pub mod stack_spec;
+pub mod stack_up;
+pub mod stacks;
+pub mod system;
+pub mod volumes;
 
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -8,6 +8,7 @@ pub mod container_files;
 pub mod container_logs;
 pub mod container_stats;
 pub mod containers;
+pub mod disk;
 pub mod events;
 pub mod health;
 pub mod shares;
@@ -18,11 +19,15 @@ pub mod health;
 pub mod images;
 pub mod ndjson;
 pub mod registries;
+pub mod networks;
+pub mod stack_logs;
+pub mod stacks;
 pub mod system;
 pub mod terminal;
 pub mod tokens;
 pub mod users;
 pub mod volume_files;
+pub mod volumes;
 
 use axum::routing::get;
 use axum::{Json, Router};
@@ -58,6 +63,11 @@ pub fn router() -> Router<AppState> {
         .merge(images::router())
         .merge(builds::router())
         .merge(registries::router())
+        .merge(stacks::router())
+        .merge(stack_logs::router())
+        .merge(networks::router())
+        .merge(volumes::router())
+        .merge(disk::router())
         .split_for_parts();
     let api = std::sync::Arc::new(api);
     router.merge(autoindex::router()).route(

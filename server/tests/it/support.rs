@@ -133,7 +133,8 @@ impl TestApp {
         format!("{}{path}", self.base)
     }
 
-    /// This berth's data dir (database, key files).
+    /// This berth's data dir (database, key files, stacks).
+    #[allow(dead_code)]
     pub fn data_dir(&self) -> &std::path::Path {
         self._data.path()
     }
