@@ -31,3 +31,15 @@ pub async fn text_becomes_with(el: &Element, ok: impl Fn(&str) -> bool, within: 
     }
     panic!("the text never matched; still {last:?} after {within:?}");
 }
+
+/// Save a PNG of the page to `$BERTH_SCREENSHOTS/NAME.png` when that variable is set, so a
+/// person can look at what the tests saw.
+pub async fn screenshot(c: &fantoccini::Client, name: &str) {
+    let Ok(dir) = std::env::var("BERTH_SCREENSHOTS") else {
+        return;
+    };
+    if let Ok(png) = c.screenshot().await {
+        let _ = std::fs::create_dir_all(&dir);
+        let _ = std::fs::write(std::path::Path::new(&dir).join(format!("{name}.png")), png);
+    }
+}

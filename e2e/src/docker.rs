@@ -11,18 +11,20 @@ fn docker() -> Command {
 
 /// `docker run -d --name NAME busybox` idling; returns the id.
 pub fn run_idle(name: &str) -> String {
+    run_idle_labeled(name, &[])
+}
+
+/// The same with extra `--label K=V`s (e.g. `berth.team=TEAM`).
+pub fn run_idle_labeled(name: &str, labels: &[(&str, &str)]) -> String {
     let image =
         std::env::var("BERTH_TEST_IMAGE").unwrap_or_else(|_| "berth-test/busybox:latest".into());
-    let out = docker()
-        .args([
-            "run",
-            "-d",
-            "--name",
-            name,
-            "--label",
-            "berth-test=1",
-            &image,
-        ])
+    let mut cmd = docker();
+    cmd.args(["run", "-d", "--name", name, "--label", "berth-test=1"]);
+    for (k, v) in labels {
+        cmd.args(["--label", &format!("{k}={v}")]);
+    }
+    let out = cmd
+        .arg(&image)
         .args([
             "sh",
             "-c",
@@ -45,4 +47,22 @@ pub fn state(name: &str) -> String {
 
 pub fn remove(name: &str) {
     let _ = docker().args(["rm", "-f", name]).output();
+}
+
+/// `docker volume create --label berth-test=1 NAME`; returns its mount point.
+pub fn volume_create(name: &str) -> String {
+    let out = docker()
+        .args(["volume", "create", "--label", "berth-test=1", name])
+        .output()
+        .expect("docker volume create");
+    assert!(out.status.success(), "docker volume create: {out:?}");
+    let out = docker()
+        .args(["volume", "inspect", "-f", "{{.Mountpoint}}", name])
+        .output()
+        .expect("docker volume inspect");
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+pub fn volume_remove(name: &str) {
+    let _ = docker().args(["volume", "rm", "-f", name]).output();
 }

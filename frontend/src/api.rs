@@ -63,6 +63,7 @@ impl std::error::Error for ApiError {}
 pub enum Method {
     Get,
     Post,
+    Patch,
     Delete,
 }
 
@@ -71,6 +72,7 @@ impl Method {
         match self {
             Method::Get => "GET",
             Method::Post => "POST",
+            Method::Patch => "PATCH",
             Method::Delete => "DELETE",
         }
     }

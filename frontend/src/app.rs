@@ -12,8 +12,15 @@ use crate::components::header::Header;
 use crate::components::status::{ErrorPanel, Loading};
 use crate::i18n::{tr, I18n, Key};
 use crate::pages::{
-    container_create::ContainerCreate, container_detail::ContainerDetail, containers::Containers,
-    dashboard::Dashboard, login::Login,
+    account::Account,
+    admin::Admin,
+    container_create::ContainerCreate,
+    container_detail::ContainerDetail,
+    containers::Containers,
+    dashboard::Dashboard,
+    login::Login,
+    shares::{ShareFiles, Shares},
+    volume_files::{ContainerFiles, VolumeFiles},
 };
 
 /// Who is logged in, shared through context.
@@ -91,6 +98,8 @@ fn Shell() -> impl IntoView {
                     path=path!("/containers")
                     view=|| view! { <Protected><Containers /></Protected> }
                 />
+                <Route path=path!("/admin") view=|| view! { <Protected><Admin /></Protected> } />
+                <Route path=path!("/account") view=|| view! { <Protected><Account /></Protected> } />
                 <Route
                     path=path!("/containers/new")
                     view=|| view! { <Protected><ContainerCreate /></Protected> }
@@ -98,6 +107,19 @@ fn Shell() -> impl IntoView {
                 <Route
                     path=path!("/containers/:id")
                     view=|| view! { <Protected><ContainerDetail /></Protected> }
+                />
+                <Route
+                    path=path!("/containers/:id/files")
+                    view=|| view! { <Protected><ContainerFiles /></Protected> }
+                />
+                <Route path=path!("/shares") view=|| view! { <Protected><Shares /></Protected> } />
+                <Route
+                    path=path!("/shares/:name")
+                    view=|| view! { <Protected><ShareFiles /></Protected> }
+                />
+                <Route
+                    path=path!("/volumes/:name/files")
+                    view=|| view! { <Protected><VolumeFiles /></Protected> }
                 />
             </Routes>
         </main>

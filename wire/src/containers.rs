@@ -261,21 +261,6 @@ pub struct TopResult {
     pub processes: Vec<Vec<String>>,
 }
 
-/// A row of `GET /api/containers/{id}/files?path=`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FileEntry {
-    pub name: String,
-    /// `file`, `dir`, `symlink` or `other`.
-    pub kind: String,
-    pub size: u64,
-    /// Permission bits, e.g. 0o644.
-    pub mode: u32,
-    /// Unix seconds.
-    pub mtime: i64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub link_target: Option<String>,
-}
-
 /// Quote one word for a POSIX shell, only when it needs it.
 pub fn shell_quote(word: &str) -> String {
     let plain = !word.is_empty()

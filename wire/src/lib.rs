@@ -10,6 +10,8 @@ use serde::{Deserialize, Serialize};
 
 pub mod containers;
 pub use containers::*;
+pub mod files;
+pub use files::*;
 
 /// The error envelope every JSON error carries: `{"error":{"code","message"}}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -79,6 +79,17 @@ pub fn Header() -> impl IntoView {
                     <A href="/containers" attr:data-testid="nav-containers">
                         {tr(Key::NavContainers)}
                     </A>
+                    <Show when=move || session.me.with(|m| m.as_ref().is_some_and(|m| m.role == wire::Role::Admin))>
+                        <A href="/admin" attr:data-testid="nav-admin">
+                            {crate::i18n::admin::tr(crate::i18n::admin::Key::NavAdmin)}
+                        </A>
+                    </Show>
+                    <A href="/account" attr:data-testid="nav-account">
+                        {crate::i18n::admin::tr(crate::i18n::admin::Key::NavAccount)}
+                    </A>
+                    <A href="/shares" attr:data-testid="nav-files">
+                        {crate::i18n::files::tr(crate::i18n::files::Key::NavFiles)}
+                    </A>
                 </nav>
             </Show>
             <div class="topbar-tools">

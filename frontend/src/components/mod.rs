@@ -1,7 +1,7 @@
 //! Pieces shared by several pages.
 
 pub mod actions;
-pub mod files_view;
+pub mod file_browser;
 pub mod header;
 pub mod live;
 pub mod logs_view;

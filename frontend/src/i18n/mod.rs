@@ -12,6 +12,9 @@ pub mod containers_more;
 
 use leptos::prelude::*;
 
+pub mod admin;
+pub mod files;
+
 use crate::api::ApiError;
 use crate::prefs;
 

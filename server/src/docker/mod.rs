@@ -13,6 +13,7 @@ pub mod run;
 pub mod stats;
 pub mod system;
 pub mod terminal;
+pub mod volume_files;
 
 use std::collections::HashMap;
 use std::sync::Arc;

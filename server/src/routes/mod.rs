@@ -2,6 +2,7 @@
 //! `GET /api/openapi.json` is generated from the code itself.
 
 pub mod auth;
+pub mod autoindex;
 pub mod container_create;
 pub mod container_files;
 pub mod container_logs;
@@ -9,10 +10,12 @@ pub mod container_stats;
 pub mod containers;
 pub mod events;
 pub mod health;
+pub mod shares;
 pub mod system;
 pub mod terminal;
 pub mod tokens;
 pub mod users;
+pub mod volume_files;
 
 use axum::routing::get;
 use axum::{Json, Router};
@@ -43,9 +46,11 @@ pub fn router() -> Router<AppState> {
         .merge(events::router())
         .merge(users::router())
         .merge(tokens::router())
+        .merge(shares::router())
+        .merge(volume_files::router())
         .split_for_parts();
     let api = std::sync::Arc::new(api);
-    router.route(
+    router.merge(autoindex::router()).route(
         "/api/openapi.json",
         get(move || {
             let api = api.clone();

@@ -439,6 +439,13 @@ async fn audit_rows_are_written() {
     assert!(has("stop", Some(&name), "ok"), "{log}");
     assert!(has("start", Some("no-such-xyz"), "not_found"), "{log}");
     assert!(rows.iter().all(|r| r["at"].as_i64().unwrap() > 0));
+    // From where: the client's address is kept with each action.
+    assert!(
+        rows.iter()
+            .filter(|r| r["action"] == "stop")
+            .all(|r| r["peer"] == "127.0.0.1"),
+        "{log}"
+    );
     let (_, filtered) = app.get("/api/audit?action=stop").await;
     assert!(filtered
         .as_array()

@@ -5,6 +5,7 @@
 
 mod access;
 mod auth;
+mod container_files;
 mod containers;
 mod create;
 mod events;
@@ -14,3 +15,4 @@ mod proxy;
 mod support;
 mod system;
 mod terminal;
+mod volume_files;
