@@ -8,7 +8,6 @@ use serde_json::Value;
 
 use crate::api::{self, ApiError};
 use crate::components::actions::{ActionButtons, ContainerAction};
-use crate::components::files_view::FilesView;
 use crate::components::live::{is_noise, use_container_events, LiveIndicator};
 use crate::components::logs_view::LogsView;
 use crate::components::stats_view::{StatsView, TopView};
@@ -74,12 +73,21 @@ impl Tab {
 }
 
 #[component]
-fn Tabs(tab: RwSignal<Tab>) -> impl IntoView {
+fn Tabs(tab: RwSignal<Tab>, id: String) -> impl IntoView {
     view! {
         <div class="tabs" role="tablist" data-testid="tabs">
             {Tab::ALL
                 .into_iter()
                 .map(|t| {
+                    if t == Tab::Files {
+                        // The container's file browser is a page of its own.
+                        return view! {
+                            <A href=format!("/containers/{}/files", api::enc(&id)) attr:class="tab" attr:data-testid="tab-files">
+                                {trc(t.label())}
+                            </A>
+                        }
+                        .into_any();
+                    }
                     view! {
                         <button
                             type="button"
@@ -93,6 +101,7 @@ fn Tabs(tab: RwSignal<Tab>) -> impl IntoView {
                             {trc(t.label())}
                         </button>
                     }
+                    .into_any()
                 })
                 .collect_view()}
         </div>
@@ -182,11 +191,10 @@ pub fn ContainerDetail() -> impl IntoView {
             {move || {
                 let id = id.get();
                 match tab.get() {
-                    Tab::Overview | Tab::Logs | Tab::Terminal => None,
+                    Tab::Overview | Tab::Logs | Tab::Terminal | Tab::Files => None,
                     Tab::Attach => Some(view! { <AttachTab id /> }.into_any()),
                     Tab::Top => Some(view! { <TopView id /> }.into_any()),
                     Tab::Stats => Some(view! { <StatsView id /> }.into_any()),
-                    Tab::Files => Some(view! { <FilesView id /> }.into_any()),
                 }
             }}
             // Logs and terminals keep running (and keep their lines and sessions) while
@@ -266,7 +274,7 @@ fn Facts(
             <StateBadge state=Signal::stored(state.clone()) />
             <ActionButtons id=id.clone() state=Signal::stored(state) on_done busy />
         </div>
-        <Tabs tab />
+        <Tabs tab id=id.clone() />
 
         <div class="overview" class:hidden=move || tab.get() != Tab::Overview>
         <div class="panel">

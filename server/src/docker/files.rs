@@ -8,6 +8,7 @@ use bollard::query_parameters::{DownloadFromContainerOptions, UploadToContainerO
 use bytes::Bytes;
 use futures::{Stream, StreamExt, TryStreamExt};
 use tokio_util::io::{StreamReader, SyncIoBridge};
+use wire::FileKind;
 
 use super::Endpoint;
 use crate::error::{AppError, AppResult};
@@ -88,17 +89,17 @@ fn read_listing(reader: impl Read, path: &str) -> AppResult<Vec<wire::FileEntry>
         let name = entry.path().map_err(broken)?.to_string_lossy().into_owned();
         let name = name.trim_end_matches('/').to_string();
         let kind = match header.entry_type() {
-            tar::EntryType::Directory => "dir",
-            tar::EntryType::Symlink => "symlink",
-            t if t.is_file() || t.is_hard_link() => "file",
-            _ => "other",
+            tar::EntryType::Directory => FileKind::Dir,
+            tar::EntryType::Symlink => FileKind::Symlink,
+            t if t.is_file() || t.is_hard_link() => FileKind::File,
+            _ => FileKind::Other,
         };
         if root.is_none() {
             // The first entry is the path itself, named by its last component.
-            if kind != "dir" {
+            if kind != FileKind::Dir {
                 return Err(AppError::bad_request(
                     "not_a_directory",
-                    format!("path: {path} is a {kind}, not a folder"),
+                    format!("path: {path} is not a folder"),
                 ));
             }
             root = Some(format!("{name}/"));
@@ -112,13 +113,12 @@ fn read_listing(reader: impl Read, path: &str) -> AppResult<Vec<wire::FileEntry>
         }
         out.push(wire::FileEntry {
             name: rel.to_string(),
-            kind: match kind {
-                "file" => wire::FileKind::File,
-                "dir" => wire::FileKind::Dir,
-                "symlink" => wire::FileKind::Symlink,
-                _ => wire::FileKind::Other,
+            kind,
+            size: if kind == FileKind::File {
+                entry.size()
+            } else {
+                0
             },
-            size: if kind == "file" { entry.size() } else { 0 },
             mode: header.mode().unwrap_or(0) & 0o7777,
             mtime: header.mtime().unwrap_or(0) as i64,
             link_target: entry
@@ -128,9 +128,7 @@ fn read_listing(reader: impl Read, path: &str) -> AppResult<Vec<wire::FileEntry>
                 .map(|l| l.to_string_lossy().into_owned()),
         });
     }
-    out.sort_by(|a, b| {
-        (a.kind != wire::FileKind::Dir, &a.name).cmp(&(b.kind != wire::FileKind::Dir, &b.name))
-    });
+    out.sort_by(|a, b| (a.kind != FileKind::Dir, &a.name).cmp(&(b.kind != FileKind::Dir, &b.name)));
     Ok(out)
 }
 

@@ -9,7 +9,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::proxy::SocketProxy;
+use crate::proxy::DaemonRelay;
 use crate::support::*;
 
 /// A logs socket whose frames are read item by item: what follows a match in the same
@@ -234,8 +234,8 @@ async fn a_client_that_cannot_keep_up_gets_a_skipped_marker() {
 
 #[tokio::test]
 async fn logs_say_when_the_daemon_goes_and_resume_when_it_returns() {
-    let proxy = SocketProxy::start(&docker_host()).await;
-    let app = TestApp::spawn(&proxy.url()).await;
+    let mut relay = DaemonRelay::start();
+    let app = TestApp::spawn(&relay.host()).await;
     app.login("admin", ADMIN_PASSWORD).await;
     let name = unique("ticker");
     let id = run_labeled(
@@ -251,14 +251,14 @@ async fn logs_say_when_the_daemon_goes_and_resume_when_it_returns() {
     .await;
     let mut ticks: Vec<u64> = seen.iter().filter_map(tick).collect();
 
-    proxy.cut().await;
+    relay.cut();
     let seen = until(&mut ws, Duration::from_secs(15), |v| {
         v["berth"] == "daemon_lost"
     })
     .await;
     ticks.extend(seen.iter().filter_map(tick));
     tokio::time::sleep(Duration::from_secs(2)).await;
-    proxy.restore().await;
+    relay.restore();
     let seen = until(&mut ws, Duration::from_secs(15), |v| {
         v["berth"] == "daemon_back"
     })

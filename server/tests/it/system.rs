@@ -113,11 +113,11 @@ async fn unknown_api_path_is_a_json_404_and_other_paths_get_the_app() {
 
 #[tokio::test]
 async fn a_daemon_that_vanishes_and_returns_is_picked_up_again() {
-    use crate::proxy::SocketProxy;
+    use crate::proxy::DaemonRelay;
     use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
-    let relay = SocketProxy::start(&docker_host()).await;
-    let app = TestApp::spawn(&relay.url()).await;
+    let mut relay = DaemonRelay::start();
+    let app = TestApp::spawn(&relay.host()).await;
     app.login("admin", ADMIN_PASSWORD).await;
     assert_eq!(app.get("/api/containers").await.0, 200);
 
@@ -129,7 +129,7 @@ async fn a_daemon_that_vanishes_and_returns_is_picked_up_again() {
     let (mut ws, _) = tokio_tungstenite::connect_async(req).await.unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
 
-    relay.cut().await;
+    relay.cut();
     let (_, health) = app.get("/api/health").await;
     assert_eq!(health["status"], "degraded");
     assert_error(&app.get("/api/containers").await, 503, "docker_unavailable");
@@ -140,7 +140,7 @@ async fn a_daemon_that_vanishes_and_returns_is_picked_up_again() {
         "the page is told"
     );
 
-    relay.restore().await;
+    relay.restore();
     assert_eq!(next_notice(&mut ws).await, "daemon_back", "and told again");
     let (_, health) = app.get("/api/health").await;
     assert_eq!(health["status"], "ok", "berth recovered by itself");
