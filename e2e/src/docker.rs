@@ -69,3 +69,21 @@ pub fn remove_project(project: &str) {
         let _ = docker().args(["network", "rm", id]).output();
     }
 }
+
+/// `docker volume create --label berth-test=1 NAME`; returns its mount point.
+pub fn volume_create(name: &str) -> String {
+    let out = docker()
+        .args(["volume", "create", "--label", "berth-test=1", name])
+        .output()
+        .expect("docker volume create");
+    assert!(out.status.success(), "docker volume create: {out:?}");
+    let out = docker()
+        .args(["volume", "inspect", "-f", "{{.Mountpoint}}", name])
+        .output()
+        .expect("docker volume inspect");
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+pub fn volume_remove(name: &str) {
+    let _ = docker().args(["volume", "rm", "-f", name]).output();
+}

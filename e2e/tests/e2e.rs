@@ -296,6 +296,185 @@ async fn language_theme_and_phone_layout() {
     browser.close().await;
 }
 
+/// A share: anonymous → log in → back on the index; open a folder, open a file.
+#[tokio::test]
+async fn browse_a_share_open_a_folder_and_download_a_file() {
+    let _slot = BROWSER_SLOTS.acquire().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("docs")).unwrap();
+    std::fs::write(dir.path().join("docs/readme.txt"), "hello from a share\n").unwrap();
+    std::fs::write(dir.path().join("top.txt"), "top\n").unwrap();
+    let berth =
+        Berth::start_with(&["--share".into(), format!("pub={}", dir.path().display())]).await;
+    let browser = Browser::start().await;
+    let c = &browser.client;
+
+    // Not logged in: the index sends us to log in, and the login brings us back.
+    c.goto(&berth.url("/files/pub/")).await.unwrap();
+    find::by_testid(c, "login-username")
+        .await
+        .send_keys("admin")
+        .await
+        .unwrap();
+    find::by_testid(c, "login-password")
+        .await
+        .send_keys(e2e::berth::ADMIN_PASSWORD)
+        .await
+        .unwrap();
+    find::by_testid(c, "login-submit")
+        .await
+        .click()
+        .await
+        .unwrap();
+    find::by_testid(c, "crumbs").await;
+    assert!(c
+        .current_url()
+        .await
+        .unwrap()
+        .path()
+        .ends_with("/files/pub/"));
+
+    // Open the folder, then the file.
+    let css = "a[href=\"/files/pub/docs/\"]";
+    c.find(fantoccini::Locator::Css(css))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let file = c
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(fantoccini::Locator::Css(
+            "a[href=\"/files/pub/docs/readme.txt\"]",
+        ))
+        .await
+        .expect("the file in the folder's index");
+    assert_eq!(c.current_url().await.unwrap().path(), "/files/pub/docs/");
+    file.click().await.unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let body = c
+            .find(fantoccini::Locator::Css("body"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap_or_default();
+        if body.contains("hello from a share") {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the file's text never showed: {body:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // From the app: the shares page lists it and links to its index.
+    c.goto(&berth.url("/shares")).await.unwrap();
+    let row = c
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(fantoccini::Locator::Css(
+            "[data-testid=\"share-row\"][data-name=\"pub\"]",
+        ))
+        .await
+        .expect("the share is listed");
+    row.find(fantoccini::Locator::Css(&find::testid("open-index")))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(fantoccini::Locator::Css("a[href=\"/files/pub/top.txt\"]"))
+        .await
+        .expect("the index opened from the app");
+    browser.close().await;
+}
+
+/// A volume: browse it, upload a file with the file picker, make a folder, open it.
+#[tokio::test]
+async fn browse_a_volume_and_upload_a_file() {
+    let _slot = BROWSER_SLOTS.acquire().await.unwrap();
+    let vol = unique("e2e-vol");
+    let mountpoint = std::path::PathBuf::from(docker::volume_create(&vol));
+    std::fs::write(mountpoint.join("seed.txt"), "seed\n").unwrap();
+    let local = tempfile::tempdir().unwrap();
+    let upload = local.path().join("from-browser.txt");
+    std::fs::write(&upload, "uploaded through chromium\n").unwrap();
+
+    let berth = Berth::start().await;
+    let browser = Browser::start().await;
+    let c = &browser.client;
+    action::login(c, &berth, "admin", e2e::berth::ADMIN_PASSWORD).await;
+    c.goto(&berth.url("/shares")).await.unwrap();
+    find::by_testid(c, "volume-name")
+        .await
+        .send_keys(&vol)
+        .await
+        .unwrap();
+    find::by_testid(c, "open-volume")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let row = |name: &str| format!("[data-testid=\"file-row\"][data-name=\"{name}\"]");
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(fantoccini::Locator::Css(&row("seed.txt")))
+        .await
+        .expect("the volume's file is listed");
+
+    find::by_testid(c, "upload-input")
+        .await
+        .send_keys(&upload.display().to_string())
+        .await
+        .expect("choose a file");
+    c.wait()
+        .at_most(Duration::from_secs(15))
+        .for_element(fantoccini::Locator::Css(&row("from-browser.txt")))
+        .await
+        .expect("the uploaded file appears");
+    assert_eq!(
+        std::fs::read_to_string(mountpoint.join("from-browser.txt")).unwrap(),
+        "uploaded through chromium\n"
+    );
+
+    find::by_testid(c, "new-folder-name")
+        .await
+        .send_keys("made-here")
+        .await
+        .unwrap();
+    find::by_testid(c, "new-folder")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let folder = c
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(fantoccini::Locator::Css(&row("made-here")))
+        .await
+        .expect("the new folder appears");
+    assert!(mountpoint.join("made-here").is_dir());
+    folder
+        .find(fantoccini::Locator::Css(&find::testid("file-dir")))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let current = find::by_testid(c, "crumb-current").await;
+    check::text_becomes(&current, "made-here", Duration::from_secs(10)).await;
+    find::by_testid(c, "empty-folder").await;
+
+    browser.close().await;
+    docker::volume_remove(&vol);
+}
+
 #[tokio::test]
 async fn write_a_compose_file_in_the_editor_deploy_it_and_see_its_services_running() {
     let _slot = BROWSER_SLOTS.acquire().await.unwrap();

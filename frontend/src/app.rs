@@ -17,8 +17,14 @@ use crate::pages::stacks::{NewStack, Stacks};
 use crate::pages::system::System;
 use crate::pages::volumes::Volumes;
 use crate::pages::{
-    account::Account, admin::Admin, container_detail::ContainerDetail, containers::Containers,
-    dashboard::Dashboard, login::Login,
+    account::Account,
+    admin::Admin,
+    container_detail::ContainerDetail,
+    containers::Containers,
+    dashboard::Dashboard,
+    login::Login,
+    shares::{ShareFiles, Shares},
+    volume_files::{ContainerFiles, VolumeFiles},
 };
 
 /// Who is logged in, shared through context.
@@ -110,6 +116,19 @@ fn Shell() -> impl IntoView {
                 <Route
                     path=path!("/containers/:id")
                     view=|| view! { <Protected><ContainerDetail /></Protected> }
+                />
+                <Route
+                    path=path!("/containers/:id/files")
+                    view=|| view! { <Protected><ContainerFiles /></Protected> }
+                />
+                <Route path=path!("/shares") view=|| view! { <Protected><Shares /></Protected> } />
+                <Route
+                    path=path!("/shares/:name")
+                    view=|| view! { <Protected><ShareFiles /></Protected> }
+                />
+                <Route
+                    path=path!("/volumes/:name/files")
+                    view=|| view! { <Protected><VolumeFiles /></Protected> }
                 />
             </Routes>
         </main>

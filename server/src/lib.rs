@@ -5,6 +5,7 @@ pub mod auth;
 pub mod config;
 pub mod docker;
 pub mod error;
+pub mod files;
 pub mod routes;
 pub mod stacks;
 pub mod state;

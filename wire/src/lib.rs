@@ -12,6 +12,8 @@ pub mod resources;
 pub use resources::*;
 pub mod stacks;
 pub use stacks::*;
+pub mod files;
+pub use files::*;
 
 /// The error envelope every JSON error carries: `{"error":{"code","message"}}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -100,6 +100,9 @@ pub fn Header() -> impl IntoView {
                     <A href="/account" attr:data-testid="nav-account">
                         {crate::i18n::admin::tr(crate::i18n::admin::Key::NavAccount)}
                     </A>
+                    <A href="/shares" attr:data-testid="nav-files">
+                        {crate::i18n::files::tr(crate::i18n::files::Key::NavFiles)}
+                    </A>
                 </nav>
             </Show>
             <div class="topbar-tools">

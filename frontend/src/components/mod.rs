@@ -1,6 +1,7 @@
 //! Pieces shared by several pages.
 
 pub mod actions;
+pub mod file_browser;
 pub mod header;
 pub mod live;
 pub mod status;

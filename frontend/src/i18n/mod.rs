@@ -11,6 +11,7 @@
 use leptos::prelude::*;
 
 pub mod admin;
+pub mod files;
 pub mod stacks;
 
 use crate::api::ApiError;

@@ -2,16 +2,19 @@
 //! `GET /api/openapi.json` is generated from the code itself.
 
 pub mod auth;
+pub mod autoindex;
 pub mod containers;
 pub mod disk;
 pub mod events;
 pub mod health;
 pub mod networks;
+pub mod shares;
 pub mod stack_logs;
 pub mod stacks;
 pub mod system;
 pub mod tokens;
 pub mod users;
+pub mod volume_files;
 pub mod volumes;
 
 use axum::routing::get;
@@ -43,9 +46,11 @@ pub fn router() -> Router<AppState> {
         .merge(networks::router())
         .merge(volumes::router())
         .merge(disk::router())
+        .merge(shares::router())
+        .merge(volume_files::router())
         .split_for_parts();
     let api = std::sync::Arc::new(api);
-    router.route(
+    router.merge(autoindex::router()).route(
         "/api/openapi.json",
         get(move || {
             let api = api.clone();

@@ -55,6 +55,19 @@ impl TestApp {
         app
     }
 
+    /// berth with extra flags (`--share`, `--volume-access` ...), logged in as admin.
+    pub async fn start_with(args: &[String]) -> TestApp {
+        let hold = Hold::Shared(DAEMON_WIDE.read().await);
+        let app = TestApp::spawn_args(&docker_host(), hold, args).await;
+        app.login("admin", ADMIN_PASSWORD).await;
+        app
+    }
+
+    /// The berth child's process id (to read its memory use from /proc).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// The same, alone on the daemon: no other test of this binary runs meanwhile.
     #[allow(dead_code)]
     pub async fn start_exclusive() -> TestApp {
@@ -71,6 +84,10 @@ impl TestApp {
     }
 
     async fn spawn_holding(docker_host: &str, hold: Hold) -> TestApp {
+        TestApp::spawn_args(docker_host, hold, &[]).await
+    }
+
+    async fn spawn_args(docker_host: &str, hold: Hold, args: &[String]) -> TestApp {
         let port = free_port();
         let data = tempfile::tempdir().expect("temp dir");
         let child = Command::new(env!("CARGO_BIN_EXE_berth"))
@@ -78,6 +95,7 @@ impl TestApp {
             .args(["--docker-host", docker_host])
             .arg("--data-dir")
             .arg(data.path())
+            .args(args)
             .env("BERTH_ADMIN_PASSWORD", ADMIN_PASSWORD)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
