@@ -2,6 +2,7 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use leptos_router::components::A;
 use wire::{CreateVolume, VolumeSummary};
 
 use super::networks::pairs;
@@ -84,9 +85,14 @@ pub fn Volumes() -> impl IntoView {
                             <tbody>
                                 {rows.into_iter().map(|v| {
                                     let n = v.name.clone();
+                                    let href = format!("/volumes/{}/files", api::enc(&v.name));
+                                    let (row_name, link_text) = (v.name.clone(), v.name.clone());
                                     view! {
-                                        <tr data-testid="volume-row" data-name=v.name.clone()>
-                                            <td class="mono">{v.name.clone()}</td>
+                                        <tr data-testid="volume-row" data-name=row_name>
+                                            <td class="mono">
+                                                // The volume's file browser (issue 7's page).
+                                                <A href=href>{link_text}</A>
+                                            </td>
                                             <td>{v.driver.clone()}</td>
                                             <td>{v.size.map(format::bytes).unwrap_or_default()}</td>
                                             <td>{v.containers.join(", ")}</td>

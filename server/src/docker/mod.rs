@@ -25,6 +25,7 @@ pub mod stack_spec;
 pub mod stack_up;
 pub mod stacks;
 pub mod system;
+pub mod volume_files;
 pub mod volumes;
 
 use std::collections::HashMap;

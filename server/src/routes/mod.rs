@@ -20,6 +20,7 @@ pub mod images;
 pub mod ndjson;
 pub mod registries;
 pub mod networks;
+pub mod shares;
 pub mod stack_logs;
 pub mod stacks;
 pub mod system;
