@@ -52,6 +52,8 @@ const NEEDED: &[Need] = &[
     need("nginx-light", &["/usr/sbin/nginx"]),
     need("debootstrap", &["/usr/sbin/debootstrap"]),
     need("apache2-utils", &["/usr/bin/htpasswd"]),
+    // The bench counts berth's daemon connections with `ss`.
+    need("iproute2", &["/usr/bin/ss", "/bin/ss"]),
 ];
 
 /// Paths handed to the tests (BERTH_CHROMEDRIVER, BERTH_CHROMIUM).

@@ -1,6 +1,7 @@
 //! `cargo xtask`: berth's build, run, test and bench orchestration, in Rust so that it runs
 //! wherever cargo does (the matklad xtask pattern). `cargo xtask help` lists the commands.
 
+mod bench;
 mod daemon;
 mod deps;
 mod frontend;
@@ -25,7 +26,10 @@ usage: cargo xtask <command>
   run [-- FLAGS]   build, then run target/release/berth FLAGS
   test [-- ARGS]   install what the tests need, build, start a private dockerd, run
                    every test (ARGS go to the test binaries: names, --nocapture), stop it
-  bench            the benchmark table
+  bench [--quick] [GROUP...]
+                   build, then run the benchmarks against the private dockerd and
+                   nginx; print the table and update BENCHMARKS.md. GROUPs: weight,
+                   list, load, logs, exec, stats, files (default: all)
   dockerd          (for developers) start the private dockerd and the test image, print
                    the variables tests read, and wait; Ctrl-C stops the daemon
 ";
@@ -60,11 +64,7 @@ fn dispatch(args: &[String]) -> Result<ExitCode> {
         }
         "run" => run(rest),
         "test" => test::run(rest),
-        "bench" => {
-            no_arguments(command, rest)?;
-            say!("no benchmarks yet");
-            Ok(ExitCode::SUCCESS)
-        }
+        "bench" => bench::run(rest),
         "dockerd" => {
             no_arguments(command, rest)?;
             test::dockerd()
