@@ -67,7 +67,6 @@ pub fn volume_remove(name: &str) {
     let _ = docker().args(["volume", "rm", "-f", name]).output();
 }
 
-
 /// `docker build -t TAG -` from a Dockerfile text (no context).
 pub fn build(tag: &str, dockerfile: &str) {
     use std::io::Write;
@@ -108,7 +107,6 @@ pub fn has_image(image: &str) -> bool {
         .map(|o| o.status.success())
         .unwrap_or(false)
 }
-
 
 /// Remove a Compose project's containers and networks (a stack a test deployed).
 pub fn remove_project(project: &str) {

@@ -19,14 +19,17 @@ use crate::pages::volumes::Volumes;
 use crate::pages::{
     account::Account,
     admin::Admin,
+    build::Build,
     container_create::ContainerCreate,
     container_detail::ContainerDetail,
     containers::Containers,
     dashboard::Dashboard,
+    image_detail::ImageDetail,
+    images::Images,
     login::Login,
+    registries::Registries,
     shares::{ShareFiles, Shares},
     volume_files::{ContainerFiles, VolumeFiles},
-    build::Build, image_detail::ImageDetail, images::Images, registries::Registries,
 };
 
 /// Who is logged in, shared through context.

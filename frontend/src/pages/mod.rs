@@ -2,18 +2,16 @@
 
 pub mod account;
 pub mod admin;
-pub mod container_create;
 pub mod build;
+pub mod container_create;
 pub mod container_detail;
 pub mod containers;
 pub mod dashboard;
 pub mod image_detail;
 pub mod images;
 pub mod login;
-pub mod shares;
-pub mod volume_files;
-pub mod registries;
 pub mod networks;
+pub mod registries;
 pub mod shares;
 pub mod stack_detail;
 pub mod stacks;

@@ -6,25 +6,22 @@
 
 pub mod containers;
 pub mod create;
-pub mod events;
-pub mod files;
-pub mod logs;
-pub mod run;
-pub mod stats;
-pub mod images;
-pub mod progress;
-pub mod reference;
-pub mod system;
-pub mod terminal;
-pub mod volume_files;
 pub mod disk;
 pub mod events;
+pub mod files;
+pub mod images;
+pub mod logs;
 pub mod networks;
+pub mod progress;
+pub mod reference;
+pub mod run;
 pub mod stack_logs;
 pub mod stack_spec;
 pub mod stack_up;
 pub mod stacks;
+pub mod stats;
 pub mod system;
+pub mod terminal;
 pub mod volume_files;
 pub mod volumes;
 

@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod autoindex;
+pub mod builds;
 pub mod container_create;
 pub mod container_files;
 pub mod container_logs;
@@ -11,15 +12,10 @@ pub mod containers;
 pub mod disk;
 pub mod events;
 pub mod health;
-pub mod shares;
-pub mod builds;
-pub mod containers;
-pub mod events;
-pub mod health;
 pub mod images;
 pub mod ndjson;
-pub mod registries;
 pub mod networks;
+pub mod registries;
 pub mod shares;
 pub mod stack_logs;
 pub mod stacks;

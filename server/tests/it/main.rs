@@ -5,16 +5,16 @@
 
 mod access;
 mod auth;
-mod container_files;
 mod builds;
+mod container_files;
 mod containers;
 mod create;
 mod events;
 mod files;
-mod logs;
-mod proxy;
 mod images;
 mod imgkit;
+mod logs;
+mod proxy;
 mod registries;
 mod registry_server;
 mod resources;

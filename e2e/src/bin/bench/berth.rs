@@ -33,7 +33,11 @@ pub fn free_port() -> Result<u16> {
 
 impl Berth {
     /// Starts `bin` against the daemon at `docker_host` with these `--share NAME=PATH`s.
-    pub async fn start(bin: &Path, docker_host: &str, shares: &[(String, PathBuf)]) -> Result<Berth> {
+    pub async fn start(
+        bin: &Path,
+        docker_host: &str,
+        shares: &[(String, PathBuf)],
+    ) -> Result<Berth> {
         let port = free_port()?;
         let data = tempfile::tempdir()?;
         let mut cmd = Command::new(bin);
@@ -42,8 +46,7 @@ impl Berth {
             .arg("--data-dir")
             .arg(data.path());
         for (name, path) in shares {
-            cmd.arg("--share")
-                .arg(format!("{name}={}", path.display()));
+            cmd.arg("--share").arg(format!("{name}={}", path.display()));
         }
         let child = cmd
             .env("BERTH_ADMIN_PASSWORD", PASSWORD)

@@ -75,7 +75,13 @@ impl Daemon {
     }
 
     /// Creates (and, when `start`, starts) a labelled container of the test image.
-    pub async fn create(&self, name: &str, cmd: &[&str], extra: Value, start: bool) -> Result<String> {
+    pub async fn create(
+        &self,
+        name: &str,
+        cmd: &[&str],
+        extra: Value,
+        start: bool,
+    ) -> Result<String> {
         let mut body = json!({
             "Image": crate::image(),
             "Cmd": cmd,
@@ -86,7 +92,11 @@ impl Daemon {
             b.extend(extra);
         }
         let made = self
-            .json("POST", &format!("/containers/create?name={name}"), Some(&body))
+            .json(
+                "POST",
+                &format!("/containers/create?name={name}"),
+                Some(&body),
+            )
             .await?;
         let id = made["Id"]
             .as_str()
@@ -119,9 +129,11 @@ impl Daemon {
             .unwrap_or_default();
         let n = ids.len();
         for chunk in ids.chunks(8) {
-            let jobs = chunk.iter().map(|id| {
-                self.json("DELETE", &format!("/containers/{id}?force=1&v=1"), None)
-            });
+            let paths: Vec<String> = chunk
+                .iter()
+                .map(|id| format!("/containers/{id}?force=1&v=1"))
+                .collect();
+            let jobs = paths.iter().map(|p| self.json("DELETE", p, None));
             for r in futures::future::join_all(jobs).await {
                 if let Err(e) = r {
                     eprintln!("bench: cleanup: {e:#}");

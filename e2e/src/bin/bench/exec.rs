@@ -23,7 +23,10 @@ enum Term {
 impl Term {
     async fn open(ctx: &Ctx, id: &str, berth: bool) -> Result<Term> {
         if berth {
-            let ws = ctx.berth.ws(&format!("/api/containers/{id}/exec/ws?cmd=sh&tty=true")).await?;
+            let ws = ctx
+                .berth
+                .ws(&format!("/api/containers/{id}/exec/ws?cmd=sh&tty=true"))
+                .await?;
             return Ok(Term::Berth(Box::new(ws)));
         }
         let exec = ctx
@@ -31,8 +34,10 @@ impl Term {
             .json(
                 "POST",
                 &format!("/containers/{id}/exec"),
-                Some(&json!({ "AttachStdin": true, "AttachStdout": true, "AttachStderr": true,
-                               "Tty": true, "Cmd": ["sh"] })),
+                Some(
+                    &json!({ "AttachStdin": true, "AttachStdout": true, "AttachStderr": true,
+                               "Tty": true, "Cmd": ["sh"] }),
+                ),
             )
             .await?;
         let Some(exec_id) = exec["Id"].as_str() else {
@@ -40,7 +45,10 @@ impl Term {
         };
         let s = ctx
             .daemon
-            .hijack(&format!("/exec/{exec_id}/start"), Some(&json!({ "Detach": false, "Tty": true })))
+            .hijack(
+                &format!("/exec/{exec_id}/start"),
+                Some(&json!({ "Detach": false, "Tty": true })),
+            )
             .await?;
         Ok(Term::Raw(s))
     }
@@ -101,15 +109,29 @@ impl Term {
 pub async fn run(ctx: &Ctx) -> Result<Vec<Row>> {
     let name = format!("berth-bench-{}-term", ctx.daemon.run);
     let idle = "trap 'exit 0' TERM; while true; do sleep 1; done";
-    let id = ctx.daemon.create(&name, &["sh", "-c", idle], json!({}), true).await?;
+    let id = ctx
+        .daemon
+        .create(&name, &["sh", "-c", idle], json!({}), true)
+        .await?;
     let res = measure(ctx, &id).await;
-    let _ = ctx.daemon.json("DELETE", &format!("/containers/{id}?force=1"), None).await;
+    let _ = ctx
+        .daemon
+        .json("DELETE", &format!("/containers/{id}?force=1"), None)
+        .await;
     let (b, r) = res?;
     let (b99, r99) = (report::percentile(&b, 99.0), report::percentile(&r, 99.0));
     let row = Row::new(
         format!("terminal echo, byte typed → echoed, {} bytes each", b.len()),
-        format!("p50 {} / p99 {}", report::ms(report::median(&b)), report::ms(b99)),
-        format!("p50 {} / p99 {} daemon exec hijack", report::ms(report::median(&r)), report::ms(r99)),
+        format!(
+            "p50 {} / p99 {}",
+            report::ms(report::median(&b)),
+            report::ms(b99)
+        ),
+        format!(
+            "p50 {} / p99 {} daemon exec hijack",
+            report::ms(report::median(&r)),
+            report::ms(r99)
+        ),
     )
     .ratio(format!("p99 +{}", report::ms(b99 - r99)))
     .target("p99 ≤ raw + 2 ms", b99 <= r99 + 2.0);
@@ -141,7 +163,11 @@ async fn measure(ctx: &Ctx, id: &str) -> Result<(Vec<f64>, Vec<f64>)> {
                     }
                 }
                 let ms = sent.elapsed().as_secs_f64() * 1000.0;
-                if berth { b.push(ms) } else { r.push(ms) }
+                if berth {
+                    b.push(ms)
+                } else {
+                    r.push(ms)
+                }
                 tokio::time::sleep(Duration::from_millis(5)).await;
             }
             // Clear the typed line and leave.

@@ -30,7 +30,10 @@ pub fn daemon_connections(pid: u32, socket: &Path) -> Result<usize> {
     }
     let text = String::from_utf8_lossy(&out.stdout);
     let socket = socket.to_string_lossy();
-    let rows: Vec<Vec<&str>> = text.lines().map(|l| l.split_whitespace().collect()).collect();
+    let rows: Vec<Vec<&str>> = text
+        .lines()
+        .map(|l| l.split_whitespace().collect())
+        .collect();
     let daemon_side: HashSet<&str> = rows
         .iter()
         .filter(|t| t.len() >= 8 && t[4] == socket)
@@ -49,16 +52,25 @@ pub async fn run(ctx: &Ctx) -> Result<Vec<Row>> {
     let idle = "trap 'exit 0' TERM; while true; do sleep 1; done";
     for i in 0..CONTAINERS {
         let name = format!("berth-bench-{}-stats-{i}", ctx.daemon.run);
-        ids.push(ctx.daemon.create(&name, &["sh", "-c", idle], json!({}), true).await?);
+        ids.push(
+            ctx.daemon
+                .create(&name, &["sh", "-c", idle], json!({}), true)
+                .await?,
+        );
     }
     let res = measure(ctx, &ids).await;
     for id in &ids {
-        let _ = ctx.daemon.json("DELETE", &format!("/containers/{id}?force=1"), None).await;
+        let _ = ctx
+            .daemon
+            .json("DELETE", &format!("/containers/{id}?force=1"), None)
+            .await;
     }
     let (baseline, during) = res?;
     let opened = during.saturating_sub(baseline);
     let row = Row::new(
-        format!("stats fan-out: {CONTAINERS} containers × {VIEWERS} viewers, daemon streams opened"),
+        format!(
+            "stats fan-out: {CONTAINERS} containers × {VIEWERS} viewers, daemon streams opened"
+        ),
         format!("{opened} (berth's daemon connections {baseline} → {during})"),
         format!("{CONTAINERS} containers watched"),
     )
@@ -70,7 +82,11 @@ pub async fn run(ctx: &Ctx) -> Result<Vec<Row>> {
 
 async fn measure(ctx: &Ctx, ids: &[String]) -> Result<(usize, usize)> {
     // Settle: one request so the pooled connection exists before the baseline.
-    ctx.berth.http.get(ctx.berth.url("/api/containers")).send().await?;
+    ctx.berth
+        .http
+        .get(ctx.berth.url("/api/containers"))
+        .send()
+        .await?;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let baseline = daemon_connections(ctx.berth.pid, ctx.daemon.socket())?;
     let (got_tx, mut got_rx) = tokio::sync::mpsc::channel::<()>(CONTAINERS * VIEWERS);
@@ -79,7 +95,10 @@ async fn measure(ctx: &Ctx, ids: &[String]) -> Result<(usize, usize)> {
     // opening many at once (which would blur the count).
     for _ in 0..VIEWERS {
         for id in ids {
-            let mut ws = ctx.berth.ws(&format!("/api/containers/{id}/stats/ws")).await?;
+            let mut ws = ctx
+                .berth
+                .ws(&format!("/api/containers/{id}/stats/ws"))
+                .await?;
             let got = got_tx.clone();
             readers.push(tokio::spawn(async move {
                 let mut first = true;
@@ -97,7 +116,9 @@ async fn measure(ctx: &Ctx, ids: &[String]) -> Result<(usize, usize)> {
             got_rx.recv().await;
         }
     };
-    let flowing = tokio::time::timeout(Duration::from_secs(30), all).await.is_ok();
+    let flowing = tokio::time::timeout(Duration::from_secs(30), all)
+        .await
+        .is_ok();
     let during = daemon_connections(ctx.berth.pid, ctx.daemon.socket());
     for r in &readers {
         r.abort();

@@ -34,7 +34,10 @@ impl Fixture {
         std::fs::File::create(f.dl().join("big.bin"))?.set_len(BIG)?;
         std::fs::create_dir(f.index())?;
         for i in 0..ENTRIES {
-            std::fs::write(f.index().join(format!("entry-{i:05}.txt")), format!("{i}\n"))?;
+            std::fs::write(
+                f.index().join(format!("entry-{i:05}.txt")),
+                format!("{i}\n"),
+            )?;
         }
         Ok(f)
     }
@@ -48,7 +51,10 @@ impl Fixture {
     }
 
     pub fn shares(&self) -> Vec<(String, PathBuf)> {
-        vec![(DL_SHARE.into(), self.dl()), (INDEX_SHARE.into(), self.index())]
+        vec![
+            (DL_SHARE.into(), self.dl()),
+            (INDEX_SHARE.into(), self.index()),
+        ]
     }
 }
 
@@ -137,7 +143,12 @@ async fn download(ctx: &Ctx, nginx: &Nginx) -> Result<Vec<Row>> {
     let grew = peak.saturating_sub(before);
     let mem = Row::new(
         "memory: RSS during the 1 GiB downloads (before → peak → after)",
-        format!("{} → {} → {}", report::mb(before), report::mb(peak), report::mb(after)),
+        format!(
+            "{} → {} → {}",
+            report::mb(before),
+            report::mb(peak),
+            report::mb(after)
+        ),
         "—",
     )
     .ratio(format!("+{}", report::mb(grew)))
@@ -151,13 +162,26 @@ async fn autoindex(ctx: &Ctx, nginx: &Nginx) -> Result<Vec<Row>> {
     let mut rows = Vec::new();
     for (format, berth_path, nginx_path) in [
         ("HTML", format!("/files/{INDEX_SHARE}/"), "/html/"),
-        ("JSON", format!("/files/{INDEX_SHARE}/?format=json"), "/json/"),
+        (
+            "JSON",
+            format!("/files/{INDEX_SHARE}/?format=json"),
+            "/json/",
+        ),
     ] {
         let berth_url = ctx.berth.url(&berth_path);
         let nginx_url = format!("{}{nginx_path}", nginx.base);
         // Both must list every entry, or the comparison means nothing.
-        for (who, client, url) in [("berth", &ctx.berth.http, &berth_url), ("nginx", &plain, &nginx_url)] {
-            let body = client.get(url).send().await?.error_for_status()?.text().await?;
+        for (who, client, url) in [
+            ("berth", &ctx.berth.http, &berth_url),
+            ("nginx", &plain, &nginx_url),
+        ] {
+            let body = client
+                .get(url)
+                .send()
+                .await?
+                .error_for_status()?
+                .text()
+                .await?;
             let listed = body.matches("entry-").count();
             if listed < ENTRIES {
                 bail!("{who}'s {format} autoindex lists {listed} of {ENTRIES} entries");
@@ -168,7 +192,11 @@ async fn autoindex(ctx: &Ctx, nginx: &Nginx) -> Result<Vec<Row>> {
         let deadline = Instant::now() + Duration::from_secs(120);
         for round in 0..crate::rounds(6) {
             for berth in [round % 2 == 0, round % 2 != 0] {
-                let (client, url) = if berth { (&ctx.berth.http, &berth_url) } else { (&plain, &nginx_url) };
+                let (client, url) = if berth {
+                    (&ctx.berth.http, &berth_url)
+                } else {
+                    (&plain, &nginx_url)
+                };
                 let start = Instant::now();
                 for _ in 0..per_round {
                     let resp = client.get(url).send().await?;
@@ -178,7 +206,11 @@ async fn autoindex(ctx: &Ctx, nginx: &Nginx) -> Result<Vec<Row>> {
                     resp.bytes().await.context("body")?;
                 }
                 let rps = per_round as f64 / start.elapsed().as_secs_f64();
-                if berth { b.push(rps) } else { r.push(rps) }
+                if berth {
+                    b.push(rps)
+                } else {
+                    r.push(rps)
+                }
             }
             if Instant::now() > deadline {
                 break;

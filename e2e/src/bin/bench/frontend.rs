@@ -54,7 +54,11 @@ pub fn weight() -> Result<Vec<Row>> {
             _ => continue,
         };
         let size = gzip(&std::fs::read(&f)?)?;
-        let rel = f.strip_prefix(&dir).unwrap_or(&f).to_string_lossy().to_lowercase();
+        let rel = f
+            .strip_prefix(&dir)
+            .unwrap_or(&f)
+            .to_string_lossy()
+            .to_lowercase();
         if rel.contains("xterm") {
             xterm += size;
         } else {
@@ -63,18 +67,35 @@ pub fn weight() -> Result<Vec<Row>> {
     }
     let total: u64 = app.iter().sum();
     if total == 0 {
-        bail!("no wasm, js or css in {}: build the UI first", dir.display());
+        bail!(
+            "no wasm, js or css in {}: build the UI first",
+            dir.display()
+        );
     }
     let kb = |b: u64| format!("{:.1} KB", b as f64 / 1000.0);
     let app_row = Row::new(
         "frontend weight: app .wasm + .js + .css, gzip",
-        format!("{} (wasm {}, js {}, css {})", kb(total), kb(app[0]), kb(app[1]), kb(app[2])),
+        format!(
+            "{} (wasm {}, js {}, css {})",
+            kb(total),
+            kb(app[0]),
+            kb(app[1]),
+            kb(app[2])
+        ),
         "—",
     )
     .target("≤ 500 KB", total <= 500_000);
-    let mut xterm_row = Row::new("frontend weight: xterm.js + css, gzip (apart)", kb(xterm), "—");
+    let mut xterm_row = Row::new(
+        "frontend weight: xterm.js + css, gzip (apart)",
+        kb(xterm),
+        "—",
+    );
     xterm_row.target = "counted apart".into();
-    xterm_row.verdict = if xterm == 0 { "not in this build".into() } else { "—".into() };
+    xterm_row.verdict = if xterm == 0 {
+        "not in this build".into()
+    } else {
+        "—".into()
+    };
     Ok(vec![app_row, xterm_row])
 }
 
@@ -86,7 +107,8 @@ struct Driver {
 
 impl Driver {
     fn start() -> Result<Driver> {
-        let bin = std::env::var("BERTH_CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
+        let bin =
+            std::env::var("BERTH_CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
         let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
         let child = std::os::unix::process::CommandExt::process_group(
             Command::new(&bin)
@@ -103,7 +125,8 @@ impl Driver {
     /// A new browser with an empty profile; `goto` returns at once (pageLoadStrategy none),
     /// so the clock measures the page, not WebDriver's idea of "loaded".
     async fn browser(&self, profile: &Path) -> Result<Client> {
-        let chromium = std::env::var("BERTH_CHROMIUM").unwrap_or_else(|_| "/usr/lib/chromium/chromium".into());
+        let chromium =
+            std::env::var("BERTH_CHROMIUM").unwrap_or_else(|_| "/usr/lib/chromium/chromium".into());
         let caps = serde_json::json!({
             "pageLoadStrategy": "none",
             "goog:chromeOptions": {
@@ -164,7 +187,11 @@ pub async fn first_load(berth: &Berth, rounds: usize, containers: usize) -> Resu
     let p50 = report::median(&times);
     let row = Row::new(
         format!("first load: containers page shows its rows ({containers} containers), cold cache"),
-        format!("p50 {} (max {})", report::ms(p50), report::ms(report::percentile(&times, 100.0))),
+        format!(
+            "p50 {} (max {})",
+            report::ms(p50),
+            report::ms(report::percentile(&times, 100.0))
+        ),
         "—",
     )
     .target("≤ 1 s on loopback", p50 <= 1000.0);
@@ -198,8 +225,7 @@ async fn load_once(c: &Client, berth: &Berth) -> Result<f64> {
     c.goto(&berth.url("/containers")).await?;
     let deadline = start + Duration::from_secs(20);
     loop {
-        if c
-            .find(Locator::Css("[data-testid=\"container-row\"]"))
+        if c.find(Locator::Css("[data-testid=\"container-row\"]"))
             .await
             .is_ok()
         {

@@ -17,7 +17,11 @@ async fn grow(ctx: &Ctx, have: &mut usize, want: usize) -> Result<()> {
         let batch: Vec<usize> = (*have..want.min(*have + 4)).collect();
         let jobs = batch.iter().map(|i| {
             let name = format!("berth-bench-{}-{i}", ctx.daemon.run);
-            async move { ctx.daemon.create(&name, &["true"], serde_json::json!({}), false).await }
+            async move {
+                ctx.daemon
+                    .create(&name, &["true"], serde_json::json!({}), false)
+                    .await
+            }
         });
         for r in futures::future::join_all(jobs).await {
             r?;
@@ -54,7 +58,10 @@ pub async fn run(ctx: &mut Ctx, list: bool, load: bool) -> Result<Vec<Row>> {
 
 /// How many containers the daemon lists (ours and whatever else is on it).
 async fn total(ctx: &Ctx) -> Result<usize> {
-    let v = ctx.daemon.json("GET", "/containers/json?all=1", None).await?;
+    let v = ctx
+        .daemon
+        .json("GET", "/containers/json?all=1", None)
+        .await?;
     Ok(v.as_array().map_or(0, Vec::len))
 }
 
@@ -97,7 +104,11 @@ async fn compare(ctx: &Ctx, ours: usize, rounds: usize, per_round: usize) -> Res
     let row = Row::new(
         format!("container list, {ours} containers (daemon lists {n}), p50"),
         format!("{} ({} KB JSON)", report::ms(bm), berth_n / 1000),
-        format!("{} ({} KB JSON) daemon socket", report::ms(rm), raw_n / 1000),
+        format!(
+            "{} ({} KB JSON) daemon socket",
+            report::ms(rm),
+            raw_n / 1000
+        ),
     )
     .ratio(report::times(ratio))
     .target("≤ 1.2×", ratio <= 1.2);

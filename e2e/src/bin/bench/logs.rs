@@ -20,9 +20,18 @@ const WINDOW: Duration = Duration::from_secs(3);
 
 pub async fn run(ctx: &Ctx) -> Result<Vec<Row>> {
     let mut rows = Vec::new();
-    rows.push(report::or_failed_one("log follow throughput", throughput(ctx).await));
-    rows.push(report::or_failed_one("log follow latency", latency(ctx).await));
-    rows.push(report::or_failed_one("memory: 100 log streams", hundred_streams(ctx).await));
+    rows.push(report::or_failed_one(
+        "log follow throughput",
+        throughput(ctx).await,
+    ));
+    rows.push(report::or_failed_one(
+        "log follow latency",
+        latency(ctx).await,
+    ));
+    rows.push(report::or_failed_one(
+        "memory: 100 log streams",
+        hundred_streams(ctx).await,
+    ));
     Ok(rows)
 }
 
@@ -107,7 +116,15 @@ async fn throughput(ctx: &Ctx) -> Result<Row> {
         "LogConfig": { "Type": "json-file", "Config": { "max-size": "20m", "max-file": "2" } } } });
     let id = ctx
         .daemon
-        .create(&name, &["yes", "berth bench: a log line of about sixty characters, 0123456789"], log, true)
+        .create(
+            &name,
+            &[
+                "yes",
+                "berth bench: a log line of about sixty characters, 0123456789",
+            ],
+            log,
+            true,
+        )
         .await?;
     let res = async {
         let (mut b, mut r) = (Vec::new(), Vec::new());
@@ -115,13 +132,20 @@ async fn throughput(ctx: &Ctx) -> Result<Row> {
             // Alternate which goes first, so neither always gets the fresher daemon.
             for berth in [round % 2 == 0, round % 2 != 0] {
                 let rate = rate_once(ctx, &id, berth).await?;
-                if berth { b.push(rate) } else { r.push(rate) }
+                if berth {
+                    b.push(rate)
+                } else {
+                    r.push(rate)
+                }
             }
         }
         Ok::<_, anyhow::Error>((report::median(&b), report::median(&r)))
     }
     .await;
-    let _ = ctx.daemon.json("DELETE", &format!("/containers/{id}?force=1"), None).await;
+    let _ = ctx
+        .daemon
+        .json("DELETE", &format!("/containers/{id}?force=1"), None)
+        .await;
     let (bm, rm) = res?;
     let ratio = bm / rm;
     let row = Row::new(
@@ -149,7 +173,12 @@ async fn rate_once(ctx: &Ctx, id: &str, berth: bool) -> Result<f64> {
     let start = Instant::now();
     let deadline = tokio::time::Instant::now() + WINDOW;
     loop {
-        match tokio::time::timeout_at(deadline, f.next(&mut piece, |bytes| count += lines_in(bytes, berth))).await {
+        match tokio::time::timeout_at(
+            deadline,
+            f.next(&mut piece, |bytes| count += lines_in(bytes, berth)),
+        )
+        .await
+        {
             Ok(Ok(true)) => {}
             Ok(Ok(false)) => bail!("the stream ended early"),
             Ok(Err(e)) => return Err(e),
@@ -173,13 +202,21 @@ async fn cat_container(ctx: &Ctx, tag: &str) -> Result<(String, tokio::net::Unix
 }
 
 /// Waits until a line containing `marker` arrives; None if the stream ended or `within` passed.
-async fn until(f: &mut Follow, piece: &mut Vec<u8>, marker: &[u8], within: Duration) -> Result<Option<Instant>> {
+async fn until(
+    f: &mut Follow,
+    piece: &mut Vec<u8>,
+    marker: &[u8],
+    within: Duration,
+) -> Result<Option<Instant>> {
     let deadline = tokio::time::Instant::now() + within;
     loop {
         let mut seen = false;
-        let got = tokio::time::timeout_at(deadline, f.next(piece, |bytes| {
-            seen |= bytes.windows(marker.len()).any(|w| w == marker);
-        }))
+        let got = tokio::time::timeout_at(
+            deadline,
+            f.next(piece, |bytes| {
+                seen |= bytes.windows(marker.len()).any(|w| w == marker);
+            }),
+        )
         .await;
         match got {
             Ok(Ok(true)) if seen => return Ok(Some(Instant::now())),
@@ -204,23 +241,40 @@ async fn latency(ctx: &Ctx) -> Result<Row> {
                 let mut live = false;
                 for _ in 0..20 {
                     stdin.write_all(format!("{sync}\n").as_bytes()).await?;
-                    if until(&mut f, &mut piece, sync.as_bytes(), Duration::from_secs(1)).await?.is_some() {
+                    if until(&mut f, &mut piece, sync.as_bytes(), Duration::from_secs(1))
+                        .await?
+                        .is_some()
+                    {
                         live = true;
                         break;
                     }
                 }
                 if !live {
-                    bail!("the {} stream never showed a line", if berth { "berth" } else { "daemon" });
+                    bail!(
+                        "the {} stream never showed a line",
+                        if berth { "berth" } else { "daemon" }
+                    );
                 }
                 for i in 0..per_round {
                     let marker = format!("mark-{round}-{berth}-{i}");
                     let sent = Instant::now();
                     stdin.write_all(format!("{marker}\n").as_bytes()).await?;
-                    let Some(at) = until(&mut f, &mut piece, marker.as_bytes(), Duration::from_secs(5)).await? else {
+                    let Some(at) = until(
+                        &mut f,
+                        &mut piece,
+                        marker.as_bytes(),
+                        Duration::from_secs(5),
+                    )
+                    .await?
+                    else {
                         bail!("line {marker} did not arrive within 5 s");
                     };
                     let ms = (at - sent).as_secs_f64() * 1000.0;
-                    if berth { b.push(ms) } else { r.push(ms) }
+                    if berth {
+                        b.push(ms)
+                    } else {
+                        r.push(ms)
+                    }
                     tokio::time::sleep(Duration::from_millis(5)).await;
                 }
             }
@@ -228,13 +282,27 @@ async fn latency(ctx: &Ctx) -> Result<Row> {
         Ok::<_, anyhow::Error>((b, r))
     }
     .await;
-    let _ = ctx.daemon.json("DELETE", &format!("/containers/{id}?force=1"), None).await;
+    let _ = ctx
+        .daemon
+        .json("DELETE", &format!("/containers/{id}?force=1"), None)
+        .await;
     let (b, r) = res?;
     let (b99, r99) = (report::percentile(&b, 99.0), report::percentile(&r, 99.0));
     let row = Row::new(
-        format!("log follow latency, line written → seen, {} lines each", b.len()),
-        format!("p50 {} / p99 {}", report::ms(report::median(&b)), report::ms(b99)),
-        format!("p50 {} / p99 {} daemon socket", report::ms(report::median(&r)), report::ms(r99)),
+        format!(
+            "log follow latency, line written → seen, {} lines each",
+            b.len()
+        ),
+        format!(
+            "p50 {} / p99 {}",
+            report::ms(report::median(&b)),
+            report::ms(b99)
+        ),
+        format!(
+            "p50 {} / p99 {} daemon socket",
+            report::ms(report::median(&r)),
+            report::ms(r99)
+        ),
     )
     .ratio(format!("p99 +{}", report::ms(b99 - r99)))
     .target("p99 ≤ raw + 5 ms", b99 <= r99 + 5.0);
@@ -248,7 +316,11 @@ async fn hundred_streams(ctx: &Ctx) -> Result<Row> {
     for i in 0..10 {
         let name = format!("berth-bench-{}-ticker-{i}", ctx.daemon.run);
         let script = "i=0; while true; do echo tick $i; i=$((i+1)); sleep 0.1; done";
-        ids.push(ctx.daemon.create(&name, &["sh", "-c", script], json!({}), true).await?);
+        ids.push(
+            ctx.daemon
+                .create(&name, &["sh", "-c", script], json!({}), true)
+                .await?,
+        );
     }
     let mut readers = Vec::new();
     let (got_tx, mut got_rx) = tokio::sync::mpsc::channel::<()>(128);
@@ -272,7 +344,9 @@ async fn hundred_streams(ctx: &Ctx) -> Result<Row> {
             got_rx.recv().await;
         }
     };
-    let flowing = tokio::time::timeout(Duration::from_secs(20), all_flowing).await.is_ok();
+    let flowing = tokio::time::timeout(Duration::from_secs(20), all_flowing)
+        .await
+        .is_ok();
     let mut peak = 0;
     for _ in 0..30 {
         peak = peak.max(ctx.berth.rss()?);
@@ -282,13 +356,20 @@ async fn hundred_streams(ctx: &Ctx) -> Result<Row> {
         r.abort();
     }
     for id in &ids {
-        let _ = ctx.daemon.json("DELETE", &format!("/containers/{id}?force=1"), None).await;
+        let _ = ctx
+            .daemon
+            .json("DELETE", &format!("/containers/{id}?force=1"), None)
+            .await;
     }
     if !flowing {
         bail!("not all 100 streams delivered a line within 20 s");
     }
-    let row = Row::new("memory: RSS with 100 concurrent log streams (peak over 3 s)", report::mb(peak), "—")
-        .target("≤ 60 MB", peak <= 60_000_000);
+    let row = Row::new(
+        "memory: RSS with 100 concurrent log streams (peak over 3 s)",
+        report::mb(peak),
+        "—",
+    )
+    .target("≤ 60 MB", peak <= 60_000_000);
     report::announce(&row);
     Ok(row)
 }

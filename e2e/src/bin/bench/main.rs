@@ -90,7 +90,9 @@ async fn run() -> Result<()> {
         .context("BERTH_TEST_DOCKER_HOST is not set: run `cargo xtask bench`")?;
     let bin: PathBuf = std::env::var_os("BERTH_BIN")
         .map(Into::into)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/release/berth"));
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/release/berth")
+        });
     let daemon = docker::Daemon::new(&host)?;
 
     let fixture = files::Fixture::make()?;
@@ -98,7 +100,10 @@ async fn run() -> Result<()> {
     let shares = if berth::knows_flag(&bin, "--share") {
         fixture.shares()
     } else {
-        eprintln!("bench: {} has no --share flag; the share rows will not run", bin.display());
+        eprintln!(
+            "bench: {} has no --share flag; the share rows will not run",
+            bin.display()
+        );
         Vec::new()
     };
     let has_shares = !shares.is_empty();
@@ -122,7 +127,10 @@ async fn run() -> Result<()> {
             rows.extend(report::or_failed("frontend weight", frontend::weight()));
         }
         if selected("list") || selected("load") {
-            rows.extend(report::or_failed("container list", list::run(&mut ctx, selected("list"), selected("load")).await));
+            rows.extend(report::or_failed(
+                "container list",
+                list::run(&mut ctx, selected("list"), selected("load")).await,
+            ));
         }
         if selected("logs") {
             rows.extend(report::or_failed("log follow", logs::run(&ctx).await));

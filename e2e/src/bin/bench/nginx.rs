@@ -85,11 +85,15 @@ http {{
         };
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
-            if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_ok()
+            {
                 return Ok(nginx);
             }
             if let Ok(Some(status)) = nginx.child.try_wait() {
-                let log = std::fs::read_to_string(nginx._dir.path().join("error.log")).unwrap_or_default();
+                let log = std::fs::read_to_string(nginx._dir.path().join("error.log"))
+                    .unwrap_or_default();
                 bail!("nginx exited ({status}): {log}");
             }
             if Instant::now() > deadline {

@@ -15,7 +15,11 @@ pub struct Row {
 }
 
 impl Row {
-    pub fn new(bench: impl Into<String>, berth: impl Into<String>, reference: impl Into<String>) -> Row {
+    pub fn new(
+        bench: impl Into<String>,
+        berth: impl Into<String>,
+        reference: impl Into<String>,
+    ) -> Row {
         Row {
             bench: bench.into(),
             berth: berth.into(),
@@ -121,7 +125,8 @@ pub fn markdown(rows: &[Row]) -> String {
     out
 }
 
-const BEGIN: &str = "<!-- bench:begin (written by `cargo xtask bench`; edit outside these markers) -->";
+const BEGIN: &str =
+    "<!-- bench:begin (written by `cargo xtask bench`; edit outside these markers) -->";
 const END: &str = "<!-- bench:end -->";
 
 /// Replaces the generated part of `path` (between the markers) with this run's table and
@@ -165,7 +170,13 @@ fn machine() -> String {
     let host = std::env::var("BERTH_TEST_DOCKER_HOST").unwrap_or_default();
     let docker = cmd(
         "docker",
-        &["-H", &host, "version", "--format", "{{.Server.Version}} (API {{.Server.APIVersion}})"],
+        &[
+            "-H",
+            &host,
+            "version",
+            "--format",
+            "{{.Server.Version}} (API {{.Server.APIVersion}})",
+        ],
     );
     format!(
         "Run {date} on {cpu}, {cores} cores (`nproc`), {mem:.1} GiB memory, Linux {kernel}; \
