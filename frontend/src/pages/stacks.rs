@@ -62,6 +62,41 @@ pub fn use_validation(
     problems
 }
 
+/// Lines of progress kept on screen.
+const KEEP_PROGRESS: usize = 500;
+
+/// Run a long stack operation, showing its ndjson progress as it arrives (handed to the
+/// signal at most every 250 ms); whether it ended with `done`.
+pub async fn follow_progress<Req: serde::Serialize>(
+    method: Method,
+    url: &str,
+    body: Option<&Req>,
+    progress: RwSignal<Vec<StackProgress>>,
+) -> Result<bool, ApiError> {
+    let push = move |items: Vec<StackProgress>| {
+        progress.update(|l| {
+            l.extend(items);
+            let excess = l.len().saturating_sub(KEEP_PROGRESS);
+            l.drain(..excess);
+        })
+    };
+    let mut batch = Vec::new();
+    let mut last_flush = js_sys::Date::now();
+    let mut ok = false;
+    let res = api::stream_ndjson::<Req, StackProgress>(method, url, body, |p| {
+        ok = p.step == "done";
+        batch.push(p);
+        let now = js_sys::Date::now();
+        if now - last_flush >= 250.0 {
+            push(std::mem::take(&mut batch));
+            last_flush = now;
+        }
+    })
+    .await;
+    push(batch);
+    res.map(|()| ok)
+}
+
 /// The ndjson progress of a deployment, as lines a person reads.
 #[component]
 pub fn ProgressLog(lines: RwSignal<Vec<StackProgress>>) -> impl IntoView {
@@ -198,21 +233,16 @@ pub fn NewStack() -> impl IntoView {
         progress.set(vec![]);
         let navigate = navigate.clone();
         spawn_local(async move {
-            let res =
-                api::call_ndjson::<_, StackProgress>(Method::Post, "/api/stacks", Some(&body))
-                    .await;
+            let res = follow_progress(Method::Post, "/api/stacks", Some(&body), progress).await;
             busy.set(false);
             match res {
-                Ok(lines) => {
-                    let ok = lines.last().is_some_and(|l| l.step == "done");
-                    progress.set(lines);
-                    if ok {
-                        navigate(
-                            &format!("/stacks/{}", api::enc(&body.name)),
-                            Default::default(),
-                        );
-                    }
+                Ok(true) => {
+                    navigate(
+                        &format!("/stacks/{}", api::enc(&body.name)),
+                        Default::default(),
+                    );
                 }
+                Ok(false) => {}
                 Err(e) => error.set(Some(e)),
             }
         });
