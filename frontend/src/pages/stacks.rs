@@ -215,6 +215,13 @@ pub fn NewStack() -> impl IntoView {
     let name = RwSignal::new(String::new());
     let text = RwSignal::new(STARTER.to_owned());
     let env = RwSignal::new(String::new());
+    let from_dir = RwSignal::new(String::new());
+    let session = crate::app::use_session();
+    let is_admin = move || {
+        session
+            .me
+            .with(|m| m.as_ref().is_some_and(|m| m.role == wire::Role::Admin))
+    };
     let problems = use_validation(text, env, Signal::derive(String::new));
     let progress = RwSignal::new(Vec::<StackProgress>::new());
     let busy = RwSignal::new(false);
@@ -222,10 +229,13 @@ pub fn NewStack() -> impl IntoView {
 
     let deploy = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
+        let dir = from_dir.get_untracked().trim().to_owned();
+        // From a folder, its own file is used; the editor's text is not sent.
         let body = CreateStack {
             name: name.get_untracked().trim().to_owned(),
-            compose: Some(text.get_untracked()),
+            compose: Some(text.get_untracked()).filter(|_| dir.is_empty()),
             env: Some(env.get_untracked()).filter(|e| !e.trim().is_empty()),
+            from_dir: Some(dir).filter(|d| !d.is_empty()),
             ..Default::default()
         };
         busy.set(true);
@@ -259,6 +269,13 @@ pub fn NewStack() -> impl IntoView {
                     <input class="input" data-testid="stack-name" required pattern="[a-z0-9][a-z0-9_-]*"
                         bind:value=name />
                 </label>
+                <Show when=is_admin>
+                    <label class="field">
+                        <span>{tr(Key::FromDir)}</span>
+                        <input class="input mono" data-testid="stack-from-dir"
+                            placeholder=tr(Key::FromDirHint) bind:value=from_dir />
+                    </label>
+                </Show>
                 <h2>{tr(Key::Editor)}</h2>
                 <YamlEditor text problems label=t(i18n.lang.get_untracked(), Key::Editor).to_owned() />
                 <ProblemList problems line_word=t(i18n.lang.get_untracked(), Key::Line) />
