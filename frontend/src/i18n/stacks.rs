@@ -11,6 +11,8 @@ pub enum Key {
     NavVolumes,
     NavSystem,
     NewStack,
+    FromDir,
+    FromDirHint,
     StackName,
     Services,
     Status,
@@ -109,6 +111,8 @@ fn en(key: Key) -> &'static str {
         NavVolumes => "Volumes",
         NavSystem => "System",
         NewStack => "New stack",
+        FromDir => "Or take the compose file from a folder on the server (admin)",
+        FromDirHint => "/srv/app: its docker-compose.yml and .env are copied; builds and relative paths use that folder",
         StackName => "Stack name",
         Services => "Services",
         Status => "Status",
@@ -192,6 +196,10 @@ fn zh_cn(key: Key) -> &'static str {
         NavVolumes => "数据卷",
         NavSystem => "系统",
         NewStack => "新建编排",
+        FromDir => "或者使用服务器上某个文件夹里的 compose 文件（管理员）",
+        FromDirHint => {
+            "/srv/app：复制其中的 docker-compose.yml 和 .env；构建和相对路径仍使用该文件夹"
+        }
         StackName => "编排名称",
         Services => "服务",
         Status => "状态",

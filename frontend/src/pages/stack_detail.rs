@@ -71,9 +71,11 @@ pub fn StackDetailPage() -> impl IntoView {
         spawn_local(async move {
             let url = format!("/api/stacks/{}/{action}", api::enc(&n));
             let res = match action {
-                "up" | "pull" => api::call_ndjson::<(), StackProgress>(Method::Post, &url, None)
-                    .await
-                    .map(|lines| progress.set(lines)),
+                "up" | "pull" => {
+                    super::stacks::follow_progress::<()>(Method::Post, &url, None, progress)
+                        .await
+                        .map(|_| ())
+                }
                 "down-volumes" => {
                     let url = format!("/api/stacks/{}/down?volumes=true", api::enc(&n));
                     api::call::<(), serde_json::Value>(Method::Post, &url, None)

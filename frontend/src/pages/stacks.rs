@@ -62,6 +62,41 @@ pub fn use_validation(
     problems
 }
 
+/// Lines of progress kept on screen.
+const KEEP_PROGRESS: usize = 500;
+
+/// Run a long stack operation, showing its ndjson progress as it arrives (handed to the
+/// signal at most every 250 ms); whether it ended with `done`.
+pub async fn follow_progress<Req: serde::Serialize>(
+    method: Method,
+    url: &str,
+    body: Option<&Req>,
+    progress: RwSignal<Vec<StackProgress>>,
+) -> Result<bool, ApiError> {
+    let push = move |items: Vec<StackProgress>| {
+        progress.update(|l| {
+            l.extend(items);
+            let excess = l.len().saturating_sub(KEEP_PROGRESS);
+            l.drain(..excess);
+        })
+    };
+    let mut batch = Vec::new();
+    let mut last_flush = js_sys::Date::now();
+    let mut ok = false;
+    let res = api::stream_ndjson::<Req, StackProgress>(method, url, body, |p| {
+        ok = p.step == "done";
+        batch.push(p);
+        let now = js_sys::Date::now();
+        if now - last_flush >= 250.0 {
+            push(std::mem::take(&mut batch));
+            last_flush = now;
+        }
+    })
+    .await;
+    push(batch);
+    res.map(|()| ok)
+}
+
 /// The ndjson progress of a deployment, as lines a person reads.
 #[component]
 pub fn ProgressLog(lines: RwSignal<Vec<StackProgress>>) -> impl IntoView {
@@ -180,6 +215,13 @@ pub fn NewStack() -> impl IntoView {
     let name = RwSignal::new(String::new());
     let text = RwSignal::new(STARTER.to_owned());
     let env = RwSignal::new(String::new());
+    let from_dir = RwSignal::new(String::new());
+    let session = crate::app::use_session();
+    let is_admin = move || {
+        session
+            .me
+            .with(|m| m.as_ref().is_some_and(|m| m.role == wire::Role::Admin))
+    };
     let problems = use_validation(text, env, Signal::derive(String::new));
     let progress = RwSignal::new(Vec::<StackProgress>::new());
     let busy = RwSignal::new(false);
@@ -187,10 +229,13 @@ pub fn NewStack() -> impl IntoView {
 
     let deploy = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
+        let dir = from_dir.get_untracked().trim().to_owned();
+        // From a folder, its own file is used; the editor's text is not sent.
         let body = CreateStack {
             name: name.get_untracked().trim().to_owned(),
-            compose: Some(text.get_untracked()),
+            compose: Some(text.get_untracked()).filter(|_| dir.is_empty()),
             env: Some(env.get_untracked()).filter(|e| !e.trim().is_empty()),
+            from_dir: Some(dir).filter(|d| !d.is_empty()),
             ..Default::default()
         };
         busy.set(true);
@@ -198,21 +243,16 @@ pub fn NewStack() -> impl IntoView {
         progress.set(vec![]);
         let navigate = navigate.clone();
         spawn_local(async move {
-            let res =
-                api::call_ndjson::<_, StackProgress>(Method::Post, "/api/stacks", Some(&body))
-                    .await;
+            let res = follow_progress(Method::Post, "/api/stacks", Some(&body), progress).await;
             busy.set(false);
             match res {
-                Ok(lines) => {
-                    let ok = lines.last().is_some_and(|l| l.step == "done");
-                    progress.set(lines);
-                    if ok {
-                        navigate(
-                            &format!("/stacks/{}", api::enc(&body.name)),
-                            Default::default(),
-                        );
-                    }
+                Ok(true) => {
+                    navigate(
+                        &format!("/stacks/{}", api::enc(&body.name)),
+                        Default::default(),
+                    );
                 }
+                Ok(false) => {}
                 Err(e) => error.set(Some(e)),
             }
         });
@@ -229,6 +269,13 @@ pub fn NewStack() -> impl IntoView {
                     <input class="input" data-testid="stack-name" required pattern="[a-z0-9][a-z0-9_-]*"
                         bind:value=name />
                 </label>
+                <Show when=is_admin>
+                    <label class="field">
+                        <span>{tr(Key::FromDir)}</span>
+                        <input class="input mono" data-testid="stack-from-dir"
+                            placeholder=tr(Key::FromDirHint) bind:value=from_dir />
+                    </label>
+                </Show>
                 <h2>{tr(Key::Editor)}</h2>
                 <YamlEditor text problems label=t(i18n.lang.get_untracked(), Key::Editor).to_owned() />
                 <ProblemList problems line_word=t(i18n.lang.get_untracked(), Key::Line) />

@@ -166,7 +166,7 @@ pub async fn up(
             "recreate"
         };
         for c in &mine {
-            dstacks::remove_container(ep, c.id.as_deref().unwrap_or_default()).await?;
+            dstacks::remove_container(ep, c.id.as_deref().unwrap_or_default(), false).await?;
         }
         let mut body = p.body.clone();
         if let Some(l) = body.labels.as_mut() {
@@ -211,7 +211,7 @@ pub async fn up(
     for c in &existing {
         let service = label(c, labels::SERVICE).unwrap_or_default();
         if !project.services.iter().any(|s| s.name == service) {
-            dstacks::remove_container(ep, c.id.as_deref().unwrap_or_default()).await?;
+            dstacks::remove_container(ep, c.id.as_deref().unwrap_or_default(), false).await?;
             progress
                 .say(
                     Some(service),

@@ -277,8 +277,9 @@ pub async fn act(ep: &Endpoint, cs: &[ContainerSummary], action: &str) -> AppRes
     Ok(())
 }
 
-/// Remove a container, stopping it first (with Compose's 10 s grace).
-pub async fn remove_container(ep: &Endpoint, id: &str) -> AppResult<()> {
+/// Remove a container, stopping it first (with Compose's 10 s grace). `volumes`: its
+/// anonymous volumes go too (a `down -v`); otherwise they are left, as Compose leaves them.
+pub async fn remove_container(ep: &Endpoint, id: &str, volumes: bool) -> AppResult<()> {
     let id1 = id.to_owned();
     let _ = ep
         .call(|d| async move {
@@ -299,7 +300,7 @@ pub async fn remove_container(ep: &Endpoint, id: &str) -> AppResult<()> {
                 &id2,
                 Some(RemoveContainerOptions {
                     force: true,
-                    v: true,
+                    v: volumes,
                     link: false,
                 }),
             )
@@ -322,7 +323,7 @@ pub async fn down(
 ) -> AppResult<wire::StackDown> {
     let mut out = wire::StackDown::default();
     for c in cs {
-        remove_container(ep, c.id.as_deref().unwrap_or_default()).await?;
+        remove_container(ep, c.id.as_deref().unwrap_or_default(), volumes).await?;
         out.containers.push(name_of(c));
     }
     let filter = HashMap::from([(
