@@ -312,6 +312,7 @@ pub fn urlencode(s: &str) -> String {
 }
 
 /// Waits (bounded) until `check` says yes.
+#[allow(dead_code)] // kept for benches that wait on a condition
 pub async fn wait_for<F, Fut>(what: &str, within: Duration, mut check: F) -> Result<()>
 where
     F: FnMut() -> Fut,
