@@ -23,6 +23,11 @@ fn binary() -> PathBuf {
 
 impl Berth {
     pub async fn start() -> Berth {
+        Berth::start_with(&[]).await
+    }
+
+    /// berth with extra flags (`--share NAME=PATH`, ...).
+    pub async fn start_with(args: &[String]) -> Berth {
         let docker_host = std::env::var("BERTH_TEST_DOCKER_HOST")
             .expect("BERTH_TEST_DOCKER_HOST is not set: run the tests with `cargo xtask test`");
         let port = TcpListener::bind("127.0.0.1:0")
@@ -36,6 +41,7 @@ impl Berth {
             .args(["--docker-host", &docker_host])
             .arg("--data-dir")
             .arg(data.path())
+            .args(args)
             .env("BERTH_ADMIN_PASSWORD", ADMIN_PASSWORD)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())

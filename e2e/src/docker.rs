@@ -48,3 +48,83 @@ pub fn state(name: &str) -> String {
 pub fn remove(name: &str) {
     let _ = docker().args(["rm", "-f", name]).output();
 }
+
+/// `docker volume create --label berth-test=1 NAME`; returns its mount point.
+pub fn volume_create(name: &str) -> String {
+    let out = docker()
+        .args(["volume", "create", "--label", "berth-test=1", name])
+        .output()
+        .expect("docker volume create");
+    assert!(out.status.success(), "docker volume create: {out:?}");
+    let out = docker()
+        .args(["volume", "inspect", "-f", "{{.Mountpoint}}", name])
+        .output()
+        .expect("docker volume inspect");
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+pub fn volume_remove(name: &str) {
+    let _ = docker().args(["volume", "rm", "-f", name]).output();
+}
+
+/// `docker build -t TAG -` from a Dockerfile text (no context).
+pub fn build(tag: &str, dockerfile: &str) {
+    use std::io::Write;
+    let mut child = docker()
+        .args(["build", "-q", "-t", tag, "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("docker build");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(dockerfile.as_bytes())
+        .expect("write the Dockerfile");
+    assert!(
+        child.wait().expect("docker build").success(),
+        "docker build {tag}"
+    );
+}
+
+/// `docker push TAG`.
+pub fn push(tag: &str) {
+    let out = docker().args(["push", tag]).output().expect("docker push");
+    assert!(out.status.success(), "docker push: {out:?}");
+}
+
+/// `docker rmi -f IMAGE` (whatever it finds).
+pub fn remove_image(image: &str) {
+    let _ = docker().args(["rmi", "-f", image]).output();
+}
+
+/// Whether the daemon has this image.
+pub fn has_image(image: &str) -> bool {
+    docker()
+        .args(["image", "inspect", image])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false)
+}
+
+/// Remove a Compose project's containers and networks (a stack a test deployed).
+pub fn remove_project(project: &str) {
+    let filter = format!("label=com.docker.compose.project={project}");
+    let ids = docker()
+        .args(["ps", "-aq", "--filter", &filter])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default();
+    for id in ids.split_whitespace() {
+        let _ = docker().args(["rm", "-f", "-v", id]).output();
+    }
+    let nets = docker()
+        .args(["network", "ls", "-q", "--filter", &filter])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default();
+    for id in nets.split_whitespace() {
+        let _ = docker().args(["network", "rm", id]).output();
+    }
+}

@@ -33,6 +33,7 @@ async fn login_then_stop_a_container_and_see_its_badge_change() {
         .await
         .expect("a state badge");
     check::text_becomes(&badge, "running", Duration::from_secs(5)).await;
+    check::screenshot(c, "containers").await;
 
     // A marker that a page reload would wipe: the badge must change in place.
     c.execute("window.__berthNoReload = true;", vec![])
@@ -129,6 +130,7 @@ async fn wrong_password_shows_an_error_and_dashboard_shows_the_engine() {
     action::login(c, &berth, "admin", e2e::berth::ADMIN_PASSWORD).await;
     c.goto(&berth.url("/")).await.unwrap();
     let version = find::by_testid(c, "dash-version").await;
+    check::screenshot(c, "dashboard").await;
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     loop {
         let text = version.text().await.unwrap_or_default();
@@ -274,6 +276,7 @@ async fn language_theme_and_phone_layout() {
     let after = c.execute(theme, vec![]).await.unwrap();
     assert_ne!(before, after, "the theme changed");
     assert!(after == serde_json::json!("dark") || after == serde_json::json!("light"));
+    check::screenshot(c, "containers-zh-theme").await;
 
     // A phone-width window: the navigation folds behind the menu button.
     c.set_window_size(375, 800).await.unwrap();
@@ -291,4 +294,709 @@ async fn language_theme_and_phone_layout() {
         "no sideways scrolling: {width}"
     );
     browser.close().await;
+}
+
+/// A share: anonymous → log in → back on the index; open a folder, open a file.
+#[tokio::test]
+async fn browse_a_share_open_a_folder_and_download_a_file() {
+    let _slot = BROWSER_SLOTS.acquire().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("docs")).unwrap();
+    std::fs::write(dir.path().join("docs/readme.txt"), "hello from a share\n").unwrap();
+    std::fs::write(dir.path().join("top.txt"), "top\n").unwrap();
+    let berth =
+        Berth::start_with(&["--share".into(), format!("pub={}", dir.path().display())]).await;
+    let browser = Browser::start().await;
+    let c = &browser.client;
+
+    // Not logged in: the index sends us to log in, and the login brings us back.
+    c.goto(&berth.url("/files/pub/")).await.unwrap();
+    find::by_testid(c, "login-username")
+        .await
+        .send_keys("admin")
+        .await
+        .unwrap();
+    find::by_testid(c, "login-password")
+        .await
+        .send_keys(e2e::berth::ADMIN_PASSWORD)
+        .await
+        .unwrap();
+    find::by_testid(c, "login-submit")
+        .await
+        .click()
+        .await
+        .unwrap();
+    find::by_testid(c, "crumbs").await;
+    assert!(c
+        .current_url()
+        .await
+        .unwrap()
+        .path()
+        .ends_with("/files/pub/"));
+
+    // Open the folder, then the file.
+    let css = "a[href=\"/files/pub/docs/\"]";
+    c.find(fantoccini::Locator::Css(css))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let file = c
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(fantoccini::Locator::Css(
+            "a[href=\"/files/pub/docs/readme.txt\"]",
+        ))
+        .await
+        .expect("the file in the folder's index");
+    assert_eq!(c.current_url().await.unwrap().path(), "/files/pub/docs/");
+    file.click().await.unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let body = c
+            .find(fantoccini::Locator::Css("body"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap_or_default();
+        if body.contains("hello from a share") {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the file's text never showed: {body:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // From the app: the shares page lists it and links to its index.
+    c.goto(&berth.url("/shares")).await.unwrap();
+    let row = c
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(fantoccini::Locator::Css(
+            "[data-testid=\"share-row\"][data-name=\"pub\"]",
+        ))
+        .await
+        .expect("the share is listed");
+    row.find(fantoccini::Locator::Css(&find::testid("open-index")))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(fantoccini::Locator::Css("a[href=\"/files/pub/top.txt\"]"))
+        .await
+        .expect("the index opened from the app");
+    browser.close().await;
+}
+
+/// A volume: browse it, upload a file with the file picker, make a folder, open it.
+#[tokio::test]
+async fn browse_a_volume_and_upload_a_file() {
+    let _slot = BROWSER_SLOTS.acquire().await.unwrap();
+    let vol = unique("e2e-vol");
+    let mountpoint = std::path::PathBuf::from(docker::volume_create(&vol));
+    std::fs::write(mountpoint.join("seed.txt"), "seed\n").unwrap();
+    let local = tempfile::tempdir().unwrap();
+    let upload = local.path().join("from-browser.txt");
+    std::fs::write(&upload, "uploaded through chromium\n").unwrap();
+
+    let berth = Berth::start().await;
+    let browser = Browser::start().await;
+    let c = &browser.client;
+    action::login(c, &berth, "admin", e2e::berth::ADMIN_PASSWORD).await;
+    c.goto(&berth.url("/shares")).await.unwrap();
+    find::by_testid(c, "volume-name")
+        .await
+        .send_keys(&vol)
+        .await
+        .unwrap();
+    find::by_testid(c, "open-volume")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let row = |name: &str| format!("[data-testid=\"file-row\"][data-name=\"{name}\"]");
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(fantoccini::Locator::Css(&row("seed.txt")))
+        .await
+        .expect("the volume's file is listed");
+
+    find::by_testid(c, "upload-input")
+        .await
+        .send_keys(&upload.display().to_string())
+        .await
+        .expect("choose a file");
+    c.wait()
+        .at_most(Duration::from_secs(15))
+        .for_element(fantoccini::Locator::Css(&row("from-browser.txt")))
+        .await
+        .expect("the uploaded file appears");
+    assert_eq!(
+        std::fs::read_to_string(mountpoint.join("from-browser.txt")).unwrap(),
+        "uploaded through chromium\n"
+    );
+
+    find::by_testid(c, "new-folder-name")
+        .await
+        .send_keys("made-here")
+        .await
+        .unwrap();
+    find::by_testid(c, "new-folder")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let folder = c
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(fantoccini::Locator::Css(&row("made-here")))
+        .await
+        .expect("the new folder appears");
+    assert!(mountpoint.join("made-here").is_dir());
+    folder
+        .find(fantoccini::Locator::Css(&find::testid("file-dir")))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let current = find::by_testid(c, "crumb-current").await;
+    check::text_becomes(&current, "made-here", Duration::from_secs(10)).await;
+    find::by_testid(c, "empty-folder").await;
+
+    browser.close().await;
+    docker::volume_remove(&vol);
+}
+
+/// Wait until `js` (returning a value) satisfies `ok`; returns that value.
+async fn wait_js(
+    c: &fantoccini::Client,
+    js: &str,
+    within: Duration,
+    ok: impl Fn(&serde_json::Value) -> bool,
+) -> serde_json::Value {
+    let deadline = std::time::Instant::now() + within;
+    let mut last = serde_json::Value::Null;
+    while std::time::Instant::now() < deadline {
+        last = c.execute(js, vec![]).await.unwrap_or_default();
+        if ok(&last) {
+            return last;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!("{js} never satisfied; last {last}");
+}
+
+#[tokio::test]
+async fn create_a_container_with_the_form_and_watch_its_logs_grow() {
+    let _slot = BROWSER_SLOTS.acquire().await.unwrap();
+    let name = unique("e2e-noisy");
+    let berth = Berth::start().await;
+    let browser = Browser::start().await;
+    let c = &browser.client;
+    action::login(c, &berth, "admin", e2e::berth::ADMIN_PASSWORD).await;
+    c.goto(&berth.url("/containers")).await.unwrap();
+    find::by_testid(c, "new-container")
+        .await
+        .click()
+        .await
+        .unwrap();
+    find::by_testid(c, "create-page").await;
+
+    let image =
+        std::env::var("BERTH_TEST_IMAGE").unwrap_or_else(|_| "berth-test/busybox:latest".into());
+    find::by_testid(c, "create-image")
+        .await
+        .send_keys(&image)
+        .await
+        .unwrap();
+    find::by_testid(c, "create-name")
+        .await
+        .send_keys(&name)
+        .await
+        .unwrap();
+    let script = "sh -c 'echo \"<b>not-html</b>\"; i=0; while true; do echo noisy-$i; i=$((i+1)); sleep 0.02; done'";
+    find::by_testid(c, "create-cmd")
+        .await
+        .send_keys(script)
+        .await
+        .unwrap();
+    find::by_testid(c, "create-more")
+        .await
+        .click()
+        .await
+        .unwrap();
+    find::by_testid(c, "create-labels")
+        .await
+        .send_keys("berth-test=1")
+        .await
+        .unwrap();
+    // The command line follows the form.
+    let preview = find::by_testid(c, "create-preview").await;
+    check::text_becomes_with(
+        &preview,
+        |t| t.starts_with("docker run -d --name ") && t.contains(&name),
+        Duration::from_secs(5),
+    )
+    .await;
+    find::by_testid(c, "create-submit")
+        .await
+        .click()
+        .await
+        .unwrap();
+
+    // The new container's page opens on its logs, and they keep coming.
+    find::by_testid(c, "logs-view").await;
+    let count_js = "const el = document.querySelector('[data-testid=logs-count]'); return el ? Number(el.textContent) : 0;";
+    let first = wait_js(c, count_js, Duration::from_secs(15), |v| {
+        v.as_u64().unwrap_or(0) > 20
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let later = c.execute(count_js, vec![]).await.unwrap();
+    assert!(
+        later.as_u64() > first.as_u64(),
+        "the logs grew: {first} → {later}"
+    );
+    let lines = wait_js(
+        c,
+        "return document.querySelectorAll('[data-testid=log-line]').length;",
+        Duration::from_secs(5),
+        |v| v.as_u64().unwrap_or(0) > 0,
+    )
+    .await;
+    assert!(
+        lines.as_u64().unwrap() <= 1000,
+        "a bounded window of lines in the DOM"
+    );
+    assert_eq!(docker::state(&name), "running", "the daemon runs it");
+
+    // A line that looks like HTML is shown as text, never parsed.
+    let text = c
+        .execute(
+            "return [document.querySelector('[data-testid=log-lines]').innerText, document.querySelectorAll('[data-testid=log-lines] b').length];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    if text[0].as_str().unwrap_or("").contains("not-html") {
+        assert!(
+            text[0].as_str().unwrap().contains("<b>not-html</b>"),
+            "{text}"
+        );
+    }
+    assert_eq!(text[1], 0, "no <b> element was made from a log line");
+
+    browser.close().await;
+    docker::remove(&name);
+}
+
+#[tokio::test]
+async fn type_a_command_into_the_terminal_and_see_its_output() {
+    let _slot = BROWSER_SLOTS.acquire().await.unwrap();
+    let name = unique("e2e-term");
+    docker::run_idle(&name);
+    let berth = Berth::start().await;
+    let browser = Browser::start().await;
+    let c = &browser.client;
+    action::login(c, &berth, "admin", e2e::berth::ADMIN_PASSWORD).await;
+    c.goto(&berth.url(&format!("/containers/{name}?tab=terminal")))
+        .await
+        .unwrap();
+    find::by_testid(c, "terminal-tab").await;
+    find::by_testid(c, "term-open").await.click().await.unwrap();
+    let input = c
+        .wait()
+        .at_most(Duration::from_secs(15))
+        .for_element(fantoccini::Locator::Css(".xterm-helper-textarea"))
+        .await
+        .expect("xterm.js is loaded and draws a terminal");
+    // Wait for the shell's prompt before typing.
+    wait_js(
+        c,
+        "const t = document.querySelector('.xterm-rows'); return t ? t.textContent : '';",
+        Duration::from_secs(15),
+        |v| {
+            v.as_str()
+                .is_some_and(|t| t.contains('#') || t.contains('$'))
+        },
+    )
+    .await;
+    input
+        .send_keys("echo $((6*7))-from-the-browser\u{E007}")
+        .await
+        .unwrap();
+    wait_js(
+        c,
+        "return document.querySelector('.xterm-rows').textContent;",
+        Duration::from_secs(15),
+        |v| {
+            v.as_str()
+                .is_some_and(|t| t.contains("42-from-the-browser"))
+        },
+    )
+    .await;
+
+    browser.close().await;
+    docker::remove(&name);
+}
+
+/// Wait until `css` matches an element whose attribute `attr` is `want`.
+async fn wait_attr(c: &fantoccini::Client, css: &str, attr: &str, want: &str, within: Duration) {
+    let deadline = std::time::Instant::now() + within;
+    let mut last = None;
+    while std::time::Instant::now() < deadline {
+        if let Ok(el) = c.find(fantoccini::Locator::Css(css)).await {
+            last = el.attr(attr).await.ok().flatten();
+            if last.as_deref() == Some(want) {
+                return;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{css} [{attr}] expected {want:?}, last {last:?}");
+}
+
+#[tokio::test]
+async fn pull_from_a_local_registry_shows_per_layer_progress() {
+    let _slot = BROWSER_SLOTS.acquire().await.unwrap();
+    let registry = e2e::registry::Registry::start().await;
+    // An image with a layer of its own (3 MB of noise), pushed and then removed here, so
+    // the pull really downloads it.
+    let image = format!("{}/e2e/{}:1", registry.host(), unique("pull"));
+    let base =
+        std::env::var("BERTH_TEST_IMAGE").unwrap_or_else(|_| "berth-test/busybox:latest".into());
+    docker::build(
+        &image,
+        &format!(
+            "FROM {base}\nLABEL berth-e2e=pull\nRUN head -c 3000000 /dev/urandom > /noise-{}\n",
+            unique("n")
+        ),
+    );
+    docker::push(&image);
+    docker::remove_image(&image);
+    assert!(!docker::has_image(&image));
+
+    let berth = Berth::start().await;
+    let browser = Browser::start().await;
+    let c = &browser.client;
+    action::login(c, &berth, "admin", e2e::berth::ADMIN_PASSWORD).await;
+    c.goto(&berth.url("/images")).await.unwrap();
+    find::by_testid(c, "images-page").await;
+
+    // Two pulls at once: the real one, and one from a registry that does not answer.
+    let dead = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    for name in [image.clone(), format!("127.0.0.1:{dead}/e2e/none:1")] {
+        let input = find::by_testid(c, "pull-image").await;
+        input.send_keys(&name).await.unwrap();
+        find::by_testid(c, "pull-submit")
+            .await
+            .click()
+            .await
+            .unwrap();
+    }
+    let card = format!("[data-testid=\"task\"][data-title=\"{image}\"]");
+    // A progress bar per layer shows up while it runs, and the card ends done.
+    c.wait()
+        .at_most(Duration::from_secs(30))
+        .for_element(fantoccini::Locator::Css(&format!(
+            "{card} [data-testid=\"layer-progress\"]"
+        )))
+        .await
+        .expect("a per-layer progress bar");
+    wait_attr(c, &card, "data-state", "done", Duration::from_secs(60)).await;
+    let statuses = c
+        .find_all(fantoccini::Locator::Css(&format!(
+            "{card} [data-testid=\"layer-status\"]"
+        )))
+        .await
+        .unwrap();
+    let mut texts = Vec::new();
+    for s in statuses {
+        texts.push(s.text().await.unwrap());
+    }
+    assert!(
+        texts.iter().any(|t| t.contains("Pull complete")),
+        "a layer was downloaded: {texts:?}"
+    );
+    let bars = c
+        .find_all(fantoccini::Locator::Css(&format!("{card} progress")))
+        .await
+        .unwrap();
+    let mut full = 0;
+    for b in bars {
+        if b.attr("value").await.unwrap().as_deref() == Some("100") {
+            full += 1;
+        }
+    }
+    assert!(full >= 1, "finished layers show full bars");
+    assert!(docker::has_image(&image), "the daemon has it now");
+
+    // The other pull failed, and says why.
+    let dead_card = format!("[data-testid=\"task\"][data-title=\"127.0.0.1:{dead}/e2e/none:1\"]");
+    wait_attr(
+        c,
+        &dead_card,
+        "data-state",
+        "failed",
+        Duration::from_secs(30),
+    )
+    .await;
+    let err = c
+        .find(fantoccini::Locator::Css(&format!(
+            "{dead_card} [data-testid=\"task-error\"]"
+        )))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(err.contains("does not answer"), "{err}");
+
+    browser.close().await;
+    docker::remove_image(&image);
+}
+
+#[tokio::test]
+async fn build_from_the_editor_streams_its_output() {
+    let _slot = BROWSER_SLOTS.acquire().await.unwrap();
+    let berth = Berth::start().await;
+    let browser = Browser::start().await;
+    let c = &browser.client;
+    let tag = format!("{}:e2e", unique("e2e-build"));
+    let marker = unique("marker");
+    let base =
+        std::env::var("BERTH_TEST_IMAGE").unwrap_or_else(|_| "berth-test/busybox:latest".into());
+
+    action::login(c, &berth, "admin", e2e::berth::ADMIN_PASSWORD).await;
+    c.goto(&berth.url("/images/build")).await.unwrap();
+    let editor = find::by_testid(c, "dockerfile-editor").await;
+    editor.clear().await.unwrap();
+    editor
+        .send_keys(&format!(
+            "FROM {base}\nRUN echo {marker}-step-one\nRUN sleep 2 && echo {marker}-step-two\n"
+        ))
+        .await
+        .unwrap();
+    find::by_testid(c, "build-tags")
+        .await
+        .send_keys(&tag)
+        .await
+        .unwrap();
+    find::by_testid(c, "build-forcerm")
+        .await
+        .click()
+        .await
+        .unwrap();
+    find::by_testid(c, "build-submit")
+        .await
+        .click()
+        .await
+        .unwrap();
+
+    // The first step's output is on screen while the build still runs.
+    let output = find::by_testid(c, "build-output").await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let mut seen_running = false;
+    loop {
+        let text = output.text().await.unwrap_or_default();
+        let state = find::by_testid(c, "build-result")
+            .await
+            .attr("data-state")
+            .await
+            .unwrap()
+            .unwrap_or_default();
+        if text.contains(&format!("{marker}-step-one")) && state == "running" {
+            seen_running = true;
+        }
+        if state == "done" {
+            assert!(text.contains(&format!("{marker}-step-two")), "{text}");
+            break;
+        }
+        if state == "failed" {
+            let why = find::by_testid(c, "build-error")
+                .await
+                .text()
+                .await
+                .unwrap();
+            panic!("the build failed: {why}\n{text}");
+        }
+        assert!(std::time::Instant::now() < deadline, "no result: {text}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(seen_running, "output streamed before the build ended");
+    assert!(docker::has_image(&tag));
+    // The finished image links to its page.
+    find::by_testid(c, "build-image-link")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let title = find::by_testid(c, "image-title").await;
+    check::text_becomes(&title, &tag, Duration::from_secs(10)).await;
+
+    // A failing step shows its error.
+    c.goto(&berth.url("/images/build")).await.unwrap();
+    let editor = find::by_testid(c, "dockerfile-editor").await;
+    editor.clear().await.unwrap();
+    editor
+        .send_keys(&format!("FROM {base}\nRUN exit 7\n"))
+        .await
+        .unwrap();
+    find::by_testid(c, "build-submit")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let err = find::by_testid(c, "build-error").await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let text = err.text().await.unwrap_or_default();
+        if text.contains("non-zero code: 7") {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{text}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    browser.close().await;
+    docker::remove_image(&tag);
+}
+
+#[tokio::test]
+async fn commit_a_container_from_its_page() {
+    let _slot = BROWSER_SLOTS.acquire().await.unwrap();
+    let name = unique("e2e-commit");
+    docker::run_idle(&name);
+    let berth = Berth::start().await;
+    let browser = Browser::start().await;
+    let c = &browser.client;
+    let repo = unique("e2e-committed");
+
+    action::login(c, &berth, "admin", e2e::berth::ADMIN_PASSWORD).await;
+    c.goto(&berth.url(&format!("/containers/{name}")))
+        .await
+        .unwrap();
+    find::by_testid(c, "container-detail").await;
+    // The form sits in a closed <details>: open it.
+    c.execute(
+        "document.querySelector('[data-testid=\"commit-form\"]').closest('details').open = true;",
+        vec![],
+    )
+    .await
+    .unwrap();
+    find::by_testid(c, "commit-repo")
+        .await
+        .send_keys(&repo)
+        .await
+        .unwrap();
+    find::by_testid(c, "commit-tag")
+        .await
+        .send_keys("v1")
+        .await
+        .unwrap();
+    find::by_testid(c, "commit-changes")
+        .await
+        .send_keys("ENV FROM_E2E=yes")
+        .await
+        .unwrap();
+    find::by_testid(c, "commit-submit")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let result = find::by_testid(c, "commit-result").await;
+    assert!(result.text().await.unwrap().contains("sha256:"));
+    assert!(docker::has_image(&format!("{repo}:v1")));
+
+    browser.close().await;
+    docker::remove(&name);
+    docker::remove_image(&format!("{repo}:v1"));
+}
+
+#[tokio::test]
+async fn write_a_compose_file_in_the_editor_deploy_it_and_see_its_services_running() {
+    let _slot = BROWSER_SLOTS.acquire().await.unwrap();
+    let name = unique("e2e-stack");
+    let image =
+        std::env::var("BERTH_TEST_IMAGE").unwrap_or_else(|_| "berth-test/busybox:latest".into());
+    let berth = Berth::start().await;
+    let browser = Browser::start().await;
+    let c = &browser.client;
+
+    action::login(c, &berth, "admin", e2e::berth::ADMIN_PASSWORD).await;
+    c.goto(&berth.url("/stacks")).await.unwrap();
+    find::by_testid(c, "new-stack").await.click().await.unwrap();
+    find::by_testid(c, "stack-name")
+        .await
+        .send_keys(&name)
+        .await
+        .unwrap();
+    let editor = find::by_testid(c, "compose-editor").await;
+    editor.clear().await.unwrap();
+    // Typed as a person types it, line by line.
+    let compose = format!(
+        "services:\n  web:\n    image: {image}\n    command: [\"sh\", \"-c\", \"echo hello-from-web; while true; do sleep 1; done\"]\n    depends_on: [cache]\n  cache:\n    image: {image}\n    command: sh -c \"while true; do sleep 1; done\"\n"
+    );
+    editor.send_keys(&compose).await.unwrap();
+    // The editor checks the file as it is typed: a valid file shows no problems.
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let problems = c
+        .find_all(fantoccini::Locator::Css(&find::testid("compose-problem")))
+        .await
+        .unwrap();
+    assert!(problems.is_empty(), "no problems for a valid file");
+    check::screenshot(c, "stack-editor").await;
+    find::by_testid(c, "deploy").await.click().await.unwrap();
+
+    // The stack's page: both services running.
+    find::by_testid(c, "stack-page").await;
+    for service in ["web", "cache"] {
+        let css = format!("[data-testid=\"service-row\"][data-service=\"{service}\"]");
+        let row = c
+            .wait()
+            .at_most(Duration::from_secs(30))
+            .for_element(fantoccini::Locator::Css(&css))
+            .await
+            .unwrap_or_else(|e| panic!("no row for service {service}: {e}"));
+        let badge = row
+            .find(fantoccini::Locator::Css(&find::testid("state-badge")))
+            .await
+            .unwrap();
+        check::text_becomes(&badge, "running", Duration::from_secs(10)).await;
+    }
+    assert_eq!(
+        docker::state(&format!("{name}_web_1")),
+        "running",
+        "the daemon agrees"
+    );
+    // The merged logs show the web service's greeting.
+    let logs = find::by_testid(c, "stack-logs").await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        let text = logs.text().await.unwrap_or_default();
+        if text.contains("hello-from-web") {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no greeting in the logs: {text}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    check::screenshot(c, "stack-running").await;
+
+    browser.close().await;
+    docker::remove_project(&name);
 }

@@ -63,6 +63,7 @@ impl std::error::Error for ApiError {}
 pub enum Method {
     Get,
     Post,
+    Put,
     Patch,
     Delete,
 }
@@ -72,6 +73,7 @@ impl Method {
         match self {
             Method::Get => "GET",
             Method::Post => "POST",
+            Method::Put => "PUT",
             Method::Patch => "PATCH",
             Method::Delete => "DELETE",
         }
@@ -108,6 +110,79 @@ pub async fn call<Req: Serialize, Resp: DeserializeOwned>(
     url: &str,
     body: Option<&Req>,
 ) -> Result<Resp, ApiError> {
+    let (status, text) = call_text(method, url, body).await?;
+    let text = if text.trim().is_empty() {
+        "null"
+    } else {
+        &text
+    };
+    serde_json::from_str(text).map_err(|e| ApiError::decode(status, e))
+}
+
+/// An answer of newline-delimited JSON (the progress of long operations): `on_item` gets
+/// each line as it arrives, decoded as an `Item` (lines that are not one are skipped).
+pub async fn stream_ndjson<Req: Serialize, Item: DeserializeOwned>(
+    method: Method,
+    url: &str,
+    body: Option<&Req>,
+    mut on_item: impl FnMut(Item),
+) -> Result<(), ApiError> {
+    let response = send(method, url, body).await?;
+    if !response.ok() {
+        let text = read_text(&response).await?;
+        return Err(error_of(url, &response, &text));
+    }
+    let Some(stream) = response.body() else {
+        return Ok(());
+    };
+    let reader: web_sys::ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
+    let mut pending: Vec<u8> = Vec::new();
+    loop {
+        let chunk = JsFuture::from(reader.read())
+            .await
+            .map_err(ApiError::network)?;
+        let done = js_sys::Reflect::get(&chunk, &JsValue::from_str("done"))
+            .ok()
+            .and_then(|v| v.as_bool())
+            .unwrap_or(true);
+        if let Ok(value) = js_sys::Reflect::get(&chunk, &JsValue::from_str("value")) {
+            if let Some(bytes) = value.dyn_ref::<js_sys::Uint8Array>() {
+                pending.extend(bytes.to_vec());
+            }
+        }
+        // '\n' never occurs inside a UTF-8 sequence: splitting bytes there is safe.
+        while let Some(end) = pending.iter().position(|b| *b == b'\n') {
+            let line: Vec<u8> = pending.drain(..=end).collect();
+            if let Ok(item) = serde_json::from_slice(&line) {
+                on_item(item);
+            }
+        }
+        if done {
+            return Ok(());
+        }
+    }
+}
+
+/// Sends the request; a 2xx answer's status and body text, or the error envelope.
+async fn call_text<Req: Serialize>(
+    method: Method,
+    url: &str,
+    body: Option<&Req>,
+) -> Result<(u16, String), ApiError> {
+    let response = send(method, url, body).await?;
+    let text = read_text(&response).await?;
+    if response.ok() {
+        return Ok((response.status(), text));
+    }
+    Err(error_of(url, &response, &text))
+}
+
+/// The request as JSON, same-origin, answered by `fetch`.
+async fn send<Req: Serialize>(
+    method: Method,
+    url: &str,
+    body: Option<&Req>,
+) -> Result<Response, ApiError> {
     let init = RequestInit::new();
     init.set_method(method.as_str());
     // Same origin only: the session cookie goes along, and never to anyone else.
@@ -126,34 +201,30 @@ pub async fn call<Req: Serialize, Resp: DeserializeOwned>(
     if body.is_some() {
         let _ = headers.set("Content-Type", "application/json");
     }
-
-    let response: Response = JsFuture::from(window().fetch_with_request(&request))
+    Ok(JsFuture::from(window().fetch_with_request(&request))
         .await
         .map_err(ApiError::network)?
-        .unchecked_into();
-    let status = response.status();
-    let text = match response.text() {
-        Ok(promise) => JsFuture::from(promise)
+        .unchecked_into())
+}
+
+async fn read_text(response: &Response) -> Result<String, ApiError> {
+    match response.text() {
+        Ok(promise) => Ok(JsFuture::from(promise)
             .await
             .map_err(ApiError::network)?
             .as_string()
-            .unwrap_or_default(),
-        Err(e) => return Err(ApiError::network(e)),
-    };
-
-    if response.ok() {
-        let text = if text.trim().is_empty() {
-            "null"
-        } else {
-            &text
-        };
-        return serde_json::from_str(text).map_err(|e| ApiError::decode(status, e));
+            .unwrap_or_default()),
+        Err(e) => Err(ApiError::network(e)),
     }
+}
 
+/// A non-2xx answer as an `ApiError`; a 401 (but from login) sends the user to `/login`.
+fn error_of(url: &str, response: &Response, text: &str) -> ApiError {
+    let status = response.status();
     if status == 401 && !url.starts_with("/api/auth/login") {
         unauthorized();
     }
-    Err(match serde_json::from_str::<wire::ErrorBody>(&text) {
+    match serde_json::from_str::<wire::ErrorBody>(text) {
         Ok(body) => ApiError {
             status,
             code: body.error.code,
@@ -169,7 +240,7 @@ pub async fn call<Req: Serialize, Resp: DeserializeOwned>(
                 text.chars().take(300).collect()
             },
         },
-    })
+    }
 }
 
 /// `GET url` as `Resp`.

@@ -11,9 +11,25 @@ use crate::api::{self, ApiError};
 use crate::components::header::Header;
 use crate::components::status::{ErrorPanel, Loading};
 use crate::i18n::{tr, I18n, Key};
+use crate::pages::networks::Networks;
+use crate::pages::stack_detail::StackDetailPage;
+use crate::pages::stacks::{NewStack, Stacks};
+use crate::pages::system::System;
+use crate::pages::volumes::Volumes;
 use crate::pages::{
-    account::Account, admin::Admin,
-    container_detail::ContainerDetail, containers::Containers, dashboard::Dashboard, login::Login,
+    account::Account,
+    admin::Admin,
+    build::Build,
+    container_create::ContainerCreate,
+    container_detail::ContainerDetail,
+    containers::Containers,
+    dashboard::Dashboard,
+    image_detail::ImageDetail,
+    images::Images,
+    login::Login,
+    registries::Registries,
+    shares::{ShareFiles, Shares},
+    volume_files::{ContainerFiles, VolumeFiles},
 };
 
 /// Who is logged in, shared through context.
@@ -91,11 +107,50 @@ fn Shell() -> impl IntoView {
                     path=path!("/containers")
                     view=|| view! { <Protected><Containers /></Protected> }
                 />
+                <Route path=path!("/stacks") view=|| view! { <Protected><Stacks /></Protected> } />
+                <Route path=path!("/stacks/new") view=|| view! { <Protected><NewStack /></Protected> } />
+                <Route
+                    path=path!("/stacks/:name")
+                    view=|| view! { <Protected><StackDetailPage /></Protected> }
+                />
+                <Route path=path!("/networks") view=|| view! { <Protected><Networks /></Protected> } />
+                <Route path=path!("/volumes") view=|| view! { <Protected><Volumes /></Protected> } />
+                <Route path=path!("/system") view=|| view! { <Protected><System /></Protected> } />
                 <Route path=path!("/admin") view=|| view! { <Protected><Admin /></Protected> } />
                 <Route path=path!("/account") view=|| view! { <Protected><Account /></Protected> } />
                 <Route
+                    path=path!("/containers/new")
+                    view=|| view! { <Protected><ContainerCreate /></Protected> }
+                />
+                <Route
                     path=path!("/containers/:id")
                     view=|| view! { <Protected><ContainerDetail /></Protected> }
+                />
+                <Route
+                    path=path!("/containers/:id/files")
+                    view=|| view! { <Protected><ContainerFiles /></Protected> }
+                />
+                <Route path=path!("/shares") view=|| view! { <Protected><Shares /></Protected> } />
+                <Route
+                    path=path!("/shares/:name")
+                    view=|| view! { <Protected><ShareFiles /></Protected> }
+                />
+                <Route
+                    path=path!("/volumes/:name/files")
+                    view=|| view! { <Protected><VolumeFiles /></Protected> }
+                />
+                <Route path=path!("/images") view=|| view! { <Protected><Images /></Protected> } />
+                <Route
+                    path=path!("/images/build")
+                    view=|| view! { <Protected><Build /></Protected> }
+                />
+                <Route
+                    path=path!("/images/:id")
+                    view=|| view! { <Protected><ImageDetail /></Protected> }
+                />
+                <Route
+                    path=path!("/registries")
+                    view=|| view! { <Protected><Registries /></Protected> }
                 />
             </Routes>
         </main>

@@ -1,13 +1,16 @@
 //! berth's browser app: a Leptos client-side app compiled to wasm, served by the `berth`
 //! server at `/` (see `static/index.html`, which loads it).
 
+mod ansi;
 mod api;
 mod app;
 mod components;
 mod format;
 mod i18n;
+mod ndjson;
 mod pages;
 mod prefs;
+mod stream;
 
 fn main() {
     leptos::mount::mount_to_body(app::App);

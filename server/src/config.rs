@@ -49,6 +49,18 @@ pub struct Config {
     #[arg(long = "share", env = "BERTH_SHARES", value_delimiter = ',')]
     pub shares: Vec<String>,
 
+    /// How the volume file browser reaches a volume's files: `direct` reads the volume's
+    /// mount point on this machine, `daemon` goes through a helper container and the
+    /// daemon's archive API, `auto` reads directly when the daemon is local and the mount
+    /// point is readable, else goes through the daemon.
+    #[arg(long, env = "BERTH_VOLUME_ACCESS", value_enum, default_value_t = VolumeAccess::Auto)]
+    pub volume_access: VolumeAccess,
+
+    /// The image of the (never started) helper container used to reach a volume through
+    /// the daemon. Default: any image already on the daemon (nothing is pulled).
+    #[arg(long, env = "BERTH_HELPER_IMAGE")]
+    pub helper_image: Option<String>,
+
     /// A session ends after this many minutes without a request.
     #[arg(long, env = "BERTH_SESSION_IDLE_MINUTES", default_value_t = 8 * 60)]
     pub session_idle_minutes: i64,
@@ -70,4 +82,12 @@ pub struct Config {
         value_delimiter = ','
     )]
     pub trusted_proxies: Vec<std::net::IpAddr>,
+}
+
+/// `--volume-access`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum VolumeAccess {
+    Auto,
+    Direct,
+    Daemon,
 }

@@ -24,6 +24,9 @@ pub enum AppError {
     /// 404: no such resource.
     #[error("{0}")]
     NotFound(String),
+    /// 404 with a specific code the UI acts on (e.g. `image_not_found`: offer to pull it).
+    #[error("{message}")]
+    Missing { code: &'static str, message: String },
     /// 409: the resource is in a state that refuses the action.
     #[error("{0}")]
     Conflict(String),
@@ -39,6 +42,14 @@ pub enum AppError {
     /// 502: the daemon answered with a failure berth does not map to a client error.
     #[error("the Docker daemon failed: {0}")]
     Docker(String),
+    /// Any status with a specific code, for failures reported by someone else than the
+    /// daemon itself (a registry that refuses credentials, a build step that fails...).
+    #[error("{message}")]
+    Coded {
+        status: StatusCode,
+        code: &'static str,
+        message: String,
+    },
     /// 500: a bug or an environment problem (database, disk). Logged, not shown in detail.
     #[error("internal error: {0:#}")]
     Internal(#[from] anyhow::Error),
@@ -52,17 +63,26 @@ impl AppError {
         }
     }
 
+    pub fn coded(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        AppError::Coded {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+
     pub fn status(&self) -> StatusCode {
         match self {
             AppError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
-            AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::NotFound(_) | AppError::Missing { .. } => StatusCode::NOT_FOUND,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::TooManyAttempts(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::DockerUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Docker(_) => StatusCode::BAD_GATEWAY,
+            AppError::Coded { status, .. } => *status,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -73,11 +93,13 @@ impl AppError {
             AppError::Unauthorized(_) => "unauthorized",
             AppError::Forbidden(_) => "forbidden",
             AppError::NotFound(_) => "not_found",
+            AppError::Missing { code, .. } => code,
             AppError::Conflict(_) => "conflict",
             AppError::TooLarge(_) => "too_large",
             AppError::TooManyAttempts(_) => "too_many_attempts",
             AppError::DockerUnavailable(_) => "docker_unavailable",
             AppError::Docker(_) => "docker_error",
+            AppError::Coded { code, .. } => code,
             AppError::Internal(_) => "internal",
         }
     }

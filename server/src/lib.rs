@@ -2,10 +2,14 @@
 //! and the integration tests both start from here.
 
 pub mod auth;
+pub mod buildctx;
 pub mod config;
 pub mod docker;
 pub mod error;
+pub mod files;
+pub mod registry;
 pub mod routes;
+pub mod stacks;
 pub mod state;
 pub mod store;
 pub mod ui;

@@ -14,6 +14,8 @@ use crate::store;
 
 pub struct App {
     pub config: Config,
+    /// Shares from `--share` flags, checked at start.
+    pub shares: Vec<crate::files::shares::Share>,
     pub db: SqlitePool,
     pub sessions: SqliteStore,
     pub daemons: Daemons,
@@ -37,6 +39,8 @@ impl AppState {
     /// Open the database, make the first admin if there is nobody yet, and prepare the
     /// daemon endpoints (connected lazily: a daemon that is down now is not an error).
     pub async fn start(config: Config) -> anyhow::Result<AppState> {
+        // A bad --share stops the start with a message naming it, before anything else.
+        let shares = crate::files::shares::from_flags(&config.shares)?;
         let db = store::open(&config.data_dir).await?;
         let sessions = SqliteStore::new(db.clone());
         sessions
@@ -47,6 +51,7 @@ impl AppState {
         let daemons = Daemons::new(&config.docker_host);
         Ok(AppState(Arc::new(App {
             config,
+            shares,
             db,
             sessions,
             daemons,

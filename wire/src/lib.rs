@@ -8,6 +8,17 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+pub mod files;
+pub use files::*;
+pub mod containers;
+pub use containers::*;
+pub mod images;
+pub use images::*;
+pub mod resources;
+pub use resources::*;
+pub mod stacks;
+pub use stacks::*;
+
 /// The error envelope every JSON error carries: `{"error":{"code","message"}}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorBody {

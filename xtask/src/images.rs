@@ -1,7 +1,11 @@
 //! Images the tests run, made locally: the test machine reaches no image registry.
 //!
 //! `berth-test/busybox:latest` is a one-layer image of the host's static busybox with a
-//! symlink for every applet; `CMD ["sh"]`. It is imported once and kept in the private
+//! symlink for every applet; `CMD ["sh"]`. `berth-test/runtime:latest` is the base the tests
+//! build berth's own image on (its Dockerfile's `BASE`): the host's dynamic loader and the C
+//! libraries a Rust binary links, nothing else. Made in a second from the host (a Debian
+//! rootfs by debootstrap takes over a minute and the network); it runs binaries built on
+//! this host, which is all the test needs. Both are imported once and kept in the private
 //! daemon's data root, which persists between runs.
 
 use std::{
@@ -17,6 +21,8 @@ use crate::{say, status};
 
 /// The image every test may rely on (handed to tests as BERTH_TEST_IMAGE).
 pub const TEST_IMAGE: &str = "berth-test/busybox:latest";
+/// The base of berth's own image in tests (see the Dockerfile's BASE).
+pub const RUNTIME_IMAGE: &str = "berth-test/runtime:latest";
 /// Debian's busybox-static; it must be static, because the image has no libc.
 const BUSYBOX: &str = "/bin/busybox";
 
@@ -27,6 +33,48 @@ pub fn ensure(host: &str) -> Result<()> {
     } else {
         say!("making test image {TEST_IMAGE} from {BUSYBOX}");
         import_busybox(host)?;
+    }
+    if has_image(host, RUNTIME_IMAGE)? {
+        say!("test image {RUNTIME_IMAGE} is present");
+    } else {
+        say!("making test image {RUNTIME_IMAGE} from the host's C libraries");
+        let rootfs = TempDir::new("berth-runtime-rootfs")?;
+        runtime_rootfs(&rootfs.0)?;
+        import(host, &rootfs.0, RUNTIME_IMAGE, &[])?;
+    }
+    Ok(())
+}
+
+/// What a dynamically linked Rust binary needs at run time: the loader, libc, libm,
+/// libgcc_s (and glibc's compatibility stubs), an /etc/passwd and a /tmp.
+fn runtime_rootfs(dir: &Path) -> Result<()> {
+    const LIBS: &[&str] = &[
+        "/lib64/ld-linux-x86-64.so.2",
+        "/lib/x86_64-linux-gnu/libc.so.6",
+        "/lib/x86_64-linux-gnu/libm.so.6",
+        "/lib/x86_64-linux-gnu/libgcc_s.so.1",
+        "/lib/x86_64-linux-gnu/libpthread.so.0",
+        "/lib/x86_64-linux-gnu/libdl.so.2",
+        "/lib/x86_64-linux-gnu/librt.so.1",
+    ];
+    for lib in LIBS {
+        let src = Path::new(lib);
+        if !src.exists() {
+            continue;
+        }
+        let dest = dir.join(lib.trim_start_matches('/'));
+        fs::create_dir_all(dest.parent().expect("a library has a folder"))?;
+        // fs::copy follows the symlinks (libc.so.6 -> ...): the image gets the real files.
+        fs::copy(src, &dest).with_context(|| format!("could not copy {lib}"))?;
+    }
+    let etc = dir.join("etc");
+    fs::create_dir_all(&etc)?;
+    fs::write(etc.join("passwd"), "root:x:0:0:root:/root:/sbin/nologin\n")?;
+    fs::write(etc.join("group"), "root:x:0:\n")?;
+    for (name, mode) in [("tmp", 0o1777), ("root", 0o700)] {
+        let path = dir.join(name);
+        fs::create_dir_all(&path)?;
+        fs::set_permissions(&path, fs::Permissions::from_mode(mode))?;
     }
     Ok(())
 }
@@ -72,11 +120,14 @@ fn has_image(host: &str, image: &str) -> Result<bool> {
 fn import_busybox(host: &str) -> Result<()> {
     let rootfs = TempDir::new("berth-busybox-rootfs")?;
     busybox_rootfs(&rootfs.0)?;
+    import(host, &rootfs.0, TEST_IMAGE, &["--change", r#"CMD ["sh"]"#])
+}
 
-    // `tar | docker import -`: numeric root ownership whoever runs this.
+/// `tar | docker import -`: numeric root ownership whoever runs this.
+fn import(host: &str, rootfs: &Path, image: &str, changes: &[&str]) -> Result<()> {
     let mut tar = Command::new("tar")
         .arg("-C")
-        .arg(&rootfs.0)
+        .arg(rootfs)
         .args(["--numeric-owner", "--owner=0", "--group=0", "-c", "."])
         .stdout(Stdio::piped())
         .spawn()
@@ -84,22 +135,16 @@ fn import_busybox(host: &str) -> Result<()> {
     let tar_out = tar.stdout.take().expect("stdout is piped");
     let imported = status(
         Command::new("docker")
-            .args([
-                "-H",
-                host,
-                "import",
-                "--change",
-                r#"CMD ["sh"]"#,
-                "-",
-                TEST_IMAGE,
-            ])
+            .args(["-H", host, "import"])
+            .args(changes)
+            .args(["-", image])
             .stdin(tar_out)
             .stdout(Stdio::null()),
     );
     let tarred = tar.wait().context("waiting for tar")?;
     imported?;
     if !tarred.success() {
-        bail!("`tar` of the busybox rootfs failed ({tarred})");
+        bail!("`tar` of the {image} rootfs failed ({tarred})");
     }
     Ok(())
 }

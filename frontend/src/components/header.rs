@@ -8,7 +8,8 @@ use leptos_router::hooks::use_navigate;
 use crate::api::{self, Method};
 use crate::app::use_session;
 use crate::components::theme::ThemeToggle;
-use crate::i18n::{tr, use_i18n, Key, Lang};
+use crate::i18n::stacks::{tr as stacks_tr, Key as StacksKey};
+use crate::i18n::{images, tr, use_i18n, Key, Lang};
 
 #[component]
 pub fn Header() -> impl IntoView {
@@ -79,6 +80,18 @@ pub fn Header() -> impl IntoView {
                     <A href="/containers" attr:data-testid="nav-containers">
                         {tr(Key::NavContainers)}
                     </A>
+                    <A href="/stacks" attr:data-testid="nav-stacks">
+                        {stacks_tr(StacksKey::NavStacks)}
+                    </A>
+                    <A href="/networks" attr:data-testid="nav-networks">
+                        {stacks_tr(StacksKey::NavNetworks)}
+                    </A>
+                    <A href="/volumes" attr:data-testid="nav-volumes">
+                        {stacks_tr(StacksKey::NavVolumes)}
+                    </A>
+                    <A href="/system" attr:data-testid="nav-system">
+                        {stacks_tr(StacksKey::NavSystem)}
+                    </A>
                     <Show when=move || session.me.with(|m| m.as_ref().is_some_and(|m| m.role == wire::Role::Admin))>
                         <A href="/admin" attr:data-testid="nav-admin">
                             {crate::i18n::admin::tr(crate::i18n::admin::Key::NavAdmin)}
@@ -86,6 +99,15 @@ pub fn Header() -> impl IntoView {
                     </Show>
                     <A href="/account" attr:data-testid="nav-account">
                         {crate::i18n::admin::tr(crate::i18n::admin::Key::NavAccount)}
+                    </A>
+                    <A href="/shares" attr:data-testid="nav-files">
+                        {crate::i18n::files::tr(crate::i18n::files::Key::NavFiles)}
+                    </A>
+                    <A href="/images" attr:data-testid="nav-images">
+                        {images::tr(images::Key::NavImages)}
+                    </A>
+                    <A href="/registries" attr:data-testid="nav-registries">
+                        {images::tr(images::Key::NavRegistries)}
                     </A>
                 </nav>
             </Show>

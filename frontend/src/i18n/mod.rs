@@ -8,9 +8,14 @@
 //! parse, and the strings cost nothing beyond their bytes in the wasm. Adding a language is
 //! one more `match` and one more `Lang` variant.
 
+pub mod containers_more;
+pub mod images;
+
 use leptos::prelude::*;
 
 pub mod admin;
+pub mod files;
+pub mod stacks;
 
 use crate::api::ApiError;
 use crate::prefs;

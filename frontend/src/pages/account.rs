@@ -53,7 +53,8 @@ pub fn Account() -> impl IntoView {
             name: token_name.get_untracked(),
         };
         spawn_local(async move {
-            match api::call::<CreateToken, NewToken>(Method::Post, "/api/tokens", Some(&body)).await {
+            match api::call::<CreateToken, NewToken>(Method::Post, "/api/tokens", Some(&body)).await
+            {
                 Ok(t) => {
                     error.set(None);
                     token_name.set(String::new());

@@ -38,17 +38,18 @@ pub fn Admin() -> impl IntoView {
         teams.refetch();
     };
     // Runs a request; on success reloads users and teams, on failure shows the envelope.
-    let run = move |fut: std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), ApiError>>>>| {
-        spawn_local(async move {
-            match fut.await {
-                Ok(()) => {
-                    error.set(None);
-                    reload();
+    let run =
+        move |fut: std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), ApiError>>>>| {
+            spawn_local(async move {
+                match fut.await {
+                    Ok(()) => {
+                        error.set(None);
+                        reload();
+                    }
+                    Err(e) => error.set(Some(e)),
                 }
-                Err(e) => error.set(Some(e)),
-            }
-        });
-    };
+            });
+        };
 
     // New user form.
     let username = RwSignal::new(String::new());

@@ -9,9 +9,104 @@ use serde_json::Value;
 use crate::api::{self, ApiError};
 use crate::components::actions::{ActionButtons, ContainerAction};
 use crate::components::live::{is_noise, use_container_events, LiveIndicator};
+use crate::components::logs_view::LogsView;
+use crate::components::stats_view::{StatsView, TopView};
 use crate::components::status::{boundary_fallback, Loading, StateBadge};
+use crate::components::terminal::{AttachTab, TerminalTab};
 use crate::format;
+use crate::i18n::containers_more::{tr as trc, Key as C};
 use crate::i18n::{error_text, tr, use_i18n, Key};
+
+/// The tabs of the container page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tab {
+    Overview,
+    Logs,
+    Terminal,
+    Attach,
+    Top,
+    Stats,
+    Files,
+}
+
+impl Tab {
+    const ALL: [Tab; 7] = [
+        Tab::Overview,
+        Tab::Logs,
+        Tab::Terminal,
+        Tab::Attach,
+        Tab::Top,
+        Tab::Stats,
+        Tab::Files,
+    ];
+
+    fn slug(self) -> &'static str {
+        match self {
+            Tab::Overview => "overview",
+            Tab::Logs => "logs",
+            Tab::Terminal => "terminal",
+            Tab::Attach => "attach",
+            Tab::Top => "top",
+            Tab::Stats => "stats",
+            Tab::Files => "files",
+        }
+    }
+
+    fn parse(s: &str) -> Tab {
+        Tab::ALL
+            .into_iter()
+            .find(|t| t.slug() == s)
+            .unwrap_or(Tab::Overview)
+    }
+
+    fn label(self) -> C {
+        match self {
+            Tab::Overview => C::TabOverview,
+            Tab::Logs => C::TabLogs,
+            Tab::Terminal => C::TabTerminal,
+            Tab::Attach => C::TabAttach,
+            Tab::Top => C::TabTop,
+            Tab::Stats => C::TabStats,
+            Tab::Files => C::TabFiles,
+        }
+    }
+}
+
+#[component]
+fn Tabs(tab: RwSignal<Tab>, id: String) -> impl IntoView {
+    view! {
+        <div class="tabs" role="tablist" data-testid="tabs">
+            {Tab::ALL
+                .into_iter()
+                .map(|t| {
+                    if t == Tab::Files {
+                        // The container's file browser is a page of its own.
+                        return view! {
+                            <A href=format!("/containers/{}/files", api::enc(&id)) attr:class="tab" attr:data-testid="tab-files">
+                                {trc(t.label())}
+                            </A>
+                        }
+                        .into_any();
+                    }
+                    view! {
+                        <button
+                            type="button"
+                            role="tab"
+                            class="tab"
+                            class:active=move || tab.get() == t
+                            aria-selected=move || (tab.get() == t).to_string()
+                            data-testid=format!("tab-{}", t.slug())
+                            on:click=move |_| tab.set(t)
+                        >
+                            {trc(t.label())}
+                        </button>
+                    }
+                    .into_any()
+                })
+                .collect_view()}
+        </div>
+    }
+}
 
 #[component]
 pub fn ContainerDetail() -> impl IntoView {
@@ -19,6 +114,10 @@ pub fn ContainerDetail() -> impl IntoView {
     let params = use_params_map();
     let navigate = use_navigate();
     let id = Memo::new(move |_| params.read().get("id").unwrap_or_default());
+    let query = leptos_router::hooks::use_query_map();
+    let tab = RwSignal::new(Tab::parse(
+        &query.read_untracked().get("tab").unwrap_or_default(),
+    ));
     let detail = LocalResource::new(move || {
         let id = id.get();
         async move { api::get::<Value>(&format!("/api/containers/{}", api::enc(&id))).await }
@@ -85,10 +184,53 @@ pub fn ContainerDetail() -> impl IntoView {
                     {move || Suspend::new(async move {
                         detail
                             .await
-                            .map(|info| view! { <Facts info busy raw_open on_done /> })
+                            .map(|info| view! { <Facts info busy raw_open on_done tab /> })
                     })}
                 </ErrorBoundary>
             </Transition>
+            {move || {
+                let id = id.get();
+                match tab.get() {
+                    Tab::Overview | Tab::Logs | Tab::Terminal | Tab::Files => None,
+                    Tab::Attach => Some(view! { <AttachTab id /> }.into_any()),
+                    Tab::Top => Some(view! { <TopView id /> }.into_any()),
+                    Tab::Stats => Some(view! { <StatsView id /> }.into_any()),
+                }
+            }}
+            // Logs and terminals keep running (and keep their lines and sessions) while
+            // another tab is shown, once opened.
+            {move || {
+                let id = id.get();
+                // True from the first time the tab is shown on.
+                let seen_logs = Memo::new(move |prev: Option<&bool>| {
+                    prev.copied().unwrap_or(false) || tab.get() == Tab::Logs
+                });
+                let seen_term = Memo::new(move |prev: Option<&bool>| {
+                    prev.copied().unwrap_or(false) || tab.get() == Tab::Terminal
+                });
+                view! {
+                    <div class:hidden=move || tab.get() != Tab::Logs>
+                        {
+                            let id = id.clone();
+                            move || {
+                            let id = id.clone();
+                            seen_logs.get().then(move || view! { <LogsView id /> })
+                        }}
+                    </div>
+                    <div class:hidden=move || tab.get() != Tab::Terminal>
+                        {
+                            let id = id.clone();
+                            move || {
+                                let id = id.clone();
+                                seen_term.get().then(move || view! { <TerminalTab id /> })
+                            }
+                        }
+                    </div>
+                }
+            }}
+            // Outside the facts, which re-render on every event (a commit pauses the
+            // container): the form keeps what was typed and its result.
+            {move || view! { <crate::components::commit::CommitForm id=id.get() /> }}
         </section>
     }
 }
@@ -103,6 +245,7 @@ fn Facts(
     busy: RwSignal<Option<ContainerAction>>,
     raw_open: RwSignal<bool>,
     on_done: Callback<(ContainerAction, Result<(), ApiError>)>,
+    tab: RwSignal<Tab>,
 ) -> impl IntoView {
     let i18n = use_i18n();
     let id = str_at(&info, "/Id").to_string();
@@ -131,7 +274,9 @@ fn Facts(
             <StateBadge state=Signal::stored(state.clone()) />
             <ActionButtons id=id.clone() state=Signal::stored(state) on_done busy />
         </div>
+        <Tabs tab id=id.clone() />
 
+        <div class="overview" class:hidden=move || tab.get() != Tab::Overview>
         <div class="panel">
             <h2>{tr(Key::Overview)}</h2>
             <dl class="facts">
@@ -335,6 +480,7 @@ fn Facts(
             // A text node: whatever the daemon sent is shown, never interpreted as HTML.
             <pre class="mono" data-testid="raw-json">{raw}</pre>
         </details>
+        </div>
     }
 }
 

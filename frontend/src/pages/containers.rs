@@ -103,6 +103,9 @@ pub fn Containers() -> impl IntoView {
             <div class="page-head">
                 <h1>{tr(Key::NavContainers)}</h1>
                 <LiveIndicator state=live />
+                <A href="/containers/new" attr:class="btn btn-primary" attr:data-testid="new-container">
+                    {crate::i18n::containers_more::tr(crate::i18n::containers_more::Key::NewContainer)}
+                </A>
             </div>
             <div class="toolbar">
                 <input

@@ -59,6 +59,11 @@ pub fn Login() -> impl IntoView {
                     session.error.set(None);
                     password.set(String::new());
                     pending.set(false);
+                    // `/files/...` is served by the server (the autoindex), not by the app.
+                    if next.starts_with("/files/") {
+                        let _ = window().location().set_href(&next);
+                        return;
+                    }
                     navigate(
                         &next,
                         NavigateOptions {

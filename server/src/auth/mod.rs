@@ -41,6 +41,8 @@ pub struct CurrentUser {
     pub role: Role,
     pub teams: Vec<String>,
     pub via: Via,
+    /// The client's address (see [`Peer`]), for the audit log.
+    pub peer: Option<String>,
 }
 
 impl CurrentUser {
@@ -78,6 +80,7 @@ impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> AppResult<Self> {
+        let Ok(Peer(peer)) = Peer::from_request_parts(parts, state).await;
         // 1. A personal API token.
         if let Some(auth) = parts.headers.get(header::AUTHORIZATION) {
             let secret = auth
@@ -88,7 +91,7 @@ impl FromRequestParts<AppState> for CurrentUser {
             let uid = store::tokens::use_secret(&state.db, secret.trim())
                 .await?
                 .ok_or_else(|| AppError::Unauthorized("this token is invalid or revoked".into()))?;
-            return load(state, uid, Via::Token).await;
+            return load(state, uid, Via::Token, peer).await;
         }
         // 2. A one-time websocket ticket.
         if let Some(ticket) = parts.uri.query().and_then(|q| {
@@ -100,7 +103,7 @@ impl FromRequestParts<AppState> for CurrentUser {
                 .tickets
                 .redeem(&ticket)
                 .ok_or_else(|| AppError::Unauthorized("this ticket is used or expired".into()))?;
-            return load(state, uid, Via::Ticket).await;
+            return load(state, uid, Via::Ticket, peer).await;
         }
         // 3. The session cookie.
         let session = Session::from_request_parts(parts, state)
@@ -120,7 +123,7 @@ impl FromRequestParts<AppState> for CurrentUser {
             .await
             .map_err(session_error)?
             .unwrap_or(0);
-        let user = load(state, uid, Via::Session).await;
+        let user = load(state, uid, Via::Session, peer).await;
         let row_epoch = match &user {
             Ok(_) => store::users::by_id(&state.db, uid)
                 .await?
@@ -156,7 +159,12 @@ impl axum::extract::OptionalFromRequestParts<AppState> for CurrentUser {
 
 /// Read the user afresh on every request, so a role change or a disabled account takes
 /// effect at once rather than when the session expires.
-async fn load(state: &AppState, uid: i64, via: Via) -> AppResult<CurrentUser> {
+async fn load(
+    state: &AppState,
+    uid: i64,
+    via: Via,
+    peer: Option<String>,
+) -> AppResult<CurrentUser> {
     let Some(row) = store::users::by_id(&state.db, uid).await? else {
         return Err(AppError::Unauthorized(
             "this account no longer exists".into(),
@@ -172,6 +180,7 @@ async fn load(state: &AppState, uid: i64, via: Via) -> AppResult<CurrentUser> {
         username: row.username,
         teams,
         via,
+        peer,
     })
 }
 

@@ -207,6 +207,7 @@ mod tests {
             role,
             teams: vec!["web".into()],
             via: crate::auth::Via::Session,
+            peer: None,
         }
     }
 

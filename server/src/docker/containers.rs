@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use bollard::query_parameters::{
     InspectContainerOptions, KillContainerOptions, ListContainersOptions, RemoveContainerOptions,
-    RestartContainerOptions, StartContainerOptions, StopContainerOptions,
+    RestartContainerOptions, StartContainerOptions, StopContainerOptions, TopOptions,
 };
 use serde_json::Value;
 
@@ -172,6 +172,22 @@ pub async fn act(ep: &Endpoint, id: &str, action: Action, timeout: Option<i32>) 
         }
     })
     .await
+}
+
+/// `docker top` (`ps_args` as `docker top ID -o ...` would pass them, default `-ef`).
+pub async fn top(ep: &Endpoint, id: &str, ps_args: Option<String>) -> AppResult<wire::TopResult> {
+    let id = check_ref(id)?.to_owned();
+    let ps_args = ps_args.filter(|a| !a.trim().is_empty());
+    let res = ep
+        .call(|d| async move {
+            d.top_processes(&id, ps_args.map(|ps_args| TopOptions { ps_args }))
+                .await
+        })
+        .await?;
+    Ok(wire::TopResult {
+        titles: res.titles.unwrap_or_default(),
+        processes: res.processes.unwrap_or_default(),
+    })
 }
 
 /// `docker rm [-f] [-v]`.

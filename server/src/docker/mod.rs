@@ -5,8 +5,25 @@
 //! [`Daemons`] without touching handlers).
 
 pub mod containers;
+pub mod create;
+pub mod disk;
 pub mod events;
+pub mod files;
+pub mod images;
+pub mod logs;
+pub mod networks;
+pub mod progress;
+pub mod reference;
+pub mod run;
+pub mod stack_logs;
+pub mod stack_spec;
+pub mod stack_up;
+pub mod stacks;
+pub mod stats;
 pub mod system;
+pub mod terminal;
+pub mod volume_files;
+pub mod volumes;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -34,6 +51,7 @@ pub struct Endpoint {
     /// daemon that is missing at start (or comes back later) is picked up by itself.
     client: Mutex<Option<Docker>>,
     pub events: events::EventHub,
+    pub stats: stats::StatsHub,
 }
 
 impl Endpoint {
@@ -43,6 +61,7 @@ impl Endpoint {
             host: host.to_owned(),
             client: Mutex::new(None),
             events: events::EventHub::new(),
+            stats: stats::StatsHub::default(),
         })
     }
 

@@ -111,7 +111,7 @@ pub async fn logout(
                     action: "logout",
                     target: None,
                     result: "ok",
-                    peer: None,
+                    peer: user.peer.clone(),
                 },
             )
             .await;

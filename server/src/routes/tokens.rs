@@ -42,7 +42,7 @@ pub async fn create(
             action: "token.create",
             target: Some(name),
             result: "ok",
-            peer: None,
+            peer: user.peer.clone(),
         },
     )
     .await;
@@ -87,7 +87,7 @@ pub async fn revoke(
             action: "token.revoke",
             target: Some(&id.to_string()),
             result: "ok",
-            peer: None,
+            peer: user.peer.clone(),
         },
     )
     .await;

@@ -61,7 +61,7 @@ async fn record(state: &AppState, user: &CurrentUser, action: &str, target: &str
             action,
             target: Some(target),
             result: "ok",
-            peer: None,
+            peer: user.peer.clone(),
         },
     )
     .await;

@@ -48,7 +48,7 @@ pub async fn outcome<T>(
             action,
             target: Some(target),
             result,
-            peer: None,
+            peer: user.peer.clone(),
         },
     )
     .await;

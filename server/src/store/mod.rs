@@ -1,6 +1,8 @@
 //! SQLite: users, teams and the audit log, with migrations embedded in the binary.
 
 pub mod audit;
+pub mod registries;
+pub mod shares;
 pub mod teams;
 pub mod tokens;
 pub mod users;

@@ -439,11 +439,217 @@ async fn audit_rows_are_written() {
     assert!(has("stop", Some(&name), "ok"), "{log}");
     assert!(has("start", Some("no-such-xyz"), "not_found"), "{log}");
     assert!(rows.iter().all(|r| r["at"].as_i64().unwrap() > 0));
+    // From where: the client's address is kept with each action.
+    assert!(
+        rows.iter()
+            .filter(|r| r["action"] == "stop")
+            .all(|r| r["peer"] == "127.0.0.1"),
+        "{log}"
+    );
     let (_, filtered) = app.get("/api/audit?action=stop").await;
     assert!(filtered
         .as_array()
         .unwrap()
         .iter()
         .all(|r| r["action"] == "stop"));
+    remove_container(&id).await;
+}
+
+/// The routes of issue 3 that reach a container: (method, path after /api/containers/{ref}).
+/// Viewers and other teams' operators are refused, by full id, short id and name.
+const CONTAINER_DEPTH_MUTATIONS: &[(&str, &str)] = &[("PUT", "/archive?path=/tmp")];
+const CONTAINER_DEPTH_SOCKETS: &[&str] = &["/exec/ws?cmd=sh", "/attach/ws"];
+const CONTAINER_DEPTH_READS: &[&str] = &[
+    "/logs",
+    "/top",
+    "/files?path=/",
+    "/archive?path=/etc/hostname",
+];
+const CONTAINER_DEPTH_READ_SOCKETS: &[&str] = &["/logs/ws", "/stats/ws"];
+
+#[tokio::test]
+async fn role_and_team_matrix_on_logs_exec_files_and_create() {
+    let app = TestApp::start().await;
+    let red = unique("red");
+    let blue = unique("blue");
+    let (viewer_name, red_name, blue_name) = (
+        format!("{red}-viewer"),
+        format!("{red}-op"),
+        format!("{blue}-op"),
+    );
+    app.make_user(&viewer_name, "viewer", &[&red]).await;
+    app.make_user(&red_name, "operator", &[&red]).await;
+    app.make_user(&blue_name, "operator", &[&blue]).await;
+    let viewer = app.client_as(&viewer_name, USER_PASSWORD).await;
+    let op_red = app.client_as(&red_name, USER_PASSWORD).await;
+    let op_blue = app.client_as(&blue_name, USER_PASSWORD).await;
+    let viewer_cookie = app.cookie_header(&viewer_name, USER_PASSWORD).await;
+    let blue_cookie = app.cookie_header(&blue_name, USER_PASSWORD).await;
+    let red_cookie = app.cookie_header(&red_name, USER_PASSWORD).await;
+
+    let name = unique("depth");
+    let id = make_container_labeled(&name, true, &[("berth.team", &red)]).await;
+    let short = id[..12].to_string();
+    for reference in [id.as_str(), short.as_str(), name.as_str()] {
+        for (m, suffix) in CONTAINER_DEPTH_MUTATIONS {
+            let url = app.url(&format!("/api/containers/{reference}{suffix}"));
+            assert_error(
+                &send(&viewer, method(m), &url, None).await,
+                403,
+                "forbidden",
+            );
+            assert_error(
+                &send(&op_blue, method(m), &url, None).await,
+                403,
+                "forbidden",
+            );
+        }
+        for suffix in CONTAINER_DEPTH_SOCKETS {
+            let path = format!("/api/containers/{reference}{suffix}");
+            assert_eq!(
+                ws_with_cookie(&app, &viewer_cookie, &path).await.err(),
+                Some(403),
+                "{path}"
+            );
+            assert_eq!(
+                ws_with_cookie(&app, &blue_cookie, &path).await.err(),
+                Some(403),
+                "{path}"
+            );
+        }
+        for suffix in CONTAINER_DEPTH_READS {
+            let url = app.url(&format!("/api/containers/{reference}{suffix}"));
+            assert_error(
+                &send(&op_blue, Method::GET, &url, None).await,
+                403,
+                "forbidden",
+            );
+            let r = viewer.get(&url).send().await.unwrap();
+            assert_eq!(r.status(), 200, "the team's viewer reads {suffix}");
+        }
+        for suffix in CONTAINER_DEPTH_READ_SOCKETS {
+            let path = format!("/api/containers/{reference}{suffix}");
+            assert_eq!(
+                ws_with_cookie(&app, &blue_cookie, &path).await.err(),
+                Some(403),
+                "{path}"
+            );
+            assert!(
+                ws_with_cookie(&app, &viewer_cookie, &path).await.is_ok(),
+                "{path}"
+            );
+        }
+    }
+    // The team's operator may open a terminal.
+    assert!(ws_with_cookie(
+        &app,
+        &red_cookie,
+        &format!("/api/containers/{name}/exec/ws")
+    )
+    .await
+    .is_ok());
+
+    // Creating: viewers may not; an operator creates for their own team only, and may not
+    // link another team's container or take host powers.
+    let body = |extra: serde_json::Value| {
+        let mut b = serde_json::json!({"image": test_image(), "cmd": ["true"], "start": false,
+                                       "labels": {"berth-test": "1"}});
+        b.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        b
+    };
+    let url = app.url("/api/containers");
+    assert_error(
+        &send(
+            &viewer,
+            Method::POST,
+            &url,
+            Some(body(serde_json::json!({}))),
+        )
+        .await,
+        403,
+        "forbidden",
+    );
+    assert_error(
+        &send(
+            &viewer,
+            Method::POST,
+            &app.url("/api/containers/run"),
+            Some(body(serde_json::json!({}))),
+        )
+        .await,
+        403,
+        "forbidden",
+    );
+    assert_error(
+        &send(
+            &op_blue,
+            Method::POST,
+            &url,
+            Some(body(serde_json::json!({"team": red}))),
+        )
+        .await,
+        403,
+        "forbidden",
+    );
+    assert_error(
+        &send(
+            &op_blue,
+            Method::POST,
+            &url,
+            Some(body(serde_json::json!({"links": [format!("{name}:db")]}))),
+        )
+        .await,
+        403,
+        "forbidden",
+    );
+    assert_error(
+        &send(
+            &op_blue,
+            Method::POST,
+            &url,
+            Some(body(serde_json::json!({"privileged": true}))),
+        )
+        .await,
+        403,
+        "forbidden",
+    );
+    assert_error(
+        &send(
+            &op_blue,
+            Method::POST,
+            &url,
+            Some(body(serde_json::json!({"binds": ["/etc:/host-etc:ro"]}))),
+        )
+        .await,
+        403,
+        "forbidden",
+    );
+    let (status, created) = send(
+        &op_blue,
+        Method::POST,
+        &url,
+        Some(body(serde_json::json!({}))),
+    )
+    .await;
+    assert_eq!(status, 201, "{created}");
+    let made = created["id"].as_str().unwrap().to_string();
+    let labels = daemon_inspect(&made).await["Config"]["Labels"].clone();
+    assert_eq!(
+        labels["berth.team"],
+        blue.as_str(),
+        "stamped with the creator's team"
+    );
+    let (status, _) = send(
+        &op_red,
+        Method::GET,
+        &app.url(&format!("/api/containers/{made}")),
+        None,
+    )
+    .await;
+    assert_eq!(status, 403, "red cannot see blue's new container");
+
+    remove_container(&made).await;
     remove_container(&id).await;
 }

@@ -5,7 +5,23 @@
 
 mod access;
 mod auth;
+mod builds;
+mod container_files;
 mod containers;
+mod create;
 mod events;
+mod files;
+mod images;
+mod imgkit;
+mod logs;
+mod proxy;
+mod registries;
+mod registry_server;
+mod resources;
+mod selfhost;
+mod stack_access;
+mod stacks;
 mod support;
 mod system;
+mod terminal;
+mod volume_files;

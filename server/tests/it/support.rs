@@ -55,6 +55,19 @@ impl TestApp {
         app
     }
 
+    /// berth with extra flags (`--share`, `--volume-access` ...), logged in as admin.
+    pub async fn start_with(args: &[String]) -> TestApp {
+        let hold = Hold::Shared(DAEMON_WIDE.read().await);
+        let app = TestApp::spawn_args(&docker_host(), hold, args).await;
+        app.login("admin", ADMIN_PASSWORD).await;
+        app
+    }
+
+    /// The berth child's process id (to read its memory use from /proc).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// The same, alone on the daemon: no other test of this binary runs meanwhile.
     #[allow(dead_code)]
     pub async fn start_exclusive() -> TestApp {
@@ -71,6 +84,10 @@ impl TestApp {
     }
 
     async fn spawn_holding(docker_host: &str, hold: Hold) -> TestApp {
+        TestApp::spawn_args(docker_host, hold, &[]).await
+    }
+
+    async fn spawn_args(docker_host: &str, hold: Hold, args: &[String]) -> TestApp {
         let port = free_port();
         let data = tempfile::tempdir().expect("temp dir");
         let child = Command::new(env!("CARGO_BIN_EXE_berth"))
@@ -78,6 +95,7 @@ impl TestApp {
             .args(["--docker-host", docker_host])
             .arg("--data-dir")
             .arg(data.path())
+            .args(args)
             .env("BERTH_ADMIN_PASSWORD", ADMIN_PASSWORD)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
@@ -113,6 +131,12 @@ impl TestApp {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
+    }
+
+    /// This berth's data dir (database, key files, stacks).
+    #[allow(dead_code)]
+    pub fn data_dir(&self) -> &std::path::Path {
+        self._data.path()
     }
 
     pub fn port(&self) -> u16 {
@@ -358,4 +382,54 @@ pub async fn remove_container(id: &str) {
             }),
         )
         .await;
+}
+
+pub type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Open a websocket at `path` with this session cookie; the HTTP status if refused.
+pub async fn ws_with_cookie(app: &TestApp, cookie: &str, path: &str) -> Result<Ws, u16> {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut req = format!("ws://127.0.0.1:{}{path}", app.port())
+        .into_client_request()
+        .unwrap();
+    req.headers_mut().insert("cookie", cookie.parse().unwrap());
+    match tokio_tungstenite::connect_async(req).await {
+        Ok((ws, _)) => Ok(ws),
+        Err(tokio_tungstenite::tungstenite::Error::Http(resp)) => Err(resp.status().as_u16()),
+        Err(e) => panic!("websocket {path}: {e}"),
+    }
+}
+
+/// Open a websocket at `path` as admin.
+pub async fn ws_admin(app: &TestApp, path: &str) -> Ws {
+    let cookie = app.cookie_header("admin", ADMIN_PASSWORD).await;
+    ws_with_cookie(app, &cookie, path)
+        .await
+        .unwrap_or_else(|status| panic!("websocket {path} refused with {status}"))
+}
+
+/// The docker CLI against the private daemon, for arranging tests; stdout on success.
+pub fn docker_cli(args: &[&str]) -> String {
+    let out = std::process::Command::new("docker")
+        .args(["-H", &docker_host()])
+        .args(args)
+        .output()
+        .expect("run the docker CLI");
+    assert!(
+        out.status.success(),
+        "docker {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// The daemon's inspect of a container, as JSON.
+pub async fn daemon_inspect(id: &str) -> Value {
+    let info = daemon()
+        .await
+        .inspect_container(id, None::<InspectContainerOptions>)
+        .await
+        .expect("inspect");
+    serde_json::to_value(info).unwrap()
 }

@@ -110,3 +110,62 @@ async fn unknown_api_path_is_a_json_404_and_other_paths_get_the_app() {
         assert_eq!(r.status(), 503);
     }
 }
+
+#[tokio::test]
+async fn a_daemon_that_vanishes_and_returns_is_picked_up_again() {
+    use crate::proxy::DaemonRelay;
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+    let mut relay = DaemonRelay::start();
+    let app = TestApp::spawn(&relay.host()).await;
+    app.login("admin", ADMIN_PASSWORD).await;
+    assert_eq!(app.get("/api/containers").await.0, 200);
+
+    let cookie = app.cookie_header("admin", ADMIN_PASSWORD).await;
+    let mut req = format!("ws://127.0.0.1:{}/api/events/ws", app.port())
+        .into_client_request()
+        .unwrap();
+    req.headers_mut().insert("cookie", cookie.parse().unwrap());
+    let (mut ws, _) = tokio_tungstenite::connect_async(req).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+
+    relay.cut();
+    let (_, health) = app.get("/api/health").await;
+    assert_eq!(health["status"], "degraded");
+    assert_error(&app.get("/api/containers").await, 503, "docker_unavailable");
+
+    assert_eq!(
+        next_notice(&mut ws).await,
+        "daemon_lost",
+        "the page is told"
+    );
+
+    relay.restore();
+    assert_eq!(next_notice(&mut ws).await, "daemon_back", "and told again");
+    let (_, health) = app.get("/api/health").await;
+    assert_eq!(health["status"], "ok", "berth recovered by itself");
+    assert_eq!(app.get("/api/containers").await.0, 200);
+}
+
+/// The next berth notice (`daemon_lost`, `daemon_back`) on an events socket, within 15 s.
+async fn next_notice(
+    ws: &mut tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >,
+) -> String {
+    use futures::StreamExt;
+    let fut = async {
+        while let Some(Ok(msg)) = ws.next().await {
+            if let tokio_tungstenite::tungstenite::Message::Text(t) = msg {
+                let v: serde_json::Value = serde_json::from_str(&t).unwrap();
+                if let Some(kind) = v["berth"].as_str() {
+                    return kind.to_owned();
+                }
+            }
+        }
+        String::from("closed")
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(15), fut)
+        .await
+        .unwrap_or_else(|_| String::from("nothing within 15 s"))
+}

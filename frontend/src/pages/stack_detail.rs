@@ -1,0 +1,330 @@
+//! `/stacks/:name`: a stack's services and containers, its compose file in the editor
+//! (save and deploy), up/down/restart/pull, and every service's logs merged, live,
+//! coloured by service.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::time::Duration;
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::hooks::{use_navigate, use_params_map};
+use send_wrapper::SendWrapper;
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::JsCast;
+use web_sys::MessageEvent;
+use wire::{SaveStack, StackDetail, StackLogLine, StackProgress};
+
+use super::stacks::{use_validation, ProgressLog};
+use crate::api::{self, ApiError, Method};
+use crate::components::status::{ErrorPanel, Loading, StateBadge};
+use crate::components::yaml_editor::{ProblemList, YamlEditor};
+use crate::i18n::stacks::{t, tr, Key};
+use crate::i18n::{error_text, use_i18n};
+
+/// Lines kept in the log panel.
+const KEEP_LINES: usize = 2000;
+
+/// A service's colour: one of eight, the same for a name every time.
+fn colour(service: &str) -> String {
+    let h = service
+        .bytes()
+        .fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(b as u32));
+    format!("svc-c{}", h % 8)
+}
+
+#[component]
+pub fn StackDetailPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let navigate = use_navigate();
+    let params = use_params_map();
+    let name = Memo::new(move |_| params.read().get("name").unwrap_or_default());
+    let detail = LocalResource::new(move || {
+        let n = name.get();
+        async move { api::get::<StackDetail>(&format!("/api/stacks/{}", api::enc(&n))).await }
+    });
+    let text = RwSignal::new(String::new());
+    let env = RwSignal::new(String::new());
+    let loaded = RwSignal::new(false);
+    // Fill the editor once from the server; later refreshes keep what the user typed.
+    Effect::new(move |_| {
+        if let Some(Ok(d)) = detail.get() {
+            if !loaded.get_untracked() {
+                text.set(d.compose.clone().unwrap_or_default());
+                env.set(d.env.clone().unwrap_or_default());
+                loaded.set(true);
+            }
+        }
+    });
+    let problems = use_validation(text, env, name.into());
+    let progress = RwSignal::new(Vec::<StackProgress>::new());
+    let busy = RwSignal::new(false);
+    let error = RwSignal::new(None::<ApiError>);
+    let retry = Callback::new(move |_| detail.refetch());
+
+    // Long actions answer with ndjson progress; short ones with JSON or nothing.
+    let run = move |action: &'static str| {
+        let n = name.get_untracked();
+        busy.set(true);
+        error.set(None);
+        progress.set(vec![]);
+        spawn_local(async move {
+            let url = format!("/api/stacks/{}/{action}", api::enc(&n));
+            let res = match action {
+                "up" | "pull" => {
+                    super::stacks::follow_progress::<()>(Method::Post, &url, None, progress)
+                        .await
+                        .map(|_| ())
+                }
+                "down-volumes" => {
+                    let url = format!("/api/stacks/{}/down?volumes=true", api::enc(&n));
+                    api::call::<(), serde_json::Value>(Method::Post, &url, None)
+                        .await
+                        .map(|_| ())
+                }
+                _ => api::call::<(), serde_json::Value>(Method::Post, &url, None)
+                    .await
+                    .map(|_| ()),
+            };
+            busy.set(false);
+            if let Err(e) = res {
+                error.set(Some(e));
+            }
+            detail.refetch();
+        });
+    };
+    let save_and_deploy = move |_| {
+        let n = name.get_untracked();
+        let body = SaveStack {
+            compose: text.get_untracked(),
+            env: Some(env.get_untracked()).filter(|e| !e.trim().is_empty()),
+        };
+        busy.set(true);
+        error.set(None);
+        spawn_local(async move {
+            let url = format!("/api/stacks/{}", api::enc(&n));
+            match api::call::<_, StackDetail>(Method::Put, &url, Some(&body)).await {
+                Ok(_) => run("up"),
+                Err(e) => {
+                    busy.set(false);
+                    error.set(Some(e));
+                }
+            }
+        });
+    };
+    let delete = move |_| {
+        if !window()
+            .confirm_with_message(t(i18n.lang.get_untracked(), Key::ConfirmDelete))
+            .unwrap_or(false)
+        {
+            return;
+        }
+        let n = name.get_untracked();
+        let navigate = navigate.clone();
+        spawn_local(async move {
+            let url = format!("/api/stacks/{}?volumes=true", api::enc(&n));
+            match api::call::<(), serde_json::Value>(Method::Delete, &url, None).await {
+                Ok(_) => navigate("/stacks", Default::default()),
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
+
+    let button = move |key: Key, action: &'static str, testid: &'static str| {
+        view! {
+            <button class="btn btn-sm" data-testid=testid disabled=move || busy.get() on:click=move |_| run(action)>
+                {tr(key)}
+            </button>
+        }
+    };
+
+    view! {
+        <section class="page" data-testid="stack-page">
+            <div class="page-head">
+                <h1>{move || name.get()}</h1>
+                {move || detail.get().and_then(|d| d.ok()).map(|d| view! { <StateBadge state=d.status /> })}
+            </div>
+            <div class="toolbar">
+                {move || {
+                    let managed = detail.get().and_then(|d| d.ok()).is_some_and(|d| d.managed);
+                    managed.then(|| view! { {button(Key::Up, "up", "stack-up")} {button(Key::Pull, "pull", "stack-pull")} })
+                }}
+                {button(Key::Restart, "restart", "stack-restart")}
+                {button(Key::Stop, "stop", "stack-stop")}
+                {button(Key::Start, "start", "stack-start")}
+                {button(Key::Down, "down", "stack-down")}
+                {button(Key::DownVolumes, "down-volumes", "stack-down-volumes")}
+                <button class="btn btn-sm btn-danger" data-testid="stack-delete" on:click=delete>{tr(Key::Delete)}</button>
+            </div>
+            {move || error.get().map(|e| {
+                view! { <div class="banner banner-error" role="alert" data-testid="stack-error">{error_text(i18n.lang.get(), &e)}</div> }
+            })}
+            <ProgressLog lines=progress />
+            {move || match detail.get() {
+                None => view! { <Loading /> }.into_any(),
+                Some(Err(err)) => view! { <ErrorPanel err retry /> }.into_any(),
+                Some(Ok(d)) => view! { <Services detail=d /> }.into_any(),
+            }}
+            {move || {
+                let managed = detail.get().and_then(|d| d.ok()).map(|d| d.managed);
+                match managed {
+                    Some(true) => view! {
+                        <h2>{tr(Key::Editor)}</h2>
+                        <YamlEditor text problems label=t(i18n.lang.get_untracked(), Key::Editor).to_owned() />
+                        <ProblemList problems line_word=t(i18n.lang.get_untracked(), Key::Line) />
+                        <details class="env-box">
+                            <summary>{tr(Key::EnvFile)}</summary>
+                            <textarea class="input mono" data-testid="stack-env" rows="4" bind:value=env></textarea>
+                        </details>
+                        <div class="form-actions">
+                            <button class="btn btn-primary" data-testid="save-deploy" disabled=move || busy.get()
+                                on:click=save_and_deploy>
+                                {move || if busy.get() { tr(Key::Working)() } else { tr(Key::Deploy)() }}
+                            </button>
+                        </div>
+                    }.into_any(),
+                    Some(false) => view! { <p class="muted">{tr(Key::NotManaged)}</p> }.into_any(),
+                    None => ().into_any(),
+                }
+            }}
+            <h2>{tr(Key::Logs)}</h2>
+            {move || view! { <StackLogs name=name.get() /> }}
+        </section>
+    }
+}
+
+#[component]
+fn Services(detail: StackDetail) -> impl IntoView {
+    view! {
+        <div class="table-wrap">
+            <table class="table" data-testid="services">
+                <thead>
+                    <tr>
+                        <th>{tr(Key::ServiceCol)}</th>
+                        <th>{tr(Key::State)}</th>
+                        <th>{tr(Key::Image)}</th>
+                        <th>{tr(Key::Containers)}</th>
+                        <th>{tr(Key::Ports)}</th>
+                        <th>{tr(Key::Addresses)}</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {detail
+                        .services
+                        .into_iter()
+                        .map(|s| {
+                            let names = s.containers.iter().map(|c| c.name.clone()).collect::<Vec<_>>().join(", ");
+                            let ports = s
+                                .containers
+                                .iter()
+                                .flat_map(|c| c.ports.iter())
+                                .filter_map(|p| p.host_port.map(|h| format!("{}:{}→{}", p.host_ip.clone().unwrap_or_default(), h, p.container_port)))
+                                .collect::<Vec<_>>()
+                                .join(", ");
+                            let addrs = s
+                                .containers
+                                .iter()
+                                .flat_map(|c| c.networks.iter())
+                                .map(|(n, ip)| format!("{n}: {ip}"))
+                                .collect::<Vec<_>>()
+                                .join(", ");
+                            view! {
+                                <tr data-testid="service-row" data-service=s.service.clone()>
+                                    <td><span class=colour(&s.service)>{s.service.clone()}</span></td>
+                                    <td><StateBadge state=s.status.clone() /></td>
+                                    <td class="mono">{s.image.clone().unwrap_or_default()}</td>
+                                    <td>{names}</td>
+                                    <td class="mono">{ports}</td>
+                                    <td class="mono">{addrs}</td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+}
+
+/// The merged, live log of every service. Frames are buffered and shown every 250 ms.
+#[component]
+fn StackLogs(name: String) -> impl IntoView {
+    let lines = RwSignal::new(Vec::<StackLogLine>::new());
+    let paused = RwSignal::new(false);
+    let buffer: Rc<RefCell<Vec<StackLogLine>>> = Rc::new(RefCell::new(Vec::new()));
+
+    let path = format!("/api/stacks/{}/logs/ws?tail=200", api::enc(&name));
+    let socket = api::open_ws(&path).ok();
+    let incoming = Rc::clone(&buffer);
+    let on_message = Closure::<dyn FnMut(web_sys::Event)>::new(move |ev: web_sys::Event| {
+        if let Some(text) = ev
+            .dyn_ref::<MessageEvent>()
+            .and_then(|m| m.data().as_string())
+        {
+            if let Ok(batch) = serde_json::from_str::<Vec<StackLogLine>>(&text) {
+                incoming.borrow_mut().extend(batch);
+            }
+        }
+    });
+    if let Some(ws) = &socket {
+        ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    }
+    let flush_from = Rc::clone(&buffer);
+    let flush = set_interval_with_handle(
+        move || {
+            if paused.get_untracked() {
+                return;
+            }
+            let new: Vec<StackLogLine> = flush_from.borrow_mut().drain(..).collect();
+            if new.is_empty() {
+                return;
+            }
+            lines.update(|l| {
+                l.extend(new);
+                let excess = l.len().saturating_sub(KEEP_LINES);
+                l.drain(..excess);
+            });
+        },
+        Duration::from_millis(250),
+    )
+    .ok();
+    // The socket, its handler and the timer live until the panel goes away.
+    let held = SendWrapper::new((socket, on_message, buffer));
+    on_cleanup(move || {
+        if let Some(f) = flush {
+            f.clear();
+        }
+        let (socket, _handler, _buffer) = held.take();
+        if let Some(ws) = socket {
+            ws.set_onmessage(None);
+            let _ = ws.close();
+        }
+    });
+
+    view! {
+        <div class="toolbar">
+            <button class="btn btn-sm" data-testid="logs-pause" on:click=move |_| paused.update(|p| *p = !*p)>
+                {move || if paused.get() { tr(Key::Resume)() } else { tr(Key::Pause)() }}
+            </button>
+            <button class="btn btn-sm" on:click=move |_| lines.set(vec![])>{tr(Key::Clear)}</button>
+        </div>
+        <pre class="log-view stack-logs" data-testid="stack-logs">
+            {move || {
+                lines
+                    .get()
+                    .into_iter()
+                    .map(|l| {
+                        let cls = format!("log-line log-{}", if l.stream == "stderr" { "err" } else if l.stream == "berth" { "note" } else { "out" });
+                        view! {
+                            <div class=cls data-service=l.service.clone()>
+                                <span class=colour(&l.service)>{format!("{:<12}", l.service)}</span>
+                                " | "
+                                {l.line}
+                            </div>
+                        }
+                    })
+                    .collect_view()
+            }}
+        </pre>
+    }
+}

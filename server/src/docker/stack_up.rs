@@ -1,0 +1,531 @@
+//! `docker-compose up -d` with bollard: networks, volumes, images (built from the stack's
+//! folder or pulled), then containers in `depends_on` order, recreating only services whose
+//! config hash changed. Every step is reported on a progress channel (ndjson for the API).
+//!
+//! Authorization happens first, on the exact bodies: every container body passes
+//! `check_container_create` and is team-stamped, every volume `check_volume_create`, before
+//! anything is created on the daemon.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use bollard::models::{
+    ContainerCreateBody, Ipam, IpamConfig, NetworkCreateRequest, VolumeCreateOptions,
+};
+use bollard::query_parameters::{
+    BuildImageOptions, CreateContainerOptions, CreateImageOptions, InspectContainerOptions,
+    InspectNetworkOptions, StartContainerOptions,
+};
+use futures::StreamExt;
+use tokio::sync::mpsc;
+
+use super::stack_spec::{self, ProjectLabels};
+use super::stacks::{self as dstacks, label};
+use super::Endpoint;
+use crate::auth::{policy, CurrentUser};
+use crate::error::{AppError, AppResult};
+use crate::stacks::labels;
+use crate::stacks::model::{Project, ServiceSpec};
+
+/// Where progress goes. A reader that went away does not stop the deployment.
+#[derive(Clone)]
+pub struct Progress(pub mpsc::Sender<wire::StackProgress>);
+
+impl Progress {
+    pub async fn say(&self, service: Option<&str>, step: &str, message: impl Into<String>) {
+        let _ = self
+            .0
+            .send(wire::StackProgress {
+                service: service.map(str::to_owned),
+                step: step.into(),
+                message: message.into(),
+                ..Default::default()
+            })
+            .await;
+    }
+
+    async fn progress(&self, service: &str, step: &str, message: String, progress: Option<String>) {
+        let _ = self
+            .0
+            .send(wire::StackProgress {
+                service: Some(service.to_owned()),
+                step: step.into(),
+                message,
+                progress,
+                ..Default::default()
+            })
+            .await;
+    }
+}
+
+pub struct UpOptions {
+    /// Pull every image that is not built, even if present (`pull`).
+    pub pull: bool,
+    /// Build every image that has `build:`, even if present.
+    pub build: bool,
+    /// The team the stack belongs to.
+    pub team: Option<String>,
+    pub labels: ProjectLabels,
+}
+
+struct Prepared<'a> {
+    svc: &'a ServiceSpec,
+    body: ContainerCreateBody,
+}
+
+/// Check everything `up` would create against the user's powers; nothing touches the daemon.
+fn prepare<'a>(
+    user: &CurrentUser,
+    project: &'a Project,
+    opts: &UpOptions,
+) -> AppResult<Vec<Prepared<'a>>> {
+    let mut out = Vec::new();
+    for svc in &project.services {
+        let mut l = stack_spec::container_labels(project, svc, &opts.labels);
+        policy::stamp_team(user, &mut l, opts.team.as_deref())?;
+        let body = stack_spec::create_body(svc, l);
+        policy::check_container_create(user, &body).map_err(|e| match e {
+            AppError::Forbidden(m) => AppError::Forbidden(format!("service {}: {m}", svc.name)),
+            other => other,
+        })?;
+        out.push(Prepared { svc, body });
+    }
+    for v in project.volumes.iter().filter(|v| !v.external) {
+        let opts: HashMap<String, String> = v.driver_opts.clone().into_iter().collect();
+        policy::check_volume_create(user, v.driver.as_deref(), &opts)?;
+    }
+    Ok(out)
+}
+
+/// Refuse now what `up` would refuse: for a save or a create, before any file is written.
+pub fn authorize(user: &CurrentUser, project: &Project, opts: &UpOptions) -> AppResult<()> {
+    prepare(user, project, opts).map(|_| ())
+}
+
+/// Bring a project up. Errors before the first daemon change leave the daemon untouched.
+pub async fn up(
+    ep: &Endpoint,
+    user: &CurrentUser,
+    project: &Project,
+    opts: UpOptions,
+    progress: &Progress,
+) -> AppResult<()> {
+    let prepared = prepare(user, project, &opts)?;
+    networks(ep, user, project, &opts, progress).await?;
+    volumes(ep, user, project, &opts, progress).await?;
+
+    // Images first, all of them: a missing image fails the deployment before any container
+    // is replaced.
+    let mut image_ids = HashMap::new();
+    for p in &prepared {
+        let id = image(ep, p.svc, &opts, progress).await?;
+        image_ids.insert(p.svc.name.clone(), id);
+    }
+
+    let existing = dstacks::containers(ep, Some(&project.name)).await?;
+    for p in &prepared {
+        for dep in p.svc.depends_on.iter().filter(|d| d.healthy) {
+            let dep_svc = project.services.iter().find(|s| s.name == dep.service);
+            if let Some(dep_svc) = dep_svc {
+                let name = stack_spec::container_name(&project.name, dep_svc);
+                progress
+                    .say(
+                        Some(&p.svc.name),
+                        "wait",
+                        format!("waiting for {} to be healthy", dep.service),
+                    )
+                    .await;
+                wait_healthy(ep, &name).await?;
+            }
+        }
+        let hash = stack_spec::config_hash(p.svc, &image_ids[&p.svc.name]);
+        let mine: Vec<_> = existing
+            .iter()
+            .filter(|c| label(c, labels::SERVICE) == Some(p.svc.name.as_str()))
+            .filter(|c| label(c, labels::ONEOFF) != Some("True"))
+            .collect();
+        let current = mine
+            .iter()
+            .find(|c| label(c, labels::CONFIG_HASH) == Some(hash.as_str()));
+        if let (Some(c), 1) = (current, mine.len()) {
+            let id = c.id.clone().unwrap_or_default();
+            if c.state.map(|s| s.to_string()) == Some("running".into()) {
+                progress.say(Some(&p.svc.name), "keep", "up to date").await;
+            } else {
+                ep.call(
+                    |d| async move { d.start_container(&id, None::<StartContainerOptions>).await },
+                )
+                .await?;
+                progress.say(Some(&p.svc.name), "start", "started").await;
+            }
+            continue;
+        }
+        let step = if mine.is_empty() {
+            "create"
+        } else {
+            "recreate"
+        };
+        for c in &mine {
+            dstacks::remove_container(ep, c.id.as_deref().unwrap_or_default(), false).await?;
+        }
+        let mut body = p.body.clone();
+        if let Some(l) = body.labels.as_mut() {
+            l.insert(labels::CONFIG_HASH.into(), hash);
+        }
+        // The decision is made on exactly what the daemon receives.
+        policy::check_container_create(user, &body)?;
+        let name = stack_spec::container_name(&project.name, p.svc);
+        let created = ep
+            .call(|d| {
+                let name = name.clone();
+                async move {
+                    d.create_container(
+                        Some(CreateContainerOptions {
+                            name: Some(name),
+                            platform: String::new(),
+                        }),
+                        body,
+                    )
+                    .await
+                }
+            })
+            .await?;
+        for n in p.svc.networks.iter().skip(1) {
+            let req = bollard::models::NetworkConnectRequest {
+                container: Some(created.id.clone()),
+                endpoint_config: Some(stack_spec::endpoint(p.svc, n)),
+            };
+            let net = n.name.clone();
+            ep.call(|d| async move { d.connect_network(&net, req).await })
+                .await?;
+        }
+        let id = created.id.clone();
+        ep.call(|d| async move { d.start_container(&id, None::<StartContainerOptions>).await })
+            .await?;
+        progress
+            .say(Some(&p.svc.name), step, format!("{step}d {name}"))
+            .await;
+    }
+
+    // Containers of services the file no longer has.
+    for c in &existing {
+        let service = label(c, labels::SERVICE).unwrap_or_default();
+        if !project.services.iter().any(|s| s.name == service) {
+            dstacks::remove_container(ep, c.id.as_deref().unwrap_or_default(), false).await?;
+            progress
+                .say(
+                    Some(service),
+                    "remove",
+                    format!("removed {} (no longer in the file)", dstacks::name_of(c)),
+                )
+                .await;
+        }
+    }
+    Ok(())
+}
+
+async fn networks(
+    ep: &Endpoint,
+    user: &CurrentUser,
+    project: &Project,
+    opts: &UpOptions,
+    progress: &Progress,
+) -> AppResult<()> {
+    for n in &project.networks {
+        let name = n.name.clone();
+        let found = ep
+            .call(|d| async move {
+                d.inspect_network(&name, None::<InspectNetworkOptions>)
+                    .await
+            })
+            .await;
+        match found {
+            Ok(_) => continue,
+            Err(AppError::NotFound(_)) if n.external => {
+                return Err(AppError::bad_request(
+                    "missing_external_network",
+                    format!("network {} is declared external but does not exist", n.name),
+                ))
+            }
+            Err(AppError::NotFound(_)) => {}
+            Err(e) => return Err(e),
+        }
+        let mut l: HashMap<String, String> = n.labels.clone().into_iter().collect();
+        l.insert(labels::PROJECT.into(), project.name.clone());
+        l.insert(labels::NETWORK.into(), n.key.clone());
+        l.insert(labels::VERSION.into(), labels::COMPOSE_VERSION.into());
+        policy::stamp_team(user, &mut l, opts.team.as_deref())?;
+        let req = NetworkCreateRequest {
+            name: n.name.clone(),
+            driver: Some(n.driver.clone().unwrap_or_else(|| "bridge".into())),
+            internal: Some(n.internal),
+            options: Some(n.driver_opts.clone().into_iter().collect()),
+            labels: Some(l),
+            ipam: (!n.ipam.is_empty() || n.ipam_driver.is_some()).then(|| Ipam {
+                driver: n.ipam_driver.clone(),
+                config: Some(
+                    n.ipam
+                        .iter()
+                        .map(|(subnet, gateway)| IpamConfig {
+                            subnet: Some(subnet.clone()),
+                            gateway: gateway.clone(),
+                            ..Default::default()
+                        })
+                        .collect(),
+                ),
+                options: None,
+            }),
+            ..Default::default()
+        };
+        ep.call(|d| async move { d.create_network(req).await })
+            .await?;
+        progress
+            .say(None, "network", format!("created network {}", n.name))
+            .await;
+    }
+    Ok(())
+}
+
+async fn volumes(
+    ep: &Endpoint,
+    user: &CurrentUser,
+    project: &Project,
+    opts: &UpOptions,
+    progress: &Progress,
+) -> AppResult<()> {
+    for v in &project.volumes {
+        let name = v.name.clone();
+        match ep
+            .call(|d| async move { d.inspect_volume(&name).await })
+            .await
+        {
+            Ok(_) => continue,
+            Err(AppError::NotFound(_)) if v.external => {
+                return Err(AppError::bad_request(
+                    "missing_external_volume",
+                    format!("volume {} is declared external but does not exist", v.name),
+                ))
+            }
+            Err(AppError::NotFound(_)) => {}
+            Err(e) => return Err(e),
+        }
+        let mut l: HashMap<String, String> = v.labels.clone().into_iter().collect();
+        l.insert(labels::PROJECT.into(), project.name.clone());
+        l.insert(labels::VOLUME.into(), v.key.clone());
+        l.insert(labels::VERSION.into(), labels::COMPOSE_VERSION.into());
+        policy::stamp_team(user, &mut l, opts.team.as_deref())?;
+        let req = VolumeCreateOptions {
+            name: Some(v.name.clone()),
+            driver: v.driver.clone(),
+            driver_opts: Some(v.driver_opts.clone().into_iter().collect()),
+            labels: Some(l),
+            ..Default::default()
+        };
+        ep.call(|d| async move { d.create_volume(req).await })
+            .await?;
+        progress
+            .say(None, "volume", format!("created volume {}", v.name))
+            .await;
+    }
+    Ok(())
+}
+
+/// The image a service runs, built or pulled as needed; its id.
+async fn image(
+    ep: &Endpoint,
+    svc: &ServiceSpec,
+    opts: &UpOptions,
+    progress: &Progress,
+) -> AppResult<String> {
+    let present = inspect_image(ep, &svc.image).await?;
+    match (&svc.build, present) {
+        (Some(_), Some(id)) if !opts.build => Ok(id),
+        (Some(b), _) => {
+            build(ep, svc, b, progress).await?;
+            inspect_image(ep, &svc.image).await?.ok_or_else(|| {
+                AppError::Docker(format!(
+                    "the build of {} made no image {}",
+                    svc.name, svc.image
+                ))
+            })
+        }
+        (None, Some(id)) if !opts.pull => Ok(id),
+        (None, _) => {
+            pull(ep, &svc.name, &svc.image, progress).await?;
+            inspect_image(ep, &svc.image)
+                .await?
+                .ok_or_else(|| AppError::Docker(format!("the pull of {} made no image", svc.image)))
+        }
+    }
+}
+
+async fn inspect_image(ep: &Endpoint, image: &str) -> AppResult<Option<String>> {
+    let image = image.to_owned();
+    match ep
+        .call(|d| async move { d.inspect_image(&image).await })
+        .await
+    {
+        Ok(i) => Ok(i.id),
+        Err(AppError::NotFound(_)) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// `repo[:tag]` or `repo@digest` → (from_image, tag) for the daemon's create-image API.
+fn split_ref(image: &str) -> (String, Option<String>) {
+    if image.contains('@') {
+        return (image.to_owned(), None);
+    }
+    let slash = image.rfind('/').map(|i| i + 1).unwrap_or(0);
+    match image[slash..].rfind(':') {
+        Some(i) => (
+            image[..slash + i].to_owned(),
+            Some(image[slash + i + 1..].to_owned()),
+        ),
+        None => (image.to_owned(), Some("latest".into())),
+    }
+}
+
+/// Pull an image, reporting the daemon's progress.
+pub async fn pull(ep: &Endpoint, service: &str, image: &str, progress: &Progress) -> AppResult<()> {
+    let (from_image, tag) = split_ref(image);
+    progress
+        .progress(service, "pull", format!("pulling {image}"), None)
+        .await;
+    let client = ep.client().await?;
+    let mut stream = client.create_image(
+        Some(CreateImageOptions {
+            from_image: Some(from_image),
+            tag,
+            ..Default::default()
+        }),
+        None,
+        None,
+    );
+    while let Some(item) = stream.next().await {
+        let info = item.map_err(AppError::from)?;
+        if let Some(err) = info.error_detail.and_then(|e| e.message).or(info.error) {
+            return Err(AppError::Docker(format!("pull of {image} failed: {err}")));
+        }
+        let status = [info.id, info.status]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(": ");
+        progress
+            .progress(service, "pull", status, info.progress)
+            .await;
+    }
+    Ok(())
+}
+
+/// Build a service's image from its context in the stack's folder.
+async fn build(
+    ep: &Endpoint,
+    svc: &ServiceSpec,
+    spec: &crate::stacks::model::BuildSpec,
+    progress: &Progress,
+) -> AppResult<()> {
+    progress
+        .progress(
+            &svc.name,
+            "build",
+            format!("building {} from {}", svc.image, spec.context.display()),
+            None,
+        )
+        .await;
+    let context = spec.context.clone();
+    let dockerfile = spec.dockerfile.clone();
+    let tar = tokio::task::spawn_blocking(move || {
+        crate::stacks::context::tar_context(&context, &dockerfile)
+    })
+    .await
+    .map_err(|e| AppError::Internal(e.into()))?
+    .map_err(|e| {
+        AppError::bad_request(
+            "invalid_build_context",
+            format!(
+                "service {}: the build context cannot be read: {e}",
+                svc.name
+            ),
+        )
+    })?;
+    let options = BuildImageOptions {
+        dockerfile: spec.dockerfile.clone(),
+        t: Some(svc.image.clone()),
+        rm: true,
+        forcerm: true,
+        buildargs: Some(spec.args.clone().into_iter().collect()),
+        ..Default::default()
+    };
+    let client = ep.client().await?;
+    let mut stream = client.build_image(options, None, Some(bollard::body_full(tar.into())));
+    while let Some(item) = stream.next().await {
+        let info = item.map_err(|e| match AppError::from(e) {
+            AppError::BadRequest { message, .. } => AppError::bad_request("build_failed", message),
+            other => other,
+        })?;
+        if let Some(err) = info.error_detail.and_then(|e| e.message).or(info.error) {
+            return Err(AppError::bad_request(
+                "build_failed",
+                format!("the build of service {} failed: {err}", svc.name),
+            ));
+        }
+        if let Some(line) = info.stream.or(info.status) {
+            let line = line.trim_end();
+            if !line.is_empty() {
+                progress
+                    .progress(&svc.name, "build", line.to_owned(), info.progress)
+                    .await;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Wait until a container's healthcheck passes (or, without one, until it runs).
+async fn wait_healthy(ep: &Endpoint, name: &str) -> AppResult<()> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+    loop {
+        let n = name.to_owned();
+        let info = ep
+            .call(|d| async move {
+                d.inspect_container(&n, None::<InspectContainerOptions>)
+                    .await
+            })
+            .await?;
+        let state = info.state.unwrap_or_default();
+        let health = state.health.and_then(|h| h.status).map(|s| s.to_string());
+        match health.as_deref() {
+            Some("healthy") => return Ok(()),
+            None | Some("none") | Some("") if state.running == Some(true) => return Ok(()),
+            Some("unhealthy") => return Err(AppError::Conflict(format!("{name} is unhealthy"))),
+            _ => {}
+        }
+        if tokio::time::Instant::now() > deadline {
+            return Err(AppError::Conflict(format!(
+                "{name} did not become healthy within 120 s"
+            )));
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_ref;
+
+    #[test]
+    fn image_refs() {
+        assert_eq!(
+            split_ref("busybox"),
+            ("busybox".into(), Some("latest".into()))
+        );
+        assert_eq!(split_ref("a/b:1.2"), ("a/b".into(), Some("1.2".into())));
+        assert_eq!(
+            split_ref("localhost:5000/x"),
+            ("localhost:5000/x".into(), Some("latest".into()))
+        );
+        assert_eq!(split_ref("x@sha256:ab"), ("x@sha256:ab".into(), None));
+    }
+}

@@ -1,0 +1,158 @@
+//! `POST /api/containers` (`docker create`/`docker run -d`) and `POST /api/containers/run`
+//! (`docker run --rm`, its output streamed as ndjson).
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use futures::StreamExt;
+use tokio::sync::mpsc;
+use utoipa_axum::{router::OpenApiRouter, routes};
+use wire::Role;
+
+use crate::auth::{access, policy, CurrentUser};
+use crate::docker::create::{self, Plan};
+use crate::docker::{run, Daemon, Endpoint};
+use crate::error::{AppError, AppResult, JsonBody};
+use crate::state::AppState;
+use crate::store::audit;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create))
+        .routes(routes!(run_once))
+}
+
+/// Validate, stamp the team, apply the access policy on the exact body, and check what the
+/// body points at (linked containers, named volumes) belongs to the user's teams.
+async fn prepare(
+    user: &CurrentUser,
+    ep: &Endpoint,
+    req: &wire::CreateContainer,
+) -> AppResult<Plan> {
+    user.require(Role::Operator)?;
+    let mut plan = create::plan(req)?;
+    let mut labels = plan.body.labels.take().unwrap_or_default();
+    policy::stamp_team(user, &mut labels, req.team.as_deref())?;
+    plan.body.labels = Some(labels.clone());
+    policy::check_container_create(user, &plan.body)?;
+    // A legacy link hands the new container the target's environment: only a container
+    // the user may operate can be linked.
+    for link in &req.links {
+        let target = link.split(':').next().unwrap_or(link);
+        access::container(user, ep, target, Role::Operator).await?;
+    }
+    // Named volumes: another team's data is not mounted; a new one is made for this team.
+    for v in &req.volumes {
+        match create::volume_labels(ep, &v.name).await? {
+            Some(vl) => {
+                let vl = vl.into_iter().collect();
+                if !user.can_see_map(&vl) {
+                    return Err(AppError::Forbidden(format!(
+                        "volume {:?} belongs to another team",
+                        v.name
+                    )));
+                }
+            }
+            None => {
+                let mut vlabels = std::collections::HashMap::new();
+                if let Some(team) = labels.get(access::TEAM_LABEL) {
+                    vlabels.insert(access::TEAM_LABEL.to_string(), team.clone());
+                }
+                create::create_volume(ep, &v.name, vlabels).await?;
+            }
+        }
+    }
+    Ok(plan)
+}
+
+fn target_of(req: &wire::CreateContainer) -> String {
+    req.name.clone().unwrap_or_else(|| req.image.clone())
+}
+
+/// Create a container (and start it unless `start` is false), as `docker run -d`.
+#[utoipa::path(post, path = "/api/containers", tag = "containers",
+    request_body(content = String, description = "wire::CreateContainer: image, name, cmd, entrypoint, env, workdir, ports, binds, volumes, privileged, tty, open_stdin, links, network, ipv4, restart, labels, auto_remove, start, team"),
+    responses((status = 201, description = "{\"id\",\"warnings\"}"),
+              (status = 400, description = "a field is wrong; the message names it"),
+              (status = 403, description = "a host power or another team's resource"),
+              (status = 404, description = "image_not_found: pull the image first"),
+              (status = 409, description = "the name is taken")))]
+pub async fn create(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    daemon: Daemon,
+    JsonBody(req): JsonBody<wire::CreateContainer>,
+) -> AppResult<(StatusCode, Json<wire::CreatedContainer>)> {
+    let res = async {
+        let plan = prepare(&user, &daemon, &req).await?;
+        let (id, warnings) = create::create(&daemon, plan).await?;
+        if req.start.unwrap_or(true) {
+            let sid = id.clone();
+            let started = daemon
+                .call(|d| async move {
+                    d.start_container(
+                        &sid,
+                        None::<bollard::query_parameters::StartContainerOptions>,
+                    )
+                    .await
+                })
+                .await;
+            if let Err(e) = started {
+                // Leave nothing half-made behind: the form can simply be sent again.
+                create::discard(&daemon, &id).await;
+                return Err(e);
+            }
+        }
+        Ok(wire::CreatedContainer { id, warnings })
+    }
+    .await;
+    audit::outcome(&state.db, &user, "create", &target_of(&req), &res).await;
+    res.map(|c| (StatusCode::CREATED, Json(c)))
+}
+
+/// Run a container to completion: ndjson lines `{"id"}`, then `{"stream","line"}` as it
+/// writes, then `{"exit_code"}` (or `{"error"}`). Removed at the end unless `auto_remove`
+/// is false; leaving early kills it.
+#[utoipa::path(post, path = "/api/containers/run", tag = "containers",
+    request_body(content = String, description = "wire::CreateContainer, as for POST /api/containers"),
+    responses((status = 200, description = "application/x-ndjson: the run's output and exit code"),
+              (status = 400, description = "a field is wrong"), (status = 404, description = "image_not_found")))]
+pub async fn run_once(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Daemon(ep): Daemon,
+    JsonBody(req): JsonBody<wire::CreateContainer>,
+) -> AppResult<Response> {
+    let remove = req.auto_remove.unwrap_or(true);
+    let res = async {
+        let mut plan = prepare(&user, &ep, &req).await?;
+        // berth removes it itself after reading the output: the daemon's auto-remove could
+        // take it away before its logs and exit code are read.
+        if let Some(hc) = plan.body.host_config.as_mut() {
+            hc.auto_remove = None;
+        }
+        create::create(&ep, plan).await
+    }
+    .await;
+    audit::outcome(&state.db, &user, "run", &target_of(&req), &res).await;
+    let (id, _) = res?;
+    let (tx, rx) = mpsc::channel::<wire::RunLine>(256);
+    tokio::spawn(run::drive(ep.clone(), id, remove, tx));
+    let body = futures::stream::unfold(rx, |mut rx| async move {
+        let line = rx.recv().await?;
+        let mut json = serde_json::to_vec(&line).unwrap_or_default();
+        json.push(b'\n');
+        Some((Ok::<_, std::io::Error>(bytes::Bytes::from(json)), rx))
+    })
+    .boxed();
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/x-ndjson"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        Body::from_stream(body),
+    )
+        .into_response())
+}

@@ -1,0 +1,192 @@
+//! `GET /api/containers/{id}/logs/ws` (live, batched JSON frames) and
+//! `GET /api/containers/{id}/logs` (a text download, streamed).
+
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use futures::{SinkExt, StreamExt};
+use serde::Deserialize;
+use tokio::sync::mpsc;
+use utoipa_axum::{router::OpenApiRouter, routes};
+use wire::Role;
+
+use crate::auth::{access, until_revoked, CurrentUser};
+use crate::docker::logs::{self, Item, LogQuery};
+use crate::docker::Daemon;
+use crate::error::{AppError, AppResult, PathArgs, QueryArgs};
+use crate::state::AppState;
+
+/// Lines held between the daemon and a socket: the most a slow client costs in memory.
+const CHANNEL: usize = 2048;
+/// Lines per frame at most, and how long a frame waits to fill.
+const BATCH_LINES: usize = 1000;
+const BATCH_WAIT: Duration = Duration::from_millis(100);
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(logs_ws))
+        .routes(routes!(download))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LogsArgs {
+    follow: Option<bool>,
+    /// `all` or a number.
+    tail: Option<String>,
+    /// Unix seconds.
+    since: Option<i64>,
+    #[serde(default)]
+    timestamps: bool,
+    stdout: Option<bool>,
+    stderr: Option<bool>,
+}
+
+impl LogsArgs {
+    fn query(self, follow_default: bool) -> AppResult<LogQuery> {
+        let tail = match self.tail.as_deref().map(str::trim) {
+            None | Some("") | Some("all") => "all".to_string(),
+            Some(n) => match n.parse::<u64>() {
+                Ok(n) => n.to_string(),
+                Err(_) => {
+                    return Err(AppError::bad_request(
+                        "invalid_tail",
+                        format!("tail: {n:?} is not a number of lines or \"all\""),
+                    ))
+                }
+            },
+        };
+        let since = self.since.unwrap_or(0);
+        if since < 0 {
+            return Err(AppError::bad_request(
+                "invalid_since",
+                "since: must be unix seconds (0 or more)",
+            ));
+        }
+        Ok(LogQuery {
+            follow: self.follow.unwrap_or(follow_default),
+            tail,
+            since,
+            timestamps: self.timestamps,
+            stdout: self.stdout.unwrap_or(true),
+            stderr: self.stderr.unwrap_or(true),
+        })
+    }
+}
+
+/// Live logs: text frames, each a JSON array of `{"stream","line","ts"?}` lines and
+/// `{"berth":...}` notices (skipped, stopped, restarted, daemon_lost, daemon_back, end).
+#[utoipa::path(get, path = "/api/containers/{id}/logs/ws", tag = "containers",
+    params(("id" = String, Path, description = "container id, short id or name"),
+           ("follow" = Option<bool>, Query, description = "keep streaming (default true)"),
+           ("tail" = Option<String>, Query, description = "last N lines, or all"),
+           ("since" = Option<i64>, Query, description = "unix seconds"),
+           ("timestamps" = Option<bool>, Query, description = "add ts to each line"),
+           ("stdout" = Option<bool>, Query), ("stderr" = Option<bool>, Query)),
+    responses((status = 101, description = "websocket of JSON text frames"), (status = 404, description = "no such container")))]
+pub async fn logs_ws(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Daemon(ep): Daemon,
+    PathArgs(id): PathArgs<String>,
+    QueryArgs(args): QueryArgs<LogsArgs>,
+    ws: WebSocketUpgrade,
+) -> AppResult<Response> {
+    let c = access::container(&user, &ep, &id, Role::Viewer).await?;
+    let q = args.query(true)?;
+    let revoked = until_revoked(&state, user.id);
+    Ok(ws.on_upgrade(move |socket| async move {
+        let (tx, rx) = mpsc::channel(CHANNEL);
+        let pump = tokio::spawn(logs::pump(ep, c.id, q, tx));
+        tokio::select! {
+            _ = forward(socket, rx) => {}
+            _ = revoked => {}
+        }
+        // The receiver is gone, so the pump ends at its next line; don't wait for one.
+        pump.abort();
+    }))
+}
+
+fn encode(batch: &[Item]) -> String {
+    let values: Vec<serde_json::Value> = batch
+        .iter()
+        .filter_map(|i| match i {
+            Item::Line(l) => serde_json::to_value(l).ok(),
+            Item::Notice(n) => serde_json::to_value(n).ok(),
+        })
+        .collect();
+    serde_json::to_string(&values).unwrap_or_else(|_| "[]".into())
+}
+
+async fn forward(socket: WebSocket, mut rx: mpsc::Receiver<Item>) {
+    let (mut sink, mut incoming) = socket.split();
+    let mut ping = tokio::time::interval(Duration::from_secs(15));
+    loop {
+        tokio::select! {
+            first = rx.recv() => {
+                let Some(first) = first else {
+                    let _ = sink.send(Message::Close(None)).await;
+                    break;
+                };
+                let mut batch = vec![first];
+                let deadline = tokio::time::Instant::now() + BATCH_WAIT;
+                while batch.len() < BATCH_LINES {
+                    match tokio::time::timeout_at(deadline, rx.recv()).await {
+                        Ok(Some(item)) => batch.push(item),
+                        Ok(None) | Err(_) => break,
+                    }
+                }
+                // A slow client makes this wait; meanwhile the pump counts what it drops.
+                if sink.send(Message::Text(encode(&batch).into())).await.is_err() {
+                    break;
+                }
+            }
+            msg = incoming.next() => match msg {
+                Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break,
+                Some(Ok(_)) => {}
+            },
+            _ = ping.tick() => {
+                if sink.send(Message::Ping(Default::default())).await.is_err() {
+                    break;
+                }
+            }
+        }
+    }
+}
+
+/// The logs as a text download (`docker logs [-t] [--tail N] [--since T] > file`).
+#[utoipa::path(get, path = "/api/containers/{id}/logs", tag = "containers",
+    params(("id" = String, Path, description = "container id, short id or name"),
+           ("tail" = Option<String>, Query, description = "last N lines, or all"),
+           ("since" = Option<i64>, Query, description = "unix seconds"),
+           ("timestamps" = Option<bool>, Query, description = "prefix each line with its time")),
+    responses((status = 200, description = "text/plain, streamed"), (status = 404, description = "no such container")))]
+pub async fn download(
+    user: CurrentUser,
+    Daemon(ep): Daemon,
+    PathArgs(id): PathArgs<String>,
+    QueryArgs(args): QueryArgs<LogsArgs>,
+) -> AppResult<Response> {
+    let c = access::container(&user, &ep, &id, Role::Viewer).await?;
+    let q = args.query(false)?;
+    let client = ep.client().await?;
+    let short: String = c.id.chars().take(12).collect();
+    let body = Body::from_stream(logs::text(client, c.id, q));
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                "text/plain; charset=utf-8".to_string(),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{short}.log\""),
+            ),
+        ],
+        body,
+    )
+        .into_response())
+}

@@ -1,0 +1,222 @@
+//! `/api/networks`: list, create, inspect, connect, disconnect, remove, prune.
+
+use std::collections::HashMap;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use serde_json::Value;
+use utoipa_axum::{router::OpenApiRouter, routes};
+use wire::Role;
+
+use crate::auth::{access, policy, CurrentUser};
+use crate::docker::{networks, Daemon, Endpoint};
+use crate::error::{AppError, AppResult, JsonBody, PathArgs};
+use crate::state::AppState;
+use crate::store::audit;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(inspect, remove))
+        .routes(routes!(connect))
+        .routes(routes!(disconnect))
+        .routes(routes!(prune))
+}
+
+/// Whether a user may see a network: the daemon's own (`bridge`, `host`, `none`) to all,
+/// others by team label.
+fn visible(user: &CurrentUser, n: &wire::NetworkSummary) -> bool {
+    n.builtin || user.can_see_map(&n.labels)
+}
+
+/// Resolve a network the user may reach with `role`; its full id.
+async fn reach(
+    user: &CurrentUser,
+    ep: &Endpoint,
+    reference: &str,
+    role: Role,
+) -> AppResult<String> {
+    user.require(role)?;
+    let n = networks::summary(networks::inspect_raw(ep, reference).await?);
+    if !visible(user, &n) {
+        return Err(AppError::Forbidden(format!(
+            "network {} belongs to another team than {}'s",
+            n.name, user.username
+        )));
+    }
+    Ok(n.id)
+}
+
+/// Networks with their containers and addresses.
+#[utoipa::path(get, path = "/api/networks", tag = "networks",
+    responses((status = 200, description = "the networks")))]
+pub async fn list(user: CurrentUser, daemon: Daemon) -> AppResult<Json<Vec<wire::NetworkSummary>>> {
+    let mut rows = networks::list(&daemon).await?;
+    rows.retain(|n| visible(&user, n));
+    Ok(Json(rows))
+}
+
+/// `docker network create` (driver, subnet, gateway, IP range, internal, labels).
+#[utoipa::path(post, path = "/api/networks", tag = "networks",
+    responses((status = 201, description = "`{\"id\"}`"), (status = 400, description = "bad field"),
+              (status = 409, description = "the name is taken")))]
+pub async fn create(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    daemon: Daemon,
+    JsonBody(req): JsonBody<wire::CreateNetwork>,
+) -> AppResult<(StatusCode, Json<Value>)> {
+    let res = async {
+        user.require(Role::Operator)?;
+        let driver = req.driver.as_deref().unwrap_or("bridge");
+        // macvlan, ipvlan and their kin attach to host interfaces.
+        if driver != "bridge" {
+            user.require(Role::Admin).map_err(|_| {
+                AppError::Forbidden(format!("only an admin may create {driver} networks"))
+            })?;
+        }
+        networks::validate(&req)?;
+        let mut labels: HashMap<String, String> = req.labels.clone().into_iter().collect();
+        policy::stamp_team(&user, &mut labels, req.team.as_deref())?;
+        networks::create(&daemon, &req, labels).await
+    }
+    .await;
+    audit::outcome(&state.db, &user, "network_create", &req.name, &res).await;
+    Ok((StatusCode::CREATED, Json(serde_json::json!({ "id": res? }))))
+}
+
+/// `docker network inspect`.
+#[utoipa::path(get, path = "/api/networks/{id}", tag = "networks",
+    params(("id" = String, Path, description = "network id or name")),
+    responses((status = 200, description = "the daemon's inspect JSON"), (status = 404, description = "no such network")))]
+pub async fn inspect(
+    user: CurrentUser,
+    daemon: Daemon,
+    PathArgs(id): PathArgs<String>,
+) -> AppResult<Json<Value>> {
+    let id = reach(&user, &daemon, &id, Role::Viewer).await?;
+    Ok(Json(networks::inspect(&daemon, &id).await?))
+}
+
+/// `docker network rm`.
+#[utoipa::path(delete, path = "/api/networks/{id}", tag = "networks",
+    params(("id" = String, Path, description = "network id or name")),
+    responses((status = 204, description = "removed"), (status = 404, description = "no such network"),
+              (status = 409, description = "containers still use it")))]
+pub async fn remove(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    daemon: Daemon,
+    PathArgs(id): PathArgs<String>,
+) -> AppResult<StatusCode> {
+    let res = async {
+        let full = reach(&user, &daemon, &id, Role::Operator).await?;
+        networks::remove(&daemon, &full).await
+    }
+    .await;
+    audit::outcome(&state.db, &user, "network_remove", &id, &res).await;
+    res.map(|()| StatusCode::NO_CONTENT)
+}
+
+/// `docker network connect [--ip ADDR] NETWORK CONTAINER`.
+#[utoipa::path(post, path = "/api/networks/{id}/connect", tag = "networks",
+    params(("id" = String, Path, description = "network id or name")),
+    responses((status = 204, description = "connected"), (status = 400, description = "bad address")))]
+pub async fn connect(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    daemon: Daemon,
+    PathArgs(id): PathArgs<String>,
+    JsonBody(req): JsonBody<wire::ConnectNetwork>,
+) -> AppResult<StatusCode> {
+    let res = async {
+        let net = reach(&user, &daemon, &id, Role::Operator).await?;
+        let c = access::container(&user, &daemon, &req.container, Role::Operator).await?;
+        networks::connect(&daemon, &net, &c.id, req.ipv4.as_deref(), &req.aliases).await
+    }
+    .await;
+    audit::outcome(
+        &state.db,
+        &user,
+        "network_connect",
+        &format!("{id} {}", req.container),
+        &res,
+    )
+    .await;
+    res.map(|()| StatusCode::NO_CONTENT)
+}
+
+/// `docker network disconnect [-f] NETWORK CONTAINER`.
+#[utoipa::path(post, path = "/api/networks/{id}/disconnect", tag = "networks",
+    params(("id" = String, Path, description = "network id or name")),
+    responses((status = 204, description = "disconnected")))]
+pub async fn disconnect(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    daemon: Daemon,
+    PathArgs(id): PathArgs<String>,
+    JsonBody(req): JsonBody<wire::DisconnectNetwork>,
+) -> AppResult<StatusCode> {
+    let res = async {
+        let net = reach(&user, &daemon, &id, Role::Operator).await?;
+        let c = access::container(&user, &daemon, &req.container, Role::Operator).await?;
+        networks::disconnect(&daemon, &net, &c.id, req.force).await
+    }
+    .await;
+    audit::outcome(
+        &state.db,
+        &user,
+        "network_disconnect",
+        &format!("{id} {}", req.container),
+        &res,
+    )
+    .await;
+    res.map(|()| StatusCode::NO_CONTENT)
+}
+
+/// A JSON body that may be left out entirely (a prune without filters): its default then.
+pub struct MaybeJson<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned + Default> axum::extract::FromRequest<S>
+    for MaybeJson<T>
+{
+    type Rejection = AppError;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> AppResult<Self> {
+        let body = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|e| AppError::bad_request("invalid_body", e.body_text()))?;
+        if body.iter().all(u8::is_ascii_whitespace) {
+            return Ok(MaybeJson(T::default()));
+        }
+        serde_json::from_slice(&body)
+            .map(MaybeJson)
+            .map_err(|e| AppError::bad_request("invalid_json", e.to_string()))
+    }
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct PruneBody {
+    #[serde(default)]
+    pub labels: Vec<String>,
+}
+
+/// `docker network prune [--filter label=..]` (admin).
+#[utoipa::path(post, path = "/api/networks/prune", tag = "networks",
+    responses((status = 200, description = "what was removed")))]
+pub async fn prune(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    daemon: Daemon,
+    MaybeJson(body): MaybeJson<PruneBody>,
+) -> AppResult<Json<wire::Pruned>> {
+    let labels = body.labels;
+    let res = async {
+        user.require(Role::Admin)?;
+        networks::prune(&daemon, &labels).await
+    }
+    .await;
+    audit::outcome(&state.db, &user, "network_prune", &labels.join(","), &res).await;
+    res.map(Json)
+}

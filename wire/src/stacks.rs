@@ -1,0 +1,162 @@
+//! Compose stacks: `/api/stacks`.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::{ErrorDetail, PortMapping};
+
+/// A row of `GET /api/stacks`: a stack berth keeps files for, or a Compose project the
+/// daemon has containers of (started by the compose CLI, say).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StackSummary {
+    pub name: String,
+    /// Service names: from the file for managed stacks, from container labels otherwise.
+    pub services: Vec<String>,
+    /// `running` (every container runs), `partial`, `stopped` (containers, none running)
+    /// or `down` (no containers).
+    pub status: String,
+    /// berth keeps this stack's compose file (and can edit and deploy it).
+    pub managed: bool,
+    pub containers: usize,
+    pub running: usize,
+    pub team: Option<String>,
+}
+
+/// `GET /api/stacks/{name}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StackDetail {
+    pub name: String,
+    pub managed: bool,
+    pub status: String,
+    /// The compose file's text (managed stacks).
+    pub compose: Option<String>,
+    /// The `.env` file's text (managed stacks).
+    pub env: Option<String>,
+    /// Where relative paths (build contexts, binds) resolve.
+    pub working_dir: Option<String>,
+    pub team: Option<String>,
+    pub services: Vec<ServiceState>,
+}
+
+/// One service of a stack and its containers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceState {
+    pub service: String,
+    /// The image the file names (or the one berth builds for it).
+    pub image: Option<String>,
+    /// `running`, `partial`, `stopped` or `down`, as for stacks.
+    pub status: String,
+    pub containers: Vec<StackContainer>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StackContainer {
+    pub id: String,
+    pub name: String,
+    pub state: String,
+    pub status: String,
+    pub image: String,
+    pub ports: Vec<PortMapping>,
+    /// Network name → IPv4 address.
+    pub networks: BTreeMap<String, String>,
+}
+
+/// `POST /api/stacks`: from the editor (`compose`, optional `env`), or, for an admin, from
+/// a folder on the server (`from_dir`, whose compose file and `.env` are copied; relative
+/// paths keep resolving in that folder).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct CreateStack {
+    pub name: String,
+    #[serde(default)]
+    pub compose: Option<String>,
+    #[serde(default)]
+    pub env: Option<String>,
+    #[serde(default)]
+    pub from_dir: Option<String>,
+    /// The team owning the stack (a non-admin: one of theirs; default their first).
+    #[serde(default)]
+    pub team: Option<String>,
+    /// Bring it up right away (default true).
+    #[serde(default)]
+    pub up: Option<bool>,
+}
+
+/// `PUT /api/stacks/{name}`: new file contents (validated before anything is written).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct SaveStack {
+    pub compose: String,
+    #[serde(default)]
+    pub env: Option<String>,
+}
+
+/// `POST /api/stacks/validate`: check a compose text without saving it.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ValidateCompose {
+    pub compose: String,
+    #[serde(default)]
+    pub env: Option<String>,
+    /// The stack being edited, if it exists: its folder is where `env_file` and build
+    /// contexts are looked up.
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+/// What is wrong with a compose file, where.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ComposeProblem {
+    /// 1-based, when known.
+    pub line: Option<u32>,
+    pub column: Option<u32>,
+    /// Where in the file, e.g. `services.web.healthcheck`.
+    pub path: String,
+    /// `syntax`, `unsupported` or `invalid`.
+    pub kind: String,
+    pub message: String,
+}
+
+/// The answer to `POST /api/stacks/validate`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ComposeCheck {
+    pub ok: bool,
+    pub problems: Vec<ComposeProblem>,
+    /// The services the file defines, in start order.
+    pub services: Vec<String>,
+}
+
+/// One line of the ndjson progress of create, up and pull.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct StackProgress {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
+    /// `network`, `volume`, `build`, `pull`, `create`, `recreate`, `start`, `keep`,
+    /// `remove`, `done`, or `error`.
+    pub step: String,
+    pub message: String,
+    /// The daemon's progress text for pulls and builds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub progress: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<ErrorDetail>,
+}
+
+/// The answer to `POST /api/stacks/{name}/down` and `DELETE /api/stacks/{name}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct StackDown {
+    pub containers: Vec<String>,
+    pub networks: Vec<String>,
+    pub volumes: Vec<String>,
+}
+
+/// One line of `GET /api/stacks/{name}/logs/ws` (frames carry a JSON array of these).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StackLogLine {
+    pub service: String,
+    pub container: String,
+    /// `stdout`, `stderr`, or `berth` for berth's own notices (a container came or went,
+    /// lines were skipped for a slow reader).
+    pub stream: String,
+    pub line: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ts: Option<String>,
+}
