@@ -20,7 +20,7 @@ use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use tokio_util::io::ReaderStream;
 
 /// Read buffer per streamed response: memory per download is this, whatever the file size.
-const CHUNK: usize = 64 * 1024;
+const CHUNK: usize = 512 * 1024;
 /// More ranges than this in one request are answered with the whole file (as nginx's
 /// `max_ranges` does when set): many tiny ranges only serve to amplify work.
 const MAX_RANGES: usize = 64;
