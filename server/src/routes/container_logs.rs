@@ -22,8 +22,9 @@ use crate::state::AppState;
 
 /// Lines held between the daemon and a socket: the most a slow client costs in memory.
 const CHANNEL: usize = 2048;
-/// Lines per frame at most.
+/// Lines per frame at most, and how long a frame waits to fill.
 const BATCH_LINES: usize = 1000;
+const BATCH_WAIT: Duration = Duration::from_millis(100);
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -109,21 +110,15 @@ pub async fn logs_ws(
     }))
 }
 
-/// One frame: a JSON array of the batch, written straight into one buffer.
 fn encode(batch: &[Item]) -> String {
-    let mut out = Vec::with_capacity(batch.len() * 80 + 2);
-    out.push(b'[');
-    for item in batch {
-        if out.len() > 1 {
-            out.push(b',');
-        }
-        let _ = match item {
-            Item::Line(l) => serde_json::to_writer(&mut out, l),
-            Item::Notice(n) => serde_json::to_writer(&mut out, n),
-        };
-    }
-    out.push(b']');
-    String::from_utf8(out).unwrap_or_else(|_| "[]".into())
+    let values: Vec<serde_json::Value> = batch
+        .iter()
+        .filter_map(|i| match i {
+            Item::Line(l) => serde_json::to_value(l).ok(),
+            Item::Notice(n) => serde_json::to_value(n).ok(),
+        })
+        .collect();
+    serde_json::to_string(&values).unwrap_or_else(|_| "[]".into())
 }
 
 async fn forward(socket: WebSocket, mut rx: mpsc::Receiver<Item>) {
@@ -136,13 +131,12 @@ async fn forward(socket: WebSocket, mut rx: mpsc::Receiver<Item>) {
                     let _ = sink.send(Message::Close(None)).await;
                     break;
                 };
-                // What is already queued goes along; nothing waits for more. While the
-                // socket is busy lines queue up, so batches grow exactly when they help.
                 let mut batch = vec![first];
+                let deadline = tokio::time::Instant::now() + BATCH_WAIT;
                 while batch.len() < BATCH_LINES {
-                    match rx.try_recv() {
-                        Ok(item) => batch.push(item),
-                        Err(_) => break,
+                    match tokio::time::timeout_at(deadline, rx.recv()).await {
+                        Ok(Some(item)) => batch.push(item),
+                        Ok(None) | Err(_) => break,
                     }
                 }
                 // A slow client makes this wait; meanwhile the pump counts what it drops.
