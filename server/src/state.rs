@@ -5,9 +5,10 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use sqlx::SqlitePool;
+use tower_sessions::session_store::ExpiredDeletion;
 use tower_sessions_sqlx_store::SqliteStore;
 
-use crate::auth::password;
+use crate::auth::{password, sessions::Sessions};
 use crate::config::Config;
 use crate::docker::Daemons;
 use crate::store;
@@ -17,7 +18,7 @@ pub struct App {
     /// Shares from `--share` flags, checked at start.
     pub shares: Vec<crate::files::shares::Share>,
     pub db: SqlitePool,
-    pub sessions: SqliteStore,
+    pub sessions: Sessions,
     pub daemons: Daemons,
     pub throttle: crate::auth::throttle::Throttle,
     pub tickets: crate::auth::tickets::Tickets,
@@ -42,11 +43,23 @@ impl AppState {
         // A bad --share stops the start with a message naming it, before anything else.
         let shares = crate::files::shares::from_flags(&config.shares)?;
         let db = store::open(&config.data_dir).await?;
-        let sessions = SqliteStore::new(db.clone());
-        sessions
+        let sqlite = SqliteStore::new(db.clone());
+        sqlite
             .migrate()
             .await
             .context("cannot create the sessions table")?;
+        // Expired sessions are refused when loaded; this only keeps the table small.
+        let cleaner = sqlite.clone();
+        tokio::spawn(async move {
+            let mut hourly = tokio::time::interval(std::time::Duration::from_secs(3600));
+            loop {
+                hourly.tick().await;
+                if let Err(e) = cleaner.delete_expired().await {
+                    tracing::warn!("could not delete expired sessions: {e}");
+                }
+            }
+        });
+        let sessions = crate::auth::sessions::sessions(sqlite);
         bootstrap_admin(&db).await?;
         let daemons = Daemons::new(&config.docker_host);
         Ok(AppState(Arc::new(App {

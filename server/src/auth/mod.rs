@@ -5,6 +5,7 @@ pub mod access;
 pub mod origin;
 pub mod password;
 pub mod policy;
+pub mod sessions;
 pub mod throttle;
 pub mod tickets;
 
@@ -23,6 +24,9 @@ use crate::store;
 pub const SESSION_USER: &str = "uid";
 pub const SESSION_EPOCH: &str = "epoch";
 pub const SESSION_LOGIN_AT: &str = "login_at";
+/// When the session last showed activity (unix seconds): rewriting it from time to time
+/// saves the session and so pushes its idle expiry back.
+pub const SESSION_SEEN: &str = "seen";
 
 /// How the request proved who it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,7 +95,9 @@ impl FromRequestParts<AppState> for CurrentUser {
             let uid = store::tokens::use_secret(&state.db, secret.trim())
                 .await?
                 .ok_or_else(|| AppError::Unauthorized("this token is invalid or revoked".into()))?;
-            return load(state, uid, Via::Token, peer).await;
+            return load(state, uid, Via::Token, peer)
+                .await
+                .map(|(user, _)| user);
         }
         // 2. A one-time websocket ticket.
         if let Some(ticket) = parts.uri.query().and_then(|q| {
@@ -103,7 +109,9 @@ impl FromRequestParts<AppState> for CurrentUser {
                 .tickets
                 .redeem(&ticket)
                 .ok_or_else(|| AppError::Unauthorized("this ticket is used or expired".into()))?;
-            return load(state, uid, Via::Ticket, peer).await;
+            return load(state, uid, Via::Ticket, peer)
+                .await
+                .map(|(user, _)| user);
         }
         // 3. The session cookie.
         let session = Session::from_request_parts(parts, state)
@@ -123,13 +131,9 @@ impl FromRequestParts<AppState> for CurrentUser {
             .await
             .map_err(session_error)?
             .unwrap_or(0);
-        let user = load(state, uid, Via::Session, peer).await;
-        let row_epoch = match &user {
-            Ok(_) => store::users::by_id(&state.db, uid)
-                .await?
-                .map(|r| r.session_epoch),
-            Err(_) => None,
-        };
+        let loaded = load(state, uid, Via::Session, peer).await;
+        let row_epoch = loaded.as_ref().ok().map(|(_, epoch)| *epoch);
+        let user = loaded.map(|(user, _)| user);
         let expired = now() - login_at > state.config.session_max_hours * 3600;
         if user.is_err() || row_epoch != Some(epoch) || expired {
             session.flush().await.map_err(session_error)?;
@@ -140,6 +144,21 @@ impl FromRequestParts<AppState> for CurrentUser {
                 }
                 Ok(_) => AppError::Unauthorized("the session was ended: log in again".into()),
             });
+        }
+        // The idle timeout counts from the last save of the session, and an unchanged session
+        // is not saved; so mark activity now and then (not on every request: each save is
+        // a database write), often enough that an active session never goes idle.
+        let seen: i64 = session
+            .get(SESSION_SEEN)
+            .await
+            .map_err(session_error)?
+            .unwrap_or(login_at);
+        let now = now();
+        if now - seen >= (state.config.session_idle_minutes * 60 / 4).clamp(1, 60) {
+            session
+                .insert(SESSION_SEEN, now)
+                .await
+                .map_err(session_error)?;
         }
         user
     }
@@ -158,14 +177,15 @@ impl axum::extract::OptionalFromRequestParts<AppState> for CurrentUser {
 }
 
 /// Read the user afresh on every request, so a role change or a disabled account takes
-/// effect at once rather than when the session expires.
+/// effect at once rather than when the session expires. Also returns the user's session
+/// epoch (one query for both: this runs on every request).
 async fn load(
     state: &AppState,
     uid: i64,
     via: Via,
     peer: Option<String>,
-) -> AppResult<CurrentUser> {
-    let Some(row) = store::users::by_id(&state.db, uid).await? else {
+) -> AppResult<(CurrentUser, i64)> {
+    let Some((row, teams)) = store::users::with_teams(&state.db, uid).await? else {
         return Err(AppError::Unauthorized(
             "this account no longer exists".into(),
         ));
@@ -173,15 +193,15 @@ async fn load(
     if row.disabled {
         return Err(AppError::Unauthorized("this account is disabled".into()));
     }
-    let teams = store::users::teams_of(&state.db, row.id).await?;
-    Ok(CurrentUser {
+    let user = CurrentUser {
         id: row.id,
         role: row.role(),
         username: row.username,
         teams,
         via,
         peer,
-    })
+    };
+    Ok((user, row.session_epoch))
 }
 
 pub fn session_error(err: tower_sessions::session::Error) -> AppError {

@@ -37,6 +37,30 @@ pub async fn by_id(db: &SqlitePool, id: i64) -> sqlx::Result<Option<UserRow>> {
         .await
 }
 
+/// A user and their team names in one query: what every authenticated request needs.
+pub async fn with_teams(db: &SqlitePool, id: i64) -> sqlx::Result<Option<(UserRow, Vec<String>)>> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        user: UserRow,
+        teams: String,
+    }
+    let row = sqlx::query_as::<_, Row>(&format!(
+        "SELECT {COLUMNS}, (SELECT json_group_array(name) FROM (
+             SELECT t.name FROM teams t JOIN team_members m ON m.team_id = t.id
+             WHERE m.user_id = users.id ORDER BY t.name)) AS teams
+         FROM users WHERE id = ?"
+    ))
+    .bind(id)
+    .fetch_optional(db)
+    .await?;
+    row.map(|r| {
+        let teams = serde_json::from_str(&r.teams).map_err(|e| sqlx::Error::Decode(e.into()))?;
+        Ok((r.user, teams))
+    })
+    .transpose()
+}
+
 pub async fn count(db: &SqlitePool) -> sqlx::Result<i64> {
     sqlx::query_scalar("SELECT COUNT(*) FROM users")
         .fetch_one(db)

@@ -146,3 +146,17 @@ async fn bad_login_bodies_get_the_envelope() {
     let body: serde_json::Value = r.json().await.unwrap();
     assert_eq!(body["error"]["code"], "invalid_json");
 }
+
+#[tokio::test]
+async fn an_active_session_stays_and_an_idle_one_ends() {
+    let app = TestApp::start_with(&["--session-idle-minutes".into(), "1".into()]).await;
+    // Busy for longer than the idle timeout: every request keeps the session alive.
+    for _ in 0..5 {
+        let (status, me) = app.get("/api/auth/me").await;
+        assert_eq!(status, 200, "an active session is kept: {me}");
+        tokio::time::sleep(std::time::Duration::from_secs(20)).await;
+    }
+    // Then idle for longer than the timeout.
+    tokio::time::sleep(std::time::Duration::from_secs(65)).await;
+    assert_error(&app.get("/api/auth/me").await, 401, "unauthorized");
+}
