@@ -116,7 +116,7 @@ pub async fn remove(
     user: CurrentUser,
     PathArgs(name): PathArgs<String>,
 ) -> AppResult<StatusCode> {
-    let res = async {
+    let res = audit::audited(&state.db, &user, "share.remove", &name, async {
         user.require(Role::Admin)?;
         if state.shares.iter().any(|s| s.name == name) {
             return Err(AppError::Conflict(format!(
@@ -127,9 +127,8 @@ pub async fn remove(
             return Err(AppError::NotFound(format!("no share named {name:?}")));
         }
         Ok(())
-    }
+    })
     .await;
-    audit::outcome(&state.db, &user, "share.remove", &name, &res).await;
     res.map(|()| StatusCode::NO_CONTENT)
 }
 
@@ -143,6 +142,17 @@ async fn open(state: &AppState, user: &CurrentUser, name: &str) -> AppResult<(Sh
     let share = shares::find(state, user, name).await?;
     let root = Arc::new(share.open()?);
     Ok((share, root))
+}
+
+/// The share's root, if this user may write to it.
+async fn open_for_writing(
+    state: &AppState,
+    user: &CurrentUser,
+    name: &str,
+) -> AppResult<Arc<Root>> {
+    let (share, root) = open(state, user, name).await?;
+    share.check_write(user)?;
+    Ok(root)
 }
 
 /// A folder's entries: `[{name, kind, size, mode, mtime, link_target?}]`.
@@ -190,20 +200,12 @@ pub async fn upload(
     QueryArgs(q): QueryArgs<PathQuery>,
     form: Multipart,
 ) -> AppResult<Json<wire::UploadResult>> {
-    let res = async {
+    let target = format!("{name}:{}", q.path);
+    let res = audit::audited(&state.db, &user, "share.upload", &target, async {
         let rel = RelPath::parse(&q.path)?;
-        let (share, root) = open(&state, &user, &name).await?;
-        share.check_write(&user)?;
+        let root = open_for_writing(&state, &user, &name).await?;
         write::upload(root, rel, form).await
-    }
-    .await;
-    audit::outcome(
-        &state.db,
-        &user,
-        "share.upload",
-        &format!("{name}:{}", q.path),
-        &res,
-    )
+    })
     .await;
     res.map(Json)
 }
@@ -218,20 +220,12 @@ pub async fn mkdir(
     PathArgs(name): PathArgs<String>,
     QueryArgs(q): QueryArgs<PathQuery>,
 ) -> AppResult<StatusCode> {
-    let res = async {
+    let target = format!("{name}:{}", q.path);
+    let res = audit::audited(&state.db, &user, "share.mkdir", &target, async {
         let rel = RelPath::parse(&q.path)?;
-        let (share, root) = open(&state, &user, &name).await?;
-        share.check_write(&user)?;
+        let root = open_for_writing(&state, &user, &name).await?;
         write::mkdir(root, rel).await
-    }
-    .await;
-    audit::outcome(
-        &state.db,
-        &user,
-        "share.mkdir",
-        &format!("{name}:{}", q.path),
-        &res,
-    )
+    })
     .await;
     res.map(|()| StatusCode::CREATED)
 }
@@ -250,8 +244,7 @@ pub async fn rename(
     let res = async {
         let from = RelPath::parse(&body.from)?;
         let to = RelPath::parse(&body.to)?;
-        let (share, root) = open(&state, &user, &name).await?;
-        share.check_write(&user)?;
+        let root = open_for_writing(&state, &user, &name).await?;
         write::rename(root, from, to).await
     }
     .await;
@@ -270,20 +263,12 @@ pub async fn delete_file(
     PathArgs(name): PathArgs<String>,
     QueryArgs(q): QueryArgs<PathQuery>,
 ) -> AppResult<StatusCode> {
-    let res = async {
+    let target = format!("{name}:{}", q.path);
+    let res = audit::audited(&state.db, &user, "share.delete", &target, async {
         let rel = RelPath::parse(&q.path)?;
-        let (share, root) = open(&state, &user, &name).await?;
-        share.check_write(&user)?;
+        let root = open_for_writing(&state, &user, &name).await?;
         write::delete(root, rel).await
-    }
-    .await;
-    audit::outcome(
-        &state.db,
-        &user,
-        "share.delete",
-        &format!("{name}:{}", q.path),
-        &res,
-    )
+    })
     .await;
     res.map(|()| StatusCode::NO_CONTENT)
 }

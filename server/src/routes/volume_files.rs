@@ -125,21 +125,14 @@ pub async fn upload(
     QueryArgs(q): QueryArgs<PathQuery>,
     form: Multipart,
 ) -> AppResult<Response> {
-    let res = async {
+    let target = format!("{name}:{}", q.path);
+    let res = audit::audited(&state.db, &user, "volume.upload", &target, async {
         let rel = RelPath::parse(&q.path)?;
         let tree = open(&state, &user, &daemon, &name, Role::Operator).await?;
         let mode = tree.mode();
         let spool = state.config.data_dir.join("tmp");
         Ok((volume::upload(tree, rel, form, spool).await?, mode))
-    }
-    .await;
-    audit::outcome(
-        &state.db,
-        &user,
-        "volume.upload",
-        &format!("{name}:{}", q.path),
-        &res,
-    )
+    })
     .await;
     let (done, mode) = res?;
     Ok(with_mode(Json(done).into_response(), mode))
@@ -156,19 +149,12 @@ pub async fn mkdir(
     PathArgs(name): PathArgs<String>,
     QueryArgs(q): QueryArgs<PathQuery>,
 ) -> AppResult<StatusCode> {
-    let res = async {
+    let target = format!("{name}:{}", q.path);
+    let res = audit::audited(&state.db, &user, "volume.mkdir", &target, async {
         let rel = RelPath::parse(&q.path)?;
         let tree = open(&state, &user, &daemon, &name, Role::Operator).await?;
         volume::mkdir(tree, rel).await
-    }
-    .await;
-    audit::outcome(
-        &state.db,
-        &user,
-        "volume.mkdir",
-        &format!("{name}:{}", q.path),
-        &res,
-    )
+    })
     .await;
     res.map(|()| StatusCode::CREATED)
 }
@@ -184,19 +170,12 @@ pub async fn delete_file(
     PathArgs(name): PathArgs<String>,
     QueryArgs(q): QueryArgs<PathQuery>,
 ) -> AppResult<StatusCode> {
-    let res = async {
+    let target = format!("{name}:{}", q.path);
+    let res = audit::audited(&state.db, &user, "volume.delete", &target, async {
         let rel = RelPath::parse(&q.path)?;
         let tree = open(&state, &user, &daemon, &name, Role::Operator).await?;
         volume::delete(tree, rel).await
-    }
-    .await;
-    audit::outcome(
-        &state.db,
-        &user,
-        "volume.delete",
-        &format!("{name}:{}", q.path),
-        &res,
-    )
+    })
     .await;
     res.map(|()| StatusCode::NO_CONTENT)
 }

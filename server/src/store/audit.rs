@@ -54,6 +54,19 @@ pub async fn outcome<T>(
     .await;
 }
 
+/// Does `work` and records how it went: the shape of every audited write.
+pub async fn audited<T>(
+    db: &SqlitePool,
+    user: &crate::auth::CurrentUser,
+    action: &str,
+    target: &str,
+    work: impl std::future::Future<Output = crate::error::AppResult<T>>,
+) -> crate::error::AppResult<T> {
+    let res = work.await;
+    outcome(db, user, action, target, &res).await;
+    res
+}
+
 /// Filters of `GET /api/audit`.
 #[derive(Debug, Default, serde::Deserialize)]
 pub struct Filter {
