@@ -27,17 +27,12 @@ fn method(m: &str) -> Method {
 #[tokio::test]
 async fn role_and_team_matrix_on_container_routes() {
     let app = TestApp::start().await;
-    let red = unique("red");
-    let blue = unique("blue");
-    app.make_user(&format!("{red}-viewer"), "viewer", &[&red])
-        .await;
-    app.make_user(&format!("{red}-op"), "operator", &[&red])
-        .await;
-    app.make_user(&format!("{blue}-op"), "operator", &[&blue])
-        .await;
-    let viewer = app.client_as(&format!("{red}-viewer"), USER_PASSWORD).await;
-    let op_red = app.client_as(&format!("{red}-op"), USER_PASSWORD).await;
-    let op_blue = app.client_as(&format!("{blue}-op"), USER_PASSWORD).await;
+    let TwoTeams {
+        red,
+        viewer,
+        op_red,
+        op_blue,
+    } = app.two_teams().await;
 
     let name = unique("teamed");
     let id = make_container_labeled(&name, true, &[("berth.team", &red)]).await;

@@ -386,17 +386,12 @@ async fn commit_a_container_with_changes() {
 #[tokio::test]
 async fn commit_is_checked_like_every_container_route() {
     let app = TestApp::start().await;
-    let red = unique("red");
-    let blue = unique("blue");
-    app.make_user(&format!("{red}-viewer"), "viewer", &[&red])
-        .await;
-    app.make_user(&format!("{red}-op"), "operator", &[&red])
-        .await;
-    app.make_user(&format!("{blue}-op"), "operator", &[&blue])
-        .await;
-    let viewer = app.client_as(&format!("{red}-viewer"), USER_PASSWORD).await;
-    let op_red = app.client_as(&format!("{red}-op"), USER_PASSWORD).await;
-    let op_blue = app.client_as(&format!("{blue}-op"), USER_PASSWORD).await;
+    let TwoTeams {
+        red,
+        viewer,
+        op_red,
+        op_blue,
+    } = app.two_teams().await;
     let name = unique("commit-teamed");
     let id = make_container_labeled(&name, false, &[("berth.team", &red)]).await;
     let repo = unique("berth-it-commit-team");

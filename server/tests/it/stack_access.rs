@@ -12,17 +12,12 @@ const IDLE: &str = "trap 'exit 0' TERM; while true; do sleep 1; done";
 #[tokio::test]
 async fn another_teams_operator_and_a_viewer_cannot_touch_a_stack() {
     let app = TestApp::start().await;
-    let red = unique("red");
-    let blue = unique("blue");
-    app.make_user(&format!("{red}-viewer"), "viewer", &[&red])
-        .await;
-    app.make_user(&format!("{red}-op"), "operator", &[&red])
-        .await;
-    app.make_user(&format!("{blue}-op"), "operator", &[&blue])
-        .await;
-    let viewer = app.client_as(&format!("{red}-viewer"), USER_PASSWORD).await;
-    let op_red = app.client_as(&format!("{red}-op"), USER_PASSWORD).await;
-    let op_blue = app.client_as(&format!("{blue}-op"), USER_PASSWORD).await;
+    let TwoTeams {
+        red,
+        viewer,
+        op_red,
+        op_blue,
+    } = app.two_teams().await;
 
     let name = unique("teamstack");
     let compose = format!(

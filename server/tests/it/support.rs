@@ -248,6 +248,37 @@ impl TestApp {
 
 pub const USER_PASSWORD: &str = "user-password-1";
 
+/// Two fresh teams and three logged-in users: a viewer and an operator of `red`, and an
+/// operator of another team (the fixture of every role-and-team test).
+pub struct TwoTeams {
+    pub red: String,
+    pub viewer: Client,
+    pub op_red: Client,
+    pub op_blue: Client,
+}
+
+impl TestApp {
+    pub async fn two_teams(&self) -> TwoTeams {
+        let red = unique("red");
+        let blue = unique("blue");
+        let users = [
+            (format!("{red}-viewer"), "viewer", &red),
+            (format!("{red}-op"), "operator", &red),
+            (format!("{blue}-op"), "operator", &blue),
+        ];
+        for (name, role, team) in &users {
+            self.make_user(name, role, &[team]).await;
+        }
+        let [viewer, op_red, op_blue] = users.map(|(name, ..)| name);
+        TwoTeams {
+            viewer: self.client_as(&viewer, USER_PASSWORD).await,
+            op_red: self.client_as(&op_red, USER_PASSWORD).await,
+            op_blue: self.client_as(&op_blue, USER_PASSWORD).await,
+            red,
+        }
+    }
+}
+
 /// A request with any client; status and JSON body.
 pub async fn send(
     c: &Client,
