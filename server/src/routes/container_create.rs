@@ -85,7 +85,7 @@ pub async fn create(
     daemon: Daemon,
     JsonBody(req): JsonBody<wire::CreateContainer>,
 ) -> AppResult<(StatusCode, Json<wire::CreatedContainer>)> {
-    let res = async {
+    let res = audit::audited(&state.db, &user, "create", &target_of(&req), async {
         let plan = prepare(&user, &daemon, &req).await?;
         let (id, warnings) = create::create(&daemon, plan).await?;
         if req.start.unwrap_or(true) {
@@ -106,9 +106,8 @@ pub async fn create(
             }
         }
         Ok(wire::CreatedContainer { id, warnings })
-    }
+    })
     .await;
-    audit::outcome(&state.db, &user, "create", &target_of(&req), &res).await;
     res.map(|c| (StatusCode::CREATED, Json(c)))
 }
 
@@ -126,7 +125,7 @@ pub async fn run_once(
     JsonBody(req): JsonBody<wire::CreateContainer>,
 ) -> AppResult<Response> {
     let remove = req.auto_remove.unwrap_or(true);
-    let res = async {
+    let res = audit::audited(&state.db, &user, "run", &target_of(&req), async {
         let mut plan = prepare(&user, &ep, &req).await?;
         // berth removes it itself after reading the output: the daemon's auto-remove could
         // take it away before its logs and exit code are read.
@@ -134,9 +133,8 @@ pub async fn run_once(
             hc.auto_remove = None;
         }
         create::create(&ep, plan).await
-    }
+    })
     .await;
-    audit::outcome(&state.db, &user, "run", &target_of(&req), &res).await;
     let (id, _) = res?;
     let (tx, rx) = mpsc::channel::<wire::RunLine>(256);
     tokio::spawn(run::drive(ep.clone(), id, remove, tx));

@@ -350,7 +350,7 @@ pub async fn commit(
     PathArgs(id): PathArgs<String>,
     body: Bytes,
 ) -> AppResult<(StatusCode, Json<wire::CommitResult>)> {
-    let res = async {
+    let res = audit::audited(&state.db, &user, "commit", &id, async {
         let c = access::container(&user, &daemon, &id, Role::Operator).await?;
         let req: wire::CommitRequest = if body.iter().all(u8::is_ascii_whitespace) {
             wire::CommitRequest::default()
@@ -359,8 +359,7 @@ pub async fn commit(
                 .map_err(|e| AppError::bad_request("invalid_json", e.to_string()))?
         };
         images::commit(&daemon, &c.id, &req).await
-    }
+    })
     .await;
-    audit::outcome(&state.db, &user, "commit", &id, &res).await;
     res.map(|r| (StatusCode::CREATED, Json(r)))
 }

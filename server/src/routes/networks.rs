@@ -67,7 +67,7 @@ pub async fn create(
     daemon: Daemon,
     JsonBody(req): JsonBody<wire::CreateNetwork>,
 ) -> AppResult<(StatusCode, Json<Value>)> {
-    let res = async {
+    let res = audit::audited(&state.db, &user, "network_create", &req.name, async {
         user.require(Role::Operator)?;
         let driver = req.driver.as_deref().unwrap_or("bridge");
         // macvlan, ipvlan and their kin attach to host interfaces.
@@ -80,9 +80,8 @@ pub async fn create(
         let mut labels: HashMap<String, String> = req.labels.clone().into_iter().collect();
         policy::stamp_team(&user, &mut labels, req.team.as_deref())?;
         networks::create(&daemon, &req, labels).await
-    }
+    })
     .await;
-    audit::outcome(&state.db, &user, "network_create", &req.name, &res).await;
     Ok((StatusCode::CREATED, Json(serde_json::json!({ "id": res? }))))
 }
 
@@ -110,12 +109,11 @@ pub async fn remove(
     daemon: Daemon,
     PathArgs(id): PathArgs<String>,
 ) -> AppResult<StatusCode> {
-    let res = async {
+    let res = audit::audited(&state.db, &user, "network_remove", &id, async {
         let full = reach(&user, &daemon, &id, Role::Operator).await?;
         networks::remove(&daemon, &full).await
-    }
+    })
     .await;
-    audit::outcome(&state.db, &user, "network_remove", &id, &res).await;
     res.map(|()| StatusCode::NO_CONTENT)
 }
 
@@ -212,11 +210,16 @@ pub async fn prune(
     MaybeJson(body): MaybeJson<PruneBody>,
 ) -> AppResult<Json<wire::Pruned>> {
     let labels = body.labels;
-    let res = async {
-        user.require(Role::Admin)?;
-        networks::prune(&daemon, &labels).await
-    }
+    let res = audit::audited(
+        &state.db,
+        &user,
+        "network_prune",
+        &labels.join(","),
+        async {
+            user.require(Role::Admin)?;
+            networks::prune(&daemon, &labels).await
+        },
+    )
     .await;
-    audit::outcome(&state.db, &user, "network_prune", &labels.join(","), &res).await;
     res.map(Json)
 }

@@ -128,33 +128,38 @@ pub async fn update(
     JsonBody(req): JsonBody<wire::RegistryInput>,
 ) -> AppResult<Json<wire::RegistryInfo>> {
     user.require(Role::Admin)?;
-    let res = async {
-        let mut row = registry::get(&state, id).await?;
-        if let Some(url) = req.url.as_deref() {
-            let (url, host) = registry::normalize(url)?;
-            row.url = url;
-            row.host = host;
-        }
-        if let Some(name) = req.name.as_deref() {
-            row.name = check_name(name)?;
-        }
-        if let Some(u) = req.username.as_deref() {
-            row.username = Some(u.to_owned()).filter(|u| !u.is_empty());
-        }
-        if let Some(p) = req.password.as_deref() {
-            row.password = seal(&state, Some(p))?;
-        }
-        let name = row.name.clone();
-        save(&state, row, false).await.map_err(|e| match e {
-            AppError::Coded {
-                code: "registry_exists",
-                ..
-            } => registry::name_taken(&name),
-            e => e,
-        })
-    }
+    let res = audit::audited(
+        &state.db,
+        &user,
+        "registry_update",
+        &id.to_string(),
+        async {
+            let mut row = registry::get(&state, id).await?;
+            if let Some(url) = req.url.as_deref() {
+                let (url, host) = registry::normalize(url)?;
+                row.url = url;
+                row.host = host;
+            }
+            if let Some(name) = req.name.as_deref() {
+                row.name = check_name(name)?;
+            }
+            if let Some(u) = req.username.as_deref() {
+                row.username = Some(u.to_owned()).filter(|u| !u.is_empty());
+            }
+            if let Some(p) = req.password.as_deref() {
+                row.password = seal(&state, Some(p))?;
+            }
+            let name = row.name.clone();
+            save(&state, row, false).await.map_err(|e| match e {
+                AppError::Coded {
+                    code: "registry_exists",
+                    ..
+                } => registry::name_taken(&name),
+                e => e,
+            })
+        },
+    )
     .await;
-    audit::outcome(&state.db, &user, "registry_update", &id.to_string(), &res).await;
     res.map(|row| Json(row.info()))
 }
 
@@ -235,7 +240,7 @@ pub async fn delete_tag(
 ) -> AppResult<Json<serde_json::Value>> {
     user.require(Role::Admin)?;
     let target = format!("{}:{}", q.repository, q.tag);
-    let res = async {
+    let res = audit::audited(&state.db, &user, "registry_delete_tag", &target, async {
         // Only a repository name and a tag may reach the registry's URL.
         let repo = check_reference("repository", &q.repository)?;
         if repo.contains(':') || repo.contains('@') {
@@ -247,8 +252,7 @@ pub async fn delete_tag(
         let tag = crate::docker::reference::check_tag(&q.tag)?;
         let client = registry::client(&state, id).await?;
         client.delete_tag(repo, tag).await
-    }
+    })
     .await;
-    audit::outcome(&state.db, &user, "registry_delete_tag", &target, &res).await;
     res.map(|digest| Json(serde_json::json!({ "digest": digest })))
 }

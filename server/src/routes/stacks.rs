@@ -244,15 +244,14 @@ pub async fn save(
     let f = files::read(data, &name).await?.ok_or_else(|| {
         AppError::NotFound(format!("berth keeps no files for a stack named {name}"))
     })?;
-    let res = async {
+    let res = audit::audited(&state.db, &user, "stack_save", &name, async {
         ops::access(&user, &daemon, &name, Some(&f), Role::Operator).await?;
         let project =
             ops::compile_or_400(&name, &req.compose, req.env.as_deref(), &f.working_dir())?;
         stack_up::authorize(&user, &project, &up_options(&f, false, false))?;
         files::write(data, &name, &req.compose, req.env.as_deref(), &f.meta).await
-    }
+    })
     .await;
-    audit::outcome(&state.db, &user, "stack_save", &name, &res).await;
     res?;
     Ok(Json(detail_of(&state, &daemon, &user, &name).await?))
 }
@@ -277,15 +276,14 @@ pub async fn delete(
 ) -> AppResult<Json<wire::StackDown>> {
     check_name(&name)?;
     let data = &state.config.data_dir;
-    let res = async {
+    let res = audit::audited(&state.db, &user, "stack_delete", &name, async {
         let f = files::read(data, &name).await?;
         let cs = ops::access(&user, &daemon, &name, f.as_ref(), Role::Operator).await?;
         let down = dstacks::down(&daemon, &name, &cs, q.volumes).await?;
         files::remove(data, &name).await?;
         Ok(down)
-    }
+    })
     .await;
-    audit::outcome(&state.db, &user, "stack_delete", &name, &res).await;
     res.map(Json)
 }
 

@@ -71,16 +71,15 @@ pub async fn create(
     daemon: Daemon,
     JsonBody(req): JsonBody<wire::CreateVolume>,
 ) -> AppResult<(StatusCode, Json<Value>)> {
-    let res = async {
+    let res = audit::audited(&state.db, &user, "volume_create", &req.name, async {
         volumes::check_name(&req.name)?;
         let opts: HashMap<String, String> = req.options.clone().into_iter().collect();
         policy::check_volume_create(&user, req.driver.as_deref(), &opts)?;
         let mut labels: HashMap<String, String> = req.labels.clone().into_iter().collect();
         policy::stamp_team(&user, &mut labels, req.team.as_deref())?;
         volumes::create(&daemon, &req, labels).await
-    }
+    })
     .await;
-    audit::outcome(&state.db, &user, "volume_create", &req.name, &res).await;
     Ok((
         StatusCode::CREATED,
         Json(serde_json::json!({ "name": res? })),
@@ -118,12 +117,11 @@ pub async fn remove(
     PathArgs(name): PathArgs<String>,
     QueryArgs(q): QueryArgs<RemoveQuery>,
 ) -> AppResult<StatusCode> {
-    let res = async {
+    let res = audit::audited(&state.db, &user, "volume_remove", &name, async {
         reach(&user, &daemon, &name, Role::Operator).await?;
         volumes::remove(&daemon, &name, q.force).await
-    }
+    })
     .await;
-    audit::outcome(&state.db, &user, "volume_remove", &name, &res).await;
     res.map(|()| StatusCode::NO_CONTENT)
 }
 
@@ -137,11 +135,10 @@ pub async fn prune(
     MaybeJson(body): MaybeJson<PruneBody>,
 ) -> AppResult<Json<wire::Pruned>> {
     let labels = body.labels;
-    let res = async {
+    let res = audit::audited(&state.db, &user, "volume_prune", &labels.join(","), async {
         user.require(Role::Admin)?;
         volumes::prune(&daemon, &labels).await
-    }
+    })
     .await;
-    audit::outcome(&state.db, &user, "volume_prune", &labels.join(","), &res).await;
     res.map(Json)
 }
