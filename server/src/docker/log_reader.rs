@@ -8,6 +8,9 @@
 //! busy container costs one wake-up per read, not per line.
 
 use std::io;
+use std::time::Duration;
+
+use futures::FutureExt;
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
@@ -16,6 +19,10 @@ use crate::error::{AppError, AppResult};
 
 /// How much one read asks of the socket.
 const READ: usize = 64 * 1024;
+/// How long a read waits while the stream is busy, so that it takes the lines of that
+/// time at once: the daemon writes every line on its own, and reading them one by one
+/// costs a wake-up each (here and in the client) without being any sooner.
+const GATHER: Duration = Duration::from_millis(1);
 /// The most of an HTTP head, or of an error's body, that is read.
 const HEAD_MAX: usize = 64 * 1024;
 
@@ -60,6 +67,9 @@ pub struct LogReader {
     body: Body,
     lines: Lines,
     ended: bool,
+    /// The last read found data already waiting: the container writes faster than the
+    /// stream is read, so the next read waits [`GATHER`] first and takes many lines at once.
+    busy: bool,
 }
 
 /// Opens the stream on `ep`'s daemon, with the API version its client negotiated. A daemon
@@ -184,6 +194,7 @@ impl LogReader {
             body,
             lines: Lines::new(tty),
             ended: false,
+            busy: false,
         };
         if !(200..300).contains(&status) {
             let message = reader.error_body(rest).await;
@@ -220,7 +231,7 @@ impl LogReader {
         }
     }
 
-    /// Reads once (64 KiB at most) and calls `each` with every complete line it finished:
+    /// Reads once (64 KiB at most; while the stream is busy, after a [`GATHER`] pause) and calls `each` with every complete line it finished:
     /// its stream and its bytes as the daemon sent them (`TIMESTAMP text\n`). False when the
     /// stream is over (lines may still have been given). Cancel-safe: lines are only given
     /// after the read, in the same poll.
@@ -235,11 +246,27 @@ impl LogReader {
             body,
             lines,
             ended,
+            busy,
         } = self;
         let (input, eof): (&[u8], bool) = if !pending.is_empty() {
             (pending.as_slice(), false)
         } else {
-            match io.read(buf).await {
+            if *busy {
+                tokio::time::sleep(GATHER).await;
+            }
+            // Data already waiting means a busy stream; none means the next line is awaited
+            // and leaves as soon as it comes.
+            let read = match io.read(buf).now_or_never() {
+                Some(read) => {
+                    *busy = true;
+                    read
+                }
+                None => {
+                    *busy = false;
+                    io.read(buf).await
+                }
+            };
+            match read {
                 Ok(0) => (&[], true),
                 Ok(n) => (&buf[..n], false),
                 Err(e) => return Err(AppError::DockerUnavailable(e.to_string())),
