@@ -28,6 +28,8 @@ const CHANNEL: usize = 8;
 /// bigger). Nothing waits for more: a quiet container's line leaves at once, and while the
 /// socket is busy lines queue up, so frames grow exactly when that helps.
 const BATCH_LINES: usize = 1000;
+/// What tungstenite reads from the client at once (its default is 128 KiB).
+const READ_BUFFER: usize = 4 * 1024;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -101,16 +103,20 @@ pub async fn logs_ws(
     let c = access::container(&user, &ep, &id, Role::Viewer).await?;
     let q = args.query(true)?;
     let revoked = until_revoked(&state, user.id);
-    Ok(ws.on_upgrade(move |socket| async move {
-        let (tx, rx) = mpsc::channel(CHANNEL);
-        let pump = tokio::spawn(logs::pump(ep, c.id, q, tx));
-        tokio::select! {
-            _ = forward(socket, rx) => {}
-            _ = revoked => {}
-        }
-        // The receiver is gone, so the pump ends at its next line; don't wait for one.
-        pump.abort();
-    }))
+    // The client only sends pings and a close: a small read buffer, as tungstenite zeroes
+    // all of it at every read attempt (one with each frame sent, as both halves are polled).
+    Ok(ws
+        .read_buffer_size(READ_BUFFER)
+        .on_upgrade(move |socket| async move {
+            let (tx, rx) = mpsc::channel(CHANNEL);
+            let pump = tokio::spawn(logs::pump(ep, c.id, q, tx));
+            tokio::select! {
+                _ = forward(socket, rx) => {}
+                _ = revoked => {}
+            }
+            // The receiver is gone, so the pump ends at its next line; don't wait for one.
+            pump.abort();
+        }))
 }
 
 /// One frame: a JSON array of the batch, written straight into one buffer.
