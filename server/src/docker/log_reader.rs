@@ -61,7 +61,9 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
 /// An open log stream.
 pub struct LogReader {
     io: Box<dyn Io>,
-    buf: Box<[u8]>,
+    /// The read buffer: its capacity is filled by reads without being zeroed first, so an
+    /// idle stream's buffer costs only the pages its reads touched.
+    buf: Vec<u8>,
     /// Body bytes that came with the head, decoded by the first [`LogReader::next_batch`].
     pending: Vec<u8>,
     body: Body,
@@ -189,7 +191,7 @@ impl LogReader {
         let (status, body) = parse_head(&head[..end])?;
         let mut reader = LogReader {
             io,
-            buf: vec![0u8; READ].into_boxed_slice(),
+            buf: Vec::with_capacity(READ),
             pending: Vec::new(),
             body,
             lines: Lines::new(tty),
@@ -216,9 +218,10 @@ impl LogReader {
             if done || text.len() > HEAD_MAX {
                 break;
             }
-            match self.io.read(&mut self.buf).await {
+            self.buf.clear();
+            match self.io.read_buf(&mut self.buf).await {
                 Ok(0) | Err(_) => break,
-                Ok(n) => input = self.buf[..n].to_vec(),
+                Ok(_) => input = self.buf.clone(),
             }
         }
         #[derive(serde::Deserialize)]
@@ -256,19 +259,20 @@ impl LogReader {
             }
             // Data already waiting means a busy stream; none means the next line is awaited
             // and leaves as soon as it comes.
-            let read = match io.read(buf).now_or_never() {
+            buf.clear();
+            let read = match io.read_buf(buf).now_or_never() {
                 Some(read) => {
                     *busy = true;
                     read
                 }
                 None => {
                     *busy = false;
-                    io.read(buf).await
+                    io.read_buf(buf).await
                 }
             };
             match read {
                 Ok(0) => (&[], true),
-                Ok(n) => (&buf[..n], false),
+                Ok(_) => (buf.as_slice(), false),
                 Err(e) => return Err(AppError::DockerUnavailable(e.to_string())),
             }
         };
