@@ -23,6 +23,10 @@ const READ: usize = 64 * 1024;
 /// time at once: the daemon writes every line on its own, and reading them one by one
 /// costs a wake-up each (here and in the client) without being any sooner.
 const GATHER: Duration = Duration::from_millis(1);
+/// A read that found this much waiting is behind: the next one goes at once. (The daemon's
+/// socket holds only a few hundred one-line writes before its writes block, as each
+/// costs the kernel an skb of about a kilobyte: a few milliseconds of a busy container.)
+const BEHIND: usize = 16 * 1024;
 /// The most of an HTTP head, or of an error's body, that is read.
 const HEAD_MAX: usize = 64 * 1024;
 
@@ -69,8 +73,9 @@ pub struct LogReader {
     body: Body,
     lines: Lines,
     ended: bool,
-    /// The last read found data already waiting: the container writes faster than the
-    /// stream is read, so the next read waits [`GATHER`] first and takes many lines at once.
+    /// The last read found some data already waiting (less than [`BEHIND`]): the
+    /// container writes faster than the stream is read, so the next read waits [`GATHER`]
+    /// first and takes many lines at once.
     busy: bool,
 }
 
@@ -257,12 +262,12 @@ impl LogReader {
             if *busy {
                 tokio::time::sleep(GATHER).await;
             }
-            // Data already waiting means a busy stream; none means the next line is awaited
-            // and leaves as soon as it comes.
+            // Data already waiting means a busy stream (unless the reads fall behind); none
+            // means the next line is awaited and leaves as soon as it comes.
             buf.clear();
             let read = match io.read_buf(buf).now_or_never() {
                 Some(read) => {
-                    *busy = true;
+                    *busy = read.as_ref().is_ok_and(|&n| n < BEHIND);
                     read
                 }
                 None => {
