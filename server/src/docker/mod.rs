@@ -1,4 +1,5 @@
-//! The only place that talks to bollard.
+//! The only place that talks to the daemon: through bollard, and for followed logs
+//! straight over its socket ([`log_reader`]).
 //!
 //! A daemon is an [`Endpoint`]; which one a request talks to is chosen per request by the
 //! [`Daemon`] extractor (today there is one, `local`; several hosts or a swarm add entries to
@@ -10,6 +11,7 @@ pub mod disk;
 pub mod events;
 pub mod files;
 pub mod images;
+pub mod log_reader;
 pub mod logs;
 pub mod networks;
 pub mod progress;

@@ -20,11 +20,16 @@ use crate::docker::Daemon;
 use crate::error::{AppError, AppResult, PathArgs, QueryArgs};
 use crate::state::AppState;
 
-/// Lines held between the daemon and a socket: the most a slow client costs in memory.
-const CHANNEL: usize = 2048;
-/// Lines per frame at most, and how long a frame waits to fill.
+/// Batches held between the daemon and a socket (each the lines of one read of the daemon's
+/// stream, 64 KiB at most): with the pump's few hundred held-back lines, the most a slow
+/// client costs in memory.
+const CHANNEL: usize = 8;
+/// A frame takes queued batches along until it has this many lines (one batch may be
+/// bigger). Nothing waits for more: a quiet container's line leaves at once, and while the
+/// socket is busy lines queue up, so frames grow exactly when that helps.
 const BATCH_LINES: usize = 1000;
-const BATCH_WAIT: Duration = Duration::from_millis(100);
+/// What tungstenite reads from the client at once (its default is 128 KiB).
+const READ_BUFFER: usize = 4 * 1024;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -98,45 +103,57 @@ pub async fn logs_ws(
     let c = access::container(&user, &ep, &id, Role::Viewer).await?;
     let q = args.query(true)?;
     let revoked = until_revoked(&state, user.id);
-    Ok(ws.on_upgrade(move |socket| async move {
-        let (tx, rx) = mpsc::channel(CHANNEL);
-        let pump = tokio::spawn(logs::pump(ep, c.id, q, tx));
-        tokio::select! {
-            _ = forward(socket, rx) => {}
-            _ = revoked => {}
-        }
-        // The receiver is gone, so the pump ends at its next line; don't wait for one.
-        pump.abort();
-    }))
+    // The client only sends pings and a close: a small read buffer, as tungstenite zeroes
+    // all of it at every read attempt (one with each frame sent, as both halves are polled).
+    Ok(ws
+        .read_buffer_size(READ_BUFFER)
+        .on_upgrade(move |socket| async move {
+            let (tx, rx) = mpsc::channel(CHANNEL);
+            let pump = tokio::spawn(logs::pump(ep, c.id, q, tx));
+            tokio::select! {
+                _ = forward(socket, rx) => {}
+                _ = revoked => {}
+            }
+            // The receiver is gone, so the pump ends at its next line; don't wait for one.
+            pump.abort();
+        }))
 }
 
+/// One frame: a JSON array of the batch, written straight into one buffer.
 fn encode(batch: &[Item]) -> String {
-    let values: Vec<serde_json::Value> = batch
-        .iter()
-        .filter_map(|i| match i {
-            Item::Line(l) => serde_json::to_value(l).ok(),
-            Item::Notice(n) => serde_json::to_value(n).ok(),
-        })
-        .collect();
-    serde_json::to_string(&values).unwrap_or_else(|_| "[]".into())
+    let mut out = Vec::with_capacity(batch.len() * 80 + 2);
+    out.push(b'[');
+    for item in batch {
+        let mark = out.len();
+        if mark > 1 {
+            out.push(b',');
+        }
+        let written = match item {
+            Item::Line(l) => serde_json::to_writer(&mut out, l),
+            Item::Notice(n) => serde_json::to_writer(&mut out, n),
+        };
+        if written.is_err() {
+            out.truncate(mark);
+        }
+    }
+    out.push(b']');
+    String::from_utf8(out).unwrap_or_else(|_| "[]".into())
 }
 
-async fn forward(socket: WebSocket, mut rx: mpsc::Receiver<Item>) {
+async fn forward(socket: WebSocket, mut rx: mpsc::Receiver<logs::Batch>) {
     let (mut sink, mut incoming) = socket.split();
     let mut ping = tokio::time::interval(Duration::from_secs(15));
     loop {
         tokio::select! {
             first = rx.recv() => {
-                let Some(first) = first else {
+                let Some(mut batch) = first else {
                     let _ = sink.send(Message::Close(None)).await;
                     break;
                 };
-                let mut batch = vec![first];
-                let deadline = tokio::time::Instant::now() + BATCH_WAIT;
                 while batch.len() < BATCH_LINES {
-                    match tokio::time::timeout_at(deadline, rx.recv()).await {
-                        Ok(Some(item)) => batch.push(item),
-                        Ok(None) | Err(_) => break,
+                    match rx.try_recv() {
+                        Ok(more) => batch.extend(more),
+                        Err(_) => break,
                     }
                 }
                 // A slow client makes this wait; meanwhile the pump counts what it drops.

@@ -185,6 +185,41 @@ async fn logs_keep_streams_apart_and_follow_a_restart() {
 }
 
 #[tokio::test]
+async fn a_tty_containers_output_arrives_line_by_line() {
+    let app = TestApp::start().await;
+    let name = unique("logs-tty");
+    // A TTY's log is raw bytes (`\r\n` line ends, no stream frames), the last line without
+    // its end; and it stops, so the stream's end is seen too.
+    let (status, created) = app
+        .call(
+            Method::POST,
+            "/api/containers",
+            Some(json!({"image": test_image(), "name": name, "tty": true,
+                        "cmd": ["sh", "-c", "echo tty-one; echo tty-two >&2; printf tty-last"],
+                        "labels": {"berth-test": "1"}})),
+        )
+        .await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_str().unwrap().to_string();
+    let mut ws = Reader::open(
+        &app,
+        &format!("/api/containers/{id}/logs/ws?timestamps=true"),
+    )
+    .await;
+    let seen = until(&mut ws, Duration::from_secs(15), |v| {
+        v["berth"] == "stopped"
+    })
+    .await;
+    let lines: Vec<&str> = seen.iter().filter_map(|v| v["line"].as_str()).collect();
+    assert_eq!(lines, ["tty-one", "tty-two", "tty-last"], "{seen:?}");
+    assert!(seen
+        .iter()
+        .filter(|v| v["line"].is_string())
+        .all(|v| v["stream"] == "stdout" && v["ts"].as_str().is_some_and(|t| t.starts_with("20"))));
+    remove_container(&id).await;
+}
+
+#[tokio::test]
 async fn a_client_that_cannot_keep_up_gets_a_skipped_marker() {
     let app = TestApp::start().await;
     let name = unique("noisy");
