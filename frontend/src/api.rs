@@ -6,6 +6,8 @@
 
 use std::cell::RefCell;
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 use std::rc::Rc;
 
 use leptos::prelude::window;
@@ -105,17 +107,37 @@ fn unauthorized() {
 /// An empty body (204) decodes as JSON `null`, so `Resp = ()` fits every "no content"
 /// route. A non-2xx answer becomes an `ApiError` from the `{"error":{"code","message"}}`
 /// envelope; a 401 from anything but the login route also sends the user to `/login`.
+///
+/// Only the encoding and the decoding are generic: the request itself is one shared,
+/// boxed future ([`call_text`]), so the wasm holds one copy of it rather than one per
+/// answer type (and per resource or action that awaits it).
 pub async fn call<Req: Serialize, Resp: DeserializeOwned>(
     method: Method,
     url: &str,
     body: Option<&Req>,
 ) -> Result<Resp, ApiError> {
-    let (status, text) = call_text(method, url, body).await?;
-    let text = if text.trim().is_empty() {
-        "null"
-    } else {
-        &text
+    let body = match body {
+        Some(body) => Some(to_json(body)?),
+        None => None,
     };
+    let (status, text) = call_text(method, url, body).await?;
+    decode(status, &text)
+}
+
+/// `body` as JSON text.
+#[inline(never)]
+fn to_json<Req: Serialize>(body: &Req) -> Result<String, ApiError> {
+    serde_json::to_string(body).map_err(|e| ApiError {
+        status: 0,
+        code: "bad_request".into(),
+        message: e.to_string(),
+    })
+}
+
+/// A 2xx answer's text as `Resp`; an empty body reads as `null`.
+#[inline(never)]
+fn decode<Resp: DeserializeOwned>(status: u16, text: &str) -> Result<Resp, ApiError> {
+    let text = if text.trim().is_empty() { "null" } else { text };
     serde_json::from_str(text).map_err(|e| ApiError::decode(status, e))
 }
 
@@ -127,6 +149,10 @@ pub async fn stream_ndjson<Req: Serialize, Item: DeserializeOwned>(
     body: Option<&Req>,
     mut on_item: impl FnMut(Item),
 ) -> Result<(), ApiError> {
+    let body = match body {
+        Some(body) => Some(to_json(body)?),
+        None => None,
+    };
     let response = send(method, url, body).await?;
     if !response.ok() {
         let text = read_text(&response).await?;
@@ -163,42 +189,37 @@ pub async fn stream_ndjson<Req: Serialize, Item: DeserializeOwned>(
     }
 }
 
-/// Sends the request; a 2xx answer's status and body text, or the error envelope.
-async fn call_text<Req: Serialize>(
-    method: Method,
-    url: &str,
-    body: Option<&Req>,
-) -> Result<(u16, String), ApiError> {
-    let response = send(method, url, body).await?;
-    let text = read_text(&response).await?;
-    if response.ok() {
-        return Ok((response.status(), text));
-    }
-    Err(error_of(url, &response, &text))
+/// The future of a request: a 2xx answer's status and body text, or the error envelope.
+type Pending<T> = Pin<Box<dyn Future<Output = Result<T, ApiError>>>>;
+
+/// Sends the request (`body` already JSON); a 2xx answer's status and body text, or the
+/// error envelope. Not generic, and boxed: see [`call`].
+fn call_text(method: Method, url: &str, body: Option<String>) -> Pending<(u16, String)> {
+    let url = url.to_owned();
+    Box::pin(async move {
+        let response = send(method, &url, body).await?;
+        let text = read_text(&response).await?;
+        if response.ok() {
+            return Ok((response.status(), text));
+        }
+        Err(error_of(&url, &response, &text))
+    })
 }
 
 /// The request as JSON, same-origin, answered by `fetch`.
-async fn send<Req: Serialize>(
-    method: Method,
-    url: &str,
-    body: Option<&Req>,
-) -> Result<Response, ApiError> {
+async fn send(method: Method, url: &str, body: Option<String>) -> Result<Response, ApiError> {
     let init = RequestInit::new();
     init.set_method(method.as_str());
     // Same origin only: the session cookie goes along, and never to anyone else.
     init.set_credentials(RequestCredentials::SameOrigin);
-    if let Some(body) = body {
-        let json = serde_json::to_string(body).map_err(|e| ApiError {
-            status: 0,
-            code: "bad_request".into(),
-            message: e.to_string(),
-        })?;
+    let has_body = body.is_some();
+    if let Some(json) = body {
         init.set_body(&JsValue::from_str(&json));
     }
     let request = Request::new_with_str_and_init(url, &init).map_err(ApiError::network)?;
     let headers = request.headers();
     let _ = headers.set("Accept", "application/json");
-    if body.is_some() {
+    if has_body {
         let _ = headers.set("Content-Type", "application/json");
     }
     Ok(JsFuture::from(window().fetch_with_request(&request))

@@ -33,7 +33,8 @@ const WASM_FEATURES: &[&str] = &[
     "--enable-multivalue",
 ];
 /// Change when the steps after cargo change, so an unchanged wasm is bound afresh.
-const STEPS: &str = "wasm-bindgen 0.2.130 --target web; wasm-opt -Oz binaryen 132";
+const STEPS: &str =
+    "wasm_split_cli_support 0.2.4; wasm-bindgen 0.2.130 --target web; wasm-opt -Oz binaryen 132";
 
 /// A file in the target directory whose presence says `<target>/ui` gained files since the
 /// release server last compiled. rust-embed lists the folder when the server compiles and
@@ -103,8 +104,11 @@ fn ensure_wasm_target() -> Result<()> {
     status(Command::new("rustup").args(["target", "add", WASM_TARGET]))
 }
 
-/// Binds `wasm` into `work/bindgen/` (berth.js, berth_bg.wasm, snippets), then optimises it.
-/// Skipped when the wasm is byte-for-byte the last one bound.
+/// Splits `wasm` at the frontend's `#[lazy]` functions into a main module and one chunk per
+/// page (plus chunks of code pages share), binds the main module into `work/bindgen/`
+/// (berth.js, berth_bg.wasm, snippets) next to the chunks and their loader
+/// (`__wasm_split.js`), then optimises every module. Skipped when the wasm is byte-for-byte
+/// the last one bound.
 fn bind(wasm: &Path, work: &Path) -> Result<PathBuf> {
     let input = fs::read(wasm).with_context(|| format!("could not read {}", wasm.display()))?;
     let out = work.join("bindgen");
@@ -119,12 +123,28 @@ fn bind(wasm: &Path, work: &Path) -> Result<PathBuf> {
     if same {
         say!("the wasm is unchanged; reusing its bindings");
     } else {
-        say!("binding {} with wasm-bindgen", wasm.display());
         let _ = fs::remove_dir_all(work);
         fs::create_dir_all(work)?;
+        say!("splitting {} at its lazy pages", wasm.display());
+        let split = work.join("split");
+        let main = split.join("main.wasm");
+        let mut opts = wasm_split_cli_support::Options::new(&input);
+        opts.output_dir = &split;
+        opts.main_out_path = &main;
+        opts.link_name = SPLIT_JS_IMPORT;
+        // The loader imports `initSync` from the bound main module, served next to it.
+        opts.main_module = "./berth.js";
+        let chunks = wasm_split_cli_support::transform(opts)
+            .map_err(|err| anyhow::anyhow!("{err:?}"))
+            .context("splitting the wasm failed")?
+            .split_modules;
+        say!("binding the main module with wasm-bindgen");
         Bindgen::new()
-            .input_path(wasm)
+            .input_path(&main)
             .web(true)?
+            // The chunks import the function table, the stack pointer... from the main
+            // module under the names the linker gave them.
+            .keep_lld_exports(true)
             .remove_name_section(true)
             .remove_producers_section(true)
             .out_name("berth")
@@ -133,15 +153,27 @@ fn bind(wasm: &Path, work: &Path) -> Result<PathBuf> {
                 "wasm-bindgen failed; xtask's wasm-bindgen-cli-support must be the same \
                  version as the frontend's wasm-bindgen (see xtask/Cargo.toml)",
             )?;
+        for chunk in chunks.iter().chain([&split.join(SPLIT_JS)]) {
+            let name = chunk.file_name().context("a split module without a name")?;
+            fs::copy(chunk, out.join(name))
+                .with_context(|| format!("could not copy {}", chunk.display()))?;
+        }
         fs::write(&last_steps, STEPS)?;
         fs::write(&last_input, &input)?;
     }
-    // Retried on every build until it succeeds once for this wasm.
+    // Retried on every build until it succeeds once for this wasm. The main module only:
+    // it is what every first load fetches, and one wasm-opt run per chunk (~190 of them)
+    // would add minutes to every build for chunks that load only with their page.
     if !optimised.exists() && optimise(&out.join("berth_bg.wasm")) {
         fs::write(&optimised, "")?;
     }
     Ok(out)
 }
+
+/// The loader of the split chunks, next to berth.js, which imports it (by a relative path:
+/// a bare name would not resolve in the browser).
+const SPLIT_JS: &str = "__wasm_split.js";
+const SPLIT_JS_IMPORT: &str = "./__wasm_split.js";
 
 /// Runs wasm-opt -Oz in place; false (and the file untouched) when it is unavailable or fails.
 fn optimise(wasm: &Path) -> bool {
@@ -149,7 +181,10 @@ fn optimise(wasm: &Path) -> bool {
         return false;
     };
     let tmp = wasm.with_extension("opt.wasm");
-    say!("optimising with wasm-opt -Oz");
+    say!(
+        "optimising {} with wasm-opt -Oz",
+        wasm.file_name().unwrap_or_default().to_string_lossy()
+    );
     let ok = Command::new(&wasm_opt)
         .arg("-Oz")
         .args(WASM_FEATURES)
@@ -303,9 +338,11 @@ fn sync(files: &BTreeMap<PathBuf, Vec<u8>>, ui: &Path) -> Result<usize> {
     Ok(changed)
 }
 
-/// What a browser downloads: each file's size and its gzip'd size.
+/// What a browser downloads: each file's size and its gzip'd size. The split modules (every
+/// `.wasm` but the main `berth_bg.wasm`) load with their pages: summed on one line, apart
+/// from what a first load fetches.
 fn report_sizes(files: &BTreeMap<PathBuf, Vec<u8>>) {
-    let (mut raw, mut gz) = (0, 0);
+    let (mut raw, mut gz, mut lazy, mut lazy_gz, mut lazy_n) = (0, 0, 0, 0, 0);
     for (rel, bytes) in files {
         let ext = rel.extension().and_then(|e| e.to_str()).unwrap_or("");
         if !matches!(ext, "wasm" | "js" | "css") {
@@ -315,21 +352,33 @@ fn report_sizes(files: &BTreeMap<PathBuf, Vec<u8>>) {
         let zipped = enc
             .write_all(bytes)
             .and_then(|()| enc.finish())
-            .map_or(0, |v| v.len());
+            .map_or(0, |v| v.len()) as u64;
+        if ext == "wasm" && rel != Path::new("berth_bg.wasm") {
+            lazy += bytes.len() as u64;
+            lazy_gz += zipped;
+            lazy_n += 1;
+            continue;
+        }
         say!(
             "  {:<28} {:>10} {:>10} gzip",
             rel.display(),
             kib(bytes.len() as u64),
-            kib(zipped as u64)
+            kib(zipped)
         );
         raw += bytes.len() as u64;
-        gz += zipped as u64;
+        gz += zipped;
     }
     say!(
         "  {:<28} {:>10} {:>10} gzip",
         "wasm + js + css",
         kib(raw),
         kib(gz)
+    );
+    say!(
+        "  {:<28} {:>10} {:>10} gzip",
+        format!("+ {lazy_n} lazy wasm modules"),
+        kib(lazy),
+        kib(lazy_gz)
     );
 }
 

@@ -23,6 +23,7 @@ const USAGE: &str = "\
 usage: cargo xtask <command>
 
   build            build the UI (wasm) and then target/release/berth, which embeds it
+  ui               build only the UI into target/ui and print its sizes (gzip)
   run [-- FLAGS]   build, then run target/release/berth FLAGS
   test [-- ARGS]   install what the tests need, build, start a private dockerd, run
                    every test (ARGS go to the test binaries: names, --nocapture), stop it
@@ -60,6 +61,11 @@ fn dispatch(args: &[String]) -> Result<ExitCode> {
         "build" => {
             no_arguments(command, rest)?;
             build()?;
+            Ok(ExitCode::SUCCESS)
+        }
+        "ui" => {
+            no_arguments(command, rest)?;
+            frontend::build_ui()?;
             Ok(ExitCode::SUCCESS)
         }
         "run" => run(rest),
