@@ -7,11 +7,12 @@ pub fn testid(id: &str) -> String {
     format!("[data-testid=\"{id}\"]")
 }
 
-/// Wait (up to 10 s) for an element with this test id.
+/// Wait (up to 20 s) for an element with this test id. A page's first visit loads its wasm
+/// module and the shared ones it needs; on a loaded two-core machine that took over 10 s.
 pub async fn by_testid(c: &Client, id: &str) -> Element {
     let css = testid(id);
     c.wait()
-        .at_most(std::time::Duration::from_secs(10))
+        .at_most(std::time::Duration::from_secs(20))
         .for_element(Locator::Css(&css))
         .await
         .unwrap_or_else(|e| panic!("no element {css} appeared: {e}"))
