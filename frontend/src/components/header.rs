@@ -80,6 +80,9 @@ pub fn Header() -> impl IntoView {
                     <A href="/containers" attr:data-testid="nav-containers">
                         {tr(Key::NavContainers)}
                     </A>
+                    <A href="/images" attr:data-testid="nav-images">
+                        {images::tr(images::Key::NavImages)}
+                    </A>
                     <A href="/stacks" attr:data-testid="nav-stacks">
                         {stacks_tr(StacksKey::NavStacks)}
                     </A>
@@ -88,6 +91,14 @@ pub fn Header() -> impl IntoView {
                     </A>
                     <A href="/volumes" attr:data-testid="nav-volumes">
                         {stacks_tr(StacksKey::NavVolumes)}
+                    </A>
+                    <A href="/shares" attr:data-testid="nav-files">
+                        {crate::i18n::files::tr(crate::i18n::files::Key::NavFiles)}
+                    </A>
+                    // What the daemon runs, then how berth and the host are set up.
+                    <span class="nav-sep" aria-hidden="true"></span>
+                    <A href="/registries" attr:data-testid="nav-registries">
+                        {images::tr(images::Key::NavRegistries)}
                     </A>
                     <A href="/system" attr:data-testid="nav-system">
                         {stacks_tr(StacksKey::NavSystem)}
@@ -99,15 +110,6 @@ pub fn Header() -> impl IntoView {
                     </Show>
                     <A href="/account" attr:data-testid="nav-account">
                         {crate::i18n::admin::tr(crate::i18n::admin::Key::NavAccount)}
-                    </A>
-                    <A href="/shares" attr:data-testid="nav-files">
-                        {crate::i18n::files::tr(crate::i18n::files::Key::NavFiles)}
-                    </A>
-                    <A href="/images" attr:data-testid="nav-images">
-                        {images::tr(images::Key::NavImages)}
-                    </A>
-                    <A href="/registries" attr:data-testid="nav-registries">
-                        {images::tr(images::Key::NavRegistries)}
                     </A>
                 </nav>
             </Show>
