@@ -171,20 +171,11 @@ fn NotFound() -> impl IntoView {
 /// A page whose code is a wasm chunk of its own, fetched the first time the page is shown
 /// (`cargo xtask` splits the wasm at each `#[lazy]` function in [`split`]). The first load
 /// then carries the shell, the login, the dashboard and the containers list only.
-///
-/// While the chunk loads, a "Loading…" placeholder shows; CSS hides it as soon as the page
-/// has an element next to it (`.lazy-page`), so no Suspense boundary is added: the page's
-/// own resources load and reload exactly as before.
 fn lazy<F>(load: fn() -> F) -> impl IntoView
 where
     F: std::future::Future<Output = AnyView> + 'static,
 {
-    view! {
-        <div class="lazy-page">
-            <Loading />
-            {Suspend::new(send_wrapper::SendWrapper::new(load()))}
-        </div>
-    }
+    Suspend::new(send_wrapper::SendWrapper::new(load()))
 }
 
 /// The split points: one per page (see [`lazy`]). Built untracked: the page is made once,
