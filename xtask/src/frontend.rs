@@ -9,8 +9,7 @@ use std::{
     fs,
     io::{ErrorKind, Write},
     path::{Path, PathBuf},
-    process::{Command, Stdio},
-    time::Instant,
+    process::Command,
 };
 
 use anyhow::{bail, Context, Result};
@@ -23,22 +22,19 @@ const WASM_TARGET: &str = "wasm32-unknown-unknown";
 /// its wasm-opt (v108) predates the features rustc now emits and corrupts the module.
 const BINARYEN: (&str, &str) = ("binaryen", "132.0.0");
 /// The wasm features rustc enables by default for wasm32-unknown-unknown; wasm-opt must
-/// accept them to validate the module, and may use no others. Each as wasm-opt's flag and as
-/// binaryen.js' `binaryen.Features` name (for the chunks, see [`optimise_chunks`]).
-const WASM_FEATURES: &[(&str, &str)] = &[
-    ("--enable-bulk-memory", "BulkMemory"),
-    ("--enable-bulk-memory-opt", "BulkMemoryOpt"),
-    ("--enable-nontrapping-float-to-int", "NontrappingFPToInt"),
-    ("--enable-reference-types", "ReferenceTypes"),
-    ("--enable-sign-ext", "SignExt"),
-    ("--enable-mutable-globals", "MutableGlobals"),
-    ("--enable-multivalue", "Multivalue"),
+/// accept them to validate the module, and may use no others.
+const WASM_FEATURES: &[&str] = &[
+    "--enable-bulk-memory",
+    "--enable-bulk-memory-opt",
+    "--enable-nontrapping-float-to-int",
+    "--enable-reference-types",
+    "--enable-sign-ext",
+    "--enable-mutable-globals",
+    "--enable-multivalue",
 ];
 /// Change when the steps after cargo change, so an unchanged wasm is bound afresh.
-const STEPS: &str = "wasm_split_cli_support 0.2.4; wasm-bindgen 0.2.130 --target web; \
-     wasm-opt -Oz binaryen 132; chunks: binaryen.js -Oz (wasm_opt_chunks.mjs v1)";
-/// Optimises the split chunks like `wasm-opt -Oz`, all in one node process; see the script.
-const WASM_OPT_CHUNKS: &str = include_str!("wasm_opt_chunks.mjs");
+const STEPS: &str =
+    "wasm_split_cli_support 0.2.4; wasm-bindgen 0.2.130 --target web; wasm-opt -Oz binaryen 132";
 
 /// A file in the target directory whose presence says `<target>/ui` gained files since the
 /// release server last compiled. rust-embed lists the folder when the server compiles and
@@ -116,11 +112,10 @@ fn ensure_wasm_target() -> Result<()> {
 fn bind(wasm: &Path, work: &Path) -> Result<PathBuf> {
     let input = fs::read(wasm).with_context(|| format!("could not read {}", wasm.display()))?;
     let out = work.join("bindgen");
-    let (last_input, last_steps, optimised, chunks_optimised) = (
+    let (last_input, last_steps, optimised) = (
         work.join("input.wasm"),
         work.join("steps"),
         work.join("optimised"),
-        work.join("chunks-optimised"),
     );
     let same = fs::read(&last_input).is_ok_and(|last| last == input)
         && fs::read_to_string(&last_steps).is_ok_and(|steps| steps == STEPS)
@@ -166,14 +161,11 @@ fn bind(wasm: &Path, work: &Path) -> Result<PathBuf> {
         fs::write(&last_steps, STEPS)?;
         fs::write(&last_input, &input)?;
     }
-    // Each retried on every build until it succeeds once for this wasm. The main module with
-    // wasm-opt; the chunks (~190) with binaryen.js in one node process, as one wasm-opt run
-    // per chunk would add minutes to every build.
+    // Retried on every build until it succeeds once for this wasm. The main module only:
+    // it is what every first load fetches, and one wasm-opt run per chunk (~190 of them)
+    // would add minutes to every build for chunks that load only with their page.
     if !optimised.exists() && optimise(&out.join("berth_bg.wasm")) {
         fs::write(&optimised, "")?;
-    }
-    if !chunks_optimised.exists() && optimise_chunks(&out, work) {
-        fs::write(&chunks_optimised, "")?;
     }
     Ok(out)
 }
@@ -195,7 +187,7 @@ fn optimise(wasm: &Path) -> bool {
     );
     let ok = Command::new(&wasm_opt)
         .arg("-Oz")
-        .args(WASM_FEATURES.iter().map(|(flag, _)| flag))
+        .args(WASM_FEATURES)
         .arg(wasm)
         .arg("-o")
         .arg(&tmp)
@@ -210,71 +202,6 @@ fn optimise(wasm: &Path) -> bool {
         let _ = fs::remove_file(&tmp);
         say!("wasm-opt failed; keeping the unoptimised wasm");
         false
-    }
-}
-
-/// Optimises every split chunk in `dir` (each `.wasm` but the main `berth_bg.wasm`) in place
-/// with `wasm_opt_chunks.mjs`, written into `work`: binaryen.js' `-Oz` in one node process.
-/// A chunk is rewritten only when its optimised module validates and is smaller; its
-/// exports, and the imports it keeps, are unchanged, so it still links to the main module.
-/// False when node or binaryen is unavailable or the script fails.
-fn optimise_chunks(dir: &Path, work: &Path) -> bool {
-    let Some(wasm_opt) = wasm_opt() else {
-        return false;
-    };
-    // <prefix>/node_modules/.bin/wasm-opt → <prefix>/node_modules/binaryen/index.js
-    let Some(binaryen) = wasm_opt
-        .parent()
-        .and_then(Path::parent)
-        .map(|modules| modules.join(BINARYEN.0).join("index.js"))
-    else {
-        return false;
-    };
-    let mut chunks: Vec<PathBuf> = match fs::read_dir(dir) {
-        Ok(entries) => entries
-            .filter_map(|entry| Some(entry.ok()?.path()))
-            .filter(|path| {
-                path.extension().is_some_and(|ext| ext == "wasm")
-                    && path.file_name().is_some_and(|name| name != "berth_bg.wasm")
-            })
-            .collect(),
-        Err(_) => return false,
-    };
-    if chunks.is_empty() {
-        return true;
-    }
-    chunks.sort();
-    let script = work.join("wasm_opt_chunks.mjs");
-    if fs::write(&script, WASM_OPT_CHUNKS).is_err() {
-        return false;
-    }
-    let features: Vec<&str> = WASM_FEATURES.iter().map(|(_, name)| *name).collect();
-    say!(
-        "optimising {} lazy wasm modules with binaryen.js -Oz (one node process)",
-        chunks.len()
-    );
-    let started = Instant::now();
-    let out = Command::new("node")
-        .arg(&script)
-        .arg(&binaryen)
-        .arg(features.join(","))
-        .args(&chunks)
-        .stderr(Stdio::inherit())
-        .output();
-    match out {
-        Ok(out) if out.status.success() => {
-            let summary = String::from_utf8_lossy(&out.stdout);
-            say!(
-                "{} in {:.1} s",
-                summary.trim(),
-                started.elapsed().as_secs_f64()
-            );
-            true
-        }
-        _ => {
-            say!("optimising the lazy wasm modules failed; keeping them unoptimised");
-            false
-        }
     }
 }
 
