@@ -338,11 +338,9 @@ fn sync(files: &BTreeMap<PathBuf, Vec<u8>>, ui: &Path) -> Result<usize> {
     Ok(changed)
 }
 
-/// What a browser downloads: each file's size and its gzip'd size. The split modules (every
-/// `.wasm` but the main `berth_bg.wasm`) load with their pages: summed on one line, apart
-/// from what a first load fetches.
+/// What a browser downloads: each file's size and its gzip'd size.
 fn report_sizes(files: &BTreeMap<PathBuf, Vec<u8>>) {
-    let (mut raw, mut gz, mut lazy, mut lazy_gz, mut lazy_n) = (0, 0, 0, 0, 0);
+    let (mut raw, mut gz) = (0, 0);
     for (rel, bytes) in files {
         let ext = rel.extension().and_then(|e| e.to_str()).unwrap_or("");
         if !matches!(ext, "wasm" | "js" | "css") {
@@ -352,33 +350,21 @@ fn report_sizes(files: &BTreeMap<PathBuf, Vec<u8>>) {
         let zipped = enc
             .write_all(bytes)
             .and_then(|()| enc.finish())
-            .map_or(0, |v| v.len()) as u64;
-        if ext == "wasm" && rel != Path::new("berth_bg.wasm") {
-            lazy += bytes.len() as u64;
-            lazy_gz += zipped;
-            lazy_n += 1;
-            continue;
-        }
+            .map_or(0, |v| v.len());
         say!(
             "  {:<28} {:>10} {:>10} gzip",
             rel.display(),
             kib(bytes.len() as u64),
-            kib(zipped)
+            kib(zipped as u64)
         );
         raw += bytes.len() as u64;
-        gz += zipped;
+        gz += zipped as u64;
     }
     say!(
         "  {:<28} {:>10} {:>10} gzip",
         "wasm + js + css",
         kib(raw),
         kib(gz)
-    );
-    say!(
-        "  {:<28} {:>10} {:>10} gzip",
-        format!("+ {lazy_n} lazy wasm modules"),
-        kib(lazy),
-        kib(lazy_gz)
     );
 }
 
