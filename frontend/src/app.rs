@@ -11,7 +11,26 @@ use crate::api::{self, ApiError};
 use crate::components::header::Header;
 use crate::components::status::{ErrorPanel, Loading};
 use crate::i18n::{tr, I18n, Key};
-use crate::pages::{containers::Containers, dashboard::Dashboard, login::Login};
+use crate::pages::networks::Networks;
+use crate::pages::stack_detail::StackDetailPage;
+use crate::pages::stacks::{NewStack, Stacks};
+use crate::pages::system::System;
+use crate::pages::volumes::Volumes;
+use crate::pages::{
+    account::Account,
+    admin::Admin,
+    build::Build,
+    container_create::ContainerCreate,
+    container_detail::ContainerDetail,
+    containers::Containers,
+    dashboard::Dashboard,
+    image_detail::ImageDetail,
+    images::Images,
+    login::Login,
+    registries::Registries,
+    shares::{ShareFiles, Shares},
+    volume_files::{ContainerFiles, VolumeFiles},
+};
 
 /// Who is logged in, shared through context.
 #[derive(Clone, Copy)]
@@ -88,50 +107,50 @@ fn Shell() -> impl IntoView {
                     path=path!("/containers")
                     view=|| view! { <Protected><Containers /></Protected> }
                 />
-                <Route path=path!("/stacks") view=|| view! { <Protected>{lazy(split::stacks)}</Protected> } />
-                <Route path=path!("/stacks/new") view=|| view! { <Protected>{lazy(split::new_stack)}</Protected> } />
+                <Route path=path!("/stacks") view=|| view! { <Protected><Stacks /></Protected> } />
+                <Route path=path!("/stacks/new") view=|| view! { <Protected><NewStack /></Protected> } />
                 <Route
                     path=path!("/stacks/:name")
-                    view=|| view! { <Protected>{lazy(split::stack_detail)}</Protected> }
+                    view=|| view! { <Protected><StackDetailPage /></Protected> }
                 />
-                <Route path=path!("/networks") view=|| view! { <Protected>{lazy(split::networks)}</Protected> } />
-                <Route path=path!("/volumes") view=|| view! { <Protected>{lazy(split::volumes)}</Protected> } />
-                <Route path=path!("/system") view=|| view! { <Protected>{lazy(split::system)}</Protected> } />
-                <Route path=path!("/admin") view=|| view! { <Protected>{lazy(split::admin)}</Protected> } />
-                <Route path=path!("/account") view=|| view! { <Protected>{lazy(split::account)}</Protected> } />
+                <Route path=path!("/networks") view=|| view! { <Protected><Networks /></Protected> } />
+                <Route path=path!("/volumes") view=|| view! { <Protected><Volumes /></Protected> } />
+                <Route path=path!("/system") view=|| view! { <Protected><System /></Protected> } />
+                <Route path=path!("/admin") view=|| view! { <Protected><Admin /></Protected> } />
+                <Route path=path!("/account") view=|| view! { <Protected><Account /></Protected> } />
                 <Route
                     path=path!("/containers/new")
-                    view=|| view! { <Protected>{lazy(split::container_create)}</Protected> }
+                    view=|| view! { <Protected><ContainerCreate /></Protected> }
                 />
                 <Route
                     path=path!("/containers/:id")
-                    view=|| view! { <Protected>{lazy(split::container_detail)}</Protected> }
+                    view=|| view! { <Protected><ContainerDetail /></Protected> }
                 />
                 <Route
                     path=path!("/containers/:id/files")
-                    view=|| view! { <Protected>{lazy(split::container_files)}</Protected> }
+                    view=|| view! { <Protected><ContainerFiles /></Protected> }
                 />
-                <Route path=path!("/shares") view=|| view! { <Protected>{lazy(split::shares)}</Protected> } />
+                <Route path=path!("/shares") view=|| view! { <Protected><Shares /></Protected> } />
                 <Route
                     path=path!("/shares/:name")
-                    view=|| view! { <Protected>{lazy(split::share_files)}</Protected> }
+                    view=|| view! { <Protected><ShareFiles /></Protected> }
                 />
                 <Route
                     path=path!("/volumes/:name/files")
-                    view=|| view! { <Protected>{lazy(split::volume_files)}</Protected> }
+                    view=|| view! { <Protected><VolumeFiles /></Protected> }
                 />
-                <Route path=path!("/images") view=|| view! { <Protected>{lazy(split::images)}</Protected> } />
+                <Route path=path!("/images") view=|| view! { <Protected><Images /></Protected> } />
                 <Route
                     path=path!("/images/build")
-                    view=|| view! { <Protected>{lazy(split::build)}</Protected> }
+                    view=|| view! { <Protected><Build /></Protected> }
                 />
                 <Route
                     path=path!("/images/:id")
-                    view=|| view! { <Protected>{lazy(split::image_detail)}</Protected> }
+                    view=|| view! { <Protected><ImageDetail /></Protected> }
                 />
                 <Route
                     path=path!("/registries")
-                    view=|| view! { <Protected>{lazy(split::registries)}</Protected> }
+                    view=|| view! { <Protected><Registries /></Protected> }
                 />
             </Routes>
         </main>
@@ -165,94 +184,5 @@ fn NotFound() -> impl IntoView {
                 <p>{tr(Key::PageNotFound)}</p>
             </div>
         </section>
-    }
-}
-
-/// A page whose code is a wasm chunk of its own, fetched the first time the page is shown
-/// (`cargo xtask` splits the wasm at each `#[lazy]` function in [`split`]). The first load
-/// then carries the shell, the login, the dashboard and the containers list only.
-fn lazy<F>(load: fn() -> F) -> impl IntoView
-where
-    F: std::future::Future<Output = AnyView> + 'static,
-{
-    Suspend::new(send_wrapper::SendWrapper::new(load()))
-}
-
-/// The split points: one per page (see [`lazy`]). Built untracked: the page is made once,
-/// when its chunk has arrived, and not again when a signal it read while being made changes.
-mod split {
-    use leptos::prelude::*;
-
-    #[lazy]
-    pub fn stack_detail() -> AnyView {
-        untrack(|| view! { <crate::pages::stack_detail::StackDetailPage /> }.into_any())
-    }
-    #[lazy]
-    pub fn new_stack() -> AnyView {
-        untrack(|| view! { <crate::pages::stacks::NewStack /> }.into_any())
-    }
-    #[lazy]
-    pub fn stacks() -> AnyView {
-        untrack(|| view! { <crate::pages::stacks::Stacks /> }.into_any())
-    }
-    #[lazy]
-    pub fn networks() -> AnyView {
-        untrack(|| view! { <crate::pages::networks::Networks /> }.into_any())
-    }
-    #[lazy]
-    pub fn volumes() -> AnyView {
-        untrack(|| view! { <crate::pages::volumes::Volumes /> }.into_any())
-    }
-    #[lazy]
-    pub fn system() -> AnyView {
-        untrack(|| view! { <crate::pages::system::System /> }.into_any())
-    }
-    #[lazy]
-    pub fn admin() -> AnyView {
-        untrack(|| view! { <crate::pages::admin::Admin /> }.into_any())
-    }
-    #[lazy]
-    pub fn account() -> AnyView {
-        untrack(|| view! { <crate::pages::account::Account /> }.into_any())
-    }
-    #[lazy]
-    pub fn container_create() -> AnyView {
-        untrack(|| view! { <crate::pages::container_create::ContainerCreate /> }.into_any())
-    }
-    #[lazy]
-    pub fn container_detail() -> AnyView {
-        untrack(|| view! { <crate::pages::container_detail::ContainerDetail /> }.into_any())
-    }
-    #[lazy]
-    pub fn container_files() -> AnyView {
-        untrack(|| view! { <crate::pages::volume_files::ContainerFiles /> }.into_any())
-    }
-    #[lazy]
-    pub fn shares() -> AnyView {
-        untrack(|| view! { <crate::pages::shares::Shares /> }.into_any())
-    }
-    #[lazy]
-    pub fn share_files() -> AnyView {
-        untrack(|| view! { <crate::pages::shares::ShareFiles /> }.into_any())
-    }
-    #[lazy]
-    pub fn volume_files() -> AnyView {
-        untrack(|| view! { <crate::pages::volume_files::VolumeFiles /> }.into_any())
-    }
-    #[lazy]
-    pub fn images() -> AnyView {
-        untrack(|| view! { <crate::pages::images::Images /> }.into_any())
-    }
-    #[lazy]
-    pub fn build() -> AnyView {
-        untrack(|| view! { <crate::pages::build::Build /> }.into_any())
-    }
-    #[lazy]
-    pub fn image_detail() -> AnyView {
-        untrack(|| view! { <crate::pages::image_detail::ImageDetail /> }.into_any())
-    }
-    #[lazy]
-    pub fn registries() -> AnyView {
-        untrack(|| view! { <crate::pages::registries::Registries /> }.into_any())
     }
 }

@@ -33,8 +33,7 @@ const WASM_FEATURES: &[&str] = &[
     "--enable-multivalue",
 ];
 /// Change when the steps after cargo change, so an unchanged wasm is bound afresh.
-const STEPS: &str =
-    "wasm_split_cli_support 0.2.4; wasm-bindgen 0.2.130 --target web; wasm-opt -Oz binaryen 132";
+const STEPS: &str = "wasm-bindgen 0.2.130 --target web; wasm-opt -Oz binaryen 132";
 
 /// A file in the target directory whose presence says `<target>/ui` gained files since the
 /// release server last compiled. rust-embed lists the folder when the server compiles and
@@ -104,11 +103,8 @@ fn ensure_wasm_target() -> Result<()> {
     status(Command::new("rustup").args(["target", "add", WASM_TARGET]))
 }
 
-/// Splits `wasm` at the frontend's `#[lazy]` functions into a main module and one chunk per
-/// page (plus chunks of code pages share), binds the main module into `work/bindgen/`
-/// (berth.js, berth_bg.wasm, snippets) next to the chunks and their loader
-/// (`__wasm_split.js`), then optimises every module. Skipped when the wasm is byte-for-byte
-/// the last one bound.
+/// Binds `wasm` into `work/bindgen/` (berth.js, berth_bg.wasm, snippets), then optimises it.
+/// Skipped when the wasm is byte-for-byte the last one bound.
 fn bind(wasm: &Path, work: &Path) -> Result<PathBuf> {
     let input = fs::read(wasm).with_context(|| format!("could not read {}", wasm.display()))?;
     let out = work.join("bindgen");
@@ -123,28 +119,12 @@ fn bind(wasm: &Path, work: &Path) -> Result<PathBuf> {
     if same {
         say!("the wasm is unchanged; reusing its bindings");
     } else {
+        say!("binding {} with wasm-bindgen", wasm.display());
         let _ = fs::remove_dir_all(work);
         fs::create_dir_all(work)?;
-        say!("splitting {} at its lazy pages", wasm.display());
-        let split = work.join("split");
-        let main = split.join("main.wasm");
-        let mut opts = wasm_split_cli_support::Options::new(&input);
-        opts.output_dir = &split;
-        opts.main_out_path = &main;
-        opts.link_name = SPLIT_JS_IMPORT;
-        // The loader imports `initSync` from the bound main module, served next to it.
-        opts.main_module = "./berth.js";
-        let chunks = wasm_split_cli_support::transform(opts)
-            .map_err(|err| anyhow::anyhow!("{err:?}"))
-            .context("splitting the wasm failed")?
-            .split_modules;
-        say!("binding the main module with wasm-bindgen");
         Bindgen::new()
-            .input_path(&main)
+            .input_path(wasm)
             .web(true)?
-            // The chunks import the function table, the stack pointer... from the main
-            // module under the names the linker gave them.
-            .keep_lld_exports(true)
             .remove_name_section(true)
             .remove_producers_section(true)
             .out_name("berth")
@@ -153,27 +133,15 @@ fn bind(wasm: &Path, work: &Path) -> Result<PathBuf> {
                 "wasm-bindgen failed; xtask's wasm-bindgen-cli-support must be the same \
                  version as the frontend's wasm-bindgen (see xtask/Cargo.toml)",
             )?;
-        for chunk in chunks.iter().chain([&split.join(SPLIT_JS)]) {
-            let name = chunk.file_name().context("a split module without a name")?;
-            fs::copy(chunk, out.join(name))
-                .with_context(|| format!("could not copy {}", chunk.display()))?;
-        }
         fs::write(&last_steps, STEPS)?;
         fs::write(&last_input, &input)?;
     }
-    // Retried on every build until it succeeds once for this wasm. The main module only:
-    // it is what every first load fetches, and one wasm-opt run per chunk (~190 of them)
-    // would add minutes to every build for chunks that load only with their page.
+    // Retried on every build until it succeeds once for this wasm.
     if !optimised.exists() && optimise(&out.join("berth_bg.wasm")) {
         fs::write(&optimised, "")?;
     }
     Ok(out)
 }
-
-/// The loader of the split chunks, next to berth.js, which imports it (by a relative path:
-/// a bare name would not resolve in the browser).
-const SPLIT_JS: &str = "__wasm_split.js";
-const SPLIT_JS_IMPORT: &str = "./__wasm_split.js";
 
 /// Runs wasm-opt -Oz in place; false (and the file untouched) when it is unavailable or fails.
 fn optimise(wasm: &Path) -> bool {
@@ -181,10 +149,7 @@ fn optimise(wasm: &Path) -> bool {
         return false;
     };
     let tmp = wasm.with_extension("opt.wasm");
-    say!(
-        "optimising {} with wasm-opt -Oz",
-        wasm.file_name().unwrap_or_default().to_string_lossy()
-    );
+    say!("optimising with wasm-opt -Oz");
     let ok = Command::new(&wasm_opt)
         .arg("-Oz")
         .args(WASM_FEATURES)
