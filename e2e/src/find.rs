@@ -7,8 +7,8 @@ pub fn testid(id: &str) -> String {
     format!("[data-testid=\"{id}\"]")
 }
 
-/// Wait (up to 20 s) for an element with this test id. A page's first visit loads its wasm
-/// module and the shared ones it needs; on a loaded two-core machine that took over 10 s.
+/// Wait (up to 20 s) for an element with this test id: generous, for a loaded two-core
+/// machine; a page that is really missing still fails the test.
 pub async fn by_testid(c: &Client, id: &str) -> Element {
     let css = testid(id);
     c.wait()
