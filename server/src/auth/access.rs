@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use bollard::models::ContainerInspectResponse;
 use bollard::query_parameters::InspectContainerOptions;
 use wire::Role;
 
@@ -40,16 +41,24 @@ pub struct Allowed {
     pub id: String,
 }
 
+/// The daemon's answer for a container it does not have. Another team's container gets
+/// exactly this answer: existence does not leak.
+pub fn no_such_container(reference: &str) -> AppError {
+    AppError::NotFound(format!("No such container: {reference}"))
+}
+
 /// Resolve a container reference (full id, short id or name) and check the user may reach
-/// it with `role`. Returns the full id: that, not the user's string, goes to the daemon.
-pub async fn container(
+/// it with `role`; the daemon's inspect of it. Its id, not the user's string, is what goes
+/// to the daemon afterwards.
+pub async fn container_info(
     user: &CurrentUser,
     ep: &Endpoint,
     reference: &str,
     role: Role,
-) -> AppResult<Allowed> {
+) -> AppResult<ContainerInspectResponse> {
     user.require(role)?;
     let reference = check_ref(reference)?.to_owned();
+    let asked = reference.clone();
     let info = ep
         .call(|d| async move {
             d.inspect_container(&reference, None::<InspectContainerOptions>)
@@ -59,13 +68,23 @@ pub async fn container(
     let labels = info.config.as_ref().and_then(|c| c.labels.as_ref());
     let visible = user.can_see(|k| labels.and_then(|l| l.get(k)).map(String::as_str));
     if !visible {
-        return Err(AppError::Forbidden(format!(
-            "this container belongs to another team than {}'s",
-            user.username
-        )));
+        return Err(no_such_container(&asked));
     }
-    let id = info
-        .id
-        .ok_or_else(|| AppError::Docker("the daemon gave no container id".into()))?;
-    Ok(Allowed { id })
+    if info.id.is_none() {
+        return Err(AppError::Docker("the daemon gave no container id".into()));
+    }
+    Ok(info)
+}
+
+/// [`container_info`], for routes that need only the full id.
+pub async fn container(
+    user: &CurrentUser,
+    ep: &Endpoint,
+    reference: &str,
+    role: Role,
+) -> AppResult<Allowed> {
+    let info = container_info(user, ep, reference, role).await?;
+    Ok(Allowed {
+        id: info.id.unwrap_or_default(),
+    })
 }

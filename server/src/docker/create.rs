@@ -367,26 +367,9 @@ fn restart_policy(s: &str) -> AppResult<RestartPolicy> {
     })
 }
 
-/// A missing image is a 404 with its own code, so the UI can offer to pull it.
-pub async fn ensure_image(ep: &Endpoint, image: &str) -> AppResult<()> {
-    let name = image.to_string();
-    match ep
-        .call(|d| async move { d.inspect_image(&name).await })
-        .await
-    {
-        Ok(_) => Ok(()),
-        Err(AppError::NotFound(_)) => Err(AppError::Missing {
-            code: "image_not_found",
-            message: format!("image {image:?} is not on this daemon: pull it first"),
-        }),
-        Err(e) => Err(e),
-    }
-}
-
 /// Create the container; returns its id and the daemon's warnings.
 pub async fn create(ep: &Endpoint, plan: Plan) -> AppResult<(String, Vec<String>)> {
-    let image = plan.body.image.clone().unwrap_or_default();
-    ensure_image(ep, &image).await?;
+    // The policy found the image; one that went away since is caught below.
     let opts = CreateContainerOptions {
         name: plan.name.clone(),
         platform: String::new(),
@@ -408,35 +391,6 @@ pub async fn create(ep: &Endpoint, plan: Plan) -> AppResult<(String, Vec<String>
         Err(AppError::BadRequest { message, .. }) => Err(bad("invalid_container_config", message)),
         Err(e) => Err(e),
     }
-}
-
-/// The labels of named volume `name`, or None if the daemon has no such volume.
-pub async fn volume_labels(
-    ep: &Endpoint,
-    name: &str,
-) -> AppResult<Option<HashMap<String, String>>> {
-    let n = name.to_string();
-    match ep.call(|d| async move { d.inspect_volume(&n).await }).await {
-        Ok(v) => Ok(Some(v.labels)),
-        Err(AppError::NotFound(_)) => Ok(None),
-        Err(e) => Err(e),
-    }
-}
-
-/// Create a named volume (local driver, no options) with these labels.
-pub async fn create_volume(
-    ep: &Endpoint,
-    name: &str,
-    labels: HashMap<String, String>,
-) -> AppResult<()> {
-    let config = bollard::models::VolumeCreateOptions {
-        name: Some(name.to_string()),
-        labels: Some(labels),
-        ..Default::default()
-    };
-    ep.call(|d| async move { d.create_volume(config).await })
-        .await
-        .map(|_| ())
 }
 
 /// Remove a container berth just made (failed start, finished run-once).

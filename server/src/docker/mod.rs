@@ -23,6 +23,7 @@ pub mod stack_up;
 pub mod stacks;
 pub mod stats;
 pub mod system;
+pub mod tar_gate;
 pub mod terminal;
 pub mod volume_files;
 pub mod volumes;

@@ -26,6 +26,14 @@ use crate::error::{AppError, AppResult};
 /// Progress lines, ending with `done` or an error.
 pub type Lines = mpsc::Receiver<AppResult<ProgressLine>>;
 
+/// Where a policy refusal made while an upload flows (see `tar_gate`) waits to be reported
+/// in place of the daemon's "upload broke off".
+pub type Refusal = Arc<Mutex<Option<AppError>>>;
+
+fn refused(slot: &Refusal) -> Option<AppError> {
+    slot.lock().ok().and_then(|mut s| s.take())
+}
+
 /// Lines waiting for a slow reader; the daemon waits beyond this.
 const BACKLOG: usize = 32;
 
@@ -255,6 +263,7 @@ pub async fn build(
     context: impl Stream<Item = Result<Bytes, std::io::Error>> + Send + 'static,
     more_tags: Vec<Reference>,
     context_error: Arc<Mutex<Option<String>>>,
+    refusal: Refusal,
 ) -> AppResult<Lines> {
     let client = ep.client().await?;
     let first_tag = opts.t.clone();
@@ -285,9 +294,13 @@ pub async fn build(
             failure
         };
         if let Some(e) = failure {
-            let err = match context_error.lock().ok().and_then(|s| s.clone()) {
-                Some(why) => AppError::bad_request("invalid_context", why),
-                None => classify(Op::Build, None, e),
+            let err = match (
+                refused(&refusal),
+                context_error.lock().ok().and_then(|s| s.clone()),
+            ) {
+                (Some(denied), _) => denied,
+                (None, Some(why)) => AppError::bad_request("invalid_context", why),
+                (None, None) => classify(Op::Build, None, e),
             };
             let _ = tx.send(Err(err)).await;
             return;
@@ -331,6 +344,7 @@ pub async fn build(
 pub async fn load(
     ep: &Endpoint,
     archive: impl Stream<Item = Result<Bytes, std::io::Error>> + Send + 'static,
+    refusal: Refusal,
 ) -> AppResult<Lines> {
     let client: Docker = ep.client().await?;
     Ok(spawn(move |tx| async move {
@@ -361,7 +375,7 @@ pub async fn load(
                     line.stream = info.stream;
                     Ok(line)
                 }
-                Err(e) => Err(classify(Op::Load, None, e)),
+                Err(e) => Err(refused(&refusal).unwrap_or_else(|| classify(Op::Load, None, e))),
             };
             let failed = line.is_err();
             if tx.send(line).await.is_err() || failed {

@@ -37,17 +37,14 @@ pub fn config_hash(svc: &ServiceSpec, image_id: &str) -> String {
     format!("{:x}", h.finalize())
 }
 
-/// The labels Compose puts on a service's container (the hash is added by the caller).
-pub fn container_labels(
+/// The labels Compose itself puts on a service's container (the hash is added by the
+/// caller). The file's own `labels:` are the service's; these are set over them.
+pub fn compose_labels(
     project: &Project,
     svc: &ServiceSpec,
     pl: &ProjectLabels,
 ) -> HashMap<String, String> {
-    let mut l: HashMap<String, String> = svc
-        .labels
-        .iter()
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
+    let mut l = HashMap::new();
     l.insert(labels::PROJECT.into(), project.name.clone());
     l.insert(labels::SERVICE.into(), svc.name.clone());
     l.insert(labels::CONTAINER_NUMBER.into(), "1".into());
@@ -63,6 +60,14 @@ pub fn container_labels(
         }
     }
     l
+}
+
+/// The file's own labels of a service.
+pub fn service_labels(svc: &ServiceSpec) -> HashMap<String, String> {
+    svc.labels
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
 }
 
 /// The create body for a service. Networks past the first are connected after create (API

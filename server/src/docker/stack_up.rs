@@ -2,9 +2,12 @@
 //! folder or pulled), then containers in `depends_on` order, recreating only services whose
 //! config hash changed. Every step is reported on a progress channel (ndjson for the API).
 //!
-//! Authorization happens first, on the exact bodies: every container body passes
-//! `check_container_create` and is team-stamped, every volume `check_volume_create`, before
-//! anything is created on the daemon.
+//! Authorization: before anything is created, every body's powers are checked (so a save
+//! is refused what an `up` would be); then every network, volume, image and container the
+//! stack makes or names goes through the one policy (`auth::policy::resolve::Policy`), and
+//! the daemon receives exactly the bodies it returns. Networks and volumes of the project
+//! that already exist are adopted only when they carry this project's label and team:
+//! another team cannot squat `stack_default` or `stack_data` ahead of a deployment.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -22,6 +25,8 @@ use tokio::sync::mpsc;
 use super::stack_spec::{self, ProjectLabels};
 use super::stacks::{self as dstacks, label};
 use super::Endpoint;
+use crate::auth::access::TEAM_LABEL;
+use crate::auth::policy::resolve::{Create, Policy};
 use crate::auth::{policy, CurrentUser};
 use crate::error::{AppError, AppResult};
 use crate::stacks::labels;
@@ -71,6 +76,7 @@ pub struct UpOptions {
 struct Prepared<'a> {
     svc: &'a ServiceSpec,
     body: ContainerCreateBody,
+    berth_labels: HashMap<String, String>,
 }
 
 /// Check everything `up` would create against the user's powers; nothing touches the daemon.
@@ -81,18 +87,26 @@ fn prepare<'a>(
 ) -> AppResult<Vec<Prepared<'a>>> {
     let mut out = Vec::new();
     for svc in &project.services {
-        let mut l = stack_spec::container_labels(project, svc, &opts.labels);
-        policy::stamp_team(user, &mut l, opts.team.as_deref())?;
-        let body = stack_spec::create_body(svc, l);
+        let berth_labels = stack_spec::compose_labels(project, svc, &opts.labels);
+        let body = stack_spec::create_body(svc, stack_spec::service_labels(svc));
+        let mut stamped = HashMap::new();
+        policy::stamp_team(user, &mut stamped, opts.team.as_deref())?;
         policy::check_container_create(user, &body).map_err(|e| match e {
             AppError::Forbidden(m) => AppError::Forbidden(format!("service {}: {m}", svc.name)),
             other => other,
         })?;
-        out.push(Prepared { svc, body });
+        out.push(Prepared {
+            svc,
+            body,
+            berth_labels,
+        });
     }
     for v in project.volumes.iter().filter(|v| !v.external) {
         let opts: HashMap<String, String> = v.driver_opts.clone().into_iter().collect();
         policy::check_volume_create(user, v.driver.as_deref(), &opts)?;
+    }
+    for n in project.networks.iter().filter(|n| !n.external) {
+        policy::check_network_create(user, n.driver.as_deref())?;
     }
     Ok(out)
 }
@@ -104,26 +118,47 @@ pub fn authorize(user: &CurrentUser, project: &Project, opts: &UpOptions) -> App
 
 /// Bring a project up. Errors before the first daemon change leave the daemon untouched.
 pub async fn up(
-    ep: &Endpoint,
-    user: &CurrentUser,
+    policy: Policy<'_>,
     project: &Project,
     opts: UpOptions,
     progress: &Progress,
 ) -> AppResult<()> {
+    let ep = policy.ep;
+    let user = policy.user;
     let prepared = prepare(user, project, &opts)?;
-    networks(ep, user, project, &opts, progress).await?;
-    volumes(ep, user, project, &opts, progress).await?;
+    networks(policy, project, &opts, progress).await?;
+    volumes(policy, project, &opts, progress).await?;
 
     // Images first, all of them: a missing image fails the deployment before any container
     // is replaced.
     let mut image_ids = HashMap::new();
     for p in &prepared {
-        let id = image(ep, p.svc, &opts, progress).await?;
+        let id = image(policy, p.svc, &opts, progress).await?;
         image_ids.insert(p.svc.name.clone(), id);
+    }
+    // Then every container's body through the policy, before any container changes.
+    let mut decided = Vec::with_capacity(prepared.len());
+    for p in &prepared {
+        let d = policy
+            .container(Create {
+                body: p.body.clone(),
+                team: opts.team.clone(),
+                berth_labels: p.berth_labels.clone(),
+                connects: p
+                    .svc
+                    .networks
+                    .iter()
+                    .skip(1)
+                    .map(|n| n.name.clone())
+                    .collect(),
+            })
+            .await
+            .map_err(|e| in_service(&p.svc.name, e))?;
+        decided.push(d.body);
     }
 
     let existing = dstacks::containers(ep, Some(&project.name)).await?;
-    for p in &prepared {
+    for (p, body) in prepared.iter().zip(decided) {
         for dep in p.svc.depends_on.iter().filter(|d| d.healthy) {
             let dep_svc = project.services.iter().find(|s| s.name == dep.service);
             if let Some(dep_svc) = dep_svc {
@@ -168,12 +203,10 @@ pub async fn up(
         for c in &mine {
             dstacks::remove_container(ep, c.id.as_deref().unwrap_or_default(), false).await?;
         }
-        let mut body = p.body.clone();
+        let mut body = body;
         if let Some(l) = body.labels.as_mut() {
             l.insert(labels::CONFIG_HASH.into(), hash);
         }
-        // The decision is made on exactly what the daemon receives.
-        policy::check_container_create(user, &body)?;
         let name = stack_spec::container_name(&project.name, p.svc);
         let created = ep
             .call(|d| {
@@ -224,14 +257,60 @@ pub async fn up(
     Ok(())
 }
 
+/// A refusal about one service names it.
+fn in_service(service: &str, e: AppError) -> AppError {
+    match e {
+        AppError::Forbidden(m) => AppError::Forbidden(format!("service {service}: {m}")),
+        AppError::NotFound(m) => AppError::NotFound(format!("service {service}: {m}")),
+        AppError::Conflict(m) => AppError::Conflict(format!("service {service}: {m}")),
+        other => other,
+    }
+}
+
+/// An existing network or volume of the project is adopted only when it is this stack's:
+/// labelled with this project and owned by the stack's team. Anything else of that name is
+/// a 409 naming it, never used: another team could otherwise create `stack_data` before
+/// the stack is deployed and read what it writes.
+fn adoptable(
+    kind: &str,
+    name: &str,
+    project: &str,
+    team: Option<&str>,
+    found: &HashMap<String, String>,
+) -> AppResult<()> {
+    let theirs_team = found.get(TEAM_LABEL).map(String::as_str).unwrap_or("");
+    let same_project = found.get(labels::PROJECT).map(String::as_str) == Some(project);
+    if same_project && theirs_team == team.unwrap_or("") {
+        return Ok(());
+    }
+    Err(AppError::Conflict(format!(
+        "a {kind} named {name} already exists and was not made for this stack by its team: \
+         rename the stack, remove the {kind}, or declare it `external: true` if it is yours"
+    )))
+}
+
 async fn networks(
-    ep: &Endpoint,
-    user: &CurrentUser,
+    policy: Policy<'_>,
     project: &Project,
     opts: &UpOptions,
     progress: &Progress,
 ) -> AppResult<()> {
+    let ep = policy.ep;
     for n in &project.networks {
+        let missing = || {
+            AppError::bad_request(
+                "missing_external_network",
+                format!("network {} is declared external but does not exist", n.name),
+            )
+        };
+        if n.external {
+            // Another team's answers as a missing one.
+            match policy.network(&n.name).await {
+                Ok(_) => continue,
+                Err(AppError::NotFound(_)) => return Err(missing()),
+                Err(e) => return Err(e),
+            }
+        }
         let name = n.name.clone();
         let found = ep
             .call(|d| async move {
@@ -240,21 +319,27 @@ async fn networks(
             })
             .await;
         match found {
-            Ok(_) => continue,
-            Err(AppError::NotFound(_)) if n.external => {
-                return Err(AppError::bad_request(
-                    "missing_external_network",
-                    format!("network {} is declared external but does not exist", n.name),
-                ))
+            Ok(existing) => {
+                let labels = existing.labels.unwrap_or_default();
+                adoptable(
+                    "network",
+                    &n.name,
+                    &project.name,
+                    opts.team.as_deref(),
+                    &labels,
+                )?;
+                continue;
             }
             Err(AppError::NotFound(_)) => {}
             Err(e) => return Err(e),
         }
+        policy::check_network_create(policy.user, n.driver.as_deref())?;
         let mut l: HashMap<String, String> = n.labels.clone().into_iter().collect();
+        l.retain(|k, _| !policy::reserved_label(k));
         l.insert(labels::PROJECT.into(), project.name.clone());
         l.insert(labels::NETWORK.into(), n.key.clone());
         l.insert(labels::VERSION.into(), labels::COMPOSE_VERSION.into());
-        policy::stamp_team(user, &mut l, opts.team.as_deref())?;
+        policy::stamp_team(policy.user, &mut l, opts.team.as_deref())?;
         let req = NetworkCreateRequest {
             name: n.name.clone(),
             driver: Some(n.driver.clone().unwrap_or_else(|| "bridge".into())),
@@ -287,37 +372,59 @@ async fn networks(
 }
 
 async fn volumes(
-    ep: &Endpoint,
-    user: &CurrentUser,
+    policy: Policy<'_>,
     project: &Project,
     opts: &UpOptions,
     progress: &Progress,
 ) -> AppResult<()> {
+    let ep = policy.ep;
     for v in &project.volumes {
+        if v.external {
+            // Mountable by this user (theirs or shared, not reaching the host), or missing.
+            match policy.volume(&v.name, "", None, false).await {
+                Ok(()) => continue,
+                Err(AppError::NotFound(_)) => {
+                    return Err(AppError::bad_request(
+                        "missing_external_volume",
+                        format!("volume {} is declared external but does not exist", v.name),
+                    ))
+                }
+                Err(e) => return Err(e),
+            }
+        }
         let name = v.name.clone();
         match ep
             .call(|d| async move { d.inspect_volume(&name).await })
             .await
         {
-            Ok(_) => continue,
-            Err(AppError::NotFound(_)) if v.external => {
-                return Err(AppError::bad_request(
-                    "missing_external_volume",
-                    format!("volume {} is declared external but does not exist", v.name),
-                ))
+            Ok(existing) => {
+                adoptable(
+                    "volume",
+                    &v.name,
+                    &project.name,
+                    opts.team.as_deref(),
+                    &existing.labels,
+                )?;
+                // Ours, but made before with options that reach the host: mounting it is
+                // still a host power.
+                policy.volume(&v.name, "", None, false).await?;
+                continue;
             }
             Err(AppError::NotFound(_)) => {}
             Err(e) => return Err(e),
         }
+        let opts_map: HashMap<String, String> = v.driver_opts.clone().into_iter().collect();
+        policy::check_volume_create(policy.user, v.driver.as_deref(), &opts_map)?;
         let mut l: HashMap<String, String> = v.labels.clone().into_iter().collect();
+        l.retain(|k, _| !policy::reserved_label(k));
         l.insert(labels::PROJECT.into(), project.name.clone());
         l.insert(labels::VOLUME.into(), v.key.clone());
         l.insert(labels::VERSION.into(), labels::COMPOSE_VERSION.into());
-        policy::stamp_team(user, &mut l, opts.team.as_deref())?;
+        policy::stamp_team(policy.user, &mut l, opts.team.as_deref())?;
         let req = VolumeCreateOptions {
             name: Some(v.name.clone()),
             driver: v.driver.clone(),
-            driver_opts: Some(v.driver_opts.clone().into_iter().collect()),
+            driver_opts: Some(opts_map),
             labels: Some(l),
             ..Default::default()
         };
@@ -330,31 +437,58 @@ async fn volumes(
     Ok(())
 }
 
-/// The image a service runs, built or pulled as needed; its id.
+/// The image a service runs, built or pulled as needed; its id. A build or a pull writes a
+/// tag, so it is decided like one; what the container then runs is decided with it.
 async fn image(
-    ep: &Endpoint,
+    policy: Policy<'_>,
     svc: &ServiceSpec,
     opts: &UpOptions,
     progress: &Progress,
 ) -> AppResult<String> {
+    let ep = policy.ep;
     let present = inspect_image(ep, &svc.image).await?;
+    let tags = [svc.image.clone()];
     match (&svc.build, present) {
         (Some(_), Some(id)) if !opts.build => Ok(id),
         (Some(b), _) => {
+            policy
+                .image_write(&tags, false)
+                .await
+                .map_err(|e| in_service(&svc.name, e))?;
+            let dockerfile = crate::stacks::context::read_dockerfile(&b.context, &b.dockerfile)
+                .map_err(|e| {
+                    AppError::bad_request(
+                        "invalid_build_context",
+                        format!("service {}: the Dockerfile cannot be read: {e}", svc.name),
+                    )
+                })?;
+            let args = b.args.clone().into_iter().collect();
+            policy
+                .build_from(&dockerfile, &args)
+                .await
+                .map_err(|e| in_service(&svc.name, e))?;
             build(ep, svc, b, progress).await?;
-            inspect_image(ep, &svc.image).await?.ok_or_else(|| {
+            let id = inspect_image(ep, &svc.image).await?.ok_or_else(|| {
                 AppError::Docker(format!(
                     "the build of {} made no image {}",
                     svc.name, svc.image
                 ))
-            })
+            })?;
+            policy.image_written(&tags, Some(&id)).await?;
+            Ok(id)
         }
         (None, Some(id)) if !opts.pull => Ok(id),
         (None, _) => {
+            let fresh = policy
+                .image_write(&tags, true)
+                .await
+                .map_err(|e| in_service(&svc.name, e))?;
             pull(ep, &svc.name, &svc.image, progress).await?;
-            inspect_image(ep, &svc.image)
-                .await?
-                .ok_or_else(|| AppError::Docker(format!("the pull of {} made no image", svc.image)))
+            let id = inspect_image(ep, &svc.image).await?.ok_or_else(|| {
+                AppError::Docker(format!("the pull of {} made no image", svc.image))
+            })?;
+            policy.image_written(&fresh, None).await?;
+            Ok(id)
         }
     }
 }

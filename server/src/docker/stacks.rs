@@ -95,7 +95,8 @@ pub async fn list(
     let all = containers(ep, None).await?;
     let mut by_project: BTreeMap<String, Vec<&ContainerSummary>> = BTreeMap::new();
     for c in &all {
-        if let Some(p) = label(c, labels::PROJECT) {
+        // An empty project is berth blanking an image's `LABEL com.docker.compose.project`.
+        if let Some(p) = label(c, labels::PROJECT).filter(|p| !p.is_empty()) {
             by_project.entry(p.to_owned()).or_default().push(c);
         }
     }

@@ -19,10 +19,11 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use wire::Role;
 
 use super::ndjson::{self, Audit};
+use crate::auth::policy::resolve::Policy;
 use crate::auth::CurrentUser;
 use crate::buildctx::{self, Msg};
 use crate::docker::reference::Reference;
-use crate::docker::{progress, Daemon};
+use crate::docker::{progress, tar_gate, Daemon};
 use crate::error::{AppError, AppResult, QueryArgs};
 use crate::state::AppState;
 
@@ -102,11 +103,12 @@ fn dockerfile_path(q: Option<&str>) -> AppResult<String> {
 pub async fn build(
     State(state): State<AppState>,
     user: CurrentUser,
-    daemon: Daemon,
+    Daemon(daemon): Daemon,
     QueryArgs(q): QueryArgs<BuildQuery>,
     request: Request,
 ) -> AppResult<Response> {
     user.require(Role::Operator)?;
+    let policy = Policy::new(&user, &daemon, &state.db);
     let mut tags = Vec::new();
     for t in q.t.as_deref().unwrap_or("").split(',').map(str::trim) {
         if !t.is_empty() {
@@ -122,6 +124,9 @@ pub async fn build(
     }
     let dockerfile = dockerfile_path(q.dockerfile.as_deref())?;
     let buildargs = json_map("buildargs", q.buildargs.as_deref())?;
+    // The tags it writes are decided now; what it builds from, when the Dockerfile passes.
+    let tag_names: Vec<String> = tags.iter().map(Reference::full).collect();
+    policy.image_write(&tag_names, false).await?;
     let labels = json_map("labels", q.labels.as_deref())?;
     let target = q.target.as_deref().map(str::trim).unwrap_or("").to_owned();
     if !target.is_empty()
@@ -170,6 +175,20 @@ pub async fn build(
         rx.recv().await.map(|item| (item, rx))
     });
     let context = futures::stream::once(async move { Ok(first) }).chain(rest);
+    let refusal = progress::Refusal::default();
+    let context = tar_gate::gate(
+        Box::pin(context),
+        vec![dockerfile.clone()],
+        judge_bases(
+            state.clone(),
+            user.clone(),
+            daemon.clone(),
+            dockerfile.clone(),
+            buildargs.clone().unwrap_or_default(),
+            refusal.clone(),
+        ),
+    );
+    policy.image_written(&tag_names, None).await?;
 
     let mut tags = tags.into_iter();
     let first_tag = tags.next();
@@ -190,7 +209,15 @@ pub async fn build(
         version: BuilderVersion::BuilderV1,
         ..Default::default()
     };
-    let lines = progress::build(&daemon, opts, context, tags.collect(), filter.error).await?;
+    let lines = progress::build(
+        &daemon,
+        opts,
+        context,
+        tags.collect(),
+        filter.error,
+        refusal,
+    )
+    .await?;
     let audit = Audit {
         db: state.db.clone(),
         user,
@@ -198,6 +225,48 @@ pub async fn build(
         target: target_name,
     };
     ndjson::respond(lines, audit).await
+}
+
+/// The verdict on what a build's Dockerfile builds from, once it has passed by: a base
+/// image of another team's stops the upload before the daemon has the whole context.
+fn judge_bases(
+    state: AppState,
+    user: CurrentUser,
+    ep: std::sync::Arc<crate::docker::Endpoint>,
+    dockerfile: String,
+    args: HashMap<String, String>,
+    refusal: progress::Refusal,
+) -> impl FnOnce(tar_gate::Captured) -> tar_gate::Verdict + Send + 'static {
+    move |captured| {
+        Box::pin(async move {
+            let policy = Policy::new(&user, &ep, &state.db);
+            let res = if user.role == Role::Admin {
+                Ok(())
+            } else if captured.contains_key(&format!("!{dockerfile}")) {
+                Err(AppError::bad_request(
+                    "invalid_dockerfile",
+                    format!("{dockerfile} must be a plain file of at most 1 MiB in the context (not a link)"),
+                ))
+            } else {
+                match captured.get(&dockerfile) {
+                    Some(text) => {
+                        policy
+                            .build_from(&String::from_utf8_lossy(text), &args)
+                            .await
+                    }
+                    // The daemon says it is missing.
+                    None => Ok(()),
+                }
+            };
+            res.map_err(|e| {
+                let why = e.to_string();
+                if let Ok(mut slot) = refusal.lock() {
+                    *slot = Some(e);
+                }
+                why
+            })
+        })
+    }
 }
 
 /// A raw tar or tar.gz body, chunk by chunk.

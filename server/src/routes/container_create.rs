@@ -11,10 +11,11 @@ use tokio::sync::mpsc;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use wire::Role;
 
-use crate::auth::{access, policy, CurrentUser};
+use crate::auth::policy::{self, resolve::Policy};
+use crate::auth::CurrentUser;
 use crate::docker::create::{self, Plan};
 use crate::docker::{run, Daemon, Endpoint};
-use crate::error::{AppError, AppResult, JsonBody};
+use crate::error::{AppResult, JsonBody};
 use crate::state::AppState;
 use crate::store::audit;
 
@@ -24,47 +25,28 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(run_once))
 }
 
-/// Validate, stamp the team, apply the access policy on the exact body, and check what the
-/// body points at (linked containers, named volumes) belongs to the user's teams.
+/// Validate the request into a body, then hand it to the one policy, which resolves and
+/// decides everything it names; what comes back is what the daemon receives.
 async fn prepare(
+    state: &AppState,
     user: &CurrentUser,
     ep: &Endpoint,
     req: &wire::CreateContainer,
 ) -> AppResult<Plan> {
     user.require(Role::Operator)?;
-    let mut plan = create::plan(req)?;
-    let mut labels = plan.body.labels.take().unwrap_or_default();
-    policy::stamp_team(user, &mut labels, req.team.as_deref())?;
-    plan.body.labels = Some(labels.clone());
-    policy::check_container_create(user, &plan.body)?;
-    // A legacy link hands the new container the target's environment: only a container
-    // the user may operate can be linked.
-    for link in &req.links {
-        let target = link.split(':').next().unwrap_or(link);
-        access::container(user, ep, target, Role::Operator).await?;
-    }
-    // Named volumes: another team's data is not mounted; a new one is made for this team.
-    for v in &req.volumes {
-        match create::volume_labels(ep, &v.name).await? {
-            Some(vl) => {
-                let vl = vl.into_iter().collect();
-                if !user.can_see_map(&vl) {
-                    return Err(AppError::Forbidden(format!(
-                        "volume {:?} belongs to another team",
-                        v.name
-                    )));
-                }
-            }
-            None => {
-                let mut vlabels = std::collections::HashMap::new();
-                if let Some(team) = labels.get(access::TEAM_LABEL) {
-                    vlabels.insert(access::TEAM_LABEL.to_string(), team.clone());
-                }
-                create::create_volume(ep, &v.name, vlabels).await?;
-            }
-        }
-    }
-    Ok(plan)
+    let plan = create::plan(req)?;
+    let decided = Policy::new(user, ep, &state.db)
+        .container(policy::resolve::Create {
+            body: plan.body,
+            team: req.team.clone(),
+            berth_labels: Default::default(),
+            connects: Vec::new(),
+        })
+        .await?;
+    Ok(Plan {
+        name: plan.name,
+        body: decided.body,
+    })
 }
 
 fn target_of(req: &wire::CreateContainer) -> String {
@@ -86,7 +68,7 @@ pub async fn create(
     JsonBody(req): JsonBody<wire::CreateContainer>,
 ) -> AppResult<(StatusCode, Json<wire::CreatedContainer>)> {
     let res = audit::audited(&state.db, &user, "create", &target_of(&req), async {
-        let plan = prepare(&user, &daemon, &req).await?;
+        let plan = prepare(&state, &user, &daemon, &req).await?;
         let (id, warnings) = create::create(&daemon, plan).await?;
         if req.start.unwrap_or(true) {
             let sid = id.clone();
@@ -126,7 +108,7 @@ pub async fn run_once(
 ) -> AppResult<Response> {
     let remove = req.auto_remove.unwrap_or(true);
     let res = audit::audited(&state.db, &user, "run", &target_of(&req), async {
-        let mut plan = prepare(&user, &ep, &req).await?;
+        let mut plan = prepare(&state, &user, &ep, &req).await?;
         // berth removes it itself after reading the output: the daemon's auto-remove could
         // take it away before its logs and exit code are read.
         if let Some(hc) = plan.body.host_config.as_mut() {

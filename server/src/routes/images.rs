@@ -1,9 +1,11 @@
 //! `/api/images`: list, inspect, history, tag, remove, prune, save, load, pull, push, and
 //! `POST /api/containers/{id}/commit`. Builds are in `routes/builds.rs`.
 //!
-//! Images carry no team: every user sees them. Reading (and downloading with save) needs a
-//! session; pulling, pushing, tagging, loading, committing and removing need an operator;
-//! pruning needs an admin, since it removes what other teams may want.
+//! Image tags have owners (`auth::policy::images`): a user sees, inspects, saves, pushes and
+//! runs shared tags and their teams' tags, and another team's image answers as a missing
+//! one. Pulling, pushing, tagging, loading, committing and removing need an operator, and
+//! each tag they write or take away is decided by the one policy; pruning needs an admin,
+//! since it removes what other teams may want.
 
 use axum::body::{Body, Bytes};
 use axum::extract::State;
@@ -17,13 +19,14 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use wire::Role;
 
 use super::ndjson::{self, Audit};
+use crate::auth::policy::resolve::Policy;
 use crate::auth::{access, CurrentUser};
-use crate::docker::reference::{registry_of, Reference, DOCKER_HUB};
-use crate::docker::{images, progress, Daemon};
+use crate::docker::reference::{check_image, registry_of, Reference, DOCKER_HUB};
+use crate::docker::{images, progress, tar_gate, Daemon};
 use crate::error::{AppError, AppResult, JsonBody, PathArgs, QueryArgs};
 use crate::registry;
 use crate::state::AppState;
-use crate::store::audit;
+use crate::store::{audit, image_owners};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -43,8 +46,26 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// `docker images --no-trunc`, with container counts.
 #[utoipa::path(get, path = "/api/images", tag = "images",
     responses((status = 200, description = "the images, ids untruncated"), (status = 503, description = "daemon unreachable")))]
-pub async fn list(_user: CurrentUser, daemon: Daemon) -> AppResult<Json<Vec<wire::ImageSummary>>> {
-    Ok(Json(images::list(&daemon).await?))
+pub async fn list(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    daemon: Daemon,
+) -> AppResult<Json<Vec<wire::ImageSummary>>> {
+    let (rows, owners) = tokio::try_join!(images::list(&daemon), async {
+        Ok(image_owners::all(&state.db, &daemon.name)
+            .await?
+            .into_iter()
+            .collect::<std::collections::HashMap<_, _>>())
+    })?;
+    let policy = Policy::new(&user, &daemon, &state.db);
+    let rows = rows
+        .into_iter()
+        .filter_map(|mut row| {
+            row.repo_tags = policy.visible_tags(&owners, &row.id, &row.repo_tags)?;
+            Some(row)
+        })
+        .collect();
+    Ok(Json(rows))
 }
 
 /// `docker image inspect` (a name with `/` is sent as `%2F`).
@@ -52,10 +73,15 @@ pub async fn list(_user: CurrentUser, daemon: Daemon) -> AppResult<Json<Vec<wire
     params(("id" = String, Path, description = "image id or reference")),
     responses((status = 200, description = "the daemon's inspect JSON"), (status = 404, description = "no such image")))]
 pub async fn inspect(
-    _user: CurrentUser,
+    State(state): State<AppState>,
+    user: CurrentUser,
     daemon: Daemon,
     PathArgs(id): PathArgs<String>,
 ) -> AppResult<Json<Value>> {
+    check_image("id", &id)?;
+    Policy::new(&user, &daemon, &state.db)
+        .image_use(&id)
+        .await?;
     Ok(Json(images::inspect(&daemon, &id).await?))
 }
 
@@ -64,10 +90,15 @@ pub async fn inspect(
     params(("id" = String, Path, description = "image id or reference")),
     responses((status = 200, description = "the layers, newest first"), (status = 404, description = "no such image")))]
 pub async fn history(
-    _user: CurrentUser,
+    State(state): State<AppState>,
+    user: CurrentUser,
     daemon: Daemon,
     PathArgs(id): PathArgs<String>,
 ) -> AppResult<Json<Value>> {
+    check_image("id", &id)?;
+    Policy::new(&user, &daemon, &state.db)
+        .image_use(&id)
+        .await?;
     Ok(Json(images::history(&daemon, &id).await?))
 }
 
@@ -83,12 +114,21 @@ pub async fn tag(
     JsonBody(req): JsonBody<wire::TagRequest>,
 ) -> AppResult<StatusCode> {
     user.require(Role::Operator)?;
-    let res = images::tag(&daemon, &id, &req.repo, req.tag.as_deref()).await;
-    let target = format!(
-        "{id} as {}:{}",
-        req.repo,
-        req.tag.as_deref().unwrap_or("latest")
-    );
+    let new_tag = format!("{}:{}", req.repo, req.tag.as_deref().unwrap_or("latest"));
+    let target = format!("{id} as {new_tag}");
+    let policy = Policy::new(&user, &daemon, &state.db);
+    let res = async {
+        check_image("id", &id)?;
+        policy.image_use(&id).await?;
+        policy
+            .image_write(std::slice::from_ref(&new_tag), false)
+            .await?;
+        images::tag(&daemon, &id, &req.repo, req.tag.as_deref()).await?;
+        policy
+            .image_written(std::slice::from_ref(&new_tag), None)
+            .await
+    }
+    .await;
     audit::outcome(&state.db, &user, "image_tag", &target, &res).await;
     res.map(|()| StatusCode::CREATED)
 }
@@ -112,10 +152,22 @@ pub async fn remove(
     PathArgs(id): PathArgs<String>,
     QueryArgs(q): QueryArgs<RemoveQuery>,
 ) -> AppResult<Json<wire::RemovedImage>> {
-    user.require(Role::Operator)?;
-    let res = images::remove(&daemon, &id, q.force).await;
+    let res = remove_one(&Policy::new(&user, &daemon, &state.db), &id, q.force).await;
     audit::outcome(&state.db, &user, "image_remove", &id, &res).await;
     res.map(Json)
+}
+
+/// Remove (or untag) one image the policy lets this user take away.
+async fn remove_one(
+    policy: &Policy<'_>,
+    image: &str,
+    force: bool,
+) -> AppResult<wire::RemovedImage> {
+    check_image("image", image)?;
+    policy.image_remove(image).await?;
+    let removed = images::remove(policy.ep, image, force).await?;
+    policy.image_untagged(&removed.untagged).await?;
+    Ok(removed)
 }
 
 /// `docker rmi [-f] A B ...`: each image's outcome.
@@ -135,9 +187,10 @@ pub async fn remove_many(
         ));
     }
     let mut out = Vec::with_capacity(req.images.len());
+    let policy = Policy::new(&user, &daemon, &state.db);
     // One after the other: removing an image can change what the next removal finds.
     for image in req.images {
-        let res = images::remove(&daemon, &image, req.force).await;
+        let res = remove_one(&policy, &image, req.force).await;
         audit::outcome(&state.db, &user, "image_remove", &image, &res).await;
         out.push(match res {
             Ok(removed) => wire::RemoveOutcome {
@@ -195,7 +248,8 @@ pub struct SaveQuery {
     params(("names" = String, Query, description = "comma-separated image ids or references")),
     responses((status = 200, description = "application/x-tar"), (status = 404, description = "no such image")))]
 pub async fn save(
-    _user: CurrentUser,
+    State(state): State<AppState>,
+    user: CurrentUser,
     daemon: Daemon,
     QueryArgs(q): QueryArgs<SaveQuery>,
 ) -> AppResult<Response> {
@@ -205,6 +259,11 @@ pub async fn save(
         .map(|n| n.trim().to_owned())
         .filter(|n| !n.is_empty())
         .collect();
+    let policy = Policy::new(&user, &daemon, &state.db);
+    for n in &names {
+        check_image("names", n)?;
+        policy.image_use(n).await?;
+    }
     let stream = images::save(&daemon, &names).await?;
     let file = match names.as_slice() {
         [one] => one
@@ -240,12 +299,42 @@ pub async fn save(
 pub async fn load(
     State(state): State<AppState>,
     user: CurrentUser,
-    daemon: Daemon,
+    Daemon(daemon): Daemon,
     body: Body,
 ) -> AppResult<Response> {
     user.require(Role::Operator)?;
     let archive = body.into_data_stream().map_err(std::io::Error::other);
-    let lines = progress::load(&daemon, archive).await?;
+    // The tags an archive brings are in its manifest: decided before the daemon has the
+    // whole archive (it tags nothing before that).
+    let refusal = progress::Refusal::default();
+    let judge = {
+        let (state, user, ep, refusal) =
+            (state.clone(), user.clone(), daemon.clone(), refusal.clone());
+        move |captured: tar_gate::Captured| -> tar_gate::Verdict {
+            Box::pin(async move {
+                let policy = Policy::new(&user, &ep, &state.db);
+                let tags = archive_tags(&captured);
+                let res = async {
+                    policy.image_write(&tags, false).await?;
+                    policy.image_written(&tags, None).await
+                }
+                .await;
+                res.map_err(|e| {
+                    let why = e.to_string();
+                    if let Ok(mut slot) = refusal.lock() {
+                        *slot = Some(e);
+                    }
+                    why
+                })
+            })
+        }
+    };
+    let archive = tar_gate::gate(
+        Box::pin(archive),
+        vec!["manifest.json".into(), "repositories".into()],
+        judge,
+    );
+    let lines = progress::load(&daemon, archive, refusal).await?;
     let audit = Audit {
         db: state.db.clone(),
         user,
@@ -253,6 +342,31 @@ pub async fn load(
         target: "upload".into(),
     };
     ndjson::respond(lines, audit).await
+}
+
+/// The tags an image archive would set: `manifest.json`'s `RepoTags`, and the legacy
+/// `repositories` file's `{"repo": {"tag": id}}`.
+fn archive_tags(captured: &tar_gate::Captured) -> Vec<String> {
+    let mut tags = Vec::new();
+    if let Some(m) = captured.get("manifest.json") {
+        if let Ok(Value::Array(items)) = serde_json::from_slice::<Value>(m) {
+            for item in items {
+                for t in item["RepoTags"].as_array().into_iter().flatten() {
+                    tags.extend(t.as_str().map(str::to_owned));
+                }
+            }
+        }
+    }
+    if let Some(r) = captured.get("repositories") {
+        if let Ok(Value::Object(repos)) = serde_json::from_slice::<Value>(r) {
+            for (repo, t) in repos {
+                for tag in t.as_object().into_iter().flat_map(|o| o.keys()) {
+                    tags.push(format!("{repo}:{tag}"));
+                }
+            }
+        }
+    }
+    tags
 }
 
 /// The reference to act on and the credentials for it: those of the registry named by
@@ -296,6 +410,11 @@ pub async fn pull(
     user.require(Role::Operator)?;
     let (reference, creds) = resolve(&state, &req).await?;
     let target = reference.full();
+    let policy = Policy::new(&user, &daemon, &state.db);
+    let fresh = policy
+        .image_write(std::slice::from_ref(&target), true)
+        .await?;
+    policy.image_written(&fresh, None).await?;
     let lines = progress::pull(&daemon, reference, creds).await?;
     let audit = Audit {
         db: state.db.clone(),
@@ -326,6 +445,9 @@ pub async fn push(
         ));
     }
     let target = reference.full();
+    Policy::new(&user, &daemon, &state.db)
+        .image_use(&target)
+        .await?;
     let lines = progress::push(&daemon, reference, creds).await?;
     let audit = Audit {
         db: state.db.clone(),
@@ -358,7 +480,19 @@ pub async fn commit(
             serde_json::from_slice(&body)
                 .map_err(|e| AppError::bad_request("invalid_json", e.to_string()))?
         };
-        images::commit(&daemon, &c.id, &req).await
+        let policy = Policy::new(&user, &daemon, &state.db);
+        let tags: Vec<String> = req
+            .repo
+            .as_deref()
+            .map(str::trim)
+            .filter(|r| !r.is_empty())
+            .map(|r| format!("{r}:{}", req.tag.as_deref().unwrap_or("latest")))
+            .into_iter()
+            .collect();
+        policy.image_write(&tags, false).await?;
+        let made = images::commit(&daemon, &c.id, &req).await?;
+        policy.image_written(&tags, Some(&made.id)).await?;
+        Ok(made)
     })
     .await;
     res.map(|r| (StatusCode::CREATED, Json(r)))

@@ -1,6 +1,6 @@
 //! `/api/networks`: list, create, inspect, connect, disconnect, remove, prune.
 
-use std::collections::HashMap;
+use std::collections::HashSet;
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -9,7 +9,13 @@ use serde_json::Value;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use wire::Role;
 
-use crate::auth::{access, policy, CurrentUser};
+use bollard::query_parameters::ListContainersOptions;
+
+use crate::auth::policy::{
+    self,
+    resolve::{no_such_network, Policy},
+};
+use crate::auth::{access, CurrentUser};
 use crate::docker::{networks, Daemon, Endpoint};
 use crate::error::{AppError, AppResult, JsonBody, PathArgs};
 use crate::state::AppState;
@@ -30,7 +36,8 @@ fn visible(user: &CurrentUser, n: &wire::NetworkSummary) -> bool {
     n.builtin || user.can_see_map(&n.labels)
 }
 
-/// Resolve a network the user may reach with `role`; its full id.
+/// Resolve a network the user may reach with `role`; its full id. Another team's answers
+/// as a missing one.
 async fn reach(
     user: &CurrentUser,
     ep: &Endpoint,
@@ -40,20 +47,52 @@ async fn reach(
     user.require(role)?;
     let n = networks::summary(networks::inspect_raw(ep, reference).await?);
     if !visible(user, &n) {
-        return Err(AppError::Forbidden(format!(
-            "network {} belongs to another team than {}'s",
-            n.name, user.username
-        )));
+        return Err(no_such_network(reference));
     }
     Ok(n.id)
+}
+
+/// The ids of the containers a non-admin may see (None: an admin sees all). A network
+/// everyone may use (`bridge`) lists only those: its other members are other teams'.
+async fn visible_containers(
+    user: &CurrentUser,
+    ep: &Endpoint,
+) -> AppResult<Option<HashSet<String>>> {
+    if user.role == Role::Admin {
+        return Ok(None);
+    }
+    let all = ep
+        .call(|d| async move {
+            d.list_containers(Some(ListContainersOptions {
+                all: true,
+                ..Default::default()
+            }))
+            .await
+        })
+        .await?;
+    Ok(Some(
+        all.into_iter()
+            .filter(|c| {
+                user.can_see(|k| c.labels.as_ref().and_then(|l| l.get(k)).map(String::as_str))
+            })
+            .filter_map(|c| c.id)
+            .collect(),
+    ))
 }
 
 /// Networks with their containers and addresses.
 #[utoipa::path(get, path = "/api/networks", tag = "networks",
     responses((status = 200, description = "the networks")))]
 pub async fn list(user: CurrentUser, daemon: Daemon) -> AppResult<Json<Vec<wire::NetworkSummary>>> {
-    let mut rows = networks::list(&daemon).await?;
+    let (rows, seen) =
+        tokio::try_join!(networks::list(&daemon), visible_containers(&user, &daemon))?;
+    let mut rows = rows;
     rows.retain(|n| visible(&user, n));
+    if let Some(seen) = seen {
+        for n in &mut rows {
+            n.containers.retain(|c| seen.contains(&c.id));
+        }
+    }
     Ok(Json(rows))
 }
 
@@ -68,17 +107,9 @@ pub async fn create(
     JsonBody(req): JsonBody<wire::CreateNetwork>,
 ) -> AppResult<(StatusCode, Json<Value>)> {
     let res = audit::audited(&state.db, &user, "network_create", &req.name, async {
-        user.require(Role::Operator)?;
-        let driver = req.driver.as_deref().unwrap_or("bridge");
-        // macvlan, ipvlan and their kin attach to host interfaces.
-        if driver != "bridge" {
-            user.require(Role::Admin).map_err(|_| {
-                AppError::Forbidden(format!("only an admin may create {driver} networks"))
-            })?;
-        }
+        policy::check_network_create(&user, req.driver.as_deref())?;
         networks::validate(&req)?;
-        let mut labels: HashMap<String, String> = req.labels.clone().into_iter().collect();
-        policy::stamp_team(&user, &mut labels, req.team.as_deref())?;
+        let labels = policy::own_labels(&user, req.labels.clone(), req.team.as_deref())?;
         networks::create(&daemon, &req, labels).await
     })
     .await;
@@ -95,7 +126,13 @@ pub async fn inspect(
     PathArgs(id): PathArgs<String>,
 ) -> AppResult<Json<Value>> {
     let id = reach(&user, &daemon, &id, Role::Viewer).await?;
-    Ok(Json(networks::inspect(&daemon, &id).await?))
+    let mut json = networks::inspect(&daemon, &id).await?;
+    if let Some(seen) = visible_containers(&user, &daemon).await? {
+        if let Some(members) = json.get_mut("Containers").and_then(Value::as_object_mut) {
+            members.retain(|id, _| seen.contains(id));
+        }
+    }
+    Ok(Json(json))
 }
 
 /// `docker network rm`.
@@ -129,7 +166,10 @@ pub async fn connect(
     JsonBody(req): JsonBody<wire::ConnectNetwork>,
 ) -> AppResult<StatusCode> {
     let res = async {
-        let net = reach(&user, &daemon, &id, Role::Operator).await?;
+        user.require(Role::Operator)?;
+        // Joining a network is a reference like one in a create body: the one policy decides.
+        let policy = Policy::new(&user, &daemon, &state.db);
+        let net = policy.network(&id).await?.id.unwrap_or_default();
         let c = access::container(&user, &daemon, &req.container, Role::Operator).await?;
         networks::connect(&daemon, &net, &c.id, req.ipv4.as_deref(), &req.aliases).await
     }

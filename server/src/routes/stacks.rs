@@ -9,7 +9,8 @@ use serde::Deserialize;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use wire::Role;
 
-use crate::auth::{policy, CurrentUser};
+use crate::auth::policy::{self, resolve::Policy};
+use crate::auth::CurrentUser;
 use crate::docker::stack_up::{self, UpOptions};
 use crate::docker::{stacks as dstacks, Daemon};
 use crate::error::{AppError, AppResult, JsonBody, PathArgs, QueryArgs};
@@ -54,13 +55,24 @@ pub async fn list(
     responses((status = 200, description = "`ok` and the problems found")))]
 pub async fn validate(
     State(state): State<AppState>,
-    _user: CurrentUser,
+    user: CurrentUser,
+    daemon: Daemon,
     JsonBody(req): JsonBody<wire::ValidateCompose>,
 ) -> AppResult<Json<wire::ComposeCheck>> {
     // An existing stack's folder, so `env_file:` and build contexts are found; otherwise a
     // folder that does not exist (paths are still checked, files just are not there yet).
+    // Only a stack the user may open: another team's folder is not read for them.
     let existing = match req.name.as_deref().map(check_name) {
-        Some(Ok(n)) => files::read(&state.config.data_dir, n).await?,
+        Some(Ok(n)) => match files::read(&state.config.data_dir, n).await? {
+            Some(f)
+                if ops::access(&user, &daemon, n, Some(&f), Role::Viewer)
+                    .await
+                    .is_ok() =>
+            {
+                Some(f)
+            }
+            _ => None,
+        },
         _ => None,
     };
     let name = existing
@@ -155,6 +167,7 @@ pub async fn create(
         return Ok((StatusCode::CREATED, Json(detail)).into_response());
     }
     let who = user.clone();
+    let db = state.db.clone();
     Ok(ops::stream(
         &state,
         &user,
@@ -162,7 +175,8 @@ pub async fn create(
         &name,
         StatusCode::CREATED,
         move |progress| async move {
-            stack_up::up(&ep, &who, &project, up_options(&f, false, false), &progress).await
+            let policy = Policy::new(&who, &ep, &db);
+            stack_up::up(policy, &project, up_options(&f, false, false), &progress).await
         },
     ))
 }
@@ -338,13 +352,16 @@ pub async fn act(
             stack_up::authorize(&user, &project, &opts)?;
             let action_name = audit_name(&action);
             let who = user.clone();
+            let db = state.db.clone();
             Ok(ops::stream(
                 &state,
                 &user,
                 action_name,
                 &name,
                 StatusCode::OK,
-                move |progress| async move { stack_up::up(&ep, &who, &project, opts, &progress).await },
+                move |progress| async move {
+                    stack_up::up(Policy::new(&who, &ep, &db), &project, opts, &progress).await
+                },
             ))
         }
         "down" | "restart" | "stop" | "start" => {

@@ -12,9 +12,10 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use wire::Role;
 
 use super::networks::{MaybeJson, PruneBody};
-use crate::auth::{policy, CurrentUser};
+use crate::auth::policy::{self, resolve::no_such_volume};
+use crate::auth::CurrentUser;
 use crate::docker::{volumes, Daemon, Endpoint};
-use crate::error::{AppError, AppResult, JsonBody, PathArgs, QueryArgs};
+use crate::error::{AppResult, JsonBody, PathArgs, QueryArgs};
 use crate::state::AppState;
 use crate::store::audit;
 
@@ -33,10 +34,7 @@ async fn reach(user: &CurrentUser, ep: &Endpoint, name: &str, role: Role) -> App
     if user.can_see_map(&labels) {
         Ok(())
     } else {
-        Err(AppError::Forbidden(format!(
-            "volume {name} belongs to another team than {}'s",
-            user.username
-        )))
+        Err(no_such_volume(name))
     }
 }
 
@@ -75,8 +73,7 @@ pub async fn create(
         volumes::check_name(&req.name)?;
         let opts: HashMap<String, String> = req.options.clone().into_iter().collect();
         policy::check_volume_create(&user, req.driver.as_deref(), &opts)?;
-        let mut labels: HashMap<String, String> = req.labels.clone().into_iter().collect();
-        policy::stamp_team(&user, &mut labels, req.team.as_deref())?;
+        let labels = policy::own_labels(&user, req.labels.clone(), req.team.as_deref())?;
         volumes::create(&daemon, &req, labels).await
     })
     .await;

@@ -89,6 +89,16 @@ impl Ignore {
     }
 }
 
+/// The text of a build's Dockerfile (for the policy to see what it builds from).
+pub fn read_dockerfile(context: &Path, dockerfile: &str) -> io::Result<String> {
+    use std::io::Read;
+    let mut text = String::new();
+    std::fs::File::open(context.join(dockerfile))?
+        .take(1 << 20)
+        .read_to_string(&mut text)?;
+    Ok(text)
+}
+
 /// Tar `context` (honouring its `.dockerignore`), always including `dockerfile`.
 pub fn tar_context(context: &Path, dockerfile: &str) -> io::Result<Vec<u8>> {
     let ignore = match std::fs::read_to_string(context.join(".dockerignore")) {

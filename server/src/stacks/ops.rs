@@ -106,11 +106,9 @@ pub async fn access(
     let cs = dstacks::containers(ep, Some(name)).await?;
     match files {
         Some(f) => {
+            // Another team's stack answers as a missing one.
             if !dstacks::visible(user, f.meta.team.as_deref(), false) {
-                return Err(AppError::Forbidden(format!(
-                    "stack {name} belongs to another team than {}'s",
-                    user.username
-                )));
+                return Err(AppError::NotFound(format!("no stack named {name}")));
             }
             // Containers another team added under this project name stay out of reach.
             dstacks::check_all(user, &cs, role)?;
@@ -118,7 +116,15 @@ pub async fn access(
         None if cs.is_empty() => {
             return Err(AppError::NotFound(format!("no stack named {name}")));
         }
-        None => dstacks::check_all(user, &cs, role)?,
+        None => {
+            let seen = cs.iter().any(|c| {
+                user.can_see(|k| c.labels.as_ref().and_then(|l| l.get(k)).map(String::as_str))
+            });
+            if !seen {
+                return Err(AppError::NotFound(format!("no stack named {name}")));
+            }
+            dstacks::check_all(user, &cs, role)?
+        }
     }
     Ok(cs)
 }

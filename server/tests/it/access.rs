@@ -44,7 +44,7 @@ async fn role_and_team_matrix_on_container_routes() {
             let got = send(&viewer, method(m), &url, None).await;
             assert_error(&got, 403, "forbidden");
             let got = send(&op_blue, method(m), &url, None).await;
-            assert_error(&got, 403, "forbidden");
+            assert_error(&got, 404, "not_found");
         }
         // Reading another team's container is refused too, by any name.
         let got = send(
@@ -54,7 +54,7 @@ async fn role_and_team_matrix_on_container_routes() {
             None,
         )
         .await;
-        assert_error(&got, 403, "forbidden");
+        assert_error(&got, 404, "not_found");
     }
     assert_eq!(
         daemon_state(&id).await.as_deref(),
@@ -495,8 +495,8 @@ async fn role_and_team_matrix_on_logs_exec_files_and_create() {
             );
             assert_error(
                 &send(&op_blue, method(m), &url, None).await,
-                403,
-                "forbidden",
+                404,
+                "not_found",
             );
         }
         for suffix in CONTAINER_DEPTH_SOCKETS {
@@ -508,7 +508,7 @@ async fn role_and_team_matrix_on_logs_exec_files_and_create() {
             );
             assert_eq!(
                 ws_with_cookie(&app, &blue_cookie, &path).await.err(),
-                Some(403),
+                Some(404),
                 "{path}"
             );
         }
@@ -516,8 +516,8 @@ async fn role_and_team_matrix_on_logs_exec_files_and_create() {
             let url = app.url(&format!("/api/containers/{reference}{suffix}"));
             assert_error(
                 &send(&op_blue, Method::GET, &url, None).await,
-                403,
-                "forbidden",
+                404,
+                "not_found",
             );
             let r = viewer.get(&url).send().await.unwrap();
             assert_eq!(r.status(), 200, "the team's viewer reads {suffix}");
@@ -526,7 +526,7 @@ async fn role_and_team_matrix_on_logs_exec_files_and_create() {
             let path = format!("/api/containers/{reference}{suffix}");
             assert_eq!(
                 ws_with_cookie(&app, &blue_cookie, &path).await.err(),
-                Some(403),
+                Some(404),
                 "{path}"
             );
             assert!(
@@ -596,8 +596,8 @@ async fn role_and_team_matrix_on_logs_exec_files_and_create() {
             Some(body(serde_json::json!({"links": [format!("{name}:db")]}))),
         )
         .await,
-        403,
-        "forbidden",
+        404,
+        "not_found",
     );
     assert_error(
         &send(
@@ -643,7 +643,7 @@ async fn role_and_team_matrix_on_logs_exec_files_and_create() {
         None,
     )
     .await;
-    assert_eq!(status, 403, "red cannot see blue's new container");
+    assert_eq!(status, 404, "red cannot see blue's new container");
 
     remove_container(&made).await;
     remove_container(&id).await;

@@ -401,7 +401,7 @@ async fn commit_is_checked_like_every_container_route() {
         let got = send(&viewer, Method::POST, &url, Some(body.clone())).await;
         assert_error(&got, 403, "forbidden");
         let got = send(&op_blue, Method::POST, &url, Some(body.clone())).await;
-        assert_error(&got, 403, "forbidden");
+        assert_error(&got, 404, "not_found");
     }
     assert_eq!(
         image_id(&format!("{repo}:x")).await,

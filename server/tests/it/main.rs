@@ -14,6 +14,7 @@ mod files;
 mod images;
 mod imgkit;
 mod logs;
+mod ownership;
 mod proxy;
 mod registries;
 mod registry_server;

@@ -1,8 +1,18 @@
-//! What a non-admin may ask the daemon to create. Checked on the parsed body the daemon
-//! will receive (bollard's `ContainerCreateBody`), so a container made by a form, the API
-//! or a compose stack passes the same gate: privileged mode, host namespaces, capabilities,
-//! devices and host paths — through `Binds`, `Mounts` or volume driver options — are admin
-//! powers. The anchors in this field shipped bugs exactly where one of those was forgotten.
+//! The one policy: what a user may ask the daemon to create or change.
+//!
+//! Two halves. This module judges *powers* on the parsed body the daemon will receive
+//! (bollard's `ContainerCreateBody`): privileged mode, host namespaces, capabilities, devices
+//! and host paths — through `Binds`, `Mounts` or volume driver options — are admin powers.
+//! [`resolve`] judges *references*: every network, volume, container, image and stack name a
+//! request names is turned into the resource the daemon will use, and its owner checked.
+//! Every path that makes or changes a workload (the create form and run-once, the stack
+//! engine's networks, volumes and containers, network connect) goes through
+//! [`resolve::Policy`]; nothing else decides. The anchors in this field shipped their worst
+//! bugs exactly where one of those was forgotten on one path.
+
+pub mod build;
+pub mod images;
+pub mod resolve;
 
 use std::collections::HashMap;
 
@@ -13,13 +23,21 @@ use super::access::TEAM_LABEL;
 use super::CurrentUser;
 use crate::error::{AppError, AppResult};
 
+/// Labels only berth sets: its own (`berth.*`) and Compose's project labels. Whatever a
+/// request body, a compose file's `labels:` or an image's `LABEL` says for these is replaced
+/// by what berth decides from who creates the resource.
+pub fn reserved_label(key: &str) -> bool {
+    key.starts_with("berth.") || key.starts_with("com.docker.compose.")
+}
+
 fn refuse(what: &str) -> AppError {
     AppError::Forbidden(format!("only an admin may create containers with {what}"))
 }
 
-/// A namespace mode that joins the host's or another container's namespace.
-fn shares_namespace(mode: Option<&str>) -> bool {
-    mode.is_some_and(|m| m == "host" || m.starts_with("container:"))
+/// A namespace mode that joins the host's namespace. (`container:X` joins another
+/// container's: [`resolve`] checks X is the user's.)
+fn host_namespace(mode: Option<&str>) -> bool {
+    mode.is_some_and(|m| m == "host")
 }
 
 /// Volume driver options that make a "volume" a host path (`-o type=none -o o=bind -o device=/`).
@@ -29,6 +47,8 @@ pub fn volume_options_reach_host(opts: &HashMap<String, String>) -> bool {
 }
 
 /// Refuse a container create body that needs host-level powers, unless the user is admin.
+/// This judges powers only; [`resolve::Policy::container`] also resolves what the body
+/// names, and is what every create path calls.
 pub fn check_container_create(user: &CurrentUser, body: &ContainerCreateBody) -> AppResult<()> {
     user.require(Role::Operator)?;
     if user.role == Role::Admin {
@@ -51,9 +71,9 @@ fn check_host_config(hc: &HostConfig) -> AppResult<()> {
         ("uts_mode", hc.uts_mode.as_deref()),
         ("userns_mode", hc.userns_mode.as_deref()),
     ] {
-        if shares_namespace(mode) {
+        if host_namespace(mode) {
             return Err(refuse(&format!(
-                "the host's or another container's namespace ({field}={})",
+                "the host's namespace ({field}={})",
                 mode.unwrap_or_default()
             )));
         }
@@ -112,9 +132,6 @@ fn check_host_config(hc: &HostConfig) -> AppResult<()> {
     {
         return Err(refuse("a volume driver other than local (volume_driver)"));
     }
-    if hc.volumes_from.as_ref().is_some_and(|v| !v.is_empty()) {
-        return Err(refuse("another container's volumes (volumes_from)"));
-    }
     if hc.cgroup_parent.as_deref().is_some_and(|p| !p.is_empty()) {
         return Err(refuse("a cgroup parent (cgroup_parent)"));
     }
@@ -158,6 +175,37 @@ pub fn check_volume_create(
     Ok(())
 }
 
+/// Refuse a network driver that attaches to host interfaces (macvlan, ipvlan and their
+/// kin), unless admin.
+pub fn check_network_create(user: &CurrentUser, driver: Option<&str>) -> AppResult<()> {
+    user.require(Role::Operator)?;
+    let driver = driver.filter(|d| !d.is_empty()).unwrap_or("bridge");
+    if driver != "bridge" && user.role != Role::Admin {
+        return Err(AppError::Forbidden(format!(
+            "only an admin may create {driver} networks"
+        )));
+    }
+    Ok(())
+}
+
+/// The labels of a network, volume or container a user creates: theirs, less the reserved
+/// ones, with the owning team set by berth (and `berth.shared` kept only from an admin).
+pub fn own_labels(
+    user: &CurrentUser,
+    labels: impl IntoIterator<Item = (String, String)>,
+    requested_team: Option<&str>,
+) -> AppResult<HashMap<String, String>> {
+    let mut l: HashMap<String, String> = labels.into_iter().collect();
+    let shared = user.role == Role::Admin
+        && l.get(super::access::SHARED_LABEL).map(String::as_str) == Some("true");
+    stamp_team(user, &mut l, requested_team)?;
+    let team = l.get(TEAM_LABEL).cloned().unwrap_or_default();
+    l.retain(|k, _| !reserved_label(k));
+    l.insert(TEAM_LABEL.into(), team);
+    l.insert(super::access::SHARED_LABEL.into(), shared.to_string());
+    Ok(l)
+}
+
 /// Put the owning team's label on something a user creates. A non-admin creates for one of
 /// their own teams (the one asked for, or their first); an admin may name any team or none.
 pub fn stamp_team(
@@ -169,8 +217,15 @@ pub fn stamp_team(
         .or_else(|| labels.get(TEAM_LABEL).map(String::as_str))
         .map(str::to_owned);
     if user.role == Role::Admin {
-        if let Some(team) = requested {
-            labels.insert(TEAM_LABEL.into(), team);
+        match requested {
+            Some(team) => {
+                labels.insert(TEAM_LABEL.into(), team);
+            }
+            // No team: admins only. Set, empty, so an image's `LABEL berth.team=…` cannot
+            // hand the container to a team.
+            None => {
+                labels.insert(TEAM_LABEL.into(), String::new());
+            }
         }
         return Ok(());
     }
@@ -235,7 +290,7 @@ mod tests {
                 ..Default::default()
             },
             HostConfig {
-                ipc_mode: Some("container:abc".into()),
+                ipc_mode: Some("host".into()),
                 ..Default::default()
             },
             HostConfig {
