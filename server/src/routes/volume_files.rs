@@ -11,10 +11,11 @@ use serde::Deserialize;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use wire::Role;
 
+use crate::auth::policy::resolve::Policy;
 use crate::auth::CurrentUser;
 use crate::docker::volume_files::{self, VolumeInfo};
 use crate::docker::Daemon;
-use crate::error::{AppError, AppResult, PathArgs, QueryArgs};
+use crate::error::{AppResult, PathArgs, QueryArgs};
 use crate::files::path::RelPath;
 use crate::files::volume::{self, Tree};
 use crate::state::AppState;
@@ -49,14 +50,12 @@ async fn open(
     role: Role,
 ) -> AppResult<Tree> {
     user.require(role)?;
+    // Browsing a volume reaches what mounting it would: the one policy decides (another
+    // team's is a missing one; one whose options bind a host folder is an admin's).
+    Policy::new(user, daemon, &state.db)
+        .volume(name, "", None, false)
+        .await?;
     let info: VolumeInfo = volume_files::inspect(daemon, name).await?;
-    let labels = info.labels.clone();
-    if !user.can_see(|k| labels.get(k).map(String::as_str)) {
-        return Err(AppError::Forbidden(format!(
-            "volume {name} belongs to another team than {}'s",
-            user.username
-        )));
-    }
     volume::open(
         daemon.0.clone(),
         &info,

@@ -278,6 +278,24 @@ async fn another_teams_volume_and_host_reaching_volumes_are_not_mounted() {
     assert_eq!(code, "conflict", "{msg}");
     assert!(msg.contains(&vol), "{msg}");
 
+    // Nor browsed: as missing.
+    let foreign = send(
+        &t.op_red,
+        Method::GET,
+        &app.url(&format!("/api/volumes/{vol}/files")),
+        None,
+    )
+    .await;
+    let none = send(
+        &t.op_red,
+        Method::GET,
+        &app.url(&format!("/api/volumes/{}/files", unique("novol"))),
+        None,
+    )
+    .await;
+    assert_eq!(foreign.0, 404, "{}", foreign.1);
+    assert_eq!(shape(&foreign), shape(&none));
+
     // Blue mounts its own.
     let (s, b) = run_container(&t.op_blue, &app, idle(&test_image(), mount(&vol))).await;
     assert_eq!(s, 201, "{b}");
@@ -298,6 +316,16 @@ async fn another_teams_volume_and_host_reaching_volumes_are_not_mounted() {
         .await;
     assert_eq!(s, 201, "{b}");
     let got = run_container(&t.op_red, &app, idle(&test_image(), mount(&hostvol))).await;
+    assert_error(&got, 403, "forbidden");
+    // Browsing it would read the host folder too.
+    std::fs::write(dir.path().join("host-secret"), "x").unwrap();
+    let got = send(
+        &t.op_red,
+        Method::GET,
+        &app.url(&format!("/api/volumes/{hostvol}/files")),
+        None,
+    )
+    .await;
     assert_error(&got, 403, "forbidden");
     assert!(got.1["error"]["message"]
         .as_str()
@@ -602,6 +630,51 @@ async fn image_labels_and_tags_decide_nothing_and_belong_to_their_team() {
     )
     .await;
     assert_error(&got, 403, "forbidden");
+
+    // Nor brought back by loading an archive that carries blue's tag, or by a commit.
+    let resp = app
+        .client
+        .get(app.url(&format!(
+            "/api/images/save?names={}",
+            crate::imgkit::enc(&blue_tag)
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let archive = resp.bytes().await.unwrap().to_vec();
+    let (s, l) = lines(
+        &t.op_red,
+        &app.url("/api/images/load"),
+        archive.clone().into(),
+        "application/x-tar",
+    )
+    .await;
+    let (code, msg) = stream_error(s, &l);
+    assert_eq!(code, "conflict", "{msg}");
+    assert!(msg.contains(&blue_tag), "{msg}");
+    let (s, mine) = run_container(&t.op_red, &app, idle(&base, json!({"start": false}))).await;
+    assert_eq!(s, 201, "{mine}");
+    let got = send(
+        &t.op_red,
+        Method::POST,
+        &app.url(&format!(
+            "/api/containers/{}/commit",
+            mine["id"].as_str().unwrap()
+        )),
+        Some(json!({"repo": repo, "tag": "1"})),
+    )
+    .await;
+    assert_error(&got, 409, "conflict");
+    // Blue loads its own archive back.
+    let (s, l) = lines(
+        &t.op_blue,
+        &app.url("/api/images/load"),
+        archive.into(),
+        "application/x-tar",
+    )
+    .await;
+    stream_ok(s, &l);
 
     // Blue still has its image, runs it and builds from it; red's own image is red's.
     assert!(crate::imgkit::image_id(&blue_tag).await.is_some());

@@ -416,8 +416,9 @@ async fn volume_rights_follow_the_team_label() {
         (Method::GET, url("download?path=/a.txt")),
         (Method::POST, url("mkdir?path=/s")),
     ] {
+        // Another team's volume answers as a missing one.
         let got = send(&stranger, m, &u, None).await;
-        assert_error(&got, 403, "forbidden");
+        assert_error(&got, 404, "not_found");
     }
     let (s, _) = send(&op, Method::POST, &url("mkdir?path=/by-op"), None).await;
     assert_eq!(s, 201);

@@ -25,6 +25,9 @@ pub struct ImageInfo {
 /// A reference as the daemon lists tags (`busybox:latest`, `team/app:1`,
 /// `127.0.0.1:5000/x:2`); `None` for ids and digests, which name content, not a tag.
 pub fn tag_name(reference: &str) -> Option<String> {
+    if reference.starts_with("sha256:") {
+        return None;
+    }
     let r = Reference::parse("image", reference).ok()?;
     if r.digest.is_some() {
         return None;
@@ -106,7 +109,9 @@ impl Policy<'_> {
         if self.user.role == Role::Admin {
             return Ok(info);
         }
-        let asked = tag_name(reference);
+        // A name the image carries is a tag; anything else (an id, an id prefix that also
+        // parses as a name) names the content.
+        let asked = tag_name(reference).filter(|t| info.tags.contains(t));
         let owners = Owners::of(self, &info, asked.as_deref()).await?;
         let ok = match asked {
             // By tag: that tag decides.
@@ -167,7 +172,7 @@ impl Policy<'_> {
         if self.user.role == Role::Admin {
             return Ok(info);
         }
-        let asked = tag_name(reference);
+        let asked = tag_name(reference).filter(|t| info.tags.contains(t));
         let owners = Owners::of(self, &info, asked.as_deref()).await?;
         let going: Vec<&String> = match &asked {
             // Untagging one of several tags takes only that one.
