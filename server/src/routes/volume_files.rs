@@ -52,10 +52,10 @@ async fn open(
     user.require(role)?;
     // Browsing a volume reaches what mounting it would: the one policy decides (another
     // team's is a missing one; one whose options bind a host folder is an admin's).
+    let info: VolumeInfo = volume_files::inspect(daemon, name).await?;
     Policy::new(user, daemon, &state.db)
         .volume(name, "", None, false)
         .await?;
-    let info: VolumeInfo = volume_files::inspect(daemon, name).await?;
     volume::open(
         daemon.0.clone(),
         &info,
