@@ -5,6 +5,11 @@
 //! its stream's) closes, that is tens of megabytes kept for nothing. `malloc_trim` returns
 //! the free pages of every arena. It walks the arenas, so it runs once shortly after a
 //! burst of closes, not at each one.
+//!
+//! Measured (350 websockets opened, then closed; debug build): RSS 39 MB before, 73 MB
+//! open, 72 MB after closing without the trim, 40 MB with it. Tuning glibc at start
+//! instead (`M_ARENA_MAX` 2, `M_TRIM_THRESHOLD` 64 KiB) changed nothing: the free memory
+//! is in the middle of the heaps, not at their tops.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
