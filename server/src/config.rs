@@ -82,6 +82,103 @@ pub struct Config {
         value_delimiter = ','
     )]
     pub trusted_proxies: Vec<std::net::IpAddr>,
+
+    /// The URL people reach berth at, e.g. https://berth.example.com (repeatable, or a
+    /// comma-separated list). When set, a request for any other host name is refused (421):
+    /// a foreign name resolving to berth (DNS rebinding) gets nothing. The origin check
+    /// accepts these origins too.
+    #[arg(
+        long = "public-url",
+        env = "BERTH_PUBLIC_URL",
+        value_delimiter = ',',
+        value_parser = PublicUrl::parse
+    )]
+    pub public_urls: Vec<PublicUrl>,
+
+    /// The most websockets (logs, terminals, events, stats) one user may have open at once.
+    #[arg(long, env = "BERTH_MAX_WEBSOCKETS_PER_USER", default_value_t = 64)]
+    pub max_websockets_per_user: usize,
+
+    /// A connection that has not sent a complete request head this many seconds after it
+    /// opened (or after its previous request) is closed: slow or idle clients hold nothing.
+    #[arg(long, env = "BERTH_HEADER_TIMEOUT_SECONDS", default_value_t = 15,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub header_timeout_seconds: u64,
+
+    /// A request body that sends nothing for this many seconds is ended with 408. A body
+    /// that keeps flowing (a long upload) may take as long as it needs.
+    #[arg(long, env = "BERTH_BODY_IDLE_SECONDS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub body_idle_seconds: u64,
+}
+
+/// One `--public-url`: scheme, host and port (the path, if any, does not matter).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicUrl {
+    pub https: bool,
+    /// Lower case; an IPv6 address in brackets.
+    pub host: String,
+    pub port: u16,
+}
+
+impl PublicUrl {
+    pub fn parse(text: &str) -> Result<PublicUrl, String> {
+        let bad =
+            |why: &str| format!("--public-url {text:?}: {why} (e.g. https://berth.example.com)");
+        let uri: http::Uri = text.trim().parse().map_err(|_| bad("not a URL"))?;
+        let https = match uri.scheme_str() {
+            Some(s) if s.eq_ignore_ascii_case("https") => true,
+            Some(s) if s.eq_ignore_ascii_case("http") => false,
+            _ => return Err(bad("it needs http:// or https://")),
+        };
+        let authority = uri.authority().ok_or_else(|| bad("it has no host"))?;
+        if authority.as_str().contains('@') {
+            return Err(bad("it must not carry a user or password"));
+        }
+        let host = authority.host().to_ascii_lowercase();
+        if host.is_empty() {
+            return Err(bad("it has no host"));
+        }
+        let port = authority.port_u16().unwrap_or(if https { 443 } else { 80 });
+        Ok(PublicUrl { https, host, port })
+    }
+
+    /// Whether a `Host` header (`name`, `name:port`, `[v6]:port`) names this URL's host.
+    pub fn matches_host(&self, host: &str) -> bool {
+        // A `Host` never carries user info; `user@name` is somebody playing.
+        if host.contains('@') {
+            return false;
+        }
+        let Ok(authority) = host.trim().parse::<http::uri::Authority>() else {
+            return false;
+        };
+        let port = authority
+            .port_u16()
+            .unwrap_or(if self.https { 443 } else { 80 });
+        authority.host().eq_ignore_ascii_case(&self.host) && port == self.port
+    }
+
+    /// Whether an `Origin` header names this URL's origin.
+    pub fn matches_origin(&self, origin: &str) -> bool {
+        PublicUrl::parse(origin).is_ok_and(|o| o == *self)
+    }
+
+    /// The `Host` header a request for this URL carries.
+    pub fn host_header(&self) -> String {
+        let default = if self.https { 443 } else { 80 };
+        if self.port == default {
+            self.host.clone()
+        } else {
+            format!("{}:{}", self.host, self.port)
+        }
+    }
+}
+
+impl std::fmt::Display for PublicUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let scheme = if self.https { "https" } else { "http" };
+        write!(f, "{scheme}://{}", self.host_header())
+    }
 }
 
 /// `--volume-access`.

@@ -7,8 +7,10 @@ pub mod config;
 pub mod docker;
 pub mod error;
 pub mod files;
+pub mod memory;
 pub mod registry;
 pub mod routes;
+pub mod serve;
 pub mod stacks;
 pub mod state;
 pub mod store;
@@ -40,12 +42,16 @@ pub fn app(state: AppState) -> Router {
             state.config.session_idle_minutes,
         )));
 
-    // Layer order: the origin guard runs first (outermost), so a forged cross-site request
-    // is refused before any session is loaded or any handler runs.
+    // Layer order (the last added runs first): the host check, then the origin guard, so a
+    // request for a foreign host name or a forged cross-site one is refused before any
+    // session is loaded or any handler runs; the body watch wraps the handlers.
+    use axum::middleware::from_fn_with_state;
     routes::router()
         .fallback(ui::serve)
         .layer(sessions)
-        .layer(axum::middleware::from_fn(auth::origin::guard))
+        .layer(from_fn_with_state(state.clone(), serve::body::guard))
+        .layer(from_fn_with_state(state.clone(), auth::origin::guard))
+        .layer(from_fn_with_state(state.clone(), auth::hosts::guard))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

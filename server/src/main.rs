@@ -13,7 +13,13 @@ async fn main() -> ExitCode {
     return_big_allocations();
     let cli = Cli::parse();
     if let Some(Command::Healthcheck) = cli.command {
-        return healthcheck(cli.config.listen).await;
+        // With --public-url, berth answers only to those names: ask as the first one.
+        let host = cli
+            .config
+            .public_urls
+            .first()
+            .map_or_else(|| "localhost".to_owned(), |u| u.host_header());
+        return healthcheck(cli.config.listen, host).await;
     }
 
     tracing_subscriber::fmt()
@@ -51,38 +57,33 @@ fn return_big_allocations() {}
 
 async fn run(config: berth::config::Config) -> anyhow::Result<()> {
     let listen = config.listen;
+    let header_timeout = Duration::from_secs(config.header_timeout_seconds);
+    if config.public_urls.is_empty() && !listen.ip().is_loopback() {
+        tracing::warn!(
+            "listening on {listen} without --public-url: berth answers to any host name, so \
+             a page whose name an attacker points at this address (DNS rebinding) reaches it. \
+             Set --public-url (BERTH_PUBLIC_URL) to the URL people use, e.g. \
+             --public-url https://berth.example.com"
+        );
+    }
     let state = berth::state::AppState::start(config).await?;
     let app = berth::app(state);
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
     tracing::info!("berth listening on http://{}", listener.local_addr()?);
-    // No Nagle: a terminal's echo or a log line is one small write that must leave at
-    // once, not wait for the peer's delayed ACK (up to 40 ms on Linux).
-    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
-        if let Err(err) = tcp.set_nodelay(true) {
-            tracing::debug!("could not set TCP_NODELAY: {err}");
-        }
-    });
 
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(async move {
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-        )
-        .with_graceful_shutdown(async {
-            let _ = stop_rx.await;
-        })
-        .await
-    });
+    let server = tokio::spawn(berth::serve::run(listener, app, header_timeout, async {
+        let _ = stop_rx.await;
+    }));
     shutdown_signal().await;
     tracing::info!("shutting down");
     let _ = stop_tx.send(());
     // Open websockets (logs, terminals) would hold a graceful shutdown forever: give
     // in-flight requests a few seconds, then go.
     match tokio::time::timeout(Duration::from_secs(5), server).await {
-        Ok(joined) => joined??,
+        Ok(joined) => joined?,
         Err(_) => tracing::info!("closing remaining connections"),
     }
     Ok(())
@@ -107,7 +108,7 @@ async fn shutdown_signal() {
 }
 
 /// `berth healthcheck`: a plain HTTP/1.0 request to our own `/api/health`, no client library.
-async fn healthcheck(listen: std::net::SocketAddr) -> ExitCode {
+async fn healthcheck(listen: std::net::SocketAddr, host: String) -> ExitCode {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut addr = listen;
     if addr.ip().is_unspecified() {
@@ -116,7 +117,7 @@ async fn healthcheck(listen: std::net::SocketAddr) -> ExitCode {
     let attempt = async {
         let mut stream = tokio::net::TcpStream::connect(addr).await?;
         stream
-            .write_all(b"GET /api/health HTTP/1.0\r\nHost: localhost\r\n\r\n")
+            .write_all(format!("GET /api/health HTTP/1.0\r\nHost: {host}\r\n\r\n").as_bytes())
             .await?;
         let mut buf = Vec::new();
         stream.read_to_end(&mut buf).await?;

@@ -22,6 +22,8 @@ pub struct App {
     pub daemons: Daemons,
     pub throttle: crate::auth::throttle::Throttle,
     pub tickets: crate::auth::tickets::Tickets,
+    /// Open websockets per user (`--max-websockets-per-user`).
+    pub sockets: crate::auth::sockets::Sockets,
     /// User ids whose sessions were just ended; open websockets of theirs close.
     pub revoked: tokio::sync::broadcast::Sender<i64>,
 }
@@ -70,6 +72,7 @@ impl AppState {
             daemons,
             throttle: Default::default(),
             tickets: Default::default(),
+            sockets: Default::default(),
             revoked: tokio::sync::broadcast::channel(64).0,
         })))
     }

@@ -309,6 +309,14 @@ pub struct AuditEntry {
     pub peer: Option<String>,
 }
 
+/// The optional body of `POST /api/auth/ws-ticket`: `path` limits the ticket to the
+/// websocket at that path (e.g. `/api/events/ws`); without it the ticket opens any one.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct WsTicketRequest {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+}
+
 /// `POST /api/auth/ws-ticket`: a one-time, short-lived ticket a websocket can present as
 /// `?ticket=` when it cannot send the session cookie or an Authorization header.
 #[derive(Debug, Clone, Serialize, Deserialize)]

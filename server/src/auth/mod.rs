@@ -2,10 +2,12 @@
 //! and the origin guard.
 
 pub mod access;
+pub mod hosts;
 pub mod origin;
 pub mod password;
 pub mod policy;
 pub mod sessions;
+pub mod sockets;
 pub mod throttle;
 pub mod tickets;
 
@@ -105,13 +107,32 @@ impl FromRequestParts<AppState> for CurrentUser {
                 .find_map(|kv| kv.strip_prefix("ticket="))
                 .map(str::to_owned)
         }) {
-            let uid = state
+            let ticket = state
                 .tickets
                 .redeem(&ticket)
                 .ok_or_else(|| AppError::Unauthorized("this ticket is used or expired".into()))?;
-            return load(state, uid, Via::Ticket, peer)
-                .await
-                .map(|(user, _)| user);
+            if !is_websocket_upgrade(parts) {
+                return Err(AppError::Unauthorized(
+                    "a websocket ticket only opens a websocket (a GET with Upgrade: websocket); \
+                     use a session or a token for anything else"
+                        .into(),
+                ));
+            }
+            if let Some(path) = &ticket.path {
+                if path != parts.uri.path() {
+                    return Err(AppError::Unauthorized(format!(
+                        "this ticket was issued for {path}, not {}",
+                        parts.uri.path()
+                    )));
+                }
+            }
+            let (user, epoch) = load(state, ticket.user_id, Via::Ticket, peer).await?;
+            if epoch != ticket.epoch {
+                return Err(AppError::Unauthorized(
+                    "this ticket was issued before its user's sessions were ended".into(),
+                ));
+            }
+            return Ok(user);
         }
         // 3. The session cookie.
         let session = Session::from_request_parts(parts, state)
@@ -204,13 +225,27 @@ async fn load(
     Ok((user, row.session_epoch))
 }
 
+/// A websocket handshake: a GET whose `Upgrade` names `websocket`.
+fn is_websocket_upgrade(parts: &Parts) -> bool {
+    parts.method == axum::http::Method::GET
+        && parts
+            .headers
+            .get_all(header::UPGRADE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .any(|p| p.trim().eq_ignore_ascii_case("websocket"))
+}
+
 pub fn session_error(err: tower_sessions::session::Error) -> AppError {
     AppError::Internal(anyhow::anyhow!("session store: {err}"))
 }
 
-/// End every session of a user and close their open websockets.
+/// End every session of a user, their unused websocket tickets, and close their open
+/// websockets.
 pub async fn end_sessions(state: &AppState, user_id: i64) -> AppResult<()> {
     store::users::bump_epoch(&state.db, user_id).await?;
+    state.tickets.forget_user(user_id);
     let _ = state.revoked.send(user_id);
     Ok(())
 }

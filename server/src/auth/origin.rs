@@ -4,15 +4,18 @@
 //! ride the user's session.
 
 use axum::body::Body;
+use axum::extract::State;
 use axum::http::{header, Method, Request};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
+use crate::config::PublicUrl;
 use crate::error::AppError;
+use crate::state::AppState;
 
-pub async fn guard(req: Request<Body>, next: Next) -> Response {
+pub async fn guard(State(state): State<AppState>, req: Request<Body>, next: Next) -> Response {
     if needs_check(&req) {
-        if let Err(reason) = same_origin(&req) {
+        if let Err(reason) = same_origin(&req, &state.config.public_urls) {
             return AppError::Forbidden(reason).into_response();
         }
     }
@@ -30,8 +33,10 @@ fn needs_check(req: &Request<Body>) -> bool {
 }
 
 /// Requests without `Origin` (curl, scripts) pass: they carry no ambient browser
-/// credentials worth forging, and are judged by their session or token alone.
-fn same_origin(req: &Request<Body>) -> Result<(), String> {
+/// credentials worth forging, and are judged by their session or token alone. Berth's own
+/// origin is the one the request was sent to (`Host`), or one of `--public-url` (behind a
+/// proxy that does not pass the browser's `Host` on).
+fn same_origin(req: &Request<Body>, public: &[PublicUrl]) -> Result<(), String> {
     let headers = req.headers();
     if headers
         .get("sec-fetch-site")
@@ -53,7 +58,9 @@ fn same_origin(req: &Request<Body>) -> Result<(), String> {
         .strip_prefix("http://")
         .or_else(|| origin.strip_prefix("https://"))
         .unwrap_or("");
-    if !host.is_empty() && origin_host.eq_ignore_ascii_case(host) {
+    if (!host.is_empty() && origin_host.eq_ignore_ascii_case(host))
+        || public.iter().any(|u| u.matches_origin(origin))
+    {
         Ok(())
     } else {
         Err(format!(
@@ -80,15 +87,39 @@ mod tests {
     #[test]
     fn origins() {
         let host = "127.0.0.1:8080";
-        assert!(same_origin(&req(Method::POST, None, host)).is_ok());
-        assert!(same_origin(&req(Method::POST, Some("http://127.0.0.1:8080"), host)).is_ok());
-        assert!(same_origin(&req(Method::POST, Some("http://evil.example"), host)).is_err());
-        assert!(same_origin(&req(Method::POST, Some("http://127.0.0.1:9090"), host)).is_err());
-        assert!(same_origin(&req(Method::POST, Some("null"), host)).is_err());
+        let check = |origin| same_origin(&req(Method::POST, origin, host), &[]);
+        assert!(check(None).is_ok());
+        assert!(check(Some("http://127.0.0.1:8080")).is_ok());
+        assert!(check(Some("http://evil.example")).is_err());
+        assert!(check(Some("http://127.0.0.1:9090")).is_err());
+        assert!(check(Some("null")).is_err());
         assert!(!needs_check(&req(
             Method::GET,
             Some("http://evil.example"),
             host
         )));
+    }
+
+    #[test]
+    fn the_public_url_is_our_origin_too() {
+        let public = [PublicUrl::parse("https://berth.example.com").unwrap()];
+        // Behind a proxy that sends its own Host upstream.
+        let r = req(
+            Method::POST,
+            Some("https://berth.example.com"),
+            "127.0.0.1:8080",
+        );
+        assert!(same_origin(&r, &public).is_ok());
+        let r = req(
+            Method::POST,
+            Some("http://berth.example.com"),
+            "127.0.0.1:8080",
+        );
+        assert!(
+            same_origin(&r, &public).is_err(),
+            "another scheme is another origin"
+        );
+        let r = req(Method::POST, Some("https://evil.example"), "127.0.0.1:8080");
+        assert!(same_origin(&r, &public).is_err());
     }
 }

@@ -1,5 +1,6 @@
 //! Login, logout, who am I, password change, websocket tickets.
 
+use axum::body::Body;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
@@ -39,10 +40,13 @@ pub async fn login(
         result,
         peer: peer.clone(),
     };
-    if let Some(wait) = state.throttle.check(peer.as_deref(), &req.username) {
-        audit::record(&state.db, denied("throttled")).await;
-        return Err(AppError::TooManyAttempts(wait));
-    }
+    let attempt = match state.throttle.begin(peer.as_deref(), &req.username) {
+        Ok(attempt) => attempt,
+        Err(wait) => {
+            audit::record(&state.db, denied("throttled")).await;
+            return Err(AppError::TooManyAttempts(wait));
+        }
+    };
     let row = store::users::by_name(&state.db, &req.username).await?;
     let stored = row.as_ref().map(|r| r.password_hash.clone());
     // Same answer, same work, for an unknown user and a wrong password.
@@ -50,12 +54,12 @@ pub async fn login(
     let row = match row {
         Some(row) if ok && !row.disabled => row,
         _ => {
-            state.throttle.failed(peer.as_deref(), &req.username);
+            attempt.failed();
             audit::record(&state.db, denied("denied")).await;
             return Err(AppError::Unauthorized("wrong username or password".into()));
         }
     };
-    state.throttle.succeeded(&req.username);
+    attempt.succeeded();
     // A new id at login: a session id planted before login is worth nothing after it.
     session.cycle_id().await.map_err(session_error)?;
     session
@@ -128,12 +132,46 @@ pub async fn me(user: CurrentUser) -> Json<wire::Me> {
     Json(user.me())
 }
 
-/// A one-time ticket for opening a websocket with `?ticket=` (valid 30 s).
+/// A one-time ticket for opening a websocket with `?ticket=` (valid 30 s): it opens one
+/// websocket, at `path` if the (optional) body names one, and nothing else.
 #[utoipa::path(post, path = "/api/auth/ws-ticket", tag = "auth",
-    responses((status = 200, description = "the ticket"), (status = 401, description = "no session or token")))]
-pub async fn ws_ticket(State(state): State<AppState>, user: CurrentUser) -> Json<wire::WsTicket> {
-    Json(wire::WsTicket {
-        ticket: state.tickets.issue(user.id),
+    responses((status = 200, description = "the ticket"), (status = 400, description = "a bad body or path"),
+              (status = 401, description = "no session or token")))]
+pub async fn ws_ticket(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    body: Body,
+) -> AppResult<Json<wire::WsTicket>> {
+    // The body is optional (plain `POST` with nothing works), so no JSON extractor.
+    let body = axum::body::to_bytes(body, 64 * 1024)
+        .await
+        .map_err(|e| AppError::bad_request("invalid_json", format!("cannot read the body: {e}")))?;
+    let req: wire::WsTicketRequest = if body.iter().all(u8::is_ascii_whitespace) {
+        Default::default()
+    } else {
+        serde_json::from_slice(&body)
+            .map_err(|e| AppError::bad_request("invalid_json", format!("bad body: {e}")))?
+    };
+    if let Some(path) = &req.path {
+        if !path.starts_with('/') || path.contains(['?', '#']) {
+            return Err(AppError::bad_request(
+                "invalid_path",
+                format!("{path:?} is not a path: give one like /api/events/ws, without a query"),
+            ));
+        }
+    }
+    // The epoch now: a logout or password change after this ends the ticket too.
+    let epoch = store::users::by_id(&state.db, user.id)
+        .await?
+        .map(|row| row.session_epoch)
+        .ok_or_else(|| AppError::Unauthorized("this account no longer exists".into()))?;
+    let ticket = state.tickets.issue(tickets::Ticket {
+        user_id: user.id,
+        epoch,
+        path: req.path,
+    });
+    Ok(Json(wire::WsTicket {
+        ticket,
         expires_in: tickets::TTL.as_secs(),
-    })
+    }))
 }

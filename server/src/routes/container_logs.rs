@@ -14,7 +14,7 @@ use tokio::sync::mpsc;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use wire::Role;
 
-use crate::auth::{access, until_revoked, CurrentUser};
+use crate::auth::{access, sockets, CurrentUser};
 use crate::docker::logs::{self, Item, LogQuery};
 use crate::docker::Daemon;
 use crate::error::{AppError, AppResult, PathArgs, QueryArgs};
@@ -100,9 +100,10 @@ pub async fn logs_ws(
     QueryArgs(args): QueryArgs<LogsArgs>,
     ws: WebSocketUpgrade,
 ) -> AppResult<Response> {
+    // Counted from here; the count goes with the socket (or with this request).
+    let revoked = sockets::open(&state, &user)?;
     let c = access::container(&user, &ep, &id, Role::Viewer).await?;
     let q = args.query(true)?;
-    let revoked = until_revoked(&state, user.id);
     // The client only sends pings and a close: a small read buffer, as tungstenite zeroes
     // all of it at every read attempt (one with each frame sent, as both halves are polled).
     Ok(ws

@@ -13,7 +13,7 @@ use tokio::sync::broadcast;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use wire::Role;
 
-use crate::auth::{access, until_revoked, CurrentUser};
+use crate::auth::{access, sockets, CurrentUser};
 use crate::docker::containers;
 use crate::docker::Daemon;
 use crate::error::{AppResult, PathArgs, QueryArgs};
@@ -57,9 +57,10 @@ pub async fn stats_ws(
     PathArgs(id): PathArgs<String>,
     ws: WebSocketUpgrade,
 ) -> AppResult<Response> {
+    // Counted from here; the count goes with the socket (or with this request).
+    let revoked = sockets::open(&state, &user)?;
     let c = access::container(&user, &ep, &id, Role::Viewer).await?;
     let rx = ep.subscribe_stats(&c.id);
-    let revoked = until_revoked(&state, user.id);
     Ok(ws.on_upgrade(move |socket| async move {
         tokio::select! {
             _ = forward(socket, rx) => {}

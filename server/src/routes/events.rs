@@ -12,9 +12,10 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use axum::extract::State;
 
-use crate::auth::{until_revoked, CurrentUser};
+use crate::auth::{sockets, CurrentUser};
 use crate::docker::events::Frame;
 use crate::docker::Daemon;
+use crate::error::AppResult;
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -29,17 +30,17 @@ pub async fn events_ws(
     user: CurrentUser,
     Daemon(ep): Daemon,
     ws: WebSocketUpgrade,
-) -> Response {
+) -> AppResult<Response> {
+    let revoked = sockets::open(&state, &user)?;
     // Subscribe before the upgrade completes so no event between the two is missed.
     let rx = ep.subscribe_events();
-    let revoked = until_revoked(&state, user.id);
-    ws.on_upgrade(move |socket| async move {
+    Ok(ws.on_upgrade(move |socket| async move {
         // Logout, a password change or a disable elsewhere closes this socket too.
         tokio::select! {
             _ = forward(socket, rx, user) => {}
             _ = revoked => {}
         }
-    })
+    }))
 }
 
 /// Whether this user may see an event: container events by the container's team label

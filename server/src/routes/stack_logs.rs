@@ -11,7 +11,7 @@ use tokio::sync::mpsc;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use wire::Role;
 
-use crate::auth::{until_revoked, CurrentUser};
+use crate::auth::{sockets, CurrentUser};
 use crate::docker::stack_logs::{self, LogRequest};
 use crate::docker::Daemon;
 use crate::error::{AppResult, PathArgs, QueryArgs};
@@ -48,6 +48,8 @@ pub async fn logs_ws(
     QueryArgs(q): QueryArgs<LogsQuery>,
     ws: WebSocketUpgrade,
 ) -> AppResult<Response> {
+    // Counted from here; the count goes with the socket (or with this request).
+    let revoked = sockets::open(&state, &user)?;
     check_name(&name)?;
     let f = files::read(&state.config.data_dir, &name).await?;
     ops::access(&user, &ep, &name, f.as_ref(), Role::Viewer).await?;
@@ -61,7 +63,6 @@ pub async fn logs_ws(
             )
         })?,
     };
-    let revoked = until_revoked(&state, user.id);
     let req = LogRequest {
         project: name,
         tail,

@@ -16,7 +16,7 @@ use tokio::sync::mpsc;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use wire::{Role, TermControl};
 
-use crate::auth::{access, until_revoked, CurrentUser};
+use crate::auth::{access, sockets, CurrentUser};
 use crate::docker::terminal::{self, ExecRequest, Session};
 use crate::docker::{Daemon, Endpoint};
 use crate::error::{AppError, AppResult, PathArgs, QueryArgs};
@@ -85,6 +85,8 @@ pub async fn exec_ws(
     QueryArgs(args): QueryArgs<ExecArgs>,
     ws: WebSocketUpgrade,
 ) -> AppResult<Response> {
+    // Counted from here; the count goes with the socket (or with this request).
+    let revoked = sockets::open(&state, &user)?;
     let res = async {
         let c = access::container(&user, &ep, &id, Role::Operator).await?;
         let req = ExecRequest {
@@ -101,7 +103,6 @@ pub async fn exec_ws(
     log(&state, &user, "exec", &id, code).await;
     let session = res?;
     let size = args.cols.zip(args.rows);
-    let revoked = until_revoked(&state, user.id);
     Ok(ws.on_upgrade(move |socket| serve(socket, session, ep, size, revoked)))
 }
 
@@ -120,6 +121,8 @@ pub async fn attach_ws(
     QueryArgs(args): QueryArgs<AttachArgs>,
     ws: WebSocketUpgrade,
 ) -> AppResult<Response> {
+    // Counted from here; the count goes with the socket (or with this request).
+    let revoked = sockets::open(&state, &user)?;
     let res = async {
         let c = access::container(&user, &ep, &id, Role::Operator).await?;
         terminal::attach(&ep, &c.id).await
@@ -130,7 +133,6 @@ pub async fn attach_ws(
     log(&state, &user, "attach", &id, code).await;
     let session = res?;
     let size = args.cols.zip(args.rows);
-    let revoked = until_revoked(&state, user.id);
     Ok(ws.on_upgrade(move |socket| serve(socket, session, ep, size, revoked)))
 }
 

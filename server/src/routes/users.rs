@@ -132,11 +132,14 @@ pub async fn create(
 }
 
 /// Change a user. Admins change anything; a user changes their own password, giving the
-/// current one. A new password, role or a disable ends the user's other sessions.
+/// current one (throttled as a login is). A new password, role or a disable ends the user's
+/// other sessions; a new password or a disable also revokes the user's API tokens.
 #[utoipa::path(patch, path = "/api/users/{name}", tag = "users",
     params(("name" = String, Path, description = "username")),
-    responses((status = 204, description = "changed"), (status = 403, description = "not allowed"),
-              (status = 404, description = "no such user"), (status = 409, description = "would leave no admin")))]
+    responses((status = 204, description = "changed"), (status = 400, description = "weak password or wrong current password"),
+              (status = 403, description = "not allowed"), (status = 404, description = "no such user"),
+              (status = 409, description = "would leave no admin"),
+              (status = 429, description = "too many wrong current passwords: as for a login")))]
 pub async fn patch(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -156,28 +159,55 @@ pub async fn patch(
             ));
         }
     }
-    let mut end = false;
-    if let Some(new) = &req.password {
-        password::check_strength(new)?;
-        if user.role != Role::Admin || is_self {
-            let current = req.current_password.clone().unwrap_or_default();
-            if !password::verify(Some(target.password_hash.clone()), current).await {
-                return Err(AppError::bad_request(
-                    "wrong_current_password",
-                    "the current password is wrong",
-                ));
-            }
-        }
-        let hash = password::hash(new.clone()).await?;
-        store::users::set_password(&state.db, target.id, &hash).await?;
-        end = true;
-    }
+    // Checked before anything changes: a refused request changes nothing.
     let losing_admin = target.role() == Role::Admin
         && (req.role.is_some_and(|r| r != Role::Admin) || req.disabled == Some(true));
     if losing_admin && store::users::count_active_admins(&state.db).await? <= 1 {
         return Err(AppError::Conflict(
             "this is the last admin: make another admin first".into(),
         ));
+    }
+    if let Some(teams) = &req.teams {
+        check_teams_exist(&state, teams).await?;
+    }
+    let mut end = false;
+    // A new password or a disable also revokes the user's API tokens: whoever knew the old
+    // password may have made one (role changes keep them: roles are read on every request).
+    let mut revoke_tokens = false;
+    if let Some(new) = &req.password {
+        password::check_strength(new)?;
+        if user.role != Role::Admin || is_self {
+            // A guess at the current password is a guess at the login password: the same
+            // throttle, the same counts (a stolen session must not guess faster than a login).
+            let attempt = state
+                .throttle
+                .begin(user.peer.as_deref(), &target.username)
+                .map_err(AppError::TooManyAttempts)?;
+            let current = req.current_password.clone().unwrap_or_default();
+            if !password::verify(Some(target.password_hash.clone()), current).await {
+                attempt.failed();
+                audit::record(
+                    &state.db,
+                    audit::Entry {
+                        user: Some(&user.username),
+                        action: "user.update",
+                        target: Some(&name),
+                        result: "wrong_current_password",
+                        peer: user.peer.clone(),
+                    },
+                )
+                .await;
+                return Err(AppError::bad_request(
+                    "wrong_current_password",
+                    "the current password is wrong",
+                ));
+            }
+            attempt.succeeded();
+        }
+        let hash = password::hash(new.clone()).await?;
+        store::users::set_password(&state.db, target.id, &hash).await?;
+        end = true;
+        revoke_tokens = true;
     }
     if let Some(role) = req.role {
         if role != target.role() {
@@ -186,12 +216,18 @@ pub async fn patch(
         }
     }
     if let Some(teams) = &req.teams {
-        check_teams_exist(&state, teams).await?;
         store::users::set_teams(&state.db, target.id, teams).await?;
     }
     if let Some(disabled) = req.disabled {
         store::users::set_disabled(&state.db, target.id, disabled).await?;
         end |= disabled;
+        revoke_tokens |= disabled;
+    }
+    if revoke_tokens {
+        let n = store::tokens::delete_all_of(&state.db, target.id).await?;
+        if n > 0 {
+            record(&state, &user, "token.revoke", &format!("all {n} of {name}")).await;
+        }
     }
     if end {
         end_sessions(&state, target.id).await?;

@@ -76,3 +76,12 @@ pub async fn delete(db: &SqlitePool, id: i64, owner: Option<i64>) -> sqlx::Resul
         .await?;
     Ok(res.rows_affected() == 1)
 }
+
+/// Revoke every token of a user (a new password, a disable); how many there were.
+pub async fn delete_all_of(db: &SqlitePool, user_id: i64) -> sqlx::Result<u64> {
+    let res = sqlx::query("DELETE FROM tokens WHERE user_id = ?")
+        .bind(user_id)
+        .execute(db)
+        .await?;
+    Ok(res.rows_affected())
+}

@@ -11,6 +11,7 @@ mod containers;
 mod create;
 mod events;
 mod files;
+mod hardening;
 mod images;
 mod imgkit;
 mod logs;

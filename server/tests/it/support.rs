@@ -87,8 +87,22 @@ impl TestApp {
         TestApp::spawn_args(docker_host, hold, &[]).await
     }
 
-    async fn spawn_args(docker_host: &str, hold: Hold, args: &[String]) -> TestApp {
+    /// berth with flags that name its own port (`--public-url http://127.0.0.1:PORT`),
+    /// logged in as admin.
+    #[allow(dead_code)]
+    pub async fn start_with_port(args: impl FnOnce(u16) -> Vec<String>) -> TestApp {
+        let hold = Hold::Shared(DAEMON_WIDE.read().await);
         let port = free_port();
+        let app = TestApp::spawn_on(port, &docker_host(), hold, &args(port)).await;
+        app.login("admin", ADMIN_PASSWORD).await;
+        app
+    }
+
+    async fn spawn_args(docker_host: &str, hold: Hold, args: &[String]) -> TestApp {
+        TestApp::spawn_on(free_port(), docker_host, hold, args).await
+    }
+
+    async fn spawn_on(port: u16, docker_host: &str, hold: Hold, args: &[String]) -> TestApp {
         let data = tempfile::tempdir().expect("temp dir");
         let child = Command::new(env!("CARGO_BIN_EXE_berth"))
             .args(["--listen", &format!("127.0.0.1:{port}")])

@@ -48,6 +48,11 @@ impl Berth {
         for (name, path) in shares {
             cmd.arg("--share").arg(format!("{name}={}", path.display()));
         }
+        // The fan-out benchmark opens hundreds of websockets as one user: above the default
+        // per-user cap (a binary from before the cap has no such flag).
+        if knows_flag(bin, "--max-websockets-per-user") {
+            cmd.args(["--max-websockets-per-user", "10000"]);
+        }
         let child = cmd
             .env("BERTH_ADMIN_PASSWORD", PASSWORD)
             .env("RUST_LOG", "warn")
