@@ -18,6 +18,7 @@ mod proxy;
 mod registries;
 mod registry_server;
 mod resources;
+mod route_matrix;
 mod selfhost;
 mod stack_access;
 mod stacks;
