@@ -237,7 +237,7 @@ pub async fn save(
 
 /// `docker load -i`: the tar (or gzip tar) body streams into the daemon; ndjson progress.
 #[utoipa::path(post, path = "/api/images/load", tag = "images",
-    request_body(content_type = "application/x-tar", description = "an image archive made by docker save"),
+    request_body(content = super::Binary, content_type = "application/x-tar", description = "an image archive made by docker save"),
     responses((status = 200, description = "application/x-ndjson progress, ending with done.loaded"),
               (status = 400, description = "not an image archive")))]
 pub async fn load(

@@ -190,6 +190,7 @@ pub async fn download(
 /// Upload files (`multipart/form-data`, file parts; a part named `sub/a.txt` lands in
 /// `sub/`) into the folder `path` of a writable share.
 #[utoipa::path(put, path = "/api/shares/{name}/upload", tag = "shares",
+    request_body(content = super::Binary, content_type = "application/x-tar", description = "a tar, or multipart/form-data files"),
     params(("name" = String, Path, description = "share name"), ("path" = Option<String>, Query, description = "target folder")),
     responses((status = 200, description = "{written, bytes}", body = wire::UploadResult), (status = 403, description = "read-only share or viewer"),
               (status = 409, description = "a target is a folder or a symlink")))]
