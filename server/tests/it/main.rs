@@ -22,6 +22,7 @@ mod route_matrix;
 mod selfhost;
 mod stack_access;
 mod stacks;
+mod strict_input;
 mod support;
 mod system;
 mod terminal;
