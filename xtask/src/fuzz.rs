@@ -192,6 +192,10 @@ schemathesis.serializer.alias(\"application/x-tar\", \"application/octet-stream\
 
 fn schemathesis(st: &Path, hooks: &Path, berth: &Berth, token: &str, tags: &str) -> Command {
     let mut cmd = Command::new(st);
+    // Its cache (.schemathesis/) goes beside the hooks, in the target dir, not the tree.
+    if let Some(dir) = hooks.parent() {
+        cmd.current_dir(dir);
+    }
     cmd.arg("run")
         .arg(format!("{}/api/openapi.json", berth.base))
         .args(["--url", &berth.base])
