@@ -1,10 +1,13 @@
 //! One error type for every handler: `AppError` becomes the contract's
 //! `{"error":{"code","message"}}` envelope with the right status, and logs its cause.
 
-use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, JsonRejection, PathRejection, QueryRejection};
+use axum::extract::{FromRequest, Request};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use serde::de::DeserializeOwned;
 use wire::ErrorBody;
 
 /// The result of every handler and every daemon call.
@@ -143,13 +146,7 @@ impl From<bollard::errors::Error> for AppError {
             E::DockerResponseServerError {
                 status_code,
                 message,
-            } => match status_code {
-                400 => AppError::bad_request("docker_bad_request", message),
-                401 | 403 => AppError::Forbidden(message),
-                404 => AppError::NotFound(message),
-                409 => AppError::Conflict(message),
-                _ => AppError::Docker(message),
-            },
+            } => from_daemon(status_code, message),
             // Nothing answered on the socket: the daemon is down or the socket is gone.
             E::SocketNotFoundError(path) => {
                 AppError::DockerUnavailable(format!("no socket at {path}"))
@@ -161,6 +158,37 @@ impl From<bollard::errors::Error> for AppError {
         }
     }
 }
+
+/// What berth answers for a daemon's error status. The daemon's own message is kept: it is
+/// what a person can act on. Some of its answers say more than their status does: the
+/// daemon 20.10 answers 500 for a container that "is not paused" or for a prefix that
+/// names several objects, which are the client's doing, not a failure.
+fn from_daemon(status: u16, message: String) -> AppError {
+    let lower = message.to_ascii_lowercase();
+    let ambiguous = lower.contains("ambiguous") || lower.contains("multiple ids found");
+    if matches!(status, 400 | 500) && ambiguous {
+        return AppError::bad_request("ambiguous", message);
+    }
+    const STATE_REFUSED: &[&str] = &["is not paused", "is already paused", "is not running"];
+    if status == 500 && STATE_REFUSED.iter().any(|m| lower.contains(m)) {
+        return AppError::Conflict(message);
+    }
+    match status {
+        400 => AppError::bad_request("docker_bad_request", message),
+        // A registry refused credentials the daemon presented (as pulls report it).
+        401 => AppError::coded(StatusCode::FORBIDDEN, "registry_denied", message),
+        // The daemon's 403 is about the request meeting what exists ("Pool overlaps with
+        // other one on this address space", "has active endpoints"), not about who asks:
+        // berth's own `forbidden` is for its roles and teams.
+        403 => AppError::coded(StatusCode::CONFLICT, DOCKER_FORBIDDEN, message),
+        404 => AppError::NotFound(message),
+        409 => AppError::Conflict(message),
+        _ => AppError::Docker(message),
+    }
+}
+
+/// The code of a daemon's 403 (see [`from_daemon`]).
+pub const DOCKER_FORBIDDEN: &str = "docker_forbidden";
 
 impl From<sqlx::Error> for AppError {
     fn from(err: sqlx::Error) -> Self {
@@ -190,10 +218,79 @@ impl From<PathRejection> for AppError {
     }
 }
 
-/// A JSON body whose rejection answers with the contract's envelope.
-#[derive(axum::extract::FromRequest)]
-#[from_request(via(axum::Json), rejection(AppError))]
+/// A JSON object body whose rejection answers with the contract's envelope.
+///
+/// Stricter than `axum::Json`: the body must be an object. serde's derived `Deserialize`
+/// also takes a struct from a JSON array of its fields in order, so `[]` would become a
+/// struct of defaults (`POST /api/images/prune` with `[]` ran a real prune). Request types
+/// deny unknown fields; the message names the field's path (axum reports it through
+/// `serde_path_to_error`).
 pub struct JsonBody<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> AppResult<Self> {
+        if !json_content_type(req.headers()) {
+            return Err(AppError::bad_request(
+                "invalid_json",
+                "Expected request with `Content-Type: application/json`",
+            ));
+        }
+        let body = Bytes::from_request(req, state)
+            .await
+            .map_err(body_rejection)?;
+        parse_object(&body).map(JsonBody)
+    }
+}
+
+/// The rejection of reading a body: too large (413), or broken off.
+pub fn body_rejection(rej: BytesRejection) -> AppError {
+    if rej.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        AppError::TooLarge(rej.body_text())
+    } else {
+        AppError::bad_request("invalid_body", rej.body_text())
+    }
+}
+
+/// Parse a request body that must be one JSON object (see [`JsonBody`]).
+pub fn parse_object<T: DeserializeOwned>(body: &[u8]) -> AppResult<T> {
+    let first = body.iter().find(|b| !b.is_ascii_whitespace());
+    if let Some(b) = first.filter(|b| **b != b'{') {
+        let kind = match b {
+            b'[' => "an array",
+            b'"' => "a string",
+            b'n' => "null",
+            b't' | b'f' => "a boolean",
+            b'-' | b'0'..=b'9' => "a number",
+            _ => "not JSON",
+        };
+        return Err(AppError::bad_request(
+            "invalid_json",
+            format!("the body must be a JSON object ({{...}}), not {kind}"),
+        ));
+    }
+    axum::Json::<T>::from_bytes(body)
+        .map(|axum::Json(v)| v)
+        .map_err(AppError::from)
+}
+
+fn json_content_type(headers: &axum::http::HeaderMap) -> bool {
+    let Some(ct) = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let essence = ct
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
 
 /// A query string whose rejection answers with the contract's envelope.
 #[derive(axum::extract::FromRequestParts)]

@@ -7,6 +7,8 @@ use serde::{Deserialize, Serialize};
 /// `POST /api/containers` and `POST /api/containers/run`: what `docker run` takes.
 /// Everything but `image` is optional.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 #[serde(default)]
 pub struct CreateContainer {
     pub image: String,
@@ -73,6 +75,8 @@ fn is_false(b: &bool) -> bool {
 /// A published port: `-p [host_ip:][host_port:]container_port[/protocol]`.
 /// Numbers are wide so that an out-of-range port gets a clear 400, not a parse error.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct PortSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub host_ip: Option<String>,
@@ -154,6 +158,8 @@ impl PortSpec {
 
 /// A named volume mounted into the container (`-v name:/target[:ro]`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct VolumeSpec {
     pub name: String,
     pub target: String,
@@ -163,6 +169,7 @@ pub struct VolumeSpec {
 
 /// The answer to `POST /api/containers`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreatedContainer {
     pub id: String,
     pub warnings: Vec<String>,
@@ -171,6 +178,7 @@ pub struct CreatedContainer {
 /// One line of `POST /api/containers/run` (`application/x-ndjson`): first `{"id"}`, then
 /// `{"stream","line"}` as the container writes, and last `{"exit_code"}` or `{"error"}`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct RunLine {
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -187,6 +195,7 @@ pub struct RunLine {
 
 /// A log line of `GET /api/containers/{id}/logs/ws` (sent batched, as a JSON array).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LogLine {
     /// `stdout` or `stderr` (`stdout` for a tty container, whose streams are one).
     pub stream: String,
@@ -198,6 +207,7 @@ pub struct LogLine {
 
 /// What else the logs socket says, tagged `berth` like [`crate::StreamNotice`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "berth", rename_all = "snake_case")]
 pub enum LogNotice {
     /// The client did not keep up: this many lines were dropped here.
@@ -220,6 +230,7 @@ pub enum LogNotice {
 /// Text frames on the terminal sockets (`exec/ws`, `attach/ws`). Binary frames carry the
 /// terminal's bytes; the client sends `resize`, the server `exit`, `detached` or `error`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum TermControl {
     Resize {
@@ -240,6 +251,7 @@ pub enum TermControl {
 
 /// A frame of `GET /api/containers/{id}/stats/ws`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StatsFrame {
     pub cpu_percent: f64,
     pub mem_usage: u64,
@@ -256,6 +268,7 @@ pub struct StatsFrame {
 
 /// `GET /api/containers/{id}/top`, as `docker top`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TopResult {
     pub titles: Vec<String>,
     pub processes: Vec<Vec<String>>,

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 /// What a directory entry is. A symlink is reported as itself, not as what it points to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum FileKind {
     File,
@@ -16,6 +17,7 @@ pub enum FileKind {
 /// One entry of a listing (`GET /api/volumes/{name}/files`, `GET /api/shares/{name}/files`,
 /// `GET /api/containers/{id}/files`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FileEntry {
     pub name: String,
     pub kind: FileKind,
@@ -31,6 +33,7 @@ pub struct FileEntry {
 
 /// A share as `GET /api/shares` lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Share {
     pub name: String,
     /// The host folder; only admins are told it (empty for others).
@@ -44,6 +47,8 @@ pub struct Share {
 
 /// `POST /api/shares`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct ShareCreate {
     pub name: String,
     pub path: String,
@@ -55,6 +60,8 @@ pub struct ShareCreate {
 
 /// `POST /api/{shares|volumes}/{name}/rename`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct RenameRequest {
     pub from: String,
     pub to: String,
@@ -62,6 +69,7 @@ pub struct RenameRequest {
 
 /// What an upload wrote: the paths created or replaced, relative to the tree's root.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UploadResult {
     pub written: Vec<String>,
     pub bytes: u64,

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 /// A row of `GET /api/images`: full ids and digests; the UI shortens them itself.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ImageSummary {
     /// `sha256:` and 64 hex digits.
     pub id: String,
@@ -25,6 +26,8 @@ pub struct ImageSummary {
 
 /// `POST /api/images/pull` and `POST /api/images/push`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct PullRequest {
     /// `name[:tag|@digest]`, Docker Hub style (`nginx`, `library/nginx:1`) or with a
     /// registry host (`registry.example.com:5000/team/app:2`).
@@ -37,6 +40,8 @@ pub struct PullRequest {
 
 /// `POST /api/images/{id}/tag`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct TagRequest {
     pub repo: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -45,6 +50,7 @@ pub struct TagRequest {
 
 /// What removing one image did, as `docker rmi` prints it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RemovedImage {
     pub untagged: Vec<String>,
     pub deleted: Vec<String>,
@@ -52,6 +58,8 @@ pub struct RemovedImage {
 
 /// `POST /api/images/remove`: several at once.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct RemoveImages {
     pub images: Vec<String>,
     #[serde(default)]
@@ -60,6 +68,7 @@ pub struct RemoveImages {
 
 /// One image of `POST /api/images/remove`: what it did, or why it could not.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RemoveOutcome {
     pub image: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -70,6 +79,7 @@ pub struct RemoveOutcome {
 
 /// An error of one item of a batch, shaped as the envelope's inner object.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorDetailLite {
     pub code: String,
     pub message: String,
@@ -77,6 +87,8 @@ pub struct ErrorDetailLite {
 
 /// `POST /api/images/prune`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct PruneImages {
     /// Every image no container uses, not only untagged ones (`docker image prune -a`).
     #[serde(default)]
@@ -91,6 +103,7 @@ pub struct PruneImages {
 
 /// The answer to `POST /api/images/prune` (`dry_run`: what would go and an estimate).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PruneResult {
     pub dry_run: bool,
     /// Images (ids, with their tags when they had some).
@@ -102,6 +115,7 @@ pub struct PruneResult {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PrunedImage {
     pub id: String,
     pub repo_tags: Vec<String>,
@@ -110,6 +124,8 @@ pub struct PrunedImage {
 
 /// `POST /api/containers/{id}/commit`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct CommitRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub repo: Option<String>,
@@ -129,6 +145,7 @@ pub struct CommitRequest {
 
 /// `{"id"}` of a new image.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CommitResult {
     pub id: String,
 }
@@ -136,6 +153,7 @@ pub struct CommitResult {
 /// One line of a progress stream (pull, push, build, load): the daemon's own JSON, passed
 /// through; fields the daemon leaves out stay out.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProgressLine {
     /// A layer id for pulls and pushes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -165,6 +183,7 @@ pub struct ProgressLine {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProgressDetail {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub current: Option<i64>,
@@ -174,6 +193,7 @@ pub struct ProgressDetail {
 
 /// What a finished pull, push, build or load produced.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StreamDone {
     /// The image id (`sha256:...`) of a pull or build.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -194,6 +214,7 @@ pub struct StreamDone {
 
 /// A row of `GET /api/registries`. The password is never sent back: only whether one is set.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RegistryInfo {
     pub id: i64,
     pub name: String,
@@ -212,6 +233,8 @@ pub struct RegistryInfo {
 /// `POST /api/registries`; as `PATCH /api/registries/{id}` every field is optional, and a
 /// missing password keeps the stored one (an empty one removes it).
 #[derive(Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct RegistryInput {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -236,6 +259,7 @@ impl fmt::Debug for RegistryInput {
 
 /// A repository of `GET /api/registries/{id}/catalog`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CatalogEntry {
     pub repository: String,
     pub tags: Vec<String>,
@@ -243,6 +267,7 @@ pub struct CatalogEntry {
 
 /// `GET /api/registries/daemon`: how the daemon treats registries (from `docker info`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DaemonRegistries {
     /// Registries and CIDRs the daemon talks plain HTTP to (`insecure-registries`).
     pub insecure_registries: Vec<String>,

@@ -21,12 +21,14 @@ pub use stacks::*;
 
 /// The error envelope every JSON error carries: `{"error":{"code","message"}}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorBody {
     pub error: ErrorDetail,
 }
 
 /// What went wrong: a stable snake_case `code` for programs, a `message` for people.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorDetail {
     pub code: String,
     pub message: String,
@@ -45,6 +47,8 @@ impl ErrorBody {
 
 /// `POST /api/auth/login`.
 #[derive(Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct LoginRequest {
     pub username: String,
     pub password: String,
@@ -62,6 +66,7 @@ impl fmt::Debug for LoginRequest {
 
 /// What a user may do. Ordered: a higher role includes the lower ones.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     Viewer,
@@ -90,6 +95,7 @@ impl Role {
 
 /// `GET /api/auth/me`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Me {
     pub username: String,
     pub role: Role,
@@ -98,6 +104,7 @@ pub struct Me {
 
 /// `GET /api/health`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Health {
     /// `"ok"` or `"degraded"` (the daemon is unreachable).
     pub status: String,
@@ -105,6 +112,7 @@ pub struct Health {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DockerHealth {
     pub reachable: bool,
     pub version: Option<String>,
@@ -113,6 +121,7 @@ pub struct DockerHealth {
 
 /// A published port of a container, as in `docker ps`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PortMapping {
     pub host_ip: Option<String>,
     pub host_port: Option<u16>,
@@ -122,6 +131,7 @@ pub struct PortMapping {
 
 /// A row of `GET /api/containers`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ContainerSummary {
     /// The full 64-hex id.
     pub id: String,
@@ -150,6 +160,7 @@ impl ContainerSummary {
 
 /// `GET /api/system/summary`: what the dashboard shows, gathered in one request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SystemSummary {
     pub version: String,
     pub api_version: String,
@@ -167,6 +178,7 @@ pub struct SystemSummary {
 
 /// One frame of `GET /api/events/ws`: a daemon event, trimmed to what a console needs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DaemonEvent {
     /// `container`, `image`, `network`, `volume`, ...
     #[serde(rename = "type")]
@@ -183,6 +195,7 @@ pub struct DaemonEvent {
 /// Frames the server sends on the events socket besides daemon events, so the UI can say
 /// when the daemon is gone and when it is back.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "berth", rename_all = "snake_case")]
 pub enum StreamNotice {
     /// The daemon stream ended or could not be opened; the server keeps retrying.
@@ -193,6 +206,7 @@ pub enum StreamNotice {
 
 /// A row of `GET /api/users`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UserInfo {
     pub username: String,
     pub role: Role,
@@ -204,6 +218,8 @@ pub struct UserInfo {
 
 /// `POST /api/users`.
 #[derive(Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct CreateUser {
     pub username: String,
     pub password: String,
@@ -226,6 +242,8 @@ impl fmt::Debug for CreateUser {
 /// `PATCH /api/users/{name}`: every field optional. An admin may change anything; a user
 /// may change only their own password, and must give `current_password` to do so.
 #[derive(Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct PatchUser {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub password: Option<String>,
@@ -252,6 +270,7 @@ impl fmt::Debug for PatchUser {
 
 /// A row of `GET /api/teams`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TeamInfo {
     pub name: String,
     pub members: Vec<String>,
@@ -259,18 +278,23 @@ pub struct TeamInfo {
 
 /// `POST /api/teams`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct CreateTeam {
     pub name: String,
 }
 
 /// `POST /api/tokens`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct CreateToken {
     pub name: String,
 }
 
 /// The answer to `POST /api/tokens`: the secret, shown this once.
 #[derive(Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewToken {
     pub id: i64,
     pub name: String,
@@ -289,6 +313,7 @@ impl fmt::Debug for NewToken {
 
 /// A row of `GET /api/tokens` (never the secret).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TokenInfo {
     pub id: i64,
     pub name: String,
@@ -299,6 +324,7 @@ pub struct TokenInfo {
 
 /// A row of `GET /api/audit`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditEntry {
     /// Unix seconds.
     pub at: i64,
@@ -312,6 +338,8 @@ pub struct AuditEntry {
 /// The optional body of `POST /api/auth/ws-ticket`: `path` limits the ticket to the
 /// websocket at that path (e.g. `/api/events/ws`); without it the ticket opens any one.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct WsTicketRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
@@ -320,6 +348,7 @@ pub struct WsTicketRequest {
 /// `POST /api/auth/ws-ticket`: a one-time, short-lived ticket a websocket can present as
 /// `?ticket=` when it cannot send the session cookie or an Authorization header.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WsTicket {
     pub ticket: String,
     pub expires_in: u64,

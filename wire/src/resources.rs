@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 /// A row of `GET /api/networks` (also `GET /api/networks/{id}` answers with the daemon's
 /// inspect JSON).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NetworkSummary {
     pub id: String,
     pub name: String,
@@ -22,6 +23,7 @@ pub struct NetworkSummary {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NetworkSubnet {
     pub subnet: Option<String>,
     pub gateway: Option<String>,
@@ -30,6 +32,7 @@ pub struct NetworkSubnet {
 
 /// A container attached to a network, with its addresses there.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NetworkMember {
     pub id: String,
     pub name: String,
@@ -40,6 +43,8 @@ pub struct NetworkMember {
 
 /// `POST /api/networks`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct CreateNetwork {
     pub name: String,
     #[serde(default)]
@@ -60,6 +65,8 @@ pub struct CreateNetwork {
 
 /// `POST /api/networks/{id}/connect`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct ConnectNetwork {
     pub container: String,
     #[serde(default)]
@@ -70,6 +77,8 @@ pub struct ConnectNetwork {
 
 /// `POST /api/networks/{id}/disconnect`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct DisconnectNetwork {
     pub container: String,
     #[serde(default)]
@@ -78,6 +87,7 @@ pub struct DisconnectNetwork {
 
 /// What a prune removed (or, for a preview, would remove).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Pruned {
     pub deleted: Vec<String>,
     pub space_reclaimed: i64,
@@ -85,6 +95,7 @@ pub struct Pruned {
 
 /// A row of `GET /api/volumes`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct VolumeSummary {
     pub name: String,
     pub driver: String,
@@ -100,6 +111,8 @@ pub struct VolumeSummary {
 
 /// `POST /api/volumes`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct CreateVolume {
     pub name: String,
     #[serde(default)]
@@ -114,6 +127,7 @@ pub struct CreateVolume {
 
 /// `GET /api/system/df`: `docker system df`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DiskUsage {
     pub images: DiskUsageRow,
     pub containers: DiskUsageRow,
@@ -122,6 +136,7 @@ pub struct DiskUsage {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DiskUsageRow {
     pub count: i64,
     /// In use (by a container, for images and volumes; running, for containers).
@@ -135,6 +150,8 @@ pub struct DiskUsageRow {
 /// `POST /api/system/prune`: `docker system prune [-a] [--volumes] [--filter label=..]`.
 /// With `dry_run` nothing is removed: the answer is the preview.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct SystemPrune {
     #[serde(default)]
     pub volumes: bool,
@@ -150,6 +167,7 @@ pub struct SystemPrune {
 
 /// What `POST /api/system/prune` removed, or would remove.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SystemPruned {
     pub dry_run: bool,
     /// `name (id)` of each container.

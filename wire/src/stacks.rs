@@ -9,6 +9,7 @@ use crate::{ErrorDetail, PortMapping};
 /// A row of `GET /api/stacks`: a stack berth keeps files for, or a Compose project the
 /// daemon has containers of (started by the compose CLI, say).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StackSummary {
     pub name: String,
     /// Service names: from the file for managed stacks, from container labels otherwise.
@@ -25,6 +26,7 @@ pub struct StackSummary {
 
 /// `GET /api/stacks/{name}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StackDetail {
     pub name: String,
     pub managed: bool,
@@ -41,6 +43,7 @@ pub struct StackDetail {
 
 /// One service of a stack and its containers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ServiceState {
     pub service: String,
     /// The image the file names (or the one berth builds for it).
@@ -51,6 +54,7 @@ pub struct ServiceState {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StackContainer {
     pub id: String,
     pub name: String,
@@ -66,6 +70,8 @@ pub struct StackContainer {
 /// a folder on the server (`from_dir`, whose compose file and `.env` are copied; relative
 /// paths keep resolving in that folder).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct CreateStack {
     pub name: String,
     #[serde(default)]
@@ -84,6 +90,8 @@ pub struct CreateStack {
 
 /// `PUT /api/stacks/{name}`: new file contents (validated before anything is written).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct SaveStack {
     pub compose: String,
     #[serde(default)]
@@ -92,6 +100,8 @@ pub struct SaveStack {
 
 /// `POST /api/stacks/validate`: check a compose text without saving it.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct ValidateCompose {
     pub compose: String,
     #[serde(default)]
@@ -104,6 +114,7 @@ pub struct ValidateCompose {
 
 /// What is wrong with a compose file, where.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ComposeProblem {
     /// 1-based, when known.
     pub line: Option<u32>,
@@ -117,6 +128,7 @@ pub struct ComposeProblem {
 
 /// The answer to `POST /api/stacks/validate`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ComposeCheck {
     pub ok: bool,
     pub problems: Vec<ComposeProblem>,
@@ -126,6 +138,7 @@ pub struct ComposeCheck {
 
 /// One line of the ndjson progress of create, up and pull.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StackProgress {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service: Option<String>,
@@ -142,6 +155,7 @@ pub struct StackProgress {
 
 /// The answer to `POST /api/stacks/{name}/down` and `DELETE /api/stacks/{name}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StackDown {
     pub containers: Vec<String>,
     pub networks: Vec<String>,
@@ -150,6 +164,7 @@ pub struct StackDown {
 
 /// One line of `GET /api/stacks/{name}/logs/ws` (frames carry a JSON array of these).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StackLogLine {
     pub service: String,
     pub container: String,

@@ -54,6 +54,8 @@ const NEEDED: &[Need] = &[
     need("apache2-utils", &["/usr/bin/htpasswd"]),
     // The bench counts berth's daemon connections with `ss`.
     need("iproute2", &["/usr/bin/ss", "/bin/ss"]),
+    // schemathesis (after the tests) runs from a virtualenv made by Debian's python3.
+    need("python3", &["/usr/bin/python3"]),
 ];
 
 /// Paths handed to the tests (BERTH_CHROMEDRIVER, BERTH_CHROMIUM).
@@ -108,6 +110,15 @@ fn missing_packages() -> BTreeSet<&'static str> {
             say!("/bin/busybox is not statically linked; busybox-static replaces it");
             missing.insert("busybox-static");
         }
+    }
+    // `python3 -m venv` needs ensurepip, which Debian ships apart, in python3-venv.
+    let ensurepip = Command::new("/usr/bin/python3")
+        .args(["-c", "import ensurepip"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status();
+    if !ensurepip.is_ok_and(|s| s.success()) {
+        missing.insert("python3-venv");
     }
     missing
 }

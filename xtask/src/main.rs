@@ -5,6 +5,7 @@ mod bench;
 mod daemon;
 mod deps;
 mod frontend;
+mod fuzz;
 mod images;
 mod test;
 
@@ -31,6 +32,8 @@ usage: cargo xtask <command>
                    build, then run the benchmarks against the private dockerd and
                    nginx; print the table and update BENCHMARKS.md. GROUPs: weight,
                    list, load, logs, exec, stats, files (default: all)
+  fuzz             (for developers) schemathesis against a debug berth on the private
+                   dockerd (or BERTH_TEST_DOCKER_HOST), as `test` runs it after the tests
   dockerd          (for developers) start the private dockerd and the test image, print
                    the variables tests read, and wait; Ctrl-C stops the daemon
 ";
@@ -74,6 +77,10 @@ fn dispatch(args: &[String]) -> Result<ExitCode> {
         "dockerd" => {
             no_arguments(command, rest)?;
             test::dockerd()
+        }
+        "fuzz" => {
+            no_arguments(command, rest)?;
+            test::fuzz()
         }
         "help" | "-h" | "--help" => {
             print!("{USAGE}");

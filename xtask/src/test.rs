@@ -12,7 +12,7 @@ use std::{
 use anyhow::{bail, Context, Result};
 
 use crate::{
-    cargo, command_line, daemon, deps, exit_code, frontend, images, say, status, target_dir,
+    cargo, command_line, daemon, deps, exit_code, frontend, fuzz, images, say, status, target_dir,
 };
 
 /// The cargo arguments that select every test; the frontend is wasm-only.
@@ -65,13 +65,34 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
     let tested = child.wait().context("waiting for `cargo test`")?;
     daemon::set_foreground_group(0);
 
+    // After the tests, on the same daemon: nothing else runs on it meanwhile.
+    let fuzzed = fuzz::run(&daemon.host, &target_dir()?.join("debug/berth"));
     drop(daemon);
-    if tested.success() {
+    if let Err(e) = &fuzzed {
+        say!("schemathesis failed: {e:#}");
+    }
+    if tested.success() && fuzzed.is_ok() {
         say!("all tests passed");
-    } else {
+    } else if !tested.success() {
         say!("tests failed ({tested})");
     }
-    Ok(exit_code(tested))
+    match (tested.success(), fuzzed) {
+        (false, _) => Ok(exit_code(tested)),
+        (true, Err(_)) => Ok(ExitCode::FAILURE),
+        (true, Ok(())) => Ok(ExitCode::SUCCESS),
+    }
+}
+
+/// `cargo xtask fuzz`: only the schemathesis run of `test`, against a fresh debug berth.
+pub fn fuzz() -> Result<ExitCode> {
+    daemon::stop_on_signals()?;
+    deps::ensure()?;
+    say!("building berth (debug)");
+    status(cargo().args(["build", "-p", "berth"]))?;
+    let daemon = daemon::start()?;
+    images::ensure(&daemon.host)?;
+    fuzz::run(&daemon.host, &target_dir()?.join("debug/berth"))?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `cargo xtask dockerd`: the private daemon and test image for running tests by hand

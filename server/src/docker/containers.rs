@@ -178,12 +178,31 @@ pub async fn act(ep: &Endpoint, id: &str, action: Action, timeout: Option<i32>) 
 pub async fn top(ep: &Endpoint, id: &str, ps_args: Option<String>) -> AppResult<wire::TopResult> {
     let id = check_ref(id)?.to_owned();
     let ps_args = ps_args.filter(|a| !a.trim().is_empty());
+    if ps_args
+        .as_deref()
+        .is_some_and(|a| a.chars().any(char::is_control))
+    {
+        return Err(AppError::bad_request(
+            "invalid_ps_args",
+            "ps_args: control characters are not ps options",
+        ));
+    }
+    let given = ps_args.is_some();
     let res = ep
         .call(|d| async move {
             d.top_processes(&id, ps_args.map(|ps_args| TopOptions { ps_args }))
                 .await
         })
-        .await?;
+        .await
+        // The daemon runs `ps` with the options as given and answers 500 when ps refuses
+        // them or prints no PID column: the options were wrong, not the daemon.
+        .map_err(|e| match e {
+            AppError::Docker(message) if given => AppError::bad_request(
+                "invalid_ps_args",
+                format!("ps_args: ps refused these options: {message}"),
+            ),
+            other => other,
+        })?;
     Ok(wire::TopResult {
         titles: res.titles.unwrap_or_default(),
         processes: res.processes.unwrap_or_default(),

@@ -149,13 +149,41 @@ pub fn validate(req: &wire::CreateNetwork) -> AppResult<()> {
     Ok(())
 }
 
-/// `docker network create`. `labels` already carry the team.
+/// Serialises berth's own network creations, so that two requests for one name cannot
+/// both pass [`check_name_free`] before either network exists.
+pub static CREATING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// 409 if a network of exactly this name exists. The daemon 20.10 makes a second network
+/// of the same name unless asked not to (`CheckDuplicate`, which newer API versions dropped
+/// and bollard's model no longer has), and then every reference by name is ambiguous.
+/// The daemon's `name` filter matches substrings, hence the exact comparison.
+pub async fn check_name_free(ep: &Endpoint, name: &str) -> AppResult<()> {
+    let filters = HashMap::from([("name".to_owned(), vec![name.to_owned()])]);
+    let nets = ep
+        .call(|d| async move {
+            d.list_networks(Some(ListNetworksOptions {
+                filters: Some(filters),
+            }))
+            .await
+        })
+        .await?;
+    if nets.iter().any(|n| n.name.as_deref() == Some(name)) {
+        return Err(AppError::Conflict(format!(
+            "a network named {name:?} exists: choose another name"
+        )));
+    }
+    Ok(())
+}
+
+/// `docker network create`. `labels` already carry the team. A name that is taken is a 409.
 pub async fn create(
     ep: &Endpoint,
     req: &wire::CreateNetwork,
     labels: HashMap<String, String>,
 ) -> AppResult<String> {
     validate(req)?;
+    let _one_at_a_time = CREATING.lock().await;
+    check_name_free(ep, &req.name).await?;
     let body = NetworkCreateRequest {
         name: req.name.clone(),
         driver: Some(req.driver.clone().unwrap_or_else(|| "bridge".into())),
@@ -233,7 +261,11 @@ pub async fn remove(ep: &Endpoint, id: &str) -> AppResult<()> {
         // The daemon answers 403 for "has active endpoints": a conflict of state, not a
         // permission.
         .map_err(|e| match e {
-            AppError::Forbidden(m) => AppError::Conflict(m),
+            AppError::Coded {
+                code: crate::error::DOCKER_FORBIDDEN,
+                message,
+                ..
+            } => AppError::Conflict(message),
             other => other,
         })
 }

@@ -362,8 +362,14 @@ async fn networks(
             }),
             ..Default::default()
         };
-        ep.call(|d| async move { d.create_network(req).await })
-            .await?;
+        // Two networks of one name make both unusable by name ("ambiguous"); the daemon
+        // 20.10 allows it, so the name is checked under the lock every create takes.
+        {
+            let _creating = crate::docker::networks::CREATING.lock().await;
+            crate::docker::networks::check_name_free(ep, &n.name).await?;
+            ep.call(|d| async move { d.create_network(req).await })
+                .await?;
+        }
         progress
             .say(None, "network", format!("created network {}", n.name))
             .await;

@@ -25,7 +25,8 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// Log in with a username and password; sets the session cookie.
 #[utoipa::path(post, path = "/api/auth/login", tag = "auth",
-    responses((status = 200, description = "logged in: the user"), (status = 401, description = "wrong username or password"),
+    request_body = wire::LoginRequest,
+    responses((status = 200, description = "logged in: the user", body = wire::Me), (status = 401, description = "wrong username or password"),
               (status = 429, description = "too many failed attempts from this address or for this user")))]
 pub async fn login(
     State(state): State<AppState>,
@@ -127,7 +128,7 @@ pub async fn logout(
 
 /// The logged-in user.
 #[utoipa::path(get, path = "/api/auth/me", tag = "auth",
-    responses((status = 200, description = "the user, role and teams"), (status = 401, description = "no session")))]
+    responses((status = 200, description = "the user, role and teams", body = wire::Me), (status = 401, description = "no session")))]
 pub async fn me(user: CurrentUser) -> Json<wire::Me> {
     Json(user.me())
 }
@@ -135,7 +136,8 @@ pub async fn me(user: CurrentUser) -> Json<wire::Me> {
 /// A one-time ticket for opening a websocket with `?ticket=` (valid 30 s): it opens one
 /// websocket, at `path` if the (optional) body names one, and nothing else.
 #[utoipa::path(post, path = "/api/auth/ws-ticket", tag = "auth",
-    responses((status = 200, description = "the ticket"), (status = 400, description = "a bad body or path"),
+    request_body(content = Option<wire::WsTicketRequest>, description = "optional: the path the ticket is for"),
+    responses((status = 200, description = "the ticket", body = wire::WsTicket), (status = 400, description = "a bad body or path"),
               (status = 401, description = "no session or token")))]
 pub async fn ws_ticket(
     State(state): State<AppState>,

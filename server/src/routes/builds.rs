@@ -97,7 +97,7 @@ fn dockerfile_path(q: Option<&str>) -> AppResult<String> {
            ("forcerm" = Option<bool>, Query, description = "remove intermediate containers even when the build fails"),
            ("labels" = Option<String>, Query, description = "JSON object of labels"),
            ("pull" = Option<bool>, Query, description = "pull newer base images")),
-    request_body(content_type = "application/x-tar", description = "the context: tar, tar.gz, or multipart files"),
+    request_body(content = super::Binary, content_type = "application/x-tar", description = "the context: tar, tar.gz, or multipart files"),
     responses((status = 200, description = "application/x-ndjson build output, ending with done.id or error"),
               (status = 400, description = "bad option, or a context that is not a tar")))]
 pub async fn build(

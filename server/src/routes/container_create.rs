@@ -55,8 +55,8 @@ fn target_of(req: &wire::CreateContainer) -> String {
 
 /// Create a container (and start it unless `start` is false), as `docker run -d`.
 #[utoipa::path(post, path = "/api/containers", tag = "containers",
-    request_body(content = String, description = "wire::CreateContainer: image, name, cmd, entrypoint, env, workdir, ports, binds, volumes, privileged, tty, open_stdin, links, network, ipv4, restart, labels, auto_remove, start, team"),
-    responses((status = 201, description = "{\"id\",\"warnings\"}"),
+    request_body(content = wire::CreateContainer, description = "wire::CreateContainer: image, name, cmd, entrypoint, env, workdir, ports, binds, volumes, privileged, tty, open_stdin, links, network, ipv4, restart, labels, auto_remove, start, team", content_type = "application/json"),
+    responses((status = 201, description = "{\"id\",\"warnings\"}", body = wire::CreatedContainer),
               (status = 400, description = "a field is wrong; the message names it"),
               (status = 403, description = "a host power or another team's resource"),
               (status = 404, description = "image_not_found: pull the image first"),
@@ -97,7 +97,7 @@ pub async fn create(
 /// writes, then `{"exit_code"}` (or `{"error"}`). Removed at the end unless `auto_remove`
 /// is false; leaving early kills it.
 #[utoipa::path(post, path = "/api/containers/run", tag = "containers",
-    request_body(content = String, description = "wire::CreateContainer, as for POST /api/containers"),
+    request_body(content = wire::CreateContainer, description = "wire::CreateContainer, as for POST /api/containers", content_type = "application/json"),
     responses((status = 200, description = "application/x-ndjson: the run's output and exit code"),
               (status = 400, description = "a field is wrong"), (status = 404, description = "image_not_found")))]
 pub async fn run_once(

@@ -47,7 +47,7 @@ impl PathQuery {
 #[utoipa::path(get, path = "/api/containers/{id}/files", tag = "containers",
     params(("id" = String, Path, description = "container id, short id or name"),
            ("path" = Option<String>, Query, description = "absolute folder path, default /")),
-    responses((status = 200, description = "[{name, kind, size, mode, mtime, link_target?}]"),
+    responses((status = 200, description = "[{name, kind, size, mode, mtime, link_target?}]", body = Vec<wire::FileEntry>),
               (status = 400, description = "not_a_directory or a relative path"),
               (status = 404, description = "path_not_found")))]
 pub async fn list(
@@ -110,7 +110,7 @@ pub async fn download(
 #[utoipa::path(put, path = "/api/containers/{id}/archive", tag = "containers",
     params(("id" = String, Path, description = "container id, short id or name"),
            ("path" = String, Query, description = "absolute folder path to extract into")),
-    request_body(content = String, description = "a tar, or multipart/form-data files"),
+    request_body(content = super::Binary, content_type = "application/x-tar", description = "a tar, or multipart/form-data files"),
     responses((status = 204, description = "extracted"), (status = 404, description = "path_not_found"),
               (status = 400, description = "not a folder, or a broken archive")))]
 pub async fn upload(

@@ -34,7 +34,7 @@ pub struct TopArgs {
 #[utoipa::path(get, path = "/api/containers/{id}/top", tag = "containers",
     params(("id" = String, Path, description = "container id, short id or name"),
            ("ps_args" = Option<String>, Query, description = "ps options, default -ef")),
-    responses((status = 200, description = "titles and process rows"),
+    responses((status = 200, description = "titles and process rows", body = wire::TopResult),
               (status = 409, description = "the container is not running")))]
 pub async fn top(
     user: CurrentUser,

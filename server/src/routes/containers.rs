@@ -31,7 +31,7 @@ pub struct ListQuery {
 /// `docker ps [-a]`.
 #[utoipa::path(get, path = "/api/containers", tag = "containers",
     params(("all" = Option<bool>, Query, description = "include stopped containers")),
-    responses((status = 200, description = "the containers"), (status = 503, description = "daemon unreachable")))]
+    responses((status = 200, description = "the containers", body = Vec<wire::ContainerSummary>), (status = 503, description = "daemon unreachable")))]
 pub async fn list(
     user: CurrentUser,
     daemon: Daemon,

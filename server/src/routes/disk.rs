@@ -20,7 +20,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// `docker system df`: images, containers, volumes, build cache.
 #[utoipa::path(get, path = "/api/system/df", tag = "system",
-    responses((status = 200, description = "count, size and reclaimable space of each")))]
+    responses((status = 200, description = "count, size and reclaimable space of each", body = wire::DiskUsage)))]
 pub async fn df(_user: CurrentUser, daemon: Daemon) -> AppResult<Json<wire::DiskUsage>> {
     Ok(Json(disk::df(&daemon).await?))
 }
@@ -28,7 +28,8 @@ pub async fn df(_user: CurrentUser, daemon: Daemon) -> AppResult<Json<wire::Disk
 /// `docker system prune [-a] [--volumes] [--filter label=..]` (admin). `{"dry_run": true}`
 /// answers what would go, removing nothing.
 #[utoipa::path(post, path = "/api/system/prune", tag = "system",
-    responses((status = 200, description = "what was (or would be) removed and the space reclaimed"),
+    request_body = wire::SystemPrune,
+    responses((status = 200, description = "what was (or would be) removed and the space reclaimed", body = wire::SystemPruned),
               (status = 403, description = "not an admin")))]
 pub async fn prune(
     State(state): State<AppState>,

@@ -12,7 +12,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// Whether berth runs and whether the daemon answers.
 #[utoipa::path(get, path = "/api/health", tag = "system",
-    responses((status = 200, description = "`status` is ok, or degraded when the daemon is unreachable")))]
+    responses((status = 200, description = "`status` is ok, or degraded when the daemon is unreachable", body = wire::Health)))]
 pub async fn health(State(state): State<AppState>) -> Json<wire::Health> {
     Json(crate::docker::system::health(&state.daemons.local()).await)
 }

@@ -45,7 +45,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// `docker images --no-trunc`, with container counts.
 #[utoipa::path(get, path = "/api/images", tag = "images",
-    responses((status = 200, description = "the images, ids untruncated"), (status = 503, description = "daemon unreachable")))]
+    responses((status = 200, description = "the images, ids untruncated", body = Vec<wire::ImageSummary>), (status = 503, description = "daemon unreachable")))]
 pub async fn list(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -104,6 +104,7 @@ pub async fn history(
 
 /// `docker tag IMAGE REPO[:TAG]`.
 #[utoipa::path(post, path = "/api/images/{id}/tag", tag = "images",
+    request_body = wire::TagRequest,
     params(("id" = String, Path, description = "image id or reference")),
     responses((status = 201, description = "tagged"), (status = 400, description = "bad repo or tag"), (status = 404, description = "no such image")))]
 pub async fn tag(
@@ -143,7 +144,7 @@ pub struct RemoveQuery {
 #[utoipa::path(delete, path = "/api/images/{id}", tag = "images",
     params(("id" = String, Path, description = "image id or reference"),
            ("force" = Option<bool>, Query, description = "remove even if tagged several times or used by a stopped container")),
-    responses((status = 200, description = "untagged and deleted"), (status = 404, description = "no such image"),
+    responses((status = 200, description = "untagged and deleted", body = wire::RemovedImage), (status = 404, description = "no such image"),
               (status = 409, description = "in use")))]
 pub async fn remove(
     State(state): State<AppState>,
@@ -172,7 +173,8 @@ async fn remove_one(
 
 /// `docker rmi [-f] A B ...`: each image's outcome.
 #[utoipa::path(post, path = "/api/images/remove", tag = "images",
-    responses((status = 200, description = "one outcome per image")))]
+    request_body = wire::RemoveImages,
+    responses((status = 200, description = "one outcome per image", body = Vec<wire::RemoveOutcome>)))]
 pub async fn remove_many(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -216,7 +218,8 @@ pub async fn remove_many(
 
 /// `docker image prune [-a]`; with `dry_run`, what it would remove and about how much space.
 #[utoipa::path(post, path = "/api/images/prune", tag = "images",
-    responses((status = 200, description = "removed (or would remove) and space reclaimed"),
+    request_body = wire::PruneImages,
+    responses((status = 200, description = "removed (or would remove) and space reclaimed", body = wire::PruneResult),
               (status = 403, description = "pruning needs an admin")))]
 pub async fn prune(
     State(state): State<AppState>,
@@ -293,7 +296,7 @@ pub async fn save(
 
 /// `docker load -i`: the tar (or gzip tar) body streams into the daemon; ndjson progress.
 #[utoipa::path(post, path = "/api/images/load", tag = "images",
-    request_body(content_type = "application/x-tar", description = "an image archive made by docker save"),
+    request_body(content = super::Binary, content_type = "application/x-tar", description = "an image archive made by docker save"),
     responses((status = 200, description = "application/x-ndjson progress, ending with done.loaded"),
               (status = 400, description = "not an image archive")))]
 pub async fn load(
@@ -398,6 +401,7 @@ async fn resolve(
 
 /// `docker pull`: per-layer progress as ndjson.
 #[utoipa::path(post, path = "/api/images/pull", tag = "images",
+    request_body = wire::PullRequest,
     responses((status = 200, description = "application/x-ndjson progress, ending with done or error"),
               (status = 400, description = "invalid reference"), (status = 403, description = "the registry refused the credentials"),
               (status = 404, description = "no such image"), (status = 502, description = "the registry does not answer")))]
@@ -427,6 +431,7 @@ pub async fn pull(
 
 /// `docker push`, with the stored credentials of the image's registry.
 #[utoipa::path(post, path = "/api/images/push", tag = "images",
+    request_body = wire::PullRequest,
     responses((status = 200, description = "application/x-ndjson progress, ending with done.digest or error"),
               (status = 400, description = "invalid reference"), (status = 403, description = "the registry refused the credentials"),
               (status = 404, description = "no such local image"), (status = 502, description = "the registry does not answer")))]
@@ -462,8 +467,8 @@ pub async fn push(
 /// The body is read after the access check, so a refused user learns nothing from it.
 #[utoipa::path(post, path = "/api/containers/{id}/commit", tag = "images",
     params(("id" = String, Path, description = "container id, short id or name")),
-    request_body(content_type = "application/json", description = "{repo, tag, message, author, changes: [\"CMD ...\"], pause}"),
-    responses((status = 201, description = "{\"id\"} of the new image"), (status = 400, description = "bad repo, tag or change"),
+    request_body(content = wire::CommitRequest, content_type = "application/json", description = "{repo, tag, message, author, changes: [\"CMD ...\"], pause}"),
+    responses((status = 201, description = "{\"id\"} of the new image", body = wire::CommitResult), (status = 400, description = "bad repo, tag or change"),
               (status = 403, description = "not allowed"), (status = 404, description = "no such container")))]
 pub async fn commit(
     State(state): State<AppState>,
@@ -477,8 +482,7 @@ pub async fn commit(
         let req: wire::CommitRequest = if body.iter().all(u8::is_ascii_whitespace) {
             wire::CommitRequest::default()
         } else {
-            serde_json::from_slice(&body)
-                .map_err(|e| AppError::bad_request("invalid_json", e.to_string()))?
+            crate::error::parse_object(&body)?
         };
         let policy = Policy::new(&user, &daemon, &state.db);
         let tags: Vec<String> = req

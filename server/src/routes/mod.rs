@@ -26,12 +26,33 @@ pub mod users;
 pub mod volume_files;
 pub mod volumes;
 
+use axum::extract::Request;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
+use percent_encoding::percent_decode_str;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
+use crate::error::AppError;
 use crate::state::AppState;
+
+/// How the document describes a binary request body (a tar archive): `type: string,
+/// format: binary`. Never built: handlers stream the body itself.
+pub struct Binary;
+
+impl utoipa::PartialSchema for Binary {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Binary {}
 
 #[derive(OpenApi)]
 #[openapi(info(
@@ -67,11 +88,30 @@ pub fn router() -> Router<AppState> {
         .merge(disk::router())
         .split_for_parts();
     let api = std::sync::Arc::new(api);
-    router.merge(autoindex::router()).route(
-        "/api/openapi.json",
-        get(move || {
-            let api = api.clone();
-            async move { Json(api.as_ref().clone()) }
-        }),
-    )
+    router
+        .layer(axum::middleware::from_fn(refuse_control_chars))
+        .merge(autoindex::router())
+        .route(
+            "/api/openapi.json",
+            get(move || {
+                let api = api.clone();
+                async move { Json(api.as_ref().clone()) }
+            }),
+        )
+}
+
+/// A control character (NUL, newline, ...) in an API path or query names nothing berth or
+/// the daemon knows: 400 here, before it reaches a daemon URL (where a NUL made bollard
+/// fail to build the request: a 502) or a file name.
+async fn refuse_control_chars(req: Request, next: Next) -> Response {
+    let bad = |s: &str| percent_decode_str(s).any(|b| b < 0x20 || b == 0x7f);
+    let uri = req.uri();
+    if bad(uri.path()) || uri.query().is_some_and(bad) {
+        return AppError::bad_request(
+            "invalid_characters",
+            "the path or query holds a control character (such as %00): no name has one",
+        )
+        .into_response();
+    }
+    next.run(req).await
 }

@@ -82,7 +82,7 @@ async fn visible_containers(
 
 /// Networks with their containers and addresses.
 #[utoipa::path(get, path = "/api/networks", tag = "networks",
-    responses((status = 200, description = "the networks")))]
+    responses((status = 200, description = "the networks", body = Vec<wire::NetworkSummary>)))]
 pub async fn list(user: CurrentUser, daemon: Daemon) -> AppResult<Json<Vec<wire::NetworkSummary>>> {
     let (rows, seen) =
         tokio::try_join!(networks::list(&daemon), visible_containers(&user, &daemon))?;
@@ -98,6 +98,7 @@ pub async fn list(user: CurrentUser, daemon: Daemon) -> AppResult<Json<Vec<wire:
 
 /// `docker network create` (driver, subnet, gateway, IP range, internal, labels).
 #[utoipa::path(post, path = "/api/networks", tag = "networks",
+    request_body = wire::CreateNetwork,
     responses((status = 201, description = "`{\"id\"}`"), (status = 400, description = "bad field"),
               (status = 409, description = "the name is taken")))]
 pub async fn create(
@@ -156,6 +157,7 @@ pub async fn remove(
 
 /// `docker network connect [--ip ADDR] NETWORK CONTAINER`.
 #[utoipa::path(post, path = "/api/networks/{id}/connect", tag = "networks",
+    request_body = wire::ConnectNetwork,
     params(("id" = String, Path, description = "network id or name")),
     responses((status = 204, description = "connected"), (status = 400, description = "bad address")))]
 pub async fn connect(
@@ -187,6 +189,7 @@ pub async fn connect(
 
 /// `docker network disconnect [-f] NETWORK CONTAINER`.
 #[utoipa::path(post, path = "/api/networks/{id}/disconnect", tag = "networks",
+    request_body = wire::DisconnectNetwork,
     params(("id" = String, Path, description = "network id or name")),
     responses((status = 204, description = "disconnected")))]
 pub async fn disconnect(
@@ -224,17 +227,17 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned + Default> axum::extract::Fr
     async fn from_request(req: axum::extract::Request, state: &S) -> AppResult<Self> {
         let body = axum::body::Bytes::from_request(req, state)
             .await
-            .map_err(|e| AppError::bad_request("invalid_body", e.body_text()))?;
+            .map_err(crate::error::body_rejection)?;
         if body.iter().all(u8::is_ascii_whitespace) {
             return Ok(MaybeJson(T::default()));
         }
-        serde_json::from_slice(&body)
-            .map(MaybeJson)
-            .map_err(|e| AppError::bad_request("invalid_json", e.to_string()))
+        crate::error::parse_object(&body).map(MaybeJson)
     }
 }
 
-#[derive(Debug, Default, serde::Deserialize)]
+/// `POST /api/networks/prune` and `POST /api/volumes/prune`: only things with these labels.
+#[derive(Debug, Default, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct PruneBody {
     #[serde(default)]
     pub labels: Vec<String>,
@@ -242,7 +245,8 @@ pub struct PruneBody {
 
 /// `docker network prune [--filter label=..]` (admin).
 #[utoipa::path(post, path = "/api/networks/prune", tag = "networks",
-    responses((status = 200, description = "what was removed")))]
+    request_body = PruneBody,
+    responses((status = 200, description = "what was removed", body = wire::Pruned)))]
 pub async fn prune(
     State(state): State<AppState>,
     user: CurrentUser,

@@ -27,7 +27,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// Registries, without passwords.
 #[utoipa::path(get, path = "/api/registries", tag = "registries",
-    responses((status = 200, description = "the stored registries; passwords are never returned")))]
+    responses((status = 200, description = "the stored registries; passwords are never returned", body = Vec<wire::RegistryInfo>)))]
 pub async fn list(
     State(state): State<AppState>,
     _user: CurrentUser,
@@ -83,7 +83,8 @@ async fn save(state: &AppState, row: store::Row, new: bool) -> AppResult<store::
 
 /// Add a registry (admin). The password is sealed with the data dir's key.
 #[utoipa::path(post, path = "/api/registries", tag = "registries",
-    responses((status = 201, description = "the registry, without its password"), (status = 400, description = "bad name or url"),
+    request_body = wire::RegistryInput,
+    responses((status = 201, description = "the registry, without its password", body = wire::RegistryInfo), (status = 400, description = "bad name or url"),
               (status = 409, description = "the name is taken")))]
 pub async fn create(
     State(state): State<AppState>,
@@ -119,8 +120,9 @@ pub async fn create(
 /// Edit a registry (admin): fields left out stay; a missing password keeps the stored one,
 /// an empty one removes it.
 #[utoipa::path(patch, path = "/api/registries/{id}", tag = "registries",
+    request_body = wire::RegistryInput,
     params(("id" = i64, Path, description = "registry id")),
-    responses((status = 200, description = "the registry, without its password"), (status = 404, description = "no such registry")))]
+    responses((status = 200, description = "the registry, without its password", body = wire::RegistryInfo), (status = 404, description = "no such registry")))]
 pub async fn update(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -165,8 +167,9 @@ pub async fn update(
 
 /// The same as PATCH.
 #[utoipa::path(put, path = "/api/registries/{id}", tag = "registries",
+    request_body = wire::RegistryInput,
     params(("id" = i64, Path, description = "registry id")),
-    responses((status = 200, description = "the registry, without its password"), (status = 404, description = "no such registry")))]
+    responses((status = 200, description = "the registry, without its password", body = wire::RegistryInfo), (status = 404, description = "no such registry")))]
 pub async fn update_put(
     state: State<AppState>,
     user: CurrentUser,
@@ -197,7 +200,7 @@ pub async fn remove(
 
 /// How the daemon treats registries: its insecure (plain HTTP) registries and mirrors.
 #[utoipa::path(get, path = "/api/registries/daemon", tag = "registries",
-    responses((status = 200, description = "insecure_registries and mirrors from docker info")))]
+    responses((status = 200, description = "insecure_registries and mirrors from docker info", body = wire::DaemonRegistries)))]
 pub async fn daemon_view(
     _user: CurrentUser,
     daemon: Daemon,
@@ -208,7 +211,7 @@ pub async fn daemon_view(
 /// Repositories and their tags, through the registry's HTTP API with its stored credentials.
 #[utoipa::path(get, path = "/api/registries/{id}/catalog", tag = "registries",
     params(("id" = i64, Path, description = "registry id")),
-    responses((status = 200, description = "[{repository, tags}]"), (status = 403, description = "the registry refused the credentials"),
+    responses((status = 200, description = "[{repository, tags}]", body = Vec<wire::CatalogEntry>), (status = 403, description = "the registry refused the credentials"),
               (status = 502, description = "the registry does not answer")))]
 pub async fn catalog(
     State(state): State<AppState>,

@@ -37,7 +37,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// The shares this user may see (all of them for an admin, with their host paths).
 #[utoipa::path(get, path = "/api/shares", tag = "shares",
-    responses((status = 200, description = "[{name, path, writable, teams, source}]")))]
+    responses((status = 200, description = "[{name, path, writable, teams, source}]", body = Vec<wire::Share>)))]
 pub async fn list(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -53,8 +53,8 @@ pub async fn list(
 
 /// Publish a host folder (admin).
 #[utoipa::path(post, path = "/api/shares", tag = "shares",
-    request_body(content = String, description = "{name, path, writable, teams}", content_type = "application/json"),
-    responses((status = 201, description = "the share"), (status = 400, description = "bad name, path or team"),
+    request_body(content = wire::ShareCreate, description = "{name, path, writable, teams}", content_type = "application/json"),
+    responses((status = 201, description = "the share", body = wire::Share), (status = 400, description = "bad name, path or team"),
               (status = 409, description = "the name is taken")))]
 pub async fn create(
     State(state): State<AppState>,
@@ -158,7 +158,7 @@ async fn open_for_writing(
 /// A folder's entries: `[{name, kind, size, mode, mtime, link_target?}]`.
 #[utoipa::path(get, path = "/api/shares/{name}/files", tag = "shares",
     params(("name" = String, Path, description = "share name"), ("path" = Option<String>, Query, description = "folder, `/` by default")),
-    responses((status = 200, description = "the entries"), (status = 404, description = "no such share or folder")))]
+    responses((status = 200, description = "the entries", body = Vec<wire::FileEntry>), (status = 404, description = "no such share or folder")))]
 pub async fn files(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -190,8 +190,9 @@ pub async fn download(
 /// Upload files (`multipart/form-data`, file parts; a part named `sub/a.txt` lands in
 /// `sub/`) into the folder `path` of a writable share.
 #[utoipa::path(put, path = "/api/shares/{name}/upload", tag = "shares",
+    request_body(content = super::Binary, content_type = "application/x-tar", description = "a tar, or multipart/form-data files"),
     params(("name" = String, Path, description = "share name"), ("path" = Option<String>, Query, description = "target folder")),
-    responses((status = 200, description = "{written, bytes}"), (status = 403, description = "read-only share or viewer"),
+    responses((status = 200, description = "{written, bytes}", body = wire::UploadResult), (status = 403, description = "read-only share or viewer"),
               (status = 409, description = "a target is a folder or a symlink")))]
 pub async fn upload(
     State(state): State<AppState>,
@@ -233,7 +234,7 @@ pub async fn mkdir(
 /// Rename or move a file or folder within the share; never replaces anything.
 #[utoipa::path(post, path = "/api/shares/{name}/rename", tag = "shares",
     params(("name" = String, Path, description = "share name")),
-    request_body(content = String, description = "{from, to}", content_type = "application/json"),
+    request_body(content = wire::RenameRequest, description = "{from, to}", content_type = "application/json"),
     responses((status = 204, description = "renamed"), (status = 409, description = "the target exists")))]
 pub async fn rename(
     State(state): State<AppState>,

@@ -28,7 +28,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// Every stack the user may see: managed ones and Compose projects found on the daemon.
 #[utoipa::path(get, path = "/api/stacks", tag = "stacks",
-    responses((status = 200, description = "the stacks")))]
+    responses((status = 200, description = "the stacks", body = Vec<wire::StackSummary>)))]
 pub async fn list(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -52,7 +52,8 @@ pub async fn list(
 
 /// Check a compose text without saving it: every problem, with its line.
 #[utoipa::path(post, path = "/api/stacks/validate", tag = "stacks",
-    responses((status = 200, description = "`ok` and the problems found")))]
+    request_body = wire::ValidateCompose,
+    responses((status = 200, description = "`ok` and the problems found", body = wire::ComposeCheck)))]
 pub async fn validate(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -102,6 +103,7 @@ pub async fn validate(
 /// Create a stack (from the editor, or an admin's folder on the server) and bring it up:
 /// the answer is the ndjson progress of `up`, or, with `"up": false`, the stack.
 #[utoipa::path(post, path = "/api/stacks", tag = "stacks",
+    request_body = wire::CreateStack,
     responses((status = 201, description = "created; ndjson progress of up"),
               (status = 400, description = "bad name or compose file"), (status = 409, description = "exists")))]
 pub async fn create(
@@ -230,7 +232,7 @@ async fn detail_of(
 /// A stack's compose text and per-service containers.
 #[utoipa::path(get, path = "/api/stacks/{name}", tag = "stacks",
     params(("name" = String, Path, description = "stack name")),
-    responses((status = 200, description = "the stack"), (status = 404, description = "no such stack")))]
+    responses((status = 200, description = "the stack", body = wire::StackDetail), (status = 404, description = "no such stack")))]
 pub async fn detail(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -244,8 +246,9 @@ pub async fn detail(
 /// Replace a managed stack's compose file (and `.env`). Checked before anything is written;
 /// `POST .../up` deploys it.
 #[utoipa::path(put, path = "/api/stacks/{name}", tag = "stacks",
+    request_body = wire::SaveStack,
     params(("name" = String, Path, description = "stack name")),
-    responses((status = 200, description = "saved"), (status = 400, description = "bad compose file")))]
+    responses((status = 200, description = "saved", body = wire::StackDetail), (status = 400, description = "bad compose file")))]
 pub async fn save(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -280,7 +283,7 @@ pub struct DownQuery {
 #[utoipa::path(delete, path = "/api/stacks/{name}", tag = "stacks",
     params(("name" = String, Path, description = "stack name"),
            ("volumes" = Option<bool>, Query, description = "remove its volumes too")),
-    responses((status = 200, description = "what was removed"), (status = 404, description = "no such stack")))]
+    responses((status = 200, description = "what was removed", body = wire::StackDown), (status = 404, description = "no such stack")))]
 pub async fn delete(
     State(state): State<AppState>,
     user: CurrentUser,

@@ -32,7 +32,7 @@ pub async fn version(_user: CurrentUser, daemon: Daemon) -> AppResult<Json<Value
 
 /// Engine version and counts of containers, images and volumes, for the dashboard.
 #[utoipa::path(get, path = "/api/system/summary", tag = "system",
-    responses((status = 200, description = "engine version and counts"), (status = 503, description = "daemon unreachable")))]
+    responses((status = 200, description = "engine version and counts", body = wire::SystemSummary), (status = 503, description = "daemon unreachable")))]
 pub async fn summary(_user: CurrentUser, daemon: Daemon) -> AppResult<Json<wire::SystemSummary>> {
     Ok(Json(system::summary(&daemon).await?))
 }

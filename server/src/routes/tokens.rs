@@ -20,7 +20,8 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// Make a token acting as the caller, with the caller's role. The secret is shown once.
 #[utoipa::path(post, path = "/api/tokens", tag = "tokens",
-    responses((status = 201, description = "the new token, shown this once")))]
+    request_body = wire::CreateToken,
+    responses((status = 201, description = "the new token, shown this once", body = wire::NewToken)))]
 pub async fn create(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -58,7 +59,7 @@ pub async fn create(
 
 /// One's own tokens (an admin sees everyone's), with when each was last used.
 #[utoipa::path(get, path = "/api/tokens", tag = "tokens",
-    responses((status = 200, description = "tokens, never their secrets")))]
+    responses((status = 200, description = "tokens, never their secrets", body = Vec<wire::TokenInfo>)))]
 pub async fn list(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -100,7 +101,7 @@ pub async fn revoke(
            ("user" = Option<String>, Query, description = "only this user's"),
            ("action" = Option<String>, Query, description = "only this action"),
            ("since" = Option<i64>, Query, description = "only from this unix time on")),
-    responses((status = 200, description = "entries"), (status = 403, description = "not an admin")))]
+    responses((status = 200, description = "entries", body = Vec<wire::AuditEntry>), (status = 403, description = "not an admin")))]
 pub async fn audit_log(
     State(state): State<AppState>,
     user: CurrentUser,

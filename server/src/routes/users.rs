@@ -69,7 +69,7 @@ async fn record(state: &AppState, user: &CurrentUser, action: &str, target: &str
 
 /// Every user (admin).
 #[utoipa::path(get, path = "/api/users", tag = "users",
-    responses((status = 200, description = "users with role, teams and state"), (status = 403, description = "not an admin")))]
+    responses((status = 200, description = "users with role, teams and state", body = Vec<wire::UserInfo>), (status = 403, description = "not an admin")))]
 pub async fn list(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -95,7 +95,8 @@ pub async fn list(
 
 /// Create a user (admin).
 #[utoipa::path(post, path = "/api/users", tag = "users",
-    responses((status = 201, description = "created"), (status = 400, description = "bad name, weak password or unknown team"),
+    request_body = wire::CreateUser,
+    responses((status = 201, description = "created", body = wire::UserInfo), (status = 400, description = "bad name, weak password or unknown team"),
               (status = 409, description = "the name is taken")))]
 pub async fn create(
     State(state): State<AppState>,
@@ -135,6 +136,7 @@ pub async fn create(
 /// current one (throttled as a login is). A new password, role or a disable ends the user's
 /// other sessions; a new password or a disable also revokes the user's API tokens.
 #[utoipa::path(patch, path = "/api/users/{name}", tag = "users",
+    request_body = wire::PatchUser,
     params(("name" = String, Path, description = "username")),
     responses((status = 204, description = "changed"), (status = 400, description = "weak password or wrong current password"),
               (status = 403, description = "not allowed"), (status = 404, description = "no such user"),
@@ -147,6 +149,13 @@ pub async fn patch(
     PathArgs(name): PathArgs<String>,
     JsonBody(req): JsonBody<wire::PatchUser>,
 ) -> AppResult<StatusCode> {
+    // Before the lookup: a non-admin learns nothing of other users, not even whether one
+    // of that name exists (the same 403 for a colleague and for nobody).
+    if user.role != Role::Admin && name != user.username {
+        return Err(AppError::Forbidden(
+            "only an admin may change other users, roles, teams or disabled state".into(),
+        ));
+    }
     let target = store::users::by_name(&state.db, &name)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("no user {name:?}")))?;
@@ -274,7 +283,7 @@ pub async fn delete(
 
 /// Teams with their members: all of them for an admin, one's own otherwise.
 #[utoipa::path(get, path = "/api/teams", tag = "users",
-    responses((status = 200, description = "teams and members")))]
+    responses((status = 200, description = "teams and members", body = Vec<wire::TeamInfo>)))]
 pub async fn list_teams(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -297,6 +306,7 @@ pub async fn list_teams(
 
 /// Create a team (admin).
 #[utoipa::path(post, path = "/api/teams", tag = "users",
+    request_body = wire::CreateTeam,
     responses((status = 201, description = "created"), (status = 409, description = "exists")))]
 pub async fn create_team(
     State(state): State<AppState>,

@@ -113,6 +113,7 @@ pub async fn download(
 
 /// Upload files (`multipart/form-data` file parts) into the folder `path`.
 #[utoipa::path(put, path = "/api/volumes/{name}/upload", tag = "volumes",
+    request_body(content = super::Binary, content_type = "application/x-tar", description = "a tar, or multipart/form-data files"),
     params(("name" = String, Path, description = "volume name"), ("path" = Option<String>, Query, description = "target folder")),
     responses((status = 200, description = "{written, bytes}"), (status = 403, description = "viewer, or another team's volume"),
               (status = 409, description = "a target is a folder or a symlink")))]

@@ -48,7 +48,7 @@ pub struct ListQuery {
 /// Volumes with the containers that use each (and sizes with `size=true`).
 #[utoipa::path(get, path = "/api/volumes", tag = "volumes",
     params(("size" = Option<bool>, Query, description = "measure each volume")),
-    responses((status = 200, description = "the volumes")))]
+    responses((status = 200, description = "the volumes", body = Vec<wire::VolumeSummary>)))]
 pub async fn list(
     user: CurrentUser,
     daemon: Daemon,
@@ -61,6 +61,7 @@ pub async fn list(
 
 /// `docker volume create` (driver, options, labels). Options that reach the host are admin's.
 #[utoipa::path(post, path = "/api/volumes", tag = "volumes",
+    request_body = wire::CreateVolume,
     responses((status = 201, description = "`{\"name\"}`"), (status = 400, description = "bad name"),
               (status = 403, description = "host-reaching options")))]
 pub async fn create(
@@ -124,7 +125,8 @@ pub async fn remove(
 
 /// `docker volume prune [--filter label=..]` (admin).
 #[utoipa::path(post, path = "/api/volumes/prune", tag = "volumes",
-    responses((status = 200, description = "what was removed and the space reclaimed")))]
+    request_body = PruneBody,
+    responses((status = 200, description = "what was removed and the space reclaimed", body = wire::Pruned)))]
 pub async fn prune(
     State(state): State<AppState>,
     user: CurrentUser,
