@@ -136,7 +136,7 @@ pub async fn me(user: CurrentUser) -> Json<wire::Me> {
 /// A one-time ticket for opening a websocket with `?ticket=` (valid 30 s): it opens one
 /// websocket, at `path` if the (optional) body names one, and nothing else.
 #[utoipa::path(post, path = "/api/auth/ws-ticket", tag = "auth",
-    request_body(content = Option<wire::WsTicketRequest>, description = "optional: the path the ticket is for"),
+    request_body(content = wire::WsTicketRequest, description = "optional (an empty body is fine): the websocket path the ticket is for"),
     responses((status = 200, description = "the ticket", body = wire::WsTicket), (status = 400, description = "a bad body or path"),
               (status = 401, description = "no session or token")))]
 pub async fn ws_ticket(

@@ -85,12 +85,114 @@ async fn run_container(c: &Client, app: &TestApp, body: Value) -> (StatusCode, V
     send(c, Method::POST, &app.url("/api/containers"), Some(body)).await
 }
 
-fn idle(image: &str, extra: Value) -> Value {
-    let mut body = json!({"image": image, "cmd": ["sh", "-c", IDLE]});
-    if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
-        b.extend(e.clone());
+/// What a test made on the daemon, removed when it ends (also when it fails): containers by
+/// a label of the test's own, stacks with their networks and volumes, named networks and
+/// volumes. Each test has its own, so parallel tests never remove each other's.
+struct Made {
+    tag: String,
+    stacks: std::sync::Mutex<Vec<String>>,
+    networks: std::sync::Mutex<Vec<String>>,
+    volumes: std::sync::Mutex<Vec<String>>,
+}
+
+impl Made {
+    fn new() -> Made {
+        Made {
+            tag: unique("own"),
+            stacks: Default::default(),
+            networks: Default::default(),
+            volumes: Default::default(),
+        }
     }
-    body
+
+    fn stack(&self, name: &str) -> String {
+        self.stacks.lock().unwrap().push(name.to_owned());
+        name.to_owned()
+    }
+
+    fn network(&self, name: &str) -> String {
+        self.networks.lock().unwrap().push(name.to_owned());
+        name.to_owned()
+    }
+
+    fn volume(&self, name: &str) -> String {
+        self.volumes.lock().unwrap().push(name.to_owned());
+        name.to_owned()
+    }
+
+    /// A create body for an idle container of `image`, labelled as this test's.
+    fn idle(&self, image: &str, extra: Value) -> Value {
+        let mut body = json!({"image": image, "cmd": ["sh", "-c", IDLE]});
+        if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
+            b.extend(e.clone());
+        }
+        let labels = body["labels"].as_object().cloned().unwrap_or_default();
+        let mut labels = labels;
+        labels.insert("berth-it".into(), json!(self.tag));
+        body["labels"] = Value::Object(labels);
+        body
+    }
+}
+
+/// `docker ARGS` on the test daemon, its output; failures (already gone) are fine here.
+fn quiet_docker(args: &[&str]) -> String {
+    std::process::Command::new("docker")
+        .args(["-H", &docker_host()])
+        .args(args)
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default()
+}
+
+fn remove_labelled(filter: &str) {
+    let ids = quiet_docker(&["ps", "-aq", "--filter", filter]);
+    let ids: Vec<&str> = ids.split_whitespace().collect();
+    if !ids.is_empty() {
+        let mut args = vec!["rm", "-f", "-v"];
+        args.extend(ids);
+        quiet_docker(&args);
+    }
+}
+
+impl Drop for Made {
+    fn drop(&mut self) {
+        remove_labelled(&format!("label=berth-it={}", self.tag));
+        let stacks = self.stacks.lock().map(|s| s.clone()).unwrap_or_default();
+        for s in &stacks {
+            remove_labelled(&format!("label=com.docker.compose.project={s}"));
+        }
+        for s in &stacks {
+            for n in quiet_docker(&[
+                "network",
+                "ls",
+                "-q",
+                "--filter",
+                &format!("label=com.docker.compose.project={s}"),
+            ])
+            .split_whitespace()
+            {
+                quiet_docker(&["network", "rm", n]);
+            }
+            quiet_docker(&["network", "rm", &format!("{s}_default")]);
+            for v in quiet_docker(&[
+                "volume",
+                "ls",
+                "-q",
+                "--filter",
+                &format!("label=com.docker.compose.project={s}"),
+            ])
+            .split_whitespace()
+            {
+                quiet_docker(&["volume", "rm", v]);
+            }
+        }
+        for n in self.networks.lock().map(|s| s.clone()).unwrap_or_default() {
+            quiet_docker(&["network", "rm", &n]);
+        }
+        for v in self.volumes.lock().map(|s| s.clone()).unwrap_or_default() {
+            quiet_docker(&["volume", "rm", "-f", &v]);
+        }
+    }
 }
 
 /// The (status, code) a request gets, for comparing a foreign resource with a missing one.
@@ -102,7 +204,8 @@ fn shape(got: &(StatusCode, Value)) -> (u16, Value) {
 async fn another_teams_network_is_a_missing_one() {
     let app = TestApp::start().await;
     let t = app.two_teams().await;
-    let net = unique("blue-net");
+    let made = Made::new();
+    let net = made.network(&unique("blue-net"));
     let (s, created) = send(
         &t.op_blue,
         Method::POST,
@@ -118,7 +221,7 @@ async fn another_teams_network_is_a_missing_one() {
     let by_missing = run_container(
         &t.op_red,
         &app,
-        idle(&test_image(), json!({"network": missing})),
+        made.idle(&test_image(), json!({"network": missing})),
     )
     .await;
     assert_eq!(by_missing.0, 404, "{}", by_missing.1);
@@ -126,7 +229,7 @@ async fn another_teams_network_is_a_missing_one() {
         let got = run_container(
             &t.op_red,
             &app,
-            idle(&test_image(), json!({"network": reference})),
+            made.idle(&test_image(), json!({"network": reference})),
         )
         .await;
         assert_eq!(shape(&got), shape(&by_missing), "{}", got.1);
@@ -143,7 +246,7 @@ async fn another_teams_network_is_a_missing_one() {
     assert_eq!(s, 404, "{l:?}");
 
     // Connecting one's own container to it.
-    let (s, mine) = run_container(&t.op_red, &app, idle(&test_image(), json!({}))).await;
+    let (s, mine) = run_container(&t.op_red, &app, made.idle(&test_image(), json!({}))).await;
     assert_eq!(s, 201, "{mine}");
     let mine = mine["id"].as_str().unwrap().to_owned();
     let got = send(
@@ -156,7 +259,7 @@ async fn another_teams_network_is_a_missing_one() {
     assert_eq!(got.0, 404, "{}", got.1);
 
     // A stack, external by name, on first up and on a recreate.
-    let stack = unique("redext");
+    let stack = made.stack(&unique("redext"));
     let ext = format!(
         "services:\n  a:\n    image: {}\n    command: [\"sh\", \"-c\", \"{IDLE}\"]\n    networks: [n]\nnetworks:\n  n:\n    external: true\n    name: {net}\n",
         test_image()
@@ -164,7 +267,7 @@ async fn another_teams_network_is_a_missing_one() {
     let (s, l) = stack_up(&t.op_red, &app, &stack, &ext).await;
     let (code, msg) = stream_error(s, &l);
     assert_eq!(code, "missing_external_network", "{msg}");
-    let stack2 = unique("redrec");
+    let stack2 = made.stack(&unique("redrec"));
     let plain = format!(
         "services:\n  a:\n    image: {}\n    command: [\"sh\", \"-c\", \"{IDLE}\"]\n",
         test_image()
@@ -193,7 +296,7 @@ async fn another_teams_network_is_a_missing_one() {
     let (s, b) = run_container(
         &t.op_blue,
         &app,
-        idle(&test_image(), json!({"network": net})),
+        made.idle(&test_image(), json!({"network": net})),
     )
     .await;
     assert_eq!(s, 201, "{b}");
@@ -201,7 +304,7 @@ async fn another_teams_network_is_a_missing_one() {
         .call(
             Method::POST,
             "/api/containers",
-            Some(idle(&test_image(), json!({"network": net}))),
+            Some(made.idle(&test_image(), json!({"network": net}))),
         )
         .await;
     assert_eq!(s, 201, "{b}");
@@ -210,11 +313,11 @@ async fn another_teams_network_is_a_missing_one() {
     let (s, b) = run_container(
         &t.op_red,
         &app,
-        idle(&test_image(), json!({"network": "bridge"})),
+        made.idle(&test_image(), json!({"network": "bridge"})),
     )
     .await;
     assert_eq!(s, 201, "{b}");
-    let (s, blue_c) = run_container(&t.op_blue, &app, idle(&test_image(), json!({}))).await;
+    let (s, blue_c) = run_container(&t.op_blue, &app, made.idle(&test_image(), json!({}))).await;
     assert_eq!(s, 201);
     let blue_c = blue_c["id"].as_str().unwrap().to_owned();
     let (_, bridge) = send(
@@ -250,7 +353,8 @@ async fn another_teams_network_is_a_missing_one() {
 async fn another_teams_volume_and_host_reaching_volumes_are_not_mounted() {
     let app = TestApp::start().await;
     let t = app.two_teams().await;
-    let vol = unique("blue-vol");
+    let made = Made::new();
+    let vol = made.volume(&unique("blue-vol"));
     let (s, b) = send(
         &t.op_blue,
         Method::POST,
@@ -261,7 +365,7 @@ async fn another_teams_volume_and_host_reaching_volumes_are_not_mounted() {
     assert_eq!(s, 201, "{b}");
 
     let mount = |name: &str| json!({"volumes": [{"name": name, "target": "/data"}]});
-    let got = run_container(&t.op_red, &app, idle(&test_image(), mount(&vol))).await;
+    let got = run_container(&t.op_red, &app, made.idle(&test_image(), mount(&vol))).await;
     assert_error(&got, 409, "conflict");
     assert!(got.1["error"]["message"].as_str().unwrap().contains(&vol));
 
@@ -270,10 +374,10 @@ async fn another_teams_volume_and_host_reaching_volumes_are_not_mounted() {
         "services:\n  a:\n    image: {}\n    command: [\"sh\", \"-c\", \"{IDLE}\"]\n    volumes: [\"v:/data\"]\nvolumes:\n  v:\n    external: true\n    name: {vol}\n",
         test_image()
     );
-    let (s, l) = stack_up(&t.op_red, &app, &unique("redvol"), &ext).await;
+    let (s, l) = stack_up(&t.op_red, &app, &made.stack(&unique("redvol")), &ext).await;
     assert_eq!(stream_error(s, &l).0, "missing_external_volume");
     let named = ext.replace("    external: true\n", "");
-    let (s, l) = stack_up(&t.op_red, &app, &unique("redvol"), &named).await;
+    let (s, l) = stack_up(&t.op_red, &app, &made.stack(&unique("redvol")), &named).await;
     let (code, msg) = stream_error(s, &l);
     assert_eq!(code, "conflict", "{msg}");
     assert!(msg.contains(&vol), "{msg}");
@@ -297,12 +401,12 @@ async fn another_teams_volume_and_host_reaching_volumes_are_not_mounted() {
     assert_eq!(shape(&foreign), shape(&none));
 
     // Blue mounts its own.
-    let (s, b) = run_container(&t.op_blue, &app, idle(&test_image(), mount(&vol))).await;
+    let (s, b) = run_container(&t.op_blue, &app, made.idle(&test_image(), mount(&vol))).await;
     assert_eq!(s, 201, "{b}");
 
     // An admin's shared volume that binds a host folder is a host power to mount.
     let dir = tempfile::tempdir().unwrap();
-    let hostvol = unique("hostvol");
+    let hostvol = made.volume(&unique("hostvol"));
     let (s, b) = app
         .call(
             Method::POST,
@@ -315,7 +419,7 @@ async fn another_teams_volume_and_host_reaching_volumes_are_not_mounted() {
         )
         .await;
     assert_eq!(s, 201, "{b}");
-    let got = run_container(&t.op_red, &app, idle(&test_image(), mount(&hostvol))).await;
+    let got = run_container(&t.op_red, &app, made.idle(&test_image(), mount(&hostvol))).await;
     assert_error(&got, 403, "forbidden");
     // Browsing it would read the host folder too.
     std::fs::write(dir.path().join("host-secret"), "x").unwrap();
@@ -332,7 +436,7 @@ async fn another_teams_volume_and_host_reaching_volumes_are_not_mounted() {
         .unwrap()
         .contains(&hostvol));
     let ext_host = ext.replace(&vol, &hostvol);
-    let (s, l) = stack_up(&t.op_red, &app, &unique("redhost"), &ext_host).await;
+    let (s, l) = stack_up(&t.op_red, &app, &made.stack(&unique("redhost")), &ext_host).await;
     assert_eq!(stream_error(s, &l).0, "forbidden");
     // As a `Mounts` entry of a volume type, through the same form's binds? Binds are host
     // paths and refused outright; the admin may.
@@ -340,7 +444,7 @@ async fn another_teams_volume_and_host_reaching_volumes_are_not_mounted() {
         .call(
             Method::POST,
             "/api/containers",
-            Some(idle(&test_image(), mount(&hostvol))),
+            Some(made.idle(&test_image(), mount(&hostvol))),
         )
         .await;
     assert_eq!(s, 201, "{b}");
@@ -350,7 +454,8 @@ async fn another_teams_volume_and_host_reaching_volumes_are_not_mounted() {
 async fn a_stacks_names_cannot_be_squatted() {
     let app = TestApp::start().await;
     let t = app.two_teams().await;
-    let stack = unique("bluestack");
+    let made = Made::new();
+    let stack = made.stack(&unique("bluestack"));
     let compose = format!(
         "services:\n  a:\n    image: {}\n    command: [\"sh\", \"-c\", \"{IDLE}\"]\n    volumes: [\"data:/data\"]\nvolumes:\n  data: {{}}\n",
         test_image()
@@ -430,7 +535,7 @@ async fn a_stacks_names_cannot_be_squatted() {
     let (s, b) = run_container(
         &t.op_red,
         &app,
-        idle(&test_image(), json!({"labels": {"com.docker.compose.project": stack, "com.docker.compose.service": "a"}})),
+        made.idle(&test_image(), json!({"labels": {"com.docker.compose.project": stack, "com.docker.compose.service": "a"}})),
     )
     .await;
     assert_eq!(s, 201, "{b}");
@@ -506,6 +611,7 @@ async fn build_as(
 async fn image_labels_and_tags_decide_nothing_and_belong_to_their_team() {
     let app = TestApp::start().await;
     let t = app.two_teams().await;
+    let made = Made::new();
     let base = test_image();
 
     // Red bakes berth's and Compose's labels into an image.
@@ -521,7 +627,7 @@ async fn image_labels_and_tags_decide_nothing_and_belong_to_their_team() {
         .call(
             Method::POST,
             "/api/containers",
-            Some(idle(&evil, json!({}))),
+            Some(made.idle(&evil, json!({}))),
         )
         .await;
     assert_eq!(s, 201, "{b}");
@@ -577,7 +683,7 @@ async fn image_labels_and_tags_decide_nothing_and_belong_to_their_team() {
             assert_eq!(shape(&got), shape(&none), "{path}");
         }
     }
-    let got = run_container(&t.op_red, &app, idle(&blue_tag, json!({}))).await;
+    let got = run_container(&t.op_red, &app, made.idle(&blue_tag, json!({}))).await;
     assert_error(&got, 404, "image_not_found");
     let (s, l) = build_as(
         &t.op_red,
@@ -653,7 +759,7 @@ async fn image_labels_and_tags_decide_nothing_and_belong_to_their_team() {
     let (code, msg) = stream_error(s, &l);
     assert_eq!(code, "conflict", "{msg}");
     assert!(msg.contains(&blue_tag), "{msg}");
-    let (s, mine) = run_container(&t.op_red, &app, idle(&base, json!({"start": false}))).await;
+    let (s, mine) = run_container(&t.op_red, &app, made.idle(&base, json!({"start": false}))).await;
     assert_eq!(s, 201, "{mine}");
     let got = send(
         &t.op_red,
@@ -678,7 +784,7 @@ async fn image_labels_and_tags_decide_nothing_and_belong_to_their_team() {
 
     // Blue still has its image, runs it and builds from it; red's own image is red's.
     assert!(crate::imgkit::image_id(&blue_tag).await.is_some());
-    let (s, b) = run_container(&t.op_blue, &app, idle(&blue_tag, json!({}))).await;
+    let (s, b) = run_container(&t.op_blue, &app, made.idle(&blue_tag, json!({}))).await;
     assert_eq!(s, 201, "{b}");
     let (s, l) = build_as(
         &t.op_blue,
@@ -708,8 +814,14 @@ async fn image_labels_and_tags_decide_nothing_and_belong_to_their_team() {
 async fn container_references_are_resolved_and_owned() {
     let app = TestApp::start().await;
     let t = app.two_teams().await;
+    let made = Made::new();
     let name = unique("bluec");
-    let (s, b) = run_container(&t.op_blue, &app, idle(&test_image(), json!({"name": name}))).await;
+    let (s, b) = run_container(
+        &t.op_blue,
+        &app,
+        made.idle(&test_image(), json!({"name": name})),
+    )
+    .await;
     assert_eq!(s, 201, "{b}");
     let id = b["id"].as_str().unwrap().to_owned();
 
@@ -718,7 +830,7 @@ async fn container_references_are_resolved_and_owned() {
         let got = run_container(
             &t.op_red,
             &app,
-            idle(&test_image(), json!({"links": [format!("{target}:db")]})),
+            made.idle(&test_image(), json!({"links": [format!("{target}:db")]})),
         )
         .await;
         assert_error(&got, 404, "not_found");
@@ -728,7 +840,7 @@ async fn container_references_are_resolved_and_owned() {
         "services:\n  a:\n    image: {}\n    command: [\"sh\", \"-c\", \"{IDLE}\"]\n    network_mode: \"container:{name}\"\n",
         test_image()
     );
-    let (s, l) = stack_up(&t.op_red, &app, &unique("rednet"), &compose).await;
+    let (s, l) = stack_up(&t.op_red, &app, &made.stack(&unique("rednet")), &compose).await;
     if s.is_success() && l.last().is_some_and(|l| l["step"] == "done") {
         panic!("red joined blue's container's namespace: {l:#?}");
     }
@@ -736,7 +848,7 @@ async fn container_references_are_resolved_and_owned() {
     let (s, b) = run_container(
         &t.op_blue,
         &app,
-        idle(&test_image(), json!({"links": [format!("{name}:db")]})),
+        made.idle(&test_image(), json!({"links": [format!("{name}:db")]})),
     )
     .await;
     assert_eq!(s, 201, "{b}");
