@@ -51,6 +51,7 @@ const SELF_SERVICE: &[(&str, &str, &str)] = &[
 /// What a path parameter names, and so how foreign and missing values are chosen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Kind {
+    Image,
     Container,
     Network,
     Volume,
@@ -64,8 +65,8 @@ enum Kind {
 enum Rule {
     /// A resource with an owner: another team's must answer as a missing one does.
     Owned(Kind),
-    /// Not owned by a team (images are global; registries are the admin's, shared by
-    /// all): there is no "another team's" to compare.
+    /// Not owned by a team (registries are the admin's, shared by all): there is no
+    /// "another team's" to compare.
     Global(&'static str),
     /// Not a resource: a fixed, valid value (an action name).
     Fixed(&'static str),
@@ -86,7 +87,7 @@ fn rule(path: &str, param: &str) -> Option<Rule> {
         ("users", "name") => Rule::Owned(Kind::User),
         ("teams", "name") => Rule::Owned(Kind::Team),
         ("shares", "name") => Rule::Owned(Kind::Share),
-        ("images", "id") => Rule::Global("images carry no team: every user sees every image"),
+        ("images", "id") => Rule::Owned(Kind::Image),
         ("registries", "id") => {
             Rule::Global("registries are the admin's and shared by all; only admins change them")
         }
@@ -353,6 +354,20 @@ async fn make_owned(app: &TestApp, op: &Client, prefix: &str) -> BTreeMap<Kind, 
     .await;
     assert_eq!(status, 201, "{prefix}'s token: {body}");
     out.insert(Kind::Token, body["id"].to_string());
+    // An image tag of the team's own: tagging one records the team as its owner.
+    let repo = unique(&format!("{prefix}-img"));
+    let (status, body) = send(
+        op,
+        Method::POST,
+        &app.url(&format!(
+            "/api/images/{}/tag",
+            test_image().replace('/', "%2F")
+        )),
+        Some(json!({"repo": repo, "tag": "x"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{prefix}'s image tag: {body}");
+    out.insert(Kind::Image, format!("{repo}:x"));
     out
 }
 
@@ -421,16 +436,15 @@ async fn every_route_is_decided_for_every_kind_of_caller() {
             (Kind::User, unique("nobody")),
             (Kind::Team, unique("noteam")),
             (Kind::Share, unique("noshare")),
+            (Kind::Image, format!("{}:x", unique("noimage"))),
         ]
         .into_iter()
         .collect(),
     };
     let mine = Owned { by_kind: mine };
     let theirs = Owned { by_kind: theirs };
-    // A tag of the test image only this test uses: what the viewer's image routes name.
-    let tag = unique("berth-matrix");
-    docker_cli(&["tag", &test_image(), &format!("{tag}:x")]);
-    let image = format!("{tag}:x");
+    // Registries' parameter (global) takes an id; images are owned like the rest.
+    let image = mine.by_kind[&Kind::Image].clone();
 
     // (a) Without credentials: 401, but for the public routes.
     let anonymous = Client::new();
@@ -483,7 +497,7 @@ async fn every_route_is_decided_for_every_kind_of_caller() {
     assert_eq!(status, 200, "the image tag is still there: {body}");
 
     // (c) Another team's resource answers as a missing one does, on every route that
-    // names one. Global parameters (images, registries) have no owner to compare.
+    // names one. Global parameters (registries) have no owner to compare.
     let red_cookie = app.cookie_header(&format!("{red}-op"), USER_PASSWORD).await;
     let mut skipped = BTreeSet::new();
     for r in routes.iter().filter(|r| !r.params.is_empty()) {
@@ -552,7 +566,9 @@ async fn every_route_is_decided_for_every_kind_of_caller() {
             )
             .await;
     }
-    let _ = docker_cli(&["rmi", &image]);
+    for owned in [&mine, &theirs] {
+        let _ = docker_cli(&["rmi", &owned.by_kind[&Kind::Image]]);
+    }
 
     assert!(
         wrong.is_empty(),
