@@ -5,6 +5,7 @@ pub mod auth;
 pub mod buildctx;
 pub mod config;
 pub mod docker;
+pub mod dockerapi;
 pub mod error;
 pub mod files;
 pub mod memory;

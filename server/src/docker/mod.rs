@@ -15,6 +15,7 @@ pub mod log_reader;
 pub mod logs;
 pub mod networks;
 pub mod progress;
+pub mod raw;
 pub mod reference;
 pub mod run;
 pub mod stack_logs;

@@ -349,7 +349,7 @@ pub async fn load(
 
 /// The tags an image archive would set: `manifest.json`'s `RepoTags`, and the legacy
 /// `repositories` file's `{"repo": {"tag": id}}`.
-fn archive_tags(captured: &tar_gate::Captured) -> Vec<String> {
+pub fn archive_tags(captured: &tar_gate::Captured) -> Vec<String> {
     let mut tags = Vec::new();
     if let Some(m) = captured.get("manifest.json") {
         if let Ok(Value::Array(items)) = serde_json::from_slice::<Value>(m) {

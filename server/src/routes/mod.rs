@@ -91,6 +91,7 @@ pub fn router() -> Router<AppState> {
     router
         .layer(axum::middleware::from_fn(refuse_control_chars))
         .merge(autoindex::router())
+        .merge(crate::dockerapi::router())
         .route(
             "/api/openapi.json",
             get(move || {

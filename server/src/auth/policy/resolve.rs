@@ -323,6 +323,66 @@ impl<'a> Policy<'a> {
     }
 }
 
+impl Policy<'_> {
+    /// Check a Compose project name may carry `team`'s containers, networks and volumes:
+    /// nothing of that project on this daemon belongs to another team (or to no team: an
+    /// admin's or the compose CLI's). A project is one team's, so nobody joins another's.
+    pub async fn claim_project(&self, project: &str, team: &str) -> AppResult<()> {
+        if self.admin() {
+            return Ok(());
+        }
+        let filter = || {
+            HashMap::from([(
+                "label".to_owned(),
+                vec![format!("{}={project}", crate::stacks::labels::PROJECT)],
+            )])
+        };
+        let (cs, ns, vs) = tokio::try_join!(
+            self.ep.call(|d| async move {
+                d.list_containers(Some(bollard::query_parameters::ListContainersOptions {
+                    all: true,
+                    filters: Some(filter()),
+                    ..Default::default()
+                }))
+                .await
+            }),
+            self.ep.call(|d| async move {
+                d.list_networks(Some(bollard::query_parameters::ListNetworksOptions {
+                    filters: Some(filter()),
+                }))
+                .await
+            }),
+            self.ep.call(|d| async move {
+                d.list_volumes(Some(bollard::query_parameters::ListVolumesOptions {
+                    filters: Some(filter()),
+                }))
+                .await
+            }),
+        )?;
+        let teams = cs
+            .iter()
+            .map(|c| c.labels.as_ref().and_then(|l| l.get(TEAM_LABEL)).cloned())
+            .chain(
+                ns.iter()
+                    .map(|n| n.labels.as_ref().and_then(|l| l.get(TEAM_LABEL)).cloned()),
+            )
+            .chain(
+                vs.volumes
+                    .iter()
+                    .flatten()
+                    .map(|v| v.labels.get(TEAM_LABEL).cloned()),
+            );
+        for t in teams {
+            if t.as_deref() != Some(team) {
+                return Err(AppError::Conflict(format!(
+                    "the Compose project {project} belongs to another team: choose another project name (docker-compose -p NAME)"
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
 fn describe_options(driver: &str, options: &HashMap<String, String>) -> String {
     let mut parts = vec![format!("driver={driver}")];
     let mut keys: Vec<_> = options.iter().collect();
