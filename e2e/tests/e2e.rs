@@ -1000,3 +1000,50 @@ async fn write_a_compose_file_in_the_editor_deploy_it_and_see_its_services_runni
     browser.close().await;
     docker::remove_project(&name);
 }
+
+#[tokio::test]
+async fn the_account_page_gives_a_docker_cli_its_token_and_the_cli_works_through_berth() {
+    let _slot = BROWSER_SLOTS.acquire().await.unwrap();
+    let berth = Berth::start().await;
+    let browser = Browser::start().await;
+    let c = &browser.client;
+    action::login(c, &berth, "admin", e2e::berth::ADMIN_PASSWORD).await;
+    c.goto(&berth.url("/account")).await.unwrap();
+    find::by_testid(c, "token-name")
+        .await
+        .send_keys("docker cli")
+        .await
+        .unwrap();
+    find::by_testid(c, "token-create")
+        .await
+        .click()
+        .await
+        .unwrap();
+    find::by_testid(c, "token-fresh").await;
+    // The snippet now carries the token just made; paste it where the CLI reads it.
+    let config = find::by_testid(c, "docker-config").await.text().await.unwrap();
+    assert!(!config.contains("Bearer TOKEN"), "the fresh token is in the snippet: {config}");
+    let context = find::by_testid(c, "docker-context").await.text().await.unwrap();
+    check::screenshot(c, "account-docker-cli").await;
+    browser.close().await;
+    let host = context
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("host="))
+        .expect("a docker context line with host=")
+        .to_owned();
+    let dir = std::env::temp_dir().join(unique("docker-config"));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("config.json"), config.trim()).unwrap();
+    let out = std::process::Command::new("/usr/bin/docker")
+        .env("DOCKER_HOST", &host)
+        .env("DOCKER_CONFIG", &dir)
+        .args(["ps", "--format", "{{.ID}}"])
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(
+        out.status.success(),
+        "docker ps through berth with the page's snippet: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -53,6 +53,8 @@ pub enum Key {
     RoleViewer,
     TeamsHint,
     ConfirmDelete,
+    DockerCli,
+    DockerCliHelp,
 }
 
 pub fn t(lang: Lang, key: Key) -> &'static str {
@@ -108,6 +110,8 @@ fn en(key: Key) -> &'static str {
         TokenName => "Token name",
         NewToken => "New token",
         TokenShownOnce => "Copy this token now: it is shown only once.",
+        DockerCli => "The docker CLI through berth",
+        DockerCliHelp => "Put your token in ~/.docker/config.json and point the docker CLI or docker-compose at berth: it acts as you, with your role and teams.",
         NoTokens => "No tokens. Scripts use them as Authorization: Bearer TOKEN.",
         Created => "Created",
         LastUsed => "Last used",
@@ -161,6 +165,8 @@ fn zh_cn(key: Key) -> &'static str {
         TokenName => "令牌名称",
         NewToken => "新建令牌",
         TokenShownOnce => "请立即复制此令牌：它只显示这一次。",
+        DockerCli => "通过 berth 使用 docker 命令行",
+        DockerCliHelp => "把令牌写入 ~/.docker/config.json，再让 docker 命令行或 docker-compose 指向 berth：它以你的身份、角色和团队执行。",
         NoTokens => "没有令牌。脚本以 Authorization: Bearer 令牌 的方式使用它们。",
         Created => "创建时间",
         LastUsed => "最近使用",

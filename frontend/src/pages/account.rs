@@ -109,6 +109,22 @@ pub fn Account() -> impl IntoView {
                     </Show>
                 </form>
             </div>
+            <div class="panel" data-testid="docker-cli">
+                <h2>{tr(Key::DockerCli)}</h2>
+                <p>{tr(Key::DockerCliHelp)}</p>
+                {move || {
+                    let token = fresh.get().map(|t| t.token).unwrap_or_else(|| "TOKEN".into());
+                    let host = window().location().host().unwrap_or_default();
+                    view! {
+                        <pre class="mono selectable" data-testid="docker-config">
+                            {format!("{{\"HttpHeaders\": {{\"Authorization\": \"Bearer {token}\"}}}}")}
+                        </pre>
+                        <pre class="mono selectable" data-testid="docker-context">
+                            {format!("docker context create berth --docker host=tcp://{host}/docker/local\ndocker context use berth\n# or: export DOCKER_HOST=tcp://{host}/docker/local DOCKER_BUILDKIT=0")}
+                        </pre>
+                    }
+                }}
+            </div>
             <div class="panel">
                 <h2>{tr(Key::Tokens)}</h2>
                 <form class="inline-form" on:submit=create>
