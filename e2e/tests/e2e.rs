@@ -1021,9 +1021,20 @@ async fn the_account_page_gives_a_docker_cli_its_token_and_the_cli_works_through
         .unwrap();
     find::by_testid(c, "token-fresh").await;
     // The snippet now carries the token just made; paste it where the CLI reads it.
-    let config = find::by_testid(c, "docker-config").await.text().await.unwrap();
-    assert!(!config.contains("Bearer TOKEN"), "the fresh token is in the snippet: {config}");
-    let context = find::by_testid(c, "docker-context").await.text().await.unwrap();
+    let config = find::by_testid(c, "docker-config")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !config.contains("Bearer TOKEN"),
+        "the fresh token is in the snippet: {config}"
+    );
+    let context = find::by_testid(c, "docker-context")
+        .await
+        .text()
+        .await
+        .unwrap();
     check::screenshot(c, "account-docker-cli").await;
     browser.close().await;
     let host = context

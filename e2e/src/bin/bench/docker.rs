@@ -74,6 +74,11 @@ impl Daemon {
     }
 
     /// Creates (and, when `start`, starts) a labelled container of the test image.
+    /// `unix://…`, for a docker CLI on this daemon's socket.
+    pub fn host(&self) -> String {
+        format!("unix://{}", self.socket.display())
+    }
+
     pub async fn create(
         &self,
         name: &str,

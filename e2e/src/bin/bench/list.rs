@@ -41,6 +41,10 @@ pub async fn run(ctx: &mut Ctx, list: bool, load: bool) -> Result<Vec<Row>> {
     grow(ctx, &mut have, 100).await?;
     if list {
         rows.push(compare(ctx, 100, crate::rounds(10), 10).await?);
+        rows.push(report::or_failed_one(
+            "docker ps through berth",
+            crate::cli::ps(ctx, 100, crate::rounds(10)).await,
+        ));
     }
     if load {
         rows.push(report::or_failed_one(
@@ -52,6 +56,14 @@ pub async fn run(ctx: &mut Ctx, list: bool, load: bool) -> Result<Vec<Row>> {
         eprintln!("bench: creating 900 more containers");
         grow(ctx, &mut have, 1000).await?;
         rows.push(compare(ctx, 1000, crate::rounds(8), 5).await?);
+        rows.push(report::or_failed_one(
+            "docker ps through berth",
+            crate::cli::ps(ctx, 1000, crate::rounds(6)).await,
+        ));
+        rows.push(report::or_failed_one(
+            "docker logs through berth",
+            crate::cli::logs(ctx, crate::rounds(3)).await,
+        ));
     }
     Ok(rows)
 }

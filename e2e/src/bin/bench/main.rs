@@ -14,6 +14,7 @@
 //! groups: weight, list, load, logs, exec, stats, files), BERTH_BENCH_QUICK=1 (fewer rounds).
 
 mod berth;
+mod cli;
 mod docker;
 mod exec;
 mod fanout;
