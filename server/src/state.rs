@@ -63,7 +63,7 @@ impl AppState {
         });
         let sessions = crate::auth::sessions::sessions(sqlite);
         bootstrap_admin(&db).await?;
-        let daemons = Daemons::new(&config.docker_host);
+        let daemons = Daemons::start(&config.docker_host, &db, &config.data_dir).await?;
         Ok(AppState(Arc::new(App {
             config,
             shares,

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use futures::FutureExt;
 
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::Endpoint;
 use crate::error::{AppError, AppResult};
@@ -59,8 +59,7 @@ pub struct Request<'a> {
     pub tty: bool,
 }
 
-trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
-impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
+use super::transport::Io;
 
 /// An open log stream.
 pub struct LogReader {
@@ -85,28 +84,9 @@ pub struct LogReader {
 pub async fn open(ep: &Endpoint, req: &Request<'_>) -> AppResult<LogReader> {
     let client = ep.client().await?;
     let version = client.client_version();
-    let unavailable = |e: io::Error| AppError::DockerUnavailable(format!("{}: {e}", ep.host));
-    let (io, host): (Box<dyn Io>, String) = if let Some(path) = unix_path(&ep.host) {
-        let s = tokio::net::UnixStream::connect(path).await.map_err(|e| {
-            if e.kind() == io::ErrorKind::NotFound {
-                AppError::DockerUnavailable(format!("no socket at {path}"))
-            } else {
-                unavailable(e)
-            }
-        })?;
-        (Box::new(s), "docker".into())
-    } else if let Some(addr) = tcp_addr(&ep.host) {
-        let s = tokio::net::TcpStream::connect(addr)
-            .await
-            .map_err(unavailable)?;
-        let _ = s.set_nodelay(true);
-        (Box::new(s), addr.to_string())
-    } else {
-        return Err(AppError::DockerUnavailable(format!(
-            "unsupported DOCKER_HOST {:?}",
-            ep.host
-        )));
-    };
+    let unavailable = |e: io::Error| AppError::DockerUnavailable(format!("{}: {e}", ep.name));
+    let io = ep.dial().await?;
+    let host = "docker";
     let path = format!(
         "/v{version}/containers/{}/logs?follow={}&stdout={}&stderr={}&since={}&tail={}&timestamps=1",
         percent_encoding::utf8_percent_encode(req.id, percent_encoding::NON_ALPHANUMERIC),
@@ -116,7 +96,7 @@ pub async fn open(ep: &Endpoint, req: &Request<'_>) -> AppResult<LogReader> {
         req.since.max(0),
         percent_encoding::utf8_percent_encode(req.tail, percent_encoding::NON_ALPHANUMERIC),
     );
-    LogReader::start(io, &host, &path, req.tty)
+    LogReader::start(io, host, &path, req.tty)
         .await
         .map_err(|e| match e {
             Failure::Io(e) => unavailable(e),
@@ -127,18 +107,6 @@ pub async fn open(ep: &Endpoint, req: &Request<'_>) -> AppResult<LogReader> {
                 })
             }
         })
-}
-
-fn unix_path(host: &str) -> Option<&str> {
-    host.strip_prefix("unix://")
-        .or_else(|| host.starts_with('/').then_some(host))
-}
-
-fn tcp_addr(host: &str) -> Option<&str> {
-    let rest = host
-        .strip_prefix("tcp://")
-        .or_else(|| host.strip_prefix("http://"))?;
-    Some(rest.split('/').next().unwrap_or(rest))
 }
 
 /// Why a stream could not be opened.
