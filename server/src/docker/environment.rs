@@ -140,19 +140,15 @@ impl Endpoint {
     }
 
     async fn negotiate(&self) -> AppResult<Docker> {
-        let client = match (&*self.transport, self.host.strip_prefix("tcp://")) {
-            // The local socket and plain TCP keep bollard's pooled clients.
-            (Transport::Unix(path), _) => Docker::connect_with_unix(
+        let client = match &*self.transport {
+            // The local socket keeps bollard's pooled client (the hot path); TCP, TLS and
+            // ssh go through our dialer, whose errors say which step failed.
+            Transport::Unix(path) => Docker::connect_with_unix(
                 &path.to_string_lossy(),
                 120,
                 bollard::API_DEFAULT_VERSION,
             ),
-            (Transport::Tcp(addr), _) => Docker::connect_with_http(
-                &format!("tcp://{addr}"),
-                120,
-                bollard::API_DEFAULT_VERSION,
-            ),
-            (Transport::Broken(why), _) => return Err(AppError::DockerUnavailable(why.clone())),
+            Transport::Broken(why) => return Err(AppError::DockerUnavailable(why.clone())),
             _ => self.transport.docker(),
         }
         .map_err(AppError::from)?;

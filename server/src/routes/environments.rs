@@ -402,7 +402,6 @@ pub async fn test_new(
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct AllQuery {
     #[serde(default)]
     all: bool,

@@ -9,6 +9,7 @@ mod builds;
 mod container_files;
 mod containers;
 mod create;
+mod environments;
 mod events;
 mod files;
 mod hardening;
