@@ -8,6 +8,7 @@
 //! its cached state and never holds up a request for another.
 
 pub mod containers;
+pub mod contexts;
 pub mod create;
 pub mod disk;
 pub mod environment;

@@ -258,6 +258,12 @@ async fn environments_connection_test_says_what_failed() {
         "{msg}"
     );
 
+    // Skip verify takes any daemon certificate (the client one still counts), and says so.
+    let mut skip = h.tls_body("x", 1, "other_ca", "cert", "key");
+    skip["skip_verify"] = json!(true);
+    let res = test_conn(&app, skip).await;
+    assert_eq!(res["ok"], true, "{res}");
+
     for (cert, key) in [("other_cert", "other_key"), ("expired_cert", "expired_key")] {
         let res = test_conn(&app, h.tls_body("x", 1, "ca", cert, key)).await;
         assert_eq!(res["ok"], false, "{cert}: {res}");
