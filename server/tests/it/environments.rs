@@ -520,3 +520,47 @@ async fn environments_access_per_team_and_admin_edits() {
     let (_, list) = app.get("/api/environments").await;
     assert!(!list.to_string().contains(&renamed), "{list}");
 }
+
+#[tokio::test]
+async fn environments_a_stack_belongs_to_one_host() {
+    let h = hosts();
+    let app = TestApp::start().await;
+    add(&app, h.tls_body("st1", 1, "ca", "cert", "key")).await;
+    wait_status(&app, "st1", "up", Duration::from_secs(10)).await;
+    let name = format!("envstack{}", std::process::id());
+    let compose = format!(
+        "services:\n  idle:\n    image: {}\n    command: [\"sh\", \"-c\", \"trap 'exit 0' TERM; while true; do sleep 1; done\"]\n",
+        test_image()
+    );
+    let (status, lines) = crate::stacks::ndjson(
+        &app,
+        Method::POST,
+        "/api/stacks?endpoint=st1",
+        Some(json!({"name": name, "compose": compose})),
+    )
+    .await;
+    assert_eq!(status, 201, "{lines:#?}");
+    let listed = |list: &Value| {
+        list.as_array()
+            .is_some_and(|l| l.iter().any(|s| s["name"] == name.as_str()))
+    };
+    let (_, on_host) = app.get("/api/stacks?endpoint=st1").await;
+    assert!(listed(&on_host), "{on_host}");
+    let (_, on_local) = app.get("/api/stacks").await;
+    assert!(
+        !listed(&on_local),
+        "the stack shows on local too: {on_local}"
+    );
+    let (status, detail) = app.get(&format!("/api/stacks/{name}?endpoint=st1")).await;
+    assert_eq!(status, 200, "{detail}");
+    let (status, _) = app.get(&format!("/api/stacks/{name}")).await;
+    assert_eq!(status, 404, "on local it is missing");
+    let (status, body) = app
+        .call(
+            Method::DELETE,
+            &format!("/api/stacks/{name}?endpoint=st1&volumes=true"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+}
