@@ -306,10 +306,29 @@ fn EnvForm(on_done: Callback<()>, adding: RwSignal<bool>) -> impl IntoView {
     };
     let text = |label: &'static str, id: &'static str, sig: RwSignal<String>, multi: bool| {
         if multi {
+            // Pasted, or read from a file picked here (it never leaves the browser but to
+            // berth, like the pasted text).
+            let upload = move |ev: leptos::ev::Event| {
+                use wasm_bindgen::JsCast;
+                let Some(file) = ev
+                    .target()
+                    .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+                    .and_then(|i| i.files())
+                    .and_then(|f| f.get(0))
+                else {
+                    return;
+                };
+                spawn_local(async move {
+                    if let Ok(v) = wasm_bindgen_futures::JsFuture::from(file.text()).await {
+                        sig.set(v.as_string().unwrap_or_default());
+                    }
+                });
+            };
             view! {
                 <label class="field"><span>{label}</span>
                     <textarea data-testid=id rows="3" prop:value=move || sig.get()
                         on:input=move |ev| sig.set(event_target_value(&ev))></textarea>
+                    <input type="file" class="small" on:change=upload />
                 </label>
             }
             .into_any()

@@ -86,6 +86,8 @@ async fn wait_status(app: &TestApp, name: &str, status: &str, within: Duration) 
 async fn run_and_follow(app: &TestApp, env: &str) {
     let name = unique("env-logs");
     let marker = unique("hello-from");
+    // The host's own event hub: the create shows up on it.
+    let mut events = ws_admin(app, &format!("/api/events/ws?endpoint={env}")).await;
     let (status, created) = app
         .call(
             Method::POST,
@@ -100,6 +102,19 @@ async fn run_and_follow(app: &TestApp, env: &str) {
         .await;
     assert_eq!(status, 201, "create on {env}: {created}");
     let id = created["id"].as_str().expect("id").to_owned();
+    let seen = tokio::time::timeout(Duration::from_secs(20), async {
+        while let Some(Ok(msg)) = events.next().await {
+            if let Message::Text(t) = msg {
+                if t.contains(&name) || t.contains(&id) {
+                    return true;
+                }
+            }
+        }
+        false
+    })
+    .await;
+    assert_eq!(seen, Ok(true), "an event of {env} about the new container");
+    drop(events);
     // It is on that host, not on local.
     let (status, _) = app
         .get(&format!("/api/containers/{id}?endpoint={env}"))
@@ -107,6 +122,24 @@ async fn run_and_follow(app: &TestApp, env: &str) {
     assert_eq!(status, 200);
     let (status, _) = app.get(&format!("/api/containers/{id}")).await;
     assert_eq!(status, 404, "the container must not be on local");
+
+    // Its stats come from that host's hub.
+    let mut stats = ws_admin(
+        app,
+        &format!("/api/containers/{id}/stats/ws?endpoint={env}"),
+    )
+    .await;
+    let got = tokio::time::timeout(Duration::from_secs(20), async {
+        while let Some(Ok(msg)) = stats.next().await {
+            if matches!(msg, Message::Text(_)) {
+                return true;
+            }
+        }
+        false
+    })
+    .await;
+    assert_eq!(got, Ok(true), "stats of a container on {env}");
+    drop(stats);
 
     let mut ws = ws_admin(
         app,
