@@ -35,6 +35,8 @@ pub struct Endpoint {
     /// daemon that is missing at start (or comes back later) is picked up by itself.
     client: Mutex<Option<Docker>>,
     pub(super) health: RwLock<Health>,
+    /// The status, for calls in flight to give up when the health loop finds the host gone.
+    pub(super) status_tx: tokio::sync::watch::Sender<wire::EnvStatus>,
     /// Teams that may use it; empty: everyone.
     pub teams: Vec<String>,
     pub paused: bool,
@@ -72,6 +74,7 @@ impl Endpoint {
             transport: Arc::new(transport),
             client: Mutex::new(None),
             health: RwLock::new(Health::new(row.paused)),
+            status_tx: tokio::sync::watch::channel(wire::EnvStatus::Unknown).0,
             teams: row.teams(),
             paused: row.paused,
             builtin,
@@ -171,7 +174,19 @@ impl Endpoint {
         Fut: std::future::Future<Output = Result<T, bollard::errors::Error>>,
     {
         let client = self.client().await?;
-        match f(client).await {
+        // A call to a host that stops answering midway ends when its health loop marks it
+        // down, not when the client's 120 s timeout runs out.
+        let mut status = self.status_tx.subscribe();
+        let res = tokio::select! {
+            res = f(client) => res,
+            _ = status.wait_for(|s| *s == wire::EnvStatus::Down) => {
+                return Err(AppError::DockerUnavailable(
+                    self.unavailable()
+                        .unwrap_or_else(|| format!("environment {:?} is down", self.name)),
+                ));
+            }
+        };
+        match res {
             Ok(v) => Ok(v),
             Err(err) => {
                 let err = AppError::from(err);

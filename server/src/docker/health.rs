@@ -5,7 +5,6 @@
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
-use bollard::query_parameters::ListImagesOptions;
 use wire::EnvStatus;
 
 use super::Endpoint;
@@ -100,6 +99,8 @@ impl Endpoint {
             tracing::warn!("environment {} is down: {why}", self.name);
         }
         h.error = Some(why.to_owned());
+        drop(h);
+        self.status_tx.send_replace(EnvStatus::Down);
     }
 
     fn mark_up(&self, found: Health) {
@@ -113,6 +114,8 @@ impl Endpoint {
             now()
         };
         *h = Health { since, ..found };
+        drop(h);
+        self.status_tx.send_replace(EnvStatus::Up);
     }
 
     /// Starts the health loop (paused hosts have none: they are not contacted at all).
@@ -124,22 +127,19 @@ impl Endpoint {
         tokio::spawn(run(weak));
     }
 
-    /// One check: a fresh connection when there is no client, then version and counts.
+    /// One full check: a fresh connection when there is no client, then the version and
+    /// counts (`docker version`, `docker info`).
     pub async fn check(&self) -> Result<Health, AppError> {
-        let found = tokio::time::timeout(CHECK_TIMEOUT, async {
+        within(async {
             let client = self.connect().await?;
-            let (version, info, images) = tokio::try_join!(
-                client.version(),
-                client.info(),
-                client.list_images(None::<ListImagesOptions>),
-            )
-            .map_err(AppError::from)?;
+            let (version, info) =
+                tokio::try_join!(client.version(), client.info()).map_err(AppError::from)?;
             let swarm = info
                 .swarm
                 .as_ref()
                 .and_then(|s| s.local_node_state.as_ref())
                 .is_some_and(|s| s.to_string() == "active");
-            Ok::<_, AppError>(Health {
+            Ok(Health {
                 status: EnvStatus::Up,
                 since: 0,
                 error: None,
@@ -148,24 +148,54 @@ impl Endpoint {
                 swarm,
                 containers: info.containers,
                 running: info.containers_running,
-                images: Some(images.len() as i64),
+                images: info.images,
             })
         })
         .await
-        .map_err(|_| {
-            AppError::DockerUnavailable(format!("no answer within {} s", CHECK_TIMEOUT.as_secs()))
-        })?;
-        found
+    }
+
+    /// A light check between full ones: `GET /_ping`, keeping the last counts.
+    async fn ping(&self) -> Result<Health, AppError> {
+        within(async {
+            let client = self.connect().await?;
+            client.ping().await.map_err(AppError::from)?;
+            Ok(Health {
+                status: EnvStatus::Up,
+                ..self.health()
+            })
+        })
+        .await
     }
 }
 
+/// `f`, or "down" after [`CHECK_TIMEOUT`].
+async fn within(
+    f: impl std::future::Future<Output = Result<Health, AppError>>,
+) -> Result<Health, AppError> {
+    tokio::time::timeout(CHECK_TIMEOUT, f).await.map_err(|_| {
+        AppError::DockerUnavailable(format!("no answer within {} s", CHECK_TIMEOUT.as_secs()))
+    })?
+}
+
+/// Every how many checks of an `up` host the full one (version, counts) runs.
+const FULL_EVERY: u32 = 10;
+
 async fn run(weak: Weak<Endpoint>) {
     let mut backoff = Duration::from_secs(1);
+    let mut n: u32 = 0;
     loop {
         let Some(ep) = weak.upgrade() else {
             return;
         };
-        let wait = match ep.check().await {
+        // A full check when the host was not up (or every FULL_EVERY): a ping otherwise.
+        let full = ep.health().status != EnvStatus::Up || n == 0;
+        n = (n + 1) % FULL_EVERY;
+        let res = if full {
+            ep.check().await
+        } else {
+            ep.ping().await
+        };
+        let wait = match res {
             Ok(found) => {
                 ep.mark_up(found);
                 backoff = Duration::from_secs(1);

@@ -403,6 +403,17 @@ async fn environments_down_host_keeps_others_fast() {
     let pid = h.host(2)["dockerd_pid"].as_i64().expect("pid") as i32;
     let stopped = Stopped::new(pid);
     let cut = Instant::now();
+    // A request already on its way to b2 ends when b2 is marked down, not after the
+    // client's long timeout.
+    let in_flight = {
+        let client = app.client.clone();
+        let url = app.url("/api/containers?endpoint=b2");
+        tokio::spawn(async move {
+            let start = Instant::now();
+            let status = client.get(url).send().await.map(|r| r.status().as_u16());
+            (status, start.elapsed())
+        })
+    };
     // Meanwhile host a1 and local keep answering at their pace.
     let (blackholed_median, blackholed_max) =
         timings(&app, "/api/containers?all=true&endpoint=a1", 60).await;
@@ -433,6 +444,13 @@ async fn environments_down_host_keeps_others_fast() {
     assert!(
         blackholed_median < healthy_median * 3 + Duration::from_millis(20),
         "a1 slowed down: {healthy_median:?} → {blackholed_median:?}"
+    );
+
+    let (status, took) = in_flight.await.expect("the in-flight request");
+    assert_eq!(status.ok(), Some(503), "in flight to b2");
+    assert!(
+        took < Duration::from_secs(10),
+        "in flight to b2 took {took:?}"
     );
 
     // The down host answers at once, with its state.
