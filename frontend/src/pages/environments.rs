@@ -87,6 +87,41 @@ pub fn EnvSwitcher() -> impl IntoView {
     }
 }
 
+/// The home page's hosts: each with its state, engine version and counts, when there is
+/// more than one (a down host shows at once, from its health loop's state).
+#[component]
+pub fn HostsSummary() -> impl IntoView {
+    let list = LocalResource::new(|| api::get::<Vec<EnvironmentInfo>>("/api/environments"));
+    let current = api::current_env().unwrap_or_else(|| "local".into());
+    move || {
+        let envs = list.get().and_then(Result::ok).unwrap_or_default();
+        let current = current.clone();
+        (envs.len() > 1).then(|| {
+            view! {
+                <div class="cards" data-testid="hosts-summary">
+                    {envs.into_iter().map(|e| {
+                        let name = e.name.clone();
+                        let counts = match (e.running, e.containers, e.images) {
+                            (Some(r), Some(c), Some(i)) => format!("{r}/{c} running, {i} images"),
+                            _ => String::new(),
+                        };
+                        view! {
+                            <button type="button" class="card stat stat-link" data-testid="host-card"
+                                data-name=name.clone() class:selected=name == current
+                                on:click=move |_| switch_to(&name)>
+                                <div class="stat-label">{e.name.clone()}</div>
+                                <div><span class=status_class(e.status)>{status_text(&e)}</span></div>
+                                <div class="small">{e.engine_version.clone().map(|v| format!("Engine {v}")).unwrap_or_default()}</div>
+                                <div class="small">{counts}</div>
+                            </button>
+                        }
+                    }).collect_view()}
+                </div>
+            }
+        })
+    }
+}
+
 #[component]
 pub fn Environments() -> impl IntoView {
     let session = use_session();
