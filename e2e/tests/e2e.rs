@@ -1069,8 +1069,16 @@ async fn switch_environments_and_open_a_terminal_on_the_second_host() {
     let browser = Browser::start().await;
     let c = &browser.client;
     action::login(c, &berth, "admin", e2e::berth::ADMIN_PASSWORD).await;
+    // The home page shows the hosts.
+    c.wait()
+        .at_most(Duration::from_secs(15))
+        .for_element(fantoccini::Locator::Css(
+            "[data-testid=host-card][data-name=second]",
+        ))
+        .await
+        .expect("the home page shows the second host");
     c.goto(&berth.url("/environments")).await.unwrap();
-    // The home of hosts shows both, the second one up.
+    // The page of hosts shows both, the second one up.
     wait_js(
         c,
         "const r = document.querySelector('[data-testid=env-row][data-name=second] [data-testid=env-status]'); return r ? r.textContent : '';",
