@@ -111,10 +111,17 @@ fn lock() -> std::sync::MutexGuard<'static, Vec<usize>> {
 /// Stops every host we started (the signal thread calls this too).
 pub fn stop_all() {
     let started: Vec<usize> = std::mem::take(&mut *lock());
+    if started.is_empty() {
+        return;
+    }
     for i in started {
         say!("stopping test host {i}");
         cleanup(i);
     }
+    // The test keys and the description of hosts that are gone.
+    let _ = fs::remove_dir_all(pki());
+    let _ = fs::remove_file(Path::new(ROOT).join("hosts.json"));
+    let _ = fs::remove_dir(ROOT);
 }
 
 /// `cargo xtask hosts N`: start them, print where they are, wait for Ctrl-C.
