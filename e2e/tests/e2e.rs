@@ -1057,4 +1057,143 @@ async fn the_account_page_gives_a_docker_cli_its_token_and_the_cli_works_through
         "docker ps through berth with the page's snippet: {}",
         String::from_utf8_lossy(&out.stderr)
     );
+
+/// Issue 14: with a second host (`cargo xtask hosts`, named by BERTH_TEST_HOSTS), the
+/// switcher in the top bar moves the whole UI to it: its containers, and a terminal in one.
+#[tokio::test]
+async fn switch_environments_and_open_a_terminal_on_the_second_host() {
+    let _slot = BROWSER_SLOTS.acquire().await.unwrap();
+    let hosts_file = std::env::var("BERTH_TEST_HOSTS").expect(
+        "BERTH_TEST_HOSTS is not set: run under `cargo xtask test`, or `cargo xtask hosts 2`",
+    );
+    let hosts: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&hosts_file).expect("hosts.json"))
+            .expect("hosts.json is JSON");
+    let pem = |what: &str| {
+        std::fs::read_to_string(hosts["pki"][what].as_str().expect("a pki path"))
+            .expect("a pki file")
+    };
+    let h1 = &hosts["hosts"][0];
+    // A container on the second host only, made with its own socket.
+    let name = unique("e2e-env-term");
+    let image =
+        std::env::var("BERTH_TEST_IMAGE").unwrap_or_else(|_| "berth-test/busybox:latest".into());
+    let out = std::process::Command::new("docker")
+        .args(["-H", h1["unix"].as_str().expect("unix")])
+        .args([
+            "run",
+            "-d",
+            "--name",
+            &name,
+            "--label",
+            "berth-test=1",
+            &image,
+        ])
+        .args([
+            "sh",
+            "-c",
+            "trap 'exit 0' TERM; while true; do sleep 1; done",
+        ])
+        .output()
+        .expect("docker run on the second host");
+    assert!(out.status.success(), "{out:?}");
+
+    let berth = Berth::start().await;
+    // The environment, added through the API as an admin would with the form.
+    let api = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let r = api
+        .post(berth.url("/api/auth/login"))
+        .json(&serde_json::json!({"username": "admin", "password": e2e::berth::ADMIN_PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let r = api
+        .post(berth.url("/api/environments"))
+        .json(&serde_json::json!({
+            "name": "second",
+            "url": h1["tcp"],
+            "tls": {"ca": pem("ca"), "cert": pem("cert"), "key": pem("key")},
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+
+    let browser = Browser::start().await;
+    let c = &browser.client;
+    action::login(c, &berth, "admin", e2e::berth::ADMIN_PASSWORD).await;
+    // The home page shows the hosts.
+    c.wait()
+        .at_most(Duration::from_secs(15))
+        .for_element(fantoccini::Locator::Css(
+            "[data-testid=host-card][data-name=second]",
+        ))
+        .await
+        .expect("the home page shows the second host");
+    c.goto(&berth.url("/environments")).await.unwrap();
+    // The page of hosts shows both, the second one up.
+    wait_js(
+        c,
+        "const r = document.querySelector('[data-testid=env-row][data-name=second] [data-testid=env-status]'); return r ? r.textContent : '';",
+        Duration::from_secs(20),
+        |v| v.as_str() == Some("up"),
+    )
+    .await;
+    c.goto(&berth.url("/containers")).await.unwrap();
+    let switcher = find::by_testid(c, "env-switcher").await;
+    switcher
+        .select_by_value("second")
+        .await
+        .expect("choose the second host");
+    // The page reloads on the second host: its container is listed, and the URL says so.
+    find::container_row(c, &name).await;
+    let url = c.current_url().await.unwrap();
+    assert!(url.as_str().contains("env=second"), "{url}");
+
+    // The choice is remembered: a link without ?env= stays on the second host.
+    c.goto(&berth.url(&format!("/containers/{name}?tab=terminal")))
+        .await
+        .unwrap();
+    find::by_testid(c, "terminal-tab").await;
+    find::by_testid(c, "term-open").await.click().await.unwrap();
+    let input = c
+        .wait()
+        .at_most(Duration::from_secs(15))
+        .for_element(fantoccini::Locator::Css(".xterm-helper-textarea"))
+        .await
+        .expect("xterm.js draws a terminal");
+    wait_js(
+        c,
+        "const t = document.querySelector('.xterm-rows'); return t ? t.textContent : '';",
+        Duration::from_secs(15),
+        |v| {
+            v.as_str()
+                .is_some_and(|t| t.contains('#') || t.contains('$'))
+        },
+    )
+    .await;
+    input
+        .send_keys("hostname; echo $((6*7))-on-the-second-host\u{E007}")
+        .await
+        .unwrap();
+    wait_js(
+        c,
+        "return document.querySelector('.xterm-rows').textContent;",
+        Duration::from_secs(15),
+        |v| {
+            v.as_str()
+                .is_some_and(|t| t.contains("42-on-the-second-host"))
+        },
+    )
+    .await;
+
+    browser.close().await;
+    let _ = std::process::Command::new("docker")
+        .args(["-H", h1["unix"].as_str().expect("unix")])
+        .args(["rm", "-f", &name])
+        .output();
 }

@@ -219,6 +219,7 @@ async fn send(method: Method, url: &str, body: Option<String>) -> Result<Respons
     let request = Request::new_with_str_and_init(url, &init).map_err(ApiError::network)?;
     let headers = request.headers();
     let _ = headers.set("Accept", "application/json");
+    set_env_header(&headers);
     if has_body {
         let _ = headers.set("Content-Type", "application/json");
     }
@@ -281,6 +282,15 @@ pub fn enc(s: &str) -> String {
 
 /// Opens a websocket at a same-origin `path` (`/api/...`), `wss:` when the page is `https:`.
 pub fn open_ws(path: &str) -> Result<WebSocket, JsValue> {
+    let with_env;
+    let path = match current_env() {
+        Some(env) if !path.contains("endpoint=") => {
+            let sep = if path.contains('?') { '&' } else { '?' };
+            with_env = format!("{path}{sep}endpoint={}", enc(&env));
+            with_env.as_str()
+        }
+        _ => path,
+    };
     let location = window().location();
     let scheme = if location.protocol()? == "https:" {
         "wss"
@@ -288,4 +298,41 @@ pub fn open_ws(path: &str) -> Result<WebSocket, JsValue> {
         "ws"
     };
     WebSocket::new(&format!("{scheme}://{}{path}", location.host()?))
+}
+
+/// Where the chosen environment is remembered between visits.
+pub const ENV_KEY: &str = "berth.env";
+
+/// The environment daemon requests go to: the page URL's `?env=` (so a link opens the same
+/// host), else the one this browser chose last, else none (the server's `local`).
+pub fn current_env() -> Option<String> {
+    env_in_url().or_else(|| crate::prefs::get(ENV_KEY).filter(|e| !e.is_empty()))
+}
+
+/// `?env=` of the page's URL.
+pub fn env_in_url() -> Option<String> {
+    let search = window().location().search().ok()?;
+    search
+        .trim_start_matches('?')
+        .split('&')
+        .find_map(|kv| kv.strip_prefix("env="))
+        .map(|v| {
+            js_sys::decode_uri_component(v)
+                .ok()
+                .and_then(|s| s.as_string())
+                .unwrap_or_else(|| v.to_owned())
+        })
+        .filter(|e| !e.is_empty())
+}
+
+/// Remembers `env` as this browser's choice (empty: back to `local`).
+pub fn choose_env(env: &str) {
+    crate::prefs::set(ENV_KEY, env);
+}
+
+/// Every daemon route reads `X-Berth-Endpoint`; the others ignore it.
+pub fn set_env_header(headers: &web_sys::Headers) {
+    if let Some(env) = current_env() {
+        let _ = headers.set("X-Berth-Endpoint", &env);
+    }
 }

@@ -11,6 +11,7 @@ use crate::api::{self, ApiError};
 use crate::components::header::Header;
 use crate::components::status::{ErrorPanel, Loading};
 use crate::i18n::{tr, I18n, Key};
+use crate::pages::environments::Environments;
 use crate::pages::networks::Networks;
 use crate::pages::stack_detail::StackDetailPage;
 use crate::pages::stacks::{NewStack, Stacks};
@@ -96,6 +97,7 @@ fn Shell() -> impl IntoView {
         );
     });
     session.load();
+    keep_env_in_url();
 
     view! {
         <Header />
@@ -116,6 +118,7 @@ fn Shell() -> impl IntoView {
                 <Route path=path!("/networks") view=|| view! { <Protected><Networks /></Protected> } />
                 <Route path=path!("/volumes") view=|| view! { <Protected><Volumes /></Protected> } />
                 <Route path=path!("/system") view=|| view! { <Protected><System /></Protected> } />
+                <Route path=path!("/environments") view=|| view! { <Protected><Environments /></Protected> } />
                 <Route path=path!("/admin") view=|| view! { <Protected><Admin /></Protected> } />
                 <Route path=path!("/account") view=|| view! { <Protected><Account /></Protected> } />
                 <Route
@@ -185,4 +188,28 @@ fn NotFound() -> impl IntoView {
             </div>
         </section>
     }
+}
+
+/// Keeps `?env=` in the address bar after every navigation, so a copied link opens the
+/// same host (in-app links leave it out; the chosen environment is remembered).
+fn keep_env_in_url() {
+    let location = leptos_router::hooks::use_location();
+    Effect::new(move |_| {
+        let _ = location.pathname.get();
+        let _ = location.search.get();
+        let Some(env) = api::current_env() else {
+            return;
+        };
+        if env == "local" || api::env_in_url().is_some() {
+            return;
+        }
+        let loc = window().location();
+        let path = loc.pathname().unwrap_or_default();
+        let search = loc.search().unwrap_or_default();
+        let sep = if search.is_empty() { "?" } else { "&" };
+        let url = format!("{path}{search}{sep}env={}", api::enc(&env));
+        if let Ok(history) = window().history() {
+            let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));
+        }
+    });
 }

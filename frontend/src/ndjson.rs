@@ -49,6 +49,7 @@ fn post_json_lines<'a>(
         init.set_body(&JsValue::from_str(&json));
         let request = Request::new_with_str_and_init(url, &init).map_err(network)?;
         let _ = request.headers().set("Content-Type", "application/json");
+        crate::api::set_env_header(&request.headers());
         let resp: Response = JsFuture::from(window().fetch_with_request(&request))
             .await
             .map_err(network)?

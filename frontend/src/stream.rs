@@ -86,6 +86,7 @@ fn lines(
             let _ = request.headers().set("Content-Type", ct);
         }
         let _ = request.headers().set("Accept", "application/x-ndjson");
+        crate::api::set_env_header(&request.headers());
         let response: Response = JsFuture::from(window().fetch_with_request(&request))
             .await
             .map_err(network)?

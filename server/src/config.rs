@@ -41,6 +41,12 @@ pub struct Config {
     )]
     pub docker_host: String,
 
+    /// A docker CLI config folder (`~/.docker`) whose contexts (`contexts/meta/*/meta.json`
+    /// and their TLS files) are added as environments at start, once: a context whose name
+    /// is taken already is left alone.
+    #[arg(long, env = "BERTH_IMPORT_DOCKER_CONTEXTS")]
+    pub import_docker_contexts: Option<PathBuf>,
+
     /// Where the SQLite database and secrets live.
     #[arg(long, env = "BERTH_DATA_DIR", default_value = "./berth-data")]
     pub data_dir: PathBuf,

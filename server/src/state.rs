@@ -63,7 +63,16 @@ impl AppState {
         });
         let sessions = crate::auth::sessions::sessions(sqlite);
         bootstrap_admin(&db).await?;
-        let daemons = Daemons::new(&config.docker_host);
+        if let Some(dir) = &config.import_docker_contexts {
+            let added = crate::docker::contexts::import(dir, &db, &config.data_dir).await?;
+            if !added.is_empty() {
+                tracing::info!(
+                    "imported docker contexts as environments: {}",
+                    added.join(", ")
+                );
+            }
+        }
+        let daemons = Daemons::start(&config.docker_host, &db, &config.data_dir).await?;
         Ok(AppState(Arc::new(App {
             config,
             shares,

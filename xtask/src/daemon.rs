@@ -132,6 +132,7 @@ pub fn stop_on_signals() -> Result<()> {
             if group > 1 && group != own_process_group() {
                 kill_group(group, sig);
             }
+            crate::hosts::stop_all();
             stop_active();
             std::process::exit(128 + sig);
         }
@@ -250,7 +251,7 @@ fn leftover_pid() -> Option<i32> {
     read_pid(PIDFILE).filter(|&pid| is_ours(pid, "dockerd"))
 }
 
-fn read_pid(path: &str) -> Option<i32> {
+pub(crate) fn read_pid(path: &str) -> Option<i32> {
     let pid: i32 = fs::read_to_string(path).ok()?.trim().parse().ok()?;
     (pid > 1).then_some(pid)
 }
@@ -266,7 +267,7 @@ fn is_ours(pid: i32, program: &str) -> bool {
 
 /// Alive and not a zombie: an adopted daemon is not our child, and if nothing reaps it, its
 /// zombie would otherwise look alive forever.
-fn pid_alive(pid: i32) -> bool {
+pub(crate) fn pid_alive(pid: i32) -> bool {
     match fs::read_to_string(format!("/proc/{pid}/stat")) {
         // The state follows the command name, which is in parentheses and may contain spaces.
         Ok(stat) => stat
@@ -287,7 +288,7 @@ fn log_tail(lines: usize) -> String {
 // touch no memory of ours. Only exact pids go to kill(2); killpg(2) only gets a group > 1.
 
 #[allow(unsafe_code)]
-fn send(pid: i32, sig: i32) {
+pub(crate) fn send(pid: i32, sig: i32) {
     if pid > 1 {
         // SAFETY: kill(2) has no memory-safety preconditions.
         unsafe { libc::kill(pid, sig) };

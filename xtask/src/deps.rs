@@ -54,6 +54,12 @@ const NEEDED: &[Need] = &[
     need("apache2-utils", &["/usr/bin/htpasswd"]),
     // The bench counts berth's daemon connections with `ss`.
     need("iproute2", &["/usr/bin/ss", "/bin/ss"]),
+    // The environment tests' hosts: network namespaces (`ip netns`), sshd in them, and the
+    // ssh client berth runs for ssh:// environments; openssl makes their certificates.
+    need("iproute2", &["/usr/sbin/ip", "/bin/ip"]),
+    need("openssh-server", &["/usr/sbin/sshd"]),
+    need("openssh-client", &["/usr/bin/ssh", "/usr/bin/ssh-keygen"]),
+    need("openssl", &["/usr/bin/openssl"]),
     // schemathesis (after the tests) runs from a virtualenv made by Debian's python3.
     need("python3", &["/usr/bin/python3"]),
 ];

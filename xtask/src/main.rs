@@ -6,6 +6,7 @@ mod daemon;
 mod deps;
 mod frontend;
 mod fuzz;
+mod hosts;
 mod images;
 mod test;
 
@@ -34,6 +35,9 @@ usage: cargo xtask <command>
                    list, load, logs, exec, stats, files (default: all)
   fuzz             (for developers) schemathesis against a debug berth on the private
                    dockerd (or BERTH_TEST_DOCKER_HOST), as `test` runs it after the tests
+  hosts [N]        (for developers) start N (default 2) more dockerds, each in a network
+                   namespace with mutual TLS and sshd, write /tmp/bh/hosts.json
+                   (BERTH_TEST_HOSTS), and wait; Ctrl-C stops them and deletes the namespaces
   dockerd          (for developers) start the private dockerd and the test image, print
                    the variables tests read, and wait; Ctrl-C stops the daemon
 ";
@@ -74,6 +78,7 @@ fn dispatch(args: &[String]) -> Result<ExitCode> {
         "run" => run(rest),
         "test" => test::run(rest),
         "bench" => bench::run(rest),
+        "hosts" => hosts::run(rest),
         "dockerd" => {
             no_arguments(command, rest)?;
             test::dockerd()

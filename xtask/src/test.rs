@@ -12,7 +12,8 @@ use std::{
 use anyhow::{bail, Context, Result};
 
 use crate::{
-    cargo, command_line, daemon, deps, exit_code, frontend, fuzz, images, say, status, target_dir,
+    cargo, command_line, daemon, deps, exit_code, frontend, fuzz, hosts, images, say, status,
+    target_dir,
 };
 
 /// The cargo arguments that select every test; the frontend is wasm-only.
@@ -45,6 +46,8 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
     let daemon = daemon::start()?;
     images::ensure(&daemon.host)?;
     images::smoke_test(&daemon.host)?;
+    // Two more daemons in network namespaces, for the environment tests (issue 14).
+    let hosts = hosts::start(2)?;
 
     let mut cmd = cargo();
     // --no-fail-fast: one failing test binary must not hide what the others would report.
@@ -53,7 +56,8 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
         .arg("--")
         .arg("--test-threads=4")
         .args(args)
-        .envs(test_env(&daemon.host, &ui)?);
+        .envs(test_env(&daemon.host, &ui)?)
+        .env("BERTH_TEST_HOSTS", &hosts.file);
     say!("running {}", command_line(&cmd));
     // A group of its own, so that a signal to us alone (a CI timeout's SIGTERM) also reaches
     // the test binaries and the browsers they start, not only cargo: we pass it on to the group.
@@ -64,6 +68,7 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
     daemon::set_foreground_group(child.id());
     let tested = child.wait().context("waiting for `cargo test`")?;
     daemon::set_foreground_group(0);
+    drop(hosts);
 
     // After the tests, on the same daemon: nothing else runs on it meanwhile.
     let fuzzed = fuzz::run(&daemon.host, &target_dir()?.join("debug/berth"));

@@ -113,6 +113,9 @@ fn send_files(
     xhr.open_with_async("PUT", url, true)
         .map_err(|_| "cannot open the request".to_string())?;
     let _ = xhr.set_request_header("Accept", "application/json");
+    if let Some(env) = crate::api::current_env() {
+        let _ = xhr.set_request_header("X-Berth-Endpoint", &env);
+    }
     let progress =
         Closure::<dyn Fn(web_sys::ProgressEvent)>::new(move |e: web_sys::ProgressEvent| {
             if e.length_computable() {

@@ -100,6 +100,9 @@ pub fn Header() -> impl IntoView {
                     <A href="/registries" attr:data-testid="nav-registries">
                         {images::tr(images::Key::NavRegistries)}
                     </A>
+                    <A href="/environments" attr:data-testid="nav-environments">
+                        "Environments"
+                    </A>
                     <A href="/system" attr:data-testid="nav-system">
                         {stacks_tr(StacksKey::NavSystem)}
                     </A>
@@ -114,6 +117,9 @@ pub fn Header() -> impl IntoView {
                 </nav>
             </Show>
             <div class="topbar-tools">
+                <Show when=move || session.me.with(Option::is_some)>
+                    <crate::pages::environments::EnvSwitcher />
+                </Show>
                 {lang_switch}
                 <ThemeToggle />
                 {move || {

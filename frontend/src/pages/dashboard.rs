@@ -1,4 +1,5 @@
-//! `/`: what the daemon is and what it holds, from `GET /api/system/summary`.
+//! `/`: the hosts (when there are several), and what the chosen daemon is and holds, from
+//! `GET /api/system/summary`.
 
 use leptos::prelude::*;
 use wire::SystemSummary;
@@ -18,6 +19,7 @@ pub fn Dashboard() -> impl IntoView {
             <div class="page-head">
                 <h1>{tr(Key::NavDashboard)}</h1>
             </div>
+            <crate::pages::environments::HostsSummary />
             <Transition fallback=Loading>
                 <ErrorBoundary fallback=boundary_fallback(retry)>
                     {move || Suspend::new(async move {

@@ -7,6 +7,7 @@ pub mod container_create;
 pub mod container_detail;
 pub mod containers;
 pub mod dashboard;
+pub mod environments;
 pub mod image_detail;
 pub mod images;
 pub mod login;

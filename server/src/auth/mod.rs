@@ -85,7 +85,21 @@ fn now() -> i64 {
 impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = AppError;
 
+    /// Authenticates once per request: the user is kept in the request's extensions, so
+    /// the `Daemon` extractor (which decides who may use an environment) and the handler
+    /// see the same user, and a one-time ticket is spent only once.
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> AppResult<Self> {
+        if let Some(user) = parts.extensions.get::<CurrentUser>() {
+            return Ok(user.clone());
+        }
+        let user = authenticate(parts, state).await?;
+        parts.extensions.insert(user.clone());
+        Ok(user)
+    }
+}
+
+async fn authenticate(parts: &mut Parts, state: &AppState) -> AppResult<CurrentUser> {
+    {
         let Ok(Peer(peer)) = Peer::from_request_parts(parts, state).await;
         // 1. A personal API token.
         if let Some(auth) = parts.headers.get(header::AUTHORIZATION) {

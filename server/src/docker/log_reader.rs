@@ -59,7 +59,7 @@ pub struct Request<'a> {
     pub tty: bool,
 }
 
-use super::raw::Io;
+use super::transport::Io;
 
 /// An open log stream.
 pub struct LogReader {
@@ -84,8 +84,9 @@ pub struct LogReader {
 pub async fn open(ep: &Endpoint, req: &Request<'_>) -> AppResult<LogReader> {
     let client = ep.client().await?;
     let version = client.client_version();
-    let unavailable = |e: io::Error| AppError::DockerUnavailable(format!("{}: {e}", ep.host));
-    let (io, host) = super::raw::connect(ep).await?;
+    let unavailable = |e: io::Error| AppError::DockerUnavailable(format!("{}: {e}", ep.name));
+    let io = ep.dial().await?;
+    let host = "docker";
     let path = format!(
         "/v{version}/containers/{}/logs?follow={}&stdout={}&stderr={}&since={}&tail={}&timestamps=1",
         percent_encoding::utf8_percent_encode(req.id, percent_encoding::NON_ALPHANUMERIC),
@@ -95,7 +96,7 @@ pub async fn open(ep: &Endpoint, req: &Request<'_>) -> AppResult<LogReader> {
         req.since.max(0),
         percent_encoding::utf8_percent_encode(req.tail, percent_encoding::NON_ALPHANUMERIC),
     );
-    LogReader::start(io, &host, &path, req.tty)
+    LogReader::start(io, host, &path, req.tty)
         .await
         .map_err(|e| match e {
             Failure::Io(e) => unavailable(e),

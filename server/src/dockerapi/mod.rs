@@ -79,11 +79,15 @@ async fn handle(State(state): State<AppState>, req: Request) -> Response {
         segs.next().unwrap_or(""),
         segs.next().unwrap_or(""),
     );
-    let Some(ep) = state.daemons.get(env) else {
-        return docker_error(
-            StatusCode::NOT_FOUND,
-            format!("berth has no environment named {env:?}"),
-        );
+    // An environment given to some teams only is a missing one to everyone else.
+    let ep = match state.daemons.get(env) {
+        Some(ep) if ep.teams.is_empty() || ep.open_to(&user) => ep,
+        _ => {
+            return docker_error(
+                StatusCode::NOT_FOUND,
+                format!("berth has no environment named {env:?}"),
+            )
+        }
     };
     let query = parts.uri.query().unwrap_or("").to_owned();
     let method = parts.method.clone();

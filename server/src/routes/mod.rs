@@ -10,6 +10,7 @@ pub mod container_logs;
 pub mod container_stats;
 pub mod containers;
 pub mod disk;
+pub mod environments;
 pub mod events;
 pub mod health;
 pub mod images;
@@ -86,6 +87,7 @@ pub fn router() -> Router<AppState> {
         .merge(networks::router())
         .merge(volumes::router())
         .merge(disk::router())
+        .merge(environments::router())
         .split_for_parts();
     let api = std::sync::Arc::new(api);
     router

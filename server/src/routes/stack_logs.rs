@@ -51,7 +51,7 @@ pub async fn logs_ws(
     // Counted from here; the count goes with the socket (or with this request).
     let revoked = sockets::open(&state, &user)?;
     check_name(&name)?;
-    let f = files::read(&state.config.data_dir, &name).await?;
+    let f = files::read_on(&state.config.data_dir, &name, &ep.name).await?;
     ops::access(&user, &ep, &name, f.as_ref(), Role::Viewer).await?;
     let tail = match q.tail.as_deref() {
         None => "100".to_owned(),

@@ -36,7 +36,7 @@ pub async fn list(
 ) -> AppResult<Json<Vec<wire::StackSummary>>> {
     let mut managed = Vec::new();
     for name in files::list(&state.config.data_dir).await? {
-        if let Some(f) = files::read(&state.config.data_dir, &name).await? {
+        if let Some(f) = files::read_on(&state.config.data_dir, &name, &daemon.name).await? {
             let services = ops::compile(&name, &f.compose, f.env.as_deref(), &f.working_dir())
                 .map(|p| p.services.into_iter().map(|s| s.name).collect())
                 .unwrap_or_default();
@@ -64,7 +64,7 @@ pub async fn validate(
     // folder that does not exist (paths are still checked, files just are not there yet).
     // Only a stack the user may open: another team's folder is not read for them.
     let existing = match req.name.as_deref().map(check_name) {
-        Some(Ok(n)) => match files::read(&state.config.data_dir, n).await? {
+        Some(Ok(n)) => match files::read_on(&state.config.data_dir, n, &daemon.name).await? {
             Some(f)
                 if ops::access(&user, &daemon, n, Some(&f), Role::Viewer)
                     .await
@@ -149,7 +149,11 @@ pub async fn create(
     let mut team_labels = Default::default();
     policy::stamp_team(&user, &mut team_labels, req.team.as_deref())?;
     let team = team_labels.get(crate::auth::access::TEAM_LABEL).cloned();
-    let meta = files::Meta { team, working_dir };
+    let meta = files::Meta {
+        team,
+        working_dir,
+        endpoint: (ep.name != crate::docker::LOCAL).then(|| ep.name.clone()),
+    };
     let f = files::StackFiles {
         dir,
         compose,
@@ -198,7 +202,7 @@ async fn detail_of(
     user: &CurrentUser,
     name: &str,
 ) -> AppResult<wire::StackDetail> {
-    let f = files::read(&state.config.data_dir, name).await?;
+    let f = files::read_on(&state.config.data_dir, name, &ep.name).await?;
     let cs = ops::access(user, ep, name, f.as_ref(), Role::Viewer).await?;
     let declared: Vec<(String, String)> = f
         .as_ref()
@@ -258,9 +262,11 @@ pub async fn save(
 ) -> AppResult<Json<wire::StackDetail>> {
     check_name(&name)?;
     let data = &state.config.data_dir;
-    let f = files::read(data, &name).await?.ok_or_else(|| {
-        AppError::NotFound(format!("berth keeps no files for a stack named {name}"))
-    })?;
+    let f = files::read_on(data, &name, &daemon.name)
+        .await?
+        .ok_or_else(|| {
+            AppError::NotFound(format!("berth keeps no files for a stack named {name}"))
+        })?;
     let res = audit::audited(&state.db, &user, "stack_save", &name, async {
         ops::access(&user, &daemon, &name, Some(&f), Role::Operator).await?;
         let project =
@@ -294,7 +300,7 @@ pub async fn delete(
     check_name(&name)?;
     let data = &state.config.data_dir;
     let res = audit::audited(&state.db, &user, "stack_delete", &name, async {
-        let f = files::read(data, &name).await?;
+        let f = files::read_on(data, &name, &daemon.name).await?;
         let cs = ops::access(&user, &daemon, &name, f.as_ref(), Role::Operator).await?;
         let down = dstacks::down(&daemon, &name, &cs, q.volumes).await?;
         files::remove(data, &name).await?;
@@ -330,7 +336,7 @@ pub async fn act(
     QueryArgs(q): QueryArgs<ActQuery>,
 ) -> AppResult<Response> {
     check_name(&name)?;
-    let f = files::read(&state.config.data_dir, &name).await?;
+    let f = files::read_on(&state.config.data_dir, &name, &ep.name).await?;
     let audit_name = |a: &str| -> &'static str {
         match a {
             "up" => "stack_up",

@@ -21,6 +21,16 @@ pub struct Meta {
     pub team: Option<String>,
     /// For a stack made from a folder on the server: that folder.
     pub working_dir: Option<PathBuf>,
+    /// The environment the stack belongs to (issue 14); none: `local`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<String>,
+}
+
+impl Meta {
+    /// Whether the stack lives on `endpoint`.
+    pub fn on(&self, endpoint: &str) -> bool {
+        self.endpoint.as_deref().unwrap_or(crate::docker::LOCAL) == endpoint
+    }
 }
 
 /// A managed stack as stored.
@@ -100,6 +110,12 @@ pub async fn read(data_dir: &Path, name: &str) -> AppResult<Option<StackFiles>> 
         env,
         meta,
     }))
+}
+
+/// A stack's files if it belongs to `endpoint`: a stack belongs to one host, and on the
+/// others it is missing.
+pub async fn read_on(data_dir: &Path, name: &str, endpoint: &str) -> AppResult<Option<StackFiles>> {
+    Ok(read(data_dir, name).await?.filter(|f| f.meta.on(endpoint)))
 }
 
 /// Write a stack's files (each through a temporary file and a rename, so a reader never

@@ -1,6 +1,7 @@
 //! SQLite: users, teams and the audit log, with migrations embedded in the binary.
 
 pub mod audit;
+pub mod environments;
 pub mod image_owners;
 pub mod registries;
 pub mod shares;

@@ -10,6 +10,7 @@ mod container_files;
 mod containers;
 mod create;
 mod docker_cli;
+mod environments;
 mod events;
 mod files;
 mod hardening;

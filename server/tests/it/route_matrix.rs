@@ -88,6 +88,10 @@ fn rule(path: &str, param: &str) -> Option<Rule> {
         ("teams", "name") => Rule::Owned(Kind::Team),
         ("shares", "name") => Rule::Owned(Kind::Share),
         ("images", "id") => Rule::Owned(Kind::Image),
+        ("environments", "name") => Rule::Global(
+            "environments are the admin's: only admins change or test them; who may use one \
+             is decided by the Daemon extractor (tests/it/environments.rs)",
+        ),
         ("registries", "id") => {
             Rule::Global("registries are the admin's and shared by all; only admins change them")
         }
