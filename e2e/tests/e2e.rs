@@ -1057,6 +1057,7 @@ async fn the_account_page_gives_a_docker_cli_its_token_and_the_cli_works_through
         "docker ps through berth with the page's snippet: {}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
 
 /// Issue 14: with a second host (`cargo xtask hosts`, named by BERTH_TEST_HOSTS), the
 /// switcher in the top bar moves the whole UI to it: its containers, and a terminal in one.
