@@ -7,6 +7,7 @@ pub mod config;
 pub mod docker;
 pub mod error;
 pub mod files;
+pub mod jobs;
 pub mod memory;
 pub mod registry;
 pub mod routes;

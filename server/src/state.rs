@@ -26,6 +26,8 @@ pub struct App {
     pub sockets: crate::auth::sockets::Sockets,
     /// User ids whose sessions were just ended; open websockets of theirs close.
     pub revoked: tokio::sync::broadcast::Sender<i64>,
+    /// Automated deploys (webhooks, updates): one at a time per target.
+    pub jobs: Arc<crate::jobs::Jobs>,
 }
 
 #[derive(Clone)]
@@ -63,6 +65,12 @@ impl AppState {
         });
         let sessions = crate::auth::sessions::sessions(sqlite);
         bootstrap_admin(&db).await?;
+        let interrupted = store::jobs::fail_unfinished(&db).await?;
+        if interrupted > 0 {
+            tracing::warn!(
+                "{interrupted} jobs were cut short by the last stop and are marked failed"
+            );
+        }
         let daemons = Daemons::new(&config.docker_host);
         Ok(AppState(Arc::new(App {
             config,
@@ -74,6 +82,7 @@ impl AppState {
             tickets: Default::default(),
             sockets: Default::default(),
             revoked: tokio::sync::broadcast::channel(64).0,
+            jobs: Default::default(),
         })))
     }
 }

@@ -18,6 +18,8 @@ pub mod resources;
 pub use resources::*;
 pub mod stacks;
 pub use stacks::*;
+pub mod automation;
+pub use automation::*;
 
 /// The error envelope every JSON error carries: `{"error":{"code","message"}}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -13,6 +13,7 @@ pub mod disk;
 pub mod events;
 pub mod health;
 pub mod images;
+pub mod jobs;
 pub mod ndjson;
 pub mod networks;
 pub mod registries;
@@ -25,6 +26,7 @@ pub mod tokens;
 pub mod users;
 pub mod volume_files;
 pub mod volumes;
+pub mod webhooks;
 
 use axum::extract::Request;
 use axum::middleware::Next;
@@ -86,6 +88,8 @@ pub fn router() -> Router<AppState> {
         .merge(networks::router())
         .merge(volumes::router())
         .merge(disk::router())
+        .merge(webhooks::router())
+        .merge(jobs::router())
         .split_for_parts();
     let api = std::sync::Arc::new(api);
     router
