@@ -29,3 +29,4 @@ mod support;
 mod system;
 mod terminal;
 mod volume_files;
+mod webhooks;
