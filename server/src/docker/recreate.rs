@@ -482,7 +482,7 @@ pub fn body_from(
             .filter(|s| Some(s) != img.stop_signal.as_ref()),
         stop_timeout: c.stop_timeout,
         host_config: Some(hc),
-        networking_config: (!endpoints.is_empty()).then(|| NetworkingConfig {
+        networking_config: (!endpoints.is_empty()).then_some(NetworkingConfig {
             endpoints_config: Some(endpoints),
         }),
         ..Default::default()

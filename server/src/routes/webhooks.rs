@@ -325,7 +325,7 @@ pub fn verify(state: &AppState, row: &Row, headers: &HeaderMap, body: &[u8]) -> 
 }
 
 fn unhex(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return None;
     }
     (0..s.len())
