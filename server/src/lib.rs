@@ -16,6 +16,7 @@ pub mod stacks;
 pub mod state;
 pub mod store;
 pub mod ui;
+pub mod updates;
 
 use axum::Router;
 use tower_http::trace::TraceLayer;

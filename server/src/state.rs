@@ -28,6 +28,8 @@ pub struct App {
     pub revoked: tokio::sync::broadcast::Sender<i64>,
     /// Automated deploys (webhooks, updates): one at a time per target.
     pub jobs: Arc<crate::jobs::Jobs>,
+    /// Registry digests asked for update detection, kept a few minutes.
+    pub updates: crate::updates::Cache,
 }
 
 #[derive(Clone)]
@@ -83,6 +85,7 @@ impl AppState {
             sockets: Default::default(),
             revoked: tokio::sync::broadcast::channel(64).0,
             jobs: Default::default(),
+            updates: Default::default(),
         })))
     }
 }

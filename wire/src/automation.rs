@@ -198,3 +198,32 @@ pub struct HookBody {
     #[serde(default)]
     pub variables: Option<std::collections::BTreeMap<String, String>>,
 }
+
+/// One row of `GET /api/updates`: does the registry have something newer under the tag a
+/// container runs?
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UpdateInfo {
+    /// The container's id.
+    pub container: String,
+    pub name: String,
+    /// The image reference it was created with.
+    pub image: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub running_digest: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registry_digest: Option<String>,
+    pub update_available: bool,
+    /// `current`, `available`, `pinned` (runs a digest: nothing to check), `local` (built
+    /// or loaded here, never pulled: no registry to ask), `opted_out` (label
+    /// `berth-update=false`), `missing` (the registry has no such tag) or `error`.
+    pub status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// The stack (Compose project) the container belongs to, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stack: Option<String>,
+    /// When the registry was last asked (unix seconds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checked_at: Option<i64>,
+}

@@ -23,6 +23,7 @@ pub mod stacks;
 pub mod system;
 pub mod terminal;
 pub mod tokens;
+pub mod updates;
 pub mod users;
 pub mod volume_files;
 pub mod volumes;
@@ -90,6 +91,7 @@ pub fn router() -> Router<AppState> {
         .merge(disk::router())
         .merge(webhooks::router())
         .merge(jobs::router())
+        .merge(updates::router())
         .split_for_parts();
     let api = std::sync::Arc::new(api);
     router

@@ -83,6 +83,18 @@ impl Drop for Made {
         }
         for i in &self.images {
             quiet_docker(&["rmi", "-f", i]);
+            // Earlier builds under the tag, left with only their pushed digest.
+            let repo = i.rsplit_once(':').map(|(r, _)| r).unwrap_or(i);
+            let refs = quiet_docker(&[
+                "images",
+                "--digests",
+                "--format",
+                "{{.Repository}}@{{.Digest}}",
+                repo,
+            ]);
+            for r in refs.split_whitespace().filter(|r| !r.ends_with("@<none>")) {
+                quiet_docker(&["rmi", r]);
+            }
         }
     }
 }
