@@ -189,16 +189,6 @@ pub enum JobFrame {
     End { end: Box<Job> },
 }
 
-/// The optional body of a webhook call (any other body, such as a GitHub or GitLab event,
-/// is ignored).
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct HookBody {
-    /// Stacks: `.env` variables to set before deploying.
-    #[serde(default)]
-    pub variables: Option<std::collections::BTreeMap<String, String>>,
-}
-
 /// One row of `GET /api/updates`: does the registry have something newer under the tag a
 /// container runs?
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

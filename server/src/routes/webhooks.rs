@@ -434,7 +434,7 @@ async fn refused(
            ("tag" = Option<String>, Query, description = "run this tag of the image (a stack: sets its tag variable, TAG by default)"),
            ("pull" = Option<bool>, Query, description = "pull images first (default true)"),
            ("settle" = Option<u64>, Query, description = "seconds a container without a healthcheck must run without restarting (default 5)")),
-    request_body(content = wire::HookBody, content_type = "application/json", description = "optional: {\"variables\": {...}} for a stack; other query names are variables too"),
+    request_body(content = super::Binary, content_type = "application/octet-stream", description = "optional, any: a JSON object's \"variables\" ({\"TAG\": \"v2\"}) are a stack's variables; anything else (a GitHub or GitLab event) is only signed over"),
     responses((status = 202, description = "the job", body = wire::JobStarted),
               (status = 400, description = "a bad tag or variable"), (status = 401, description = "no or a wrong secret, or no such webhook"),
               (status = 403, description = "the webhook's owner may not deploy any more"), (status = 429, description = "too many calls queued for this target")))]
