@@ -517,3 +517,100 @@ async fn a_container_hook_switches_tags_survives_recreates_and_stops_with_its_ow
         "{audit:#}"
     );
 }
+
+/// GitHub's `X-Hub-Signature-256` of `body` with `key`, as `openssl` computes it.
+fn github_signature(key: &str, body: &str) -> String {
+    let mut child = Command::new("openssl")
+        .args(["dgst", "-sha256", "-hmac", key])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("openssl");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(body.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    format!("sha256={}", text.trim().rsplit(' ').next().unwrap())
+}
+
+#[tokio::test]
+async fn github_signatures_and_gitlab_tokens_are_checked() {
+    let mut made = Made::default();
+    let app = TestApp::start().await;
+    let name = unique("hookgh");
+    made.containers.push(name.clone());
+    let (status, body) = app
+        .call(
+            Method::POST,
+            "/api/containers",
+            Some(json!({"image": test_image(), "name": name, "cmd": ["sh", "-c", IDLE], "labels": {"berth-test": "1"}})),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let (status, hook) = app
+        .call(
+            Method::POST,
+            "/api/webhooks",
+            Some(json!({"kind": "container", "target": name, "github": true})),
+        )
+        .await;
+    assert_eq!(status, 201, "{hook}");
+    assert_eq!(hook["webhook"]["github"], true);
+    let id = hook["id"].as_str().unwrap();
+    let secret = hook["secret"].as_str().unwrap();
+    let event = r#"{"ref":"refs/heads/main","after":"0123abcd"}"#;
+    let post = |headers: Vec<(&'static str, String)>, body: &'static str| {
+        let mut req = Client::new()
+            .post(app.url(&format!("/api/hooks/{id}?pull=false")))
+            .header("content-type", "application/json")
+            .body(body);
+        for (k, v) in headers {
+            req = req.header(k, v);
+        }
+        async move { req.send().await.unwrap().status().as_u16() }
+    };
+    // The right signature of this body; the same signature over another body; a wrong key.
+    let good = github_signature(secret, event);
+    assert_eq!(
+        post(vec![("X-Hub-Signature-256", good.clone())], event).await,
+        202
+    );
+    assert_eq!(
+        post(vec![("X-Hub-Signature-256", good)], r#"{"ref":"x"}"#).await,
+        401
+    );
+    let forged = github_signature("not-the-secret", event);
+    assert_eq!(
+        post(vec![("X-Hub-Signature-256", forged)], event).await,
+        401
+    );
+    // GitLab sends the secret itself.
+    assert_eq!(
+        post(vec![("X-Gitlab-Token", secret.to_owned())], event).await,
+        202
+    );
+    assert_eq!(
+        post(vec![("X-Gitlab-Token", "nope".to_owned())], event).await,
+        401
+    );
+    // A hook without "github" has no key to check an HMAC with.
+    let (plain, _) = make_hook(&app.client, &app, "container", &name).await;
+    let r = Client::new()
+        .post(app.url(&format!("/api/hooks/{plain}")))
+        .header("X-Hub-Signature-256", github_signature(secret, event))
+        .body(event)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    // Let the accepted jobs end before the container goes.
+    let (_, jobs) = app.get(&format!("/api/jobs?webhook={id}")).await;
+    for j in jobs.as_array().unwrap() {
+        app.get(&format!("/api/jobs/{}?wait=60", j["id"].as_str().unwrap()))
+            .await;
+    }
+}
