@@ -74,7 +74,7 @@ impl AppState {
             );
         }
         let daemons = Daemons::new(&config.docker_host);
-        Ok(AppState(Arc::new(App {
+        let state = AppState(Arc::new(App {
             config,
             shares,
             db,
@@ -86,7 +86,9 @@ impl AppState {
             revoked: tokio::sync::broadcast::channel(64).0,
             jobs: Default::default(),
             updates: Default::default(),
-        })))
+        }));
+        crate::updates::schedule(state.clone());
+        Ok(state)
     }
 }
 

@@ -108,15 +108,16 @@ async fn registry_digest(state: &AppState, name: &str, tag: &str, refresh: bool)
     (when, answer)
 }
 
-/// Every container the user may see, with whether its tag has moved on in the registry.
+/// Every container the user may see (all of them for the scheduled check, `None`), with
+/// whether its tag has moved on in the registry.
 pub async fn check(
     state: &AppState,
-    user: &CurrentUser,
+    user: Option<&CurrentUser>,
     ep: &Endpoint,
     refresh: bool,
 ) -> AppResult<Vec<wire::UpdateInfo>> {
     let mut rows = containers::list(ep, true).await?;
-    rows.retain(|c| user.can_see_map(&c.labels));
+    rows.retain(|c| user.is_none_or(|u| u.can_see_map(&c.labels)));
     let mut out = Vec::with_capacity(rows.len());
     for c in rows {
         let id = c.id.clone();
@@ -209,6 +210,36 @@ async fn classify(
             "error".into()
         }
     }
+}
+
+/// The scheduled check (`--update-check-minutes`): every period, ask the registries about
+/// every container of the local daemon, so lists show fresh answers. The first check is one
+/// period after start, not at start: a restart does not ask every registry at once.
+pub fn schedule(state: AppState) {
+    let minutes = state.config.update_check_minutes;
+    if minutes == 0 {
+        return;
+    }
+    let period = Duration::from_secs(minutes * 60);
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            every.tick().await;
+            let ep = state.daemons.local();
+            match check(&state, None, &ep, true).await {
+                Ok(rows) => {
+                    let available = rows.iter().filter(|r| r.update_available).count();
+                    let failed = rows.iter().filter(|r| r.status == "error").count();
+                    tracing::info!(
+                        "update check: {available} of {} containers have an update, {failed} could not be checked",
+                        rows.len()
+                    );
+                }
+                Err(e) => tracing::warn!("update check: {e}"),
+            }
+        }
+    });
 }
 
 #[cfg(test)]

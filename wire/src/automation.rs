@@ -217,3 +217,16 @@ pub struct UpdateInfo {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checked_at: Option<i64>,
 }
+
+/// One target of `POST /api/updates/apply`: its job, or why none was queued.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UpdateQueued {
+    /// `container` or `stack`.
+    pub kind: String,
+    pub target: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job: Option<JobStarted>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<ErrorDetail>,
+}

@@ -52,6 +52,7 @@ fn build(tag: &str, extra: &str) {
 #[derive(Default)]
 struct Made {
     containers: Vec<String>,
+    networks: Vec<String>,
     images: Vec<String>,
 }
 
@@ -62,6 +63,9 @@ impl Drop for Made {
             for id in ids.split_whitespace() {
                 quiet_docker(&["rm", "-f", id]);
             }
+        }
+        for n in &self.networks {
+            quiet_docker(&["network", "rm", n]);
         }
         for i in &self.images {
             quiet_docker(&["rmi", "-f", i]);
@@ -215,4 +219,95 @@ async fn stored_credentials_are_used_and_a_refusal_is_shown() {
     let r = row(&app, &name, true).await;
     assert_eq!(r["status"], "error", "{r:#}");
     assert!(r["error"].as_str().unwrap().contains("refused"), "{r:#}");
+}
+
+#[tokio::test]
+async fn a_host_wide_update_queues_a_job_per_stack_and_container() {
+    let mut made = Made::default();
+    let registry = TestRegistry::start(false).await;
+    let app = TestApp::start().await;
+    // As an operator of a fresh team: a host-wide update is of what the caller may deploy,
+    // and other tests' containers on this daemon are not theirs.
+    let team = unique("updteam");
+    let op = format!("{team}-op");
+    app.make_user(&op, "operator", &[&team]).await;
+    let op = app.client_as(&op, USER_PASSWORD).await;
+    let image = format!("{}/berth-it/{}:latest", registry.host(), unique("upd"));
+    made.images.push(image.clone());
+    build(&image, "LABEL berth.it.version=1");
+    docker_cli(&["push", &image]);
+    let name = unique("upd");
+    made.containers.push(name.clone());
+    let (status, body) = send(
+        &op,
+        Method::POST,
+        &app.url("/api/containers"),
+        Some(json!({"image": image, "name": name, "cmd": ["sh", "-c", IDLE]})),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let stack = unique("updstack");
+    made.containers.push(format!("{stack}_"));
+    made.networks.push(format!("{stack}_default"));
+    let compose = format!(
+        "services:\n  app:\n    image: {image}\n    command: [\"sh\", \"-c\", \"{IDLE}\"]\n"
+    );
+    let (status, body) = send(
+        &op,
+        Method::POST,
+        &app.url("/api/stacks"),
+        Some(json!({"name": stack, "compose": compose})),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    build(&image, "LABEL berth.it.version=2");
+    docker_cli(&["push", &image]);
+    let new_digest = row(&app, &name, true).await["registry_digest"].clone();
+
+    let (status, queued) = send(
+        &op,
+        Method::POST,
+        &app.url("/api/updates/apply?settle=1"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{queued}");
+    let mine: Vec<&Value> = queued
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|q| q["target"] == name.as_str() || q["target"] == stack.as_str())
+        .collect();
+    assert_eq!(
+        mine.len(),
+        2,
+        "one job for the container, one for the stack: {queued:#}"
+    );
+    for q in mine {
+        let job = q["job"]["job"].as_str().unwrap_or_else(|| panic!("{q}"));
+        let (_, ended) = app.get(&format!("/api/jobs/{job}?wait=120")).await;
+        assert_eq!(ended["state"], "succeeded", "{ended:#}");
+    }
+    assert_eq!(row(&app, &name, false).await["running_digest"], new_digest);
+    assert_eq!(
+        row(&app, &format!("{stack}_app_1"), false).await["running_digest"],
+        new_digest
+    );
+    // The stack on its own: nothing new, so its job keeps what runs.
+    let (status, started) = app
+        .post(&format!("/api/stacks/{stack}/update?settle=1"))
+        .await;
+    assert_eq!(status, 202, "{started}");
+    let (_, ended) = app
+        .get(&format!(
+            "/api/jobs/{}?wait=120",
+            started["job"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(ended["state"], "succeeded", "{ended:#}");
+    assert!(ended["log"].to_string().contains("up to date"), "{ended:#}");
+    let (status, _) = app
+        .call(Method::DELETE, &format!("/api/stacks/{stack}"), None)
+        .await;
+    assert_eq!(status, 200);
 }
