@@ -12,11 +12,13 @@ use wire::Role;
 use crate::auth::policy::resolve::Policy;
 use crate::docker::reference::Reference;
 use crate::docker::stack_up::{self, Progress, UpOptions};
-use crate::docker::{health, images, stack_spec};
+use crate::docker::{health, images, recreate, stack_spec};
 use crate::error::{AppError, AppResult};
+use crate::registry;
 use crate::stacks::files::{self, StackFiles};
 use crate::stacks::model::Project;
 use crate::stacks::ops;
+use crate::state::AppState;
 
 /// What a call asks of a stack.
 #[derive(Debug, Clone, Default)]
@@ -110,13 +112,14 @@ fn up_options(f: &StackFiles, pull: bool) -> UpOptions {
 
 /// Redeploy stack `name` as `policy.user`.
 pub async fn redeploy(
-    data_dir: &std::path::Path,
+    state: &AppState,
     policy: Policy<'_>,
     name: &str,
     plan: Plan,
     progress: &Progress,
 ) -> AppResult<()> {
     let ep = policy.ep;
+    let data_dir = state.config.data_dir.as_path();
     let f = files::read(data_dir, name)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("no stack named {name}")))?;
@@ -124,7 +127,9 @@ pub async fn redeploy(
     let env = apply(f.env.as_deref(), &plan.variables);
     // A file that does not compile (or a variable that breaks it) changes nothing.
     let project = ops::compile_or_400(name, &f.compose, env.as_deref(), &f.working_dir())?;
-    let opts = up_options(&f, plan.pull);
+    // The job pulls, with the stored credentials of each image's registry (a private
+    // registry behind htpasswd is what CI pushes to); the engine then uses what is here.
+    let opts = up_options(&f, false);
     stack_up::authorize(policy.user, &project, &opts)?;
 
     // What runs now: each service's image name and the image it names, to go back to.
@@ -142,6 +147,18 @@ pub async fn redeploy(
     }
 
     let res = async {
+        if plan.pull {
+            for svc in project.services.iter().filter(|s| s.build.is_none()) {
+                let host = Reference::parse("image", &svc.image)?.registry_host();
+                let credentials = match registry::matching(state, &host).await? {
+                    Some(row) => registry::docker_credentials(state, &row)?,
+                    None => None,
+                };
+                recreate::pull(policy, &svc.image, credentials, &svc.name, progress)
+                    .await
+                    .map_err(|e| in_service(&svc.name, e))?;
+            }
+        }
         stack_up::up(policy, &project, opts, progress).await?;
         gate(ep, &project, plan.window, progress).await
     }
@@ -196,6 +213,23 @@ pub async fn redeploy(
             "rollback_failed",
             format!("{e}; and the rollback failed too: {again}"),
         )),
+    }
+}
+
+fn in_service(service: &str, e: AppError) -> AppError {
+    match e {
+        AppError::Coded {
+            status,
+            code,
+            message,
+        } => AppError::Coded {
+            status,
+            code,
+            message: format!("service {service}: {message}"),
+        },
+        AppError::NotFound(m) => AppError::NotFound(format!("service {service}: {m}")),
+        AppError::Forbidden(m) => AppError::Forbidden(format!("service {service}: {m}")),
+        other => other,
     }
 }
 

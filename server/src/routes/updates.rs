@@ -175,7 +175,7 @@ fn queue_stack(
             window: Duration::from_secs(settle),
         };
         let policy = Policy::new(&user, &ep, &st.db);
-        let res = jobs::stack::redeploy(&st.config.data_dir, policy, &name, plan, &progress).await;
+        let res = jobs::stack::redeploy(&st, policy, &name, plan, &progress).await;
         drop(progress);
         let _ = pump.await;
         audit::outcome(&st.db, &user, "stack_update_done", &name, &res).await;

@@ -497,14 +497,7 @@ pub async fn call(
                             pull: a.pull,
                             window,
                         };
-                        jobs::stack::redeploy(
-                            &state.config.data_dir,
-                            policy,
-                            &row.target,
-                            plan,
-                            &progress,
-                        )
-                        .await
+                        jobs::stack::redeploy(&state, policy, &row.target, plan, &progress).await
                     }
                     _ => {
                         let plan = jobs::container::Plan {

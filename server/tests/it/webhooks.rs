@@ -614,3 +614,44 @@ async fn github_signatures_and_gitlab_tokens_are_checked() {
             .await;
     }
 }
+
+#[tokio::test]
+async fn a_stack_hook_pulls_from_a_registry_behind_htpasswd_with_stored_credentials() {
+    let mut made = Made::default();
+    let registry = TestRegistry::start(true).await;
+    let app = TestApp::start().await;
+    let (status, reg) = app
+        .call(
+            Method::POST,
+            "/api/registries",
+            Some(
+                json!({"name": unique("hook-reg"), "url": format!("http://{}", registry.host()),
+                        "username": crate::registry_server::USER,
+                        "password": crate::registry_server::PASSWORD}),
+            ),
+        )
+        .await;
+    assert_eq!(status, 201, "{reg}");
+    let repo = format!("{}/berth-it/{}", registry.host(), unique("hookauth"));
+    for v in ["v1", "v2"] {
+        let image = format!("{repo}:{v}");
+        made.images.push(image.clone());
+        build(&image, &format!("LABEL berth.it.version={v}"));
+        // Pushed through berth with the stored credentials (the docker CLI has none).
+        let (status, lines) =
+            crate::imgkit::ndjson_json(&app, "/api/images/push", json!({"image": image})).await;
+        assert_eq!(status, 200);
+        assert!(lines.last().unwrap()["error"].is_null(), "{lines:?}");
+    }
+    docker_cli(&["rmi", &format!("{repo}:v2")]);
+    let stack = make_stack(&app, &mut made, &repo).await;
+    let (hook, secret) = make_hook(&app.client, &app, "stack", &stack).await;
+    let (status, started) = call(&app, &hook, &secret, "?tag=v2&settle=1").await;
+    assert_eq!(status, 202, "{started}");
+    let job = wait_job(&app, started["job"].as_str().unwrap(), &secret).await;
+    assert_eq!(job["state"], "succeeded", "{job:#}");
+    assert_eq!(
+        image_of(&format!("{stack}_app_1")).await.0,
+        format!("{repo}:v2")
+    );
+}
