@@ -18,3 +18,4 @@ pub mod stacks;
 pub mod system;
 pub mod volume_files;
 pub mod volumes;
+pub mod webhooks;
