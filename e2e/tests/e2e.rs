@@ -1000,3 +1000,100 @@ async fn write_a_compose_file_in_the_editor_deploy_it_and_see_its_services_runni
     browser.close().await;
     docker::remove_project(&name);
 }
+
+#[tokio::test]
+async fn make_a_webhook_call_it_and_read_the_jobs_log() {
+    let _slot = BROWSER_SLOTS.acquire().await.unwrap();
+    let name = unique("e2e-hook");
+    docker::run_idle(&name);
+    let berth = Berth::start().await;
+    let browser = Browser::start().await;
+    let c = &browser.client;
+
+    action::login(c, &berth, "admin", e2e::berth::ADMIN_PASSWORD).await;
+    c.goto(&berth.url("/webhooks")).await.unwrap();
+    find::by_testid(c, "webhooks-page").await;
+    find::by_testid(c, "webhook-kind")
+        .await
+        .select_by_value("container")
+        .await
+        .unwrap();
+    find::by_testid(c, "webhook-target")
+        .await
+        .send_keys(&name)
+        .await
+        .unwrap();
+    find::by_testid(c, "webhook-create")
+        .await
+        .click()
+        .await
+        .unwrap();
+    // The URL and the secret, shown once.
+    let url = find::by_testid(c, "webhook-url")
+        .await
+        .text()
+        .await
+        .unwrap();
+    let secret = find::by_testid(c, "webhook-secret")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(url.contains("/api/hooks/wh_"), "{url}");
+    find::by_testid(c, "webhook-row").await;
+    check::screenshot(c, "webhook-made").await;
+
+    // A CI job calls it, and waits for the job's end with the same secret.
+    let http = reqwest::Client::new();
+    let r = http
+        .post(format!("{}?pull=false&settle=1", url.trim()))
+        .header("X-Berth-Secret", secret.trim())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 202);
+    let started: serde_json::Value = r.json().await.unwrap();
+    let job_url = started["url"].as_str().unwrap().to_owned();
+    let ended: serde_json::Value = http
+        .get(format!("{job_url}?wait=60"))
+        .header("X-Berth-Secret", secret.trim())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ended["state"], "succeeded", "{ended:#}");
+
+    // The page shows the call's job and, on a click, its log.
+    find::by_testid(c, "jobs-refresh")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let row = c
+        .wait()
+        .at_most(Duration::from_secs(15))
+        .for_element(fantoccini::Locator::Css(
+            "[data-testid=\"job-row\"][data-state=\"succeeded\"]",
+        ))
+        .await
+        .expect("the job is listed as succeeded");
+    row.find(fantoccini::Locator::Css("button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let log = find::by_testid(c, "job-log").await;
+    check::text_becomes_with(
+        &log,
+        |t| t.contains("already runs"),
+        Duration::from_secs(10),
+    )
+    .await;
+    check::screenshot(c, "webhook-job-log").await;
+
+    browser.close().await;
+    docker::remove(&name);
+}
