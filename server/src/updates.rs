@@ -14,6 +14,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use bollard::query_parameters::InspectContainerOptions;
+use futures::StreamExt;
 
 use crate::auth::CurrentUser;
 use crate::docker::reference::{registry_of, same_registry, Reference, DOCKER_HUB};
@@ -118,43 +119,61 @@ pub async fn check(
 ) -> AppResult<Vec<wire::UpdateInfo>> {
     let mut rows = containers::list(ep, true).await?;
     rows.retain(|c| user.is_none_or(|u| u.can_see_map(&c.labels)));
+    // Several at once: a registry that does not answer holds up its own rows (up to the
+    // client's timeouts), not the whole list.
+    let rows = futures::stream::iter(rows)
+        .map(|c| row_of(state, ep, c, refresh))
+        .buffered(8)
+        .collect::<Vec<_>>()
+        .await;
     let mut out = Vec::with_capacity(rows.len());
-    for c in rows {
-        let id = c.id.clone();
-        let info = match ep
-            .call(|d| async move {
-                d.inspect_container(&id, None::<InspectContainerOptions>)
-                    .await
-            })
-            .await
-        {
-            Ok(i) => i,
-            // Removed since the list: not a row.
-            Err(crate::error::AppError::NotFound(_)) => continue,
-            Err(e) => return Err(e),
-        };
-        let image = info
-            .config
-            .as_ref()
-            .and_then(|c| c.image.clone())
-            .unwrap_or_default();
-        let mut row = wire::UpdateInfo {
-            container: c.id.clone(),
-            name: c.names.first().cloned().unwrap_or_default(),
-            image: image.clone(),
-            running_digest: None,
-            registry_digest: None,
-            update_available: false,
-            status: String::new(),
-            error: None,
-            stack: c.labels.get(labels::PROJECT).cloned(),
-            checked_at: None,
-        };
-        row.status = classify(state, ep, &c.labels, &info, &image, refresh, &mut row).await;
-        row.update_available = row.status == "available";
-        out.push(row);
+    for r in rows {
+        if let Some(r) = r? {
+            out.push(r);
+        }
     }
     Ok(out)
+}
+
+/// One container's row; `None` if it went away meanwhile.
+async fn row_of(
+    state: &AppState,
+    ep: &Endpoint,
+    c: wire::ContainerSummary,
+    refresh: bool,
+) -> AppResult<Option<wire::UpdateInfo>> {
+    let id = c.id.clone();
+    let info = match ep
+        .call(|d| async move {
+            d.inspect_container(&id, None::<InspectContainerOptions>)
+                .await
+        })
+        .await
+    {
+        Ok(i) => i,
+        Err(crate::error::AppError::NotFound(_)) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let image = info
+        .config
+        .as_ref()
+        .and_then(|c| c.image.clone())
+        .unwrap_or_default();
+    let mut row = wire::UpdateInfo {
+        container: c.id.clone(),
+        name: c.names.first().cloned().unwrap_or_default(),
+        image: image.clone(),
+        running_digest: None,
+        registry_digest: None,
+        update_available: false,
+        status: String::new(),
+        error: None,
+        stack: c.labels.get(labels::PROJECT).cloned(),
+        checked_at: None,
+    };
+    row.status = classify(state, ep, &c.labels, &info, &image, refresh, &mut row).await;
+    row.update_available = row.status == "available";
+    Ok(Some(row))
 }
 
 async fn classify(
