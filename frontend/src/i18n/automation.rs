@@ -22,6 +22,11 @@ pub enum Key {
     Jobs,
     NoWebhooks,
     NoJobs,
+    UpdateAvailable,
+    Update,
+    Updating,
+    Pinned,
+    LocalImage,
     Refresh,
 }
 
@@ -46,6 +51,11 @@ pub fn t(lang: Lang, key: Key) -> &'static str {
             Jobs => "Jobs",
             NoWebhooks => "No webhooks yet.",
             NoJobs => "No calls yet.",
+            UpdateAvailable => "update available",
+            Update => "Update",
+            Updating => "updating…",
+            Pinned => "pinned digest",
+            LocalImage => "built here",
             Refresh => "Refresh",
         },
         Lang::ZhCn => match key {
@@ -66,6 +76,11 @@ pub fn t(lang: Lang, key: Key) -> &'static str {
             Jobs => "任务",
             NoWebhooks => "还没有 Webhook。",
             NoJobs => "还没有调用。",
+            UpdateAvailable => "有更新",
+            Update => "更新",
+            Updating => "正在更新…",
+            Pinned => "固定摘要",
+            LocalImage => "本地构建",
             Refresh => "刷新",
         },
     }
