@@ -18,13 +18,18 @@ pub fn run_idle(name: &str) -> String {
 pub fn run_idle_labeled(name: &str, labels: &[(&str, &str)]) -> String {
     let image =
         std::env::var("BERTH_TEST_IMAGE").unwrap_or_else(|_| "berth-test/busybox:latest".into());
+    run_idle_image(name, &image, labels)
+}
+
+/// An idling container of `image`.
+pub fn run_idle_image(name: &str, image: &str, labels: &[(&str, &str)]) -> String {
     let mut cmd = docker();
     cmd.args(["run", "-d", "--name", name, "--label", "berth-test=1"]);
     for (k, v) in labels {
         cmd.args(["--label", &format!("{k}={v}")]);
     }
     let out = cmd
-        .arg(&image)
+        .arg(image)
         .args([
             "sh",
             "-c",
@@ -97,6 +102,54 @@ pub fn push(tag: &str) {
 /// `docker rmi -f IMAGE` (whatever it finds).
 pub fn remove_image(image: &str) {
     let _ = docker().args(["rmi", "-f", image]).output();
+}
+
+/// Remove every image of a repository, by tag and by digest (a pushed image that lost its
+/// tag to a newer build keeps its digest reference).
+pub fn remove_repository(repo: &str) {
+    let refs = docker()
+        .args([
+            "images",
+            "--digests",
+            "--format",
+            "{{.Repository}}:{{.Tag}} {{.Repository}}@{{.Digest}}",
+            repo,
+        ])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default();
+    for r in refs
+        .split_whitespace()
+        .filter(|r| !r.ends_with(":<none>") && !r.ends_with("@<none>"))
+    {
+        let _ = docker().args(["rmi", r]).output();
+    }
+}
+
+/// Names of containers whose name contains `part`.
+pub fn names_like(part: &str) -> Vec<String> {
+    let out = docker()
+        .args([
+            "ps",
+            "-a",
+            "--format",
+            "{{.Names}}",
+            "--filter",
+            &format!("name={part}"),
+        ])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default();
+    out.split_whitespace().map(str::to_owned).collect()
+}
+
+/// The image id a container runs.
+pub fn image_of(name: &str) -> String {
+    let out = docker()
+        .args(["inspect", "-f", "{{.Image}}", name])
+        .output()
+        .expect("docker inspect");
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }
 
 /// Whether the daemon has this image.

@@ -1198,3 +1198,178 @@ async fn switch_environments_and_open_a_terminal_on_the_second_host() {
         .args(["rm", "-f", &name])
         .output();
 }
+
+#[tokio::test]
+async fn make_a_webhook_call_it_and_read_the_jobs_log() {
+    let _slot = BROWSER_SLOTS.acquire().await.unwrap();
+    let name = unique("e2e-hook");
+    docker::run_idle(&name);
+    let berth = Berth::start().await;
+    let browser = Browser::start().await;
+    let c = &browser.client;
+
+    action::login(c, &berth, "admin", e2e::berth::ADMIN_PASSWORD).await;
+    c.goto(&berth.url("/webhooks")).await.unwrap();
+    find::by_testid(c, "webhooks-page").await;
+    find::by_testid(c, "webhook-kind")
+        .await
+        .select_by_value("container")
+        .await
+        .unwrap();
+    find::by_testid(c, "webhook-target")
+        .await
+        .send_keys(&name)
+        .await
+        .unwrap();
+    find::by_testid(c, "webhook-create")
+        .await
+        .click()
+        .await
+        .unwrap();
+    // The URL and the secret, shown once.
+    let url = find::by_testid(c, "webhook-url")
+        .await
+        .text()
+        .await
+        .unwrap();
+    let secret = find::by_testid(c, "webhook-secret")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(url.contains("/api/hooks/wh_"), "{url}");
+    find::by_testid(c, "webhook-row").await;
+    check::screenshot(c, "webhook-made").await;
+
+    // A CI job calls it, and waits for the job's end with the same secret.
+    let http = reqwest::Client::new();
+    let r = http
+        .post(format!("{}?pull=false&settle=1", url.trim()))
+        .header("X-Berth-Secret", secret.trim())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 202);
+    let started: serde_json::Value = r.json().await.unwrap();
+    let job_url = started["url"].as_str().unwrap().to_owned();
+    let ended: serde_json::Value = http
+        .get(format!("{job_url}?wait=60"))
+        .header("X-Berth-Secret", secret.trim())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ended["state"], "succeeded", "{ended:#}");
+
+    // The page shows the call's job and, on a click, its log.
+    find::by_testid(c, "jobs-refresh")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let row = c
+        .wait()
+        .at_most(Duration::from_secs(15))
+        .for_element(fantoccini::Locator::Css(
+            "[data-testid=\"job-row\"][data-state=\"succeeded\"]",
+        ))
+        .await
+        .expect("the job is listed as succeeded");
+    row.find(fantoccini::Locator::Css("button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let log = find::by_testid(c, "job-log").await;
+    check::text_becomes_with(
+        &log,
+        |t| t.contains("already runs"),
+        Duration::from_secs(10),
+    )
+    .await;
+    check::screenshot(c, "webhook-job-log").await;
+
+    browser.close().await;
+    docker::remove(&name);
+}
+
+#[tokio::test]
+async fn a_new_image_under_the_same_tag_shows_update_available_and_updates_from_the_list() {
+    let _slot = BROWSER_SLOTS.acquire().await.unwrap();
+    let registry = e2e::registry::Registry::start().await;
+    let base =
+        std::env::var("BERTH_TEST_IMAGE").unwrap_or_else(|_| "berth-test/busybox:latest".into());
+    let image = format!("{}/e2e/{}:latest", registry.host(), unique("upd"));
+    docker::build(&image, &format!("FROM {base}\nLABEL e2e.version=1\n"));
+    docker::push(&image);
+    let name = unique("e2e-upd");
+    docker::run_idle_image(&name, &image, &[]);
+    let old = docker::image_of(&name);
+    let _cleanup = Cleanup(vec![name.clone()], vec![image.clone(), old.clone()]);
+    docker::build(&image, &format!("FROM {base}\nLABEL e2e.version=2\n"));
+    docker::push(&image);
+
+    let berth = Berth::start().await;
+    let browser = Browser::start().await;
+    let c = &browser.client;
+    action::login(c, &berth, "admin", e2e::berth::ADMIN_PASSWORD).await;
+    c.goto(&berth.url("/containers")).await.unwrap();
+    let row = find::container_row(c, &name).await;
+    let badge = c
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(fantoccini::Locator::Css(&format!(
+            "[data-testid=\"container-row\"][data-name=\"{name}\"] [data-testid=\"update-badge\"]"
+        )))
+        .await
+        .expect("the row says an update is available");
+    check::screenshot(c, "update-available").await;
+    assert!(
+        badge.is_displayed().await.unwrap(),
+        "the badge is on screen"
+    );
+    row.find(fantoccini::Locator::Css(&find::testid("update-container")))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    // The update job recreates the container on the new image.
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        // Done when the new one runs and the old one, kept for a roll back until the new
+        // one passed its health check, is gone.
+        let now = docker::image_of(&name);
+        let parked = docker::names_like(&format!("{name}-berth-old"));
+        if !now.is_empty() && now != old && docker::state(&name) == "running" && parked.is_empty() {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{name} was not updated"
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+
+    browser.close().await;
+}
+
+/// Containers and images a test made, removed when it ends, also on failure.
+struct Cleanup(Vec<String>, Vec<String>);
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        for c in &self.0 {
+            for n in docker::names_like(c) {
+                docker::remove(&n);
+            }
+        }
+        for i in &self.1 {
+            docker::remove_image(i);
+            docker::remove_repository(i.rsplit_once(':').map(|(r, _)| r).unwrap_or(i));
+        }
+    }
+}

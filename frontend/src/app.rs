@@ -17,6 +17,7 @@ use crate::pages::stack_detail::StackDetailPage;
 use crate::pages::stacks::{NewStack, Stacks};
 use crate::pages::system::System;
 use crate::pages::volumes::Volumes;
+use crate::pages::webhooks::Webhooks;
 use crate::pages::{
     account::Account,
     admin::Admin,
@@ -142,6 +143,7 @@ fn Shell() -> impl IntoView {
                     path=path!("/volumes/:name/files")
                     view=|| view! { <Protected><VolumeFiles /></Protected> }
                 />
+                <Route path=path!("/webhooks") view=|| view! { <Protected><Webhooks /></Protected> } />
                 <Route path=path!("/images") view=|| view! { <Protected><Images /></Protected> } />
                 <Route
                     path=path!("/images/build")

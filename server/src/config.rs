@@ -116,6 +116,11 @@ pub struct Config {
     #[arg(long, env = "BERTH_BODY_IDLE_SECONDS", default_value_t = 30,
           value_parser = clap::value_parser!(u64).range(1..))]
     pub body_idle_seconds: u64,
+
+    /// Ask the registries whether the images of the local daemon's containers have moved on
+    /// every this many minutes (0: only when someone looks at `/api/updates`).
+    #[arg(long, env = "BERTH_UPDATE_CHECK_MINUTES", default_value_t = 360)]
+    pub update_check_minutes: u64,
 }
 
 /// One `--public-url`: scheme, host and port (the path, if any, does not matter).

@@ -8,6 +8,7 @@ pub mod docker;
 pub mod dockerapi;
 pub mod error;
 pub mod files;
+pub mod jobs;
 pub mod memory;
 pub mod registry;
 pub mod routes;
@@ -16,6 +17,7 @@ pub mod stacks;
 pub mod state;
 pub mod store;
 pub mod ui;
+pub mod updates;
 
 use axum::Router;
 use tower_http::trace::TraceLayer;

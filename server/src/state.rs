@@ -26,6 +26,10 @@ pub struct App {
     pub sockets: crate::auth::sockets::Sockets,
     /// User ids whose sessions were just ended; open websockets of theirs close.
     pub revoked: tokio::sync::broadcast::Sender<i64>,
+    /// Automated deploys (webhooks, updates): one at a time per target.
+    pub jobs: Arc<crate::jobs::Jobs>,
+    /// Registry digests asked for update detection, kept a few minutes.
+    pub updates: crate::updates::Cache,
 }
 
 #[derive(Clone)]
@@ -72,8 +76,14 @@ impl AppState {
                 );
             }
         }
+        let interrupted = store::jobs::fail_unfinished(&db).await?;
+        if interrupted > 0 {
+            tracing::warn!(
+                "{interrupted} jobs were cut short by the last stop and are marked failed"
+            );
+        }
         let daemons = Daemons::start(&config.docker_host, &db, &config.data_dir).await?;
-        Ok(AppState(Arc::new(App {
+        let state = AppState(Arc::new(App {
             config,
             shares,
             db,
@@ -83,7 +93,11 @@ impl AppState {
             tickets: Default::default(),
             sockets: Default::default(),
             revoked: tokio::sync::broadcast::channel(64).0,
-        })))
+            jobs: Default::default(),
+            updates: Default::default(),
+        }));
+        crate::updates::schedule(state.clone());
+        Ok(state)
     }
 }
 

@@ -20,6 +20,8 @@ pub mod stacks;
 pub use stacks::*;
 pub mod environments;
 pub use environments::*;
+pub mod automation;
+pub use automation::*;
 
 /// The error envelope every JSON error carries: `{"error":{"code","message"}}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -103,6 +103,9 @@ pub fn Header() -> impl IntoView {
                     <A href="/environments" attr:data-testid="nav-environments">
                         "Environments"
                     </A>
+                    <A href="/webhooks" attr:data-testid="nav-webhooks">
+                        {crate::i18n::automation::tr(crate::i18n::automation::Key::NavWebhooks)}
+                    </A>
                     <A href="/system" attr:data-testid="nav-system">
                         {stacks_tr(StacksKey::NavSystem)}
                     </A>

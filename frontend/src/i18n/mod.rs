@@ -14,6 +14,7 @@ pub mod images;
 use leptos::prelude::*;
 
 pub mod admin;
+pub mod automation;
 pub mod files;
 pub mod stacks;
 

@@ -25,6 +25,16 @@ enum Phase {
 pub fn Containers() -> impl IntoView {
     let i18n = use_i18n();
     let list = LocalResource::new(|| api::get::<Vec<ContainerSummary>>("/api/containers?all=true"));
+    // Whether each container's tag has moved on in its registry (issue 16). Asked apart from
+    // the list, so a slow registry never holds the list up.
+    let updates = LocalResource::new(|| api::get::<Vec<wire::UpdateInfo>>("/api/updates"));
+    let update_rows = Memo::new(move |_| match updates.get() {
+        Some(Ok(rows)) => rows
+            .into_iter()
+            .map(|u| (u.container.clone(), u))
+            .collect::<std::collections::HashMap<_, _>>(),
+        _ => Default::default(),
+    });
     let live = use_container_events(|event| !is_noise(event), move || list.refetch());
 
     let filter = RwSignal::new(String::new());
@@ -90,7 +100,7 @@ pub fn Containers() -> impl IntoView {
                     </thead>
                     <tbody>
                         <For each=move || visible.get() key=|id| id.clone() let:id>
-                            <Row id rows on_done />
+                            <Row id rows updates=update_rows on_done />
                         </For>
                     </tbody>
                 </table>
@@ -174,8 +184,29 @@ pub fn Containers() -> impl IntoView {
 fn Row(
     id: String,
     rows: Memo<Vec<ContainerSummary>>,
+    updates: Memo<std::collections::HashMap<String, wire::UpdateInfo>>,
     on_done: Callback<(ContainerAction, Result<(), ApiError>)>,
 ) -> impl IntoView {
+    use crate::i18n::automation::{tr as atr, Key as AKey};
+    let status = {
+        let id = id.clone();
+        move || updates.with(|u| u.get(&id).map(|u| u.status.clone()).unwrap_or_default())
+    };
+    let updating = RwSignal::new(false);
+    let start_update = {
+        let id = id.clone();
+        move |_| {
+            let url = format!("/api/containers/{}/update", api::enc(&id));
+            updating.set(true);
+            leptos::task::spawn_local(async move {
+                let res = api::call::<(), wire::JobStarted>(api::Method::Post, &url, None).await;
+                if let Err(e) = res {
+                    updating.set(false);
+                    on_done.run((ContainerAction::Restart, Err(e)));
+                }
+            });
+        }
+    };
     let i18n = use_i18n();
     let row = Memo::new({
         let id = id.clone();
@@ -201,6 +232,18 @@ fn Row(
             </td>
             <td data-label=tr(Key::ColState)>
                 <StateBadge state />
+                {move || match status().as_str() {
+                    "available" => view! {
+                        <span class="badge badge-warn" data-testid="update-badge">{atr(AKey::UpdateAvailable)}</span>
+                        <button class="btn btn-sm" data-testid="update-container" disabled=move || updating.get()
+                            on:click=start_update.clone()>
+                            {move || if updating.get() { atr(AKey::Updating)() } else { atr(AKey::Update)() }}
+                        </button>
+                    }.into_any(),
+                    "pinned" => view! { <span class="muted" data-testid="update-pinned">{atr(AKey::Pinned)}</span> }.into_any(),
+                    "local" => view! { <span class="muted" data-testid="update-local">{atr(AKey::LocalImage)}</span> }.into_any(),
+                    _ => ().into_any(),
+                }}
             </td>
             <td class="muted" data-label=tr(Key::ColStatus)>
                 {field(|c| c.status.clone())}

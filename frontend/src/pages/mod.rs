@@ -19,3 +19,4 @@ pub mod stacks;
 pub mod system;
 pub mod volume_files;
 pub mod volumes;
+pub mod webhooks;

@@ -36,6 +36,8 @@ pub enum Via {
     Session,
     Token,
     Ticket,
+    /// A deploy webhook acting as the user who made it.
+    Webhook,
 }
 
 /// The user behind a request. Extracting it is the authentication check: a handler that
@@ -237,6 +239,28 @@ async fn load(
         peer,
     };
     Ok((user, row.session_epoch))
+}
+
+/// The user a webhook acts as, read afresh at every call: a disabled or deleted user's
+/// webhooks are refused (403), as are those of a user who is no longer an operator.
+pub async fn webhook_owner(
+    state: &AppState,
+    uid: i64,
+    peer: Option<String>,
+) -> AppResult<CurrentUser> {
+    let user = match load(state, uid, Via::Webhook, peer).await {
+        Ok((user, _)) => user,
+        Err(AppError::Unauthorized(why)) => {
+            return Err(AppError::coded(
+                axum::http::StatusCode::FORBIDDEN,
+                "webhook_owner_disabled",
+                format!("the user this webhook acts as cannot act any more: {why}"),
+            ))
+        }
+        Err(e) => return Err(e),
+    };
+    user.require(Role::Operator)?;
+    Ok(user)
 }
 
 /// A websocket handshake: a GET whose `Upgrade` names `websocket`.

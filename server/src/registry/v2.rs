@@ -379,6 +379,49 @@ impl Client {
     }
 }
 
+impl Client {
+    /// The digest `repo:tag` names in the registry now: a manifest `HEAD` with the
+    /// manifest kinds the daemon pulls (its `Docker-Content-Digest`), falling back to a
+    /// `GET` whose body is hashed when a registry answers HEAD badly or without the header.
+    /// `None` when the registry has no such tag.
+    pub async fn manifest_digest(&self, repo: &str, tag: &str) -> AppResult<Option<String>> {
+        let path = format!("/v2/{repo}/manifests/{tag}");
+        let head = self.send(Method::HEAD, &path, Some(MANIFEST_TYPES)).await?;
+        if head.status() == StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        let header_digest = |r: &Response| {
+            r.headers()
+                .get("docker-content-digest")
+                .and_then(|v| v.to_str().ok())
+                .filter(|d| d.starts_with("sha256:"))
+                .map(str::to_owned)
+        };
+        if head.status().is_success() {
+            if let Some(d) = header_digest(&head) {
+                return Ok(Some(d));
+            }
+        }
+        let get = self.send(Method::GET, &path, Some(MANIFEST_TYPES)).await?;
+        if get.status() == StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        if !get.status().is_success() {
+            return Err(self.unexpected("the manifest request", get.status()));
+        }
+        if let Some(d) = header_digest(&get) {
+            return Ok(Some(d));
+        }
+        use sha2::Digest;
+        let body = get.bytes().await.map_err(|e| self.unreachable(e))?;
+        let hex: String = sha2::Sha256::digest(&body)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        Ok(Some(format!("sha256:{hex}")))
+    }
+}
+
 enum Auth<'a> {
     Basic(&'a str, &'a str),
     Bearer(&'a str),

@@ -14,6 +14,7 @@ pub mod environments;
 pub mod events;
 pub mod health;
 pub mod images;
+pub mod jobs;
 pub mod ndjson;
 pub mod networks;
 pub mod registries;
@@ -23,9 +24,11 @@ pub mod stacks;
 pub mod system;
 pub mod terminal;
 pub mod tokens;
+pub mod updates;
 pub mod users;
 pub mod volume_files;
 pub mod volumes;
+pub mod webhooks;
 
 use axum::extract::Request;
 use axum::middleware::Next;
@@ -88,6 +91,9 @@ pub fn router() -> Router<AppState> {
         .merge(volumes::router())
         .merge(disk::router())
         .merge(environments::router())
+        .merge(webhooks::router())
+        .merge(jobs::router())
+        .merge(updates::router())
         .split_for_parts();
     let api = std::sync::Arc::new(api);
     router

@@ -3,11 +3,13 @@
 pub mod audit;
 pub mod environments;
 pub mod image_owners;
+pub mod jobs;
 pub mod registries;
 pub mod shares;
 pub mod teams;
 pub mod tokens;
 pub mod users;
+pub mod webhooks;
 
 use std::path::Path;
 use std::str::FromStr;

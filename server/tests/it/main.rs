@@ -30,4 +30,6 @@ mod strict_input;
 mod support;
 mod system;
 mod terminal;
+mod updates;
 mod volume_files;
+mod webhooks;

@@ -46,6 +46,11 @@ const SELF_SERVICE: &[(&str, &str, &str)] = &[
         "/api/stacks/validate",
         "checks a text, saves nothing",
     ),
+    (
+        "POST",
+        "/api/hooks/{id}",
+        "judged on the webhook's secret, not on a session: without it, 401 for anyone",
+    ),
 ];
 
 /// What a path parameter names, and so how foreign and missing values are chosen.
@@ -60,6 +65,8 @@ enum Kind {
     User,
     Team,
     Share,
+    Webhook,
+    Job,
 }
 
 enum Rule {
@@ -91,6 +98,11 @@ fn rule(path: &str, param: &str) -> Option<Rule> {
         ("environments", "name") => Rule::Global(
             "environments are the admin's: only admins change or test them; who may use one \
              is decided by the Daemon extractor (tests/it/environments.rs)",
+        ),
+        ("webhooks", "id") => Rule::Owned(Kind::Webhook),
+        ("jobs", "id") => Rule::Owned(Kind::Job),
+        ("hooks", "id") => Rule::Global(
+            "a webhook call is judged on its secret (401 without it), then acts as the hook's owner",
         ),
         ("registries", "id") => {
             Rule::Global("registries are the admin's and shared by all; only admins change them")
@@ -348,7 +360,36 @@ async fn make_owned(app: &TestApp, op: &Client, prefix: &str) -> BTreeMap<Kind, 
     )
     .await;
     assert_eq!(status, 201, "{prefix}'s stack: {body}");
-    out.insert(Kind::Stack, name);
+    out.insert(Kind::Stack, name.clone());
+    // A webhook of the stack, and a job it ran (waited for, so nothing runs at cleanup).
+    let (status, hook) = send(
+        op,
+        Method::POST,
+        &app.url("/api/webhooks"),
+        Some(json!({"kind": "stack", "target": name})),
+    )
+    .await;
+    assert_eq!(status, 201, "{prefix}'s webhook: {hook}");
+    let hook_id = hook["id"].as_str().expect("an id").to_owned();
+    let called = Client::new()
+        .post(app.url(&format!("/api/hooks/{hook_id}?pull=false&settle=0")))
+        .header("X-Berth-Secret", hook["secret"].as_str().expect("a secret"))
+        .send()
+        .await
+        .expect("hook call");
+    assert_eq!(called.status(), 202, "{prefix}'s hook call");
+    let job: Value = called.json().await.expect("a job");
+    let job = job["job"].as_str().expect("a job id").to_owned();
+    let (status, ended) = send(
+        op,
+        Method::GET,
+        &app.url(&format!("/api/jobs/{job}?wait=120")),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{prefix}'s job: {ended}");
+    out.insert(Kind::Webhook, hook_id);
+    out.insert(Kind::Job, job);
     let (status, body) = send(
         op,
         Method::POST,
@@ -440,6 +481,8 @@ async fn every_route_is_decided_for_every_kind_of_caller() {
             (Kind::User, unique("nobody")),
             (Kind::Team, unique("noteam")),
             (Kind::Share, unique("noshare")),
+            (Kind::Webhook, "wh_nosuchwebhook0000000".to_owned()),
+            (Kind::Job, "job_nosuchjob000000000000000".to_owned()),
             (Kind::Image, format!("{}:x", unique("noimage"))),
         ]
         .into_iter()

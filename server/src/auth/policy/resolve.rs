@@ -79,7 +79,7 @@ impl<'a> Policy<'a> {
         Policy { user, ep, db }
     }
 
-    fn admin(&self) -> bool {
+    pub fn admin(&self) -> bool {
         self.user.role == Role::Admin
     }
 
