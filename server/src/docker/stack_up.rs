@@ -68,15 +68,84 @@ pub struct UpOptions {
     pub pull: bool,
     /// Build every image that has `build:`, even if present.
     pub build: bool,
+    /// Create the containers without starting them (`docker-compose up --no-start`).
+    pub no_start: bool,
     /// The team the stack belongs to.
     pub team: Option<String>,
     pub labels: ProjectLabels,
 }
 
+/// One container `up` would make: a service's replica.
 struct Prepared<'a> {
     svc: &'a ServiceSpec,
+    name: String,
     body: ContainerCreateBody,
     berth_labels: HashMap<String, String>,
+}
+
+/// The containers the services run as, by service (their first replica).
+fn refs(project: &Project) -> HashMap<String, String> {
+    project
+        .services
+        .iter()
+        .map(|s| {
+            (
+                s.name.clone(),
+                stack_spec::container_name(&project.name, s, 1),
+            )
+        })
+        .collect()
+}
+
+/// A refusal of a power names the compose key that asks for it, with its line.
+fn with_line(svc: &ServiceSpec, e: AppError) -> AppError {
+    let AppError::Forbidden(m) = e else {
+        return e;
+    };
+    // The policy's words name the daemon's field; the file's key is what the user wrote.
+    const KEYS: &[(&str, &str)] = &[
+        ("(privileged)", "privileged"),
+        ("network_mode=", "network_mode"),
+        ("pid_mode=", "pid"),
+        ("ipc_mode=", "ipc"),
+        ("uts_mode=", "uts"),
+        ("userns_mode=", "userns_mode"),
+        ("cgroupns_mode", "cgroup"),
+        ("(cap_add)", "cap_add"),
+        ("(devices)", "devices"),
+        ("(device_requests)", "deploy"),
+        ("(binds:", "volumes"),
+        ("(mounts", "volumes"),
+        ("(volume_driver)", "volume_driver"),
+        ("(cgroup_parent)", "cgroup_parent"),
+        ("(runtime)", "runtime"),
+        ("(security_opt", "security_opt"),
+        ("(sysctls", "sysctls"),
+    ];
+    let mut key = KEYS
+        .iter()
+        .find(|(needle, _)| m.contains(needle))
+        .map(|(_, k)| *k);
+    // A host path may come from `secrets:`/`configs:` files as well as `volumes:`.
+    if key == Some("volumes") && !svc.lines.contains_key("volumes") {
+        key = ["secrets", "configs"]
+            .into_iter()
+            .find(|k| svc.lines.contains_key(*k));
+    }
+    if key == Some("devices") && !svc.lines.contains_key("devices") {
+        key = ["gpus", "deploy", "device_cgroup_rules"]
+            .into_iter()
+            .find(|k| svc.lines.contains_key(*k));
+    }
+    if key == Some("network_mode") && !svc.lines.contains_key("network_mode") {
+        key = Some("net");
+    }
+    match key.and_then(|k| svc.lines.get(k).map(|l| (k, l))) {
+        Some((k, line)) => {
+            AppError::Forbidden(format!("line {line}: service {} ({k}): {m}", svc.name))
+        }
+        None => AppError::Forbidden(format!("service {}: {m}", svc.name)),
+    }
 }
 
 /// Check everything `up` would create against the user's powers; nothing touches the daemon.
@@ -86,20 +155,22 @@ fn prepare<'a>(
     opts: &UpOptions,
 ) -> AppResult<Vec<Prepared<'a>>> {
     let mut out = Vec::new();
+    let refs = refs(project);
     for svc in &project.services {
-        let berth_labels = stack_spec::compose_labels(project, svc, &opts.labels);
-        let body = stack_spec::create_body(svc, stack_spec::service_labels(svc));
-        let mut stamped = HashMap::new();
-        policy::stamp_team(user, &mut stamped, opts.team.as_deref())?;
-        policy::check_container_create(user, &body).map_err(|e| match e {
-            AppError::Forbidden(m) => AppError::Forbidden(format!("service {}: {m}", svc.name)),
-            other => other,
-        })?;
-        out.push(Prepared {
-            svc,
-            body,
-            berth_labels,
-        });
+        for n in 1..=svc.replicas {
+            let berth_labels = stack_spec::compose_labels(project, svc, &opts.labels, n);
+            let body =
+                stack_spec::create_body(&project.name, svc, stack_spec::service_labels(svc), &refs);
+            let mut stamped = HashMap::new();
+            policy::stamp_team(user, &mut stamped, opts.team.as_deref())?;
+            policy::check_container_create(user, &body).map_err(|e| with_line(svc, e))?;
+            out.push(Prepared {
+                svc,
+                name: stack_spec::container_name(&project.name, svc, n),
+                body,
+                berth_labels,
+            });
+        }
     }
     for v in project.volumes.iter().filter(|v| !v.external) {
         let opts: HashMap<String, String> = v.driver_opts.clone().into_iter().collect();
@@ -114,6 +185,43 @@ fn prepare<'a>(
 /// Refuse now what `up` would refuse: for a save or a create, before any file is written.
 pub fn authorize(user: &CurrentUser, project: &Project, opts: &UpOptions) -> AppResult<()> {
     prepare(user, project, opts).map(|_| ())
+}
+
+/// A body without what names the project's own containers (`network_mode:
+/// container:<ours>`, links and `volumes_from` to them): those do not exist before the first
+/// `up`, so they are decided just before the container is made, on the full body.
+fn without_own_refs(body: &ContainerCreateBody, ours: &[String]) -> ContainerCreateBody {
+    let mut b = body.clone();
+    let is_ours = |s: &str| {
+        let name = s.split(':').next().unwrap_or_default();
+        ours.iter().any(|o| o == name)
+    };
+    if let Some(hc) = b.host_config.as_mut() {
+        if hc
+            .network_mode
+            .as_deref()
+            .and_then(|m| m.strip_prefix("container:"))
+            .is_some_and(is_ours)
+        {
+            hc.network_mode = None;
+        }
+        for mode in [&mut hc.pid_mode, &mut hc.ipc_mode] {
+            if mode
+                .as_deref()
+                .and_then(|m| m.strip_prefix("container:"))
+                .is_some_and(is_ours)
+            {
+                *mode = None;
+            }
+        }
+        if let Some(l) = hc.links.as_mut() {
+            l.retain(|l| !is_ours(l));
+        }
+        if let Some(v) = hc.volumes_from.as_mut() {
+            v.retain(|v| !is_ours(v));
+        }
+    }
+    b
 }
 
 /// Bring a project up. Errors before the first daemon change leave the daemon untouched.
@@ -132,66 +240,54 @@ pub async fn up(
     // Images first, all of them: a missing image fails the deployment before any container
     // is replaced.
     let mut image_ids = HashMap::new();
-    for p in &prepared {
-        let id = image(policy, p.svc, &opts, progress).await?;
-        image_ids.insert(p.svc.name.clone(), id);
+    for svc in &project.services {
+        let id = image(policy, svc, &opts, progress).await?;
+        image_ids.insert(svc.name.clone(), id);
     }
-    // Then every container's body through the policy, before any container changes.
-    let mut decided = Vec::with_capacity(prepared.len());
+    // Then every container's body through the policy, before any container changes (what
+    // names the project's own containers is decided again, in full, when they exist).
+    let ours: Vec<String> = prepared.iter().map(|p| p.name.clone()).collect();
     for p in &prepared {
-        let d = policy
-            .container(Create {
-                body: p.body.clone(),
-                team: opts.team.clone(),
-                berth_labels: p.berth_labels.clone(),
-                connects: p
-                    .svc
-                    .networks
-                    .iter()
-                    .skip(1)
-                    .map(|n| n.name.clone())
-                    .collect(),
-            })
+        policy
+            .container(create_of(p, &opts, without_own_refs(&p.body, &ours)))
             .await
             .map_err(|e| in_service(&p.svc.name, e))?;
-        decided.push(d.body);
     }
 
     let existing = dstacks::containers(ep, Some(&project.name)).await?;
-    for (p, body) in prepared.iter().zip(decided) {
-        for dep in p.svc.depends_on.iter().filter(|d| d.healthy) {
-            let dep_svc = project.services.iter().find(|s| s.name == dep.service);
-            if let Some(dep_svc) = dep_svc {
-                let name = stack_spec::container_name(&project.name, dep_svc);
-                progress
-                    .say(
-                        Some(&p.svc.name),
-                        "wait",
-                        format!("waiting for {} to be healthy", dep.service),
-                    )
-                    .await;
-                wait_healthy(ep, &name).await?;
-            }
+    let mut i = 0;
+    while i < prepared.len() {
+        let svc = prepared[i].svc;
+        let replicas: Vec<&Prepared> = prepared[i..]
+            .iter()
+            .take_while(|p| p.svc.name == svc.name)
+            .collect();
+        i += replicas.len();
+        if !opts.no_start {
+            wait_for_dependencies(ep, project, svc, progress).await?;
         }
-        let hash = stack_spec::config_hash(p.svc, &image_ids[&p.svc.name]);
+        let hash = stack_spec::config_hash(svc, &image_ids[&svc.name]);
         let mine: Vec<_> = existing
             .iter()
-            .filter(|c| label(c, labels::SERVICE) == Some(p.svc.name.as_str()))
+            .filter(|c| label(c, labels::SERVICE) == Some(svc.name.as_str()))
             .filter(|c| label(c, labels::ONEOFF) != Some("True"))
             .collect();
         let current = mine
             .iter()
-            .find(|c| label(c, labels::CONFIG_HASH) == Some(hash.as_str()));
-        if let (Some(c), 1) = (current, mine.len()) {
-            let id = c.id.clone().unwrap_or_default();
-            if c.state.map(|s| s.to_string()) == Some("running".into()) {
-                progress.say(Some(&p.svc.name), "keep", "up to date").await;
-            } else {
-                ep.call(
-                    |d| async move { d.start_container(&id, None::<StartContainerOptions>).await },
-                )
-                .await?;
-                progress.say(Some(&p.svc.name), "start", "started").await;
+            .filter(|c| label(c, labels::CONFIG_HASH) == Some(hash.as_str()))
+            .count();
+        if current == mine.len() && mine.len() == replicas.len() {
+            for c in &mine {
+                let id = c.id.clone().unwrap_or_default();
+                if c.state.map(|s| s.to_string()) == Some("running".into()) || opts.no_start {
+                    progress.say(Some(&svc.name), "keep", "up to date").await;
+                } else {
+                    ep.call(|d| async move {
+                        d.start_container(&id, None::<StartContainerOptions>).await
+                    })
+                    .await?;
+                    progress.say(Some(&svc.name), "start", "started").await;
+                }
             }
             continue;
         }
@@ -203,41 +299,54 @@ pub async fn up(
         for c in &mine {
             dstacks::remove_container(ep, c.id.as_deref().unwrap_or_default(), false).await?;
         }
-        let mut body = body;
-        if let Some(l) = body.labels.as_mut() {
-            l.insert(labels::CONFIG_HASH.into(), hash);
-        }
-        let name = stack_spec::container_name(&project.name, p.svc);
-        let created = ep
-            .call(|d| {
-                let name = name.clone();
-                async move {
-                    d.create_container(
-                        Some(CreateContainerOptions {
-                            name: Some(name),
-                            platform: String::new(),
-                        }),
-                        body,
-                    )
-                    .await
-                }
-            })
-            .await?;
-        for n in p.svc.networks.iter().skip(1) {
-            let req = bollard::models::NetworkConnectRequest {
-                container: Some(created.id.clone()),
-                endpoint_config: Some(stack_spec::endpoint(p.svc, n)),
-            };
-            let net = n.name.clone();
-            ep.call(|d| async move { d.connect_network(&net, req).await })
+        for p in replicas {
+            // The full body, now that the project's containers it names exist.
+            let decided = policy
+                .container(create_of(p, &opts, p.body.clone()))
+                .await
+                .map_err(|e| in_service(&svc.name, e))?;
+            let mut body = decided.body;
+            if let Some(l) = body.labels.as_mut() {
+                l.insert(labels::CONFIG_HASH.into(), hash.clone());
+            }
+            let name = p.name.clone();
+            let platform = svc.runtime.platform.clone().unwrap_or_default();
+            let created = ep
+                .call(|d| {
+                    let name = name.clone();
+                    async move {
+                        d.create_container(
+                            Some(CreateContainerOptions {
+                                name: Some(name),
+                                platform,
+                            }),
+                            body,
+                        )
+                        .await
+                    }
+                })
                 .await?;
+            for n in svc.networks.iter().skip(1) {
+                let req = bollard::models::NetworkConnectRequest {
+                    container: Some(created.id.clone()),
+                    endpoint_config: Some(stack_spec::endpoint(svc, n)),
+                };
+                let net = n.name.clone();
+                ep.call(|d| async move { d.connect_network(&net, req).await })
+                    .await?;
+            }
+            copy_files(ep, &created.id, svc).await?;
+            if !opts.no_start {
+                let id = created.id.clone();
+                ep.call(
+                    |d| async move { d.start_container(&id, None::<StartContainerOptions>).await },
+                )
+                .await?;
+            }
+            progress
+                .say(Some(&svc.name), step, format!("{step}d {name}"))
+                .await;
         }
-        let id = created.id.clone();
-        ep.call(|d| async move { d.start_container(&id, None::<StartContainerOptions>).await })
-            .await?;
-        progress
-            .say(Some(&p.svc.name), step, format!("{step}d {name}"))
-            .await;
     }
 
     // Containers of services the file no longer has.
@@ -255,6 +364,89 @@ pub async fn up(
         }
     }
     Ok(())
+}
+
+fn create_of(p: &Prepared, opts: &UpOptions, body: ContainerCreateBody) -> Create {
+    Create {
+        body,
+        team: opts.team.clone(),
+        berth_labels: p.berth_labels.clone(),
+        connects: p
+            .svc
+            .networks
+            .iter()
+            .skip(1)
+            .map(|n| n.name.clone())
+            .collect(),
+    }
+}
+
+/// Wait for what a service depends on: healthy, or exited 0, as its conditions say.
+async fn wait_for_dependencies(
+    ep: &Endpoint,
+    project: &Project,
+    svc: &ServiceSpec,
+    progress: &Progress,
+) -> AppResult<()> {
+    for dep in svc.depends_on.iter().filter(|d| d.healthy || d.completed) {
+        let Some(dep_svc) = project.services.iter().find(|s| s.name == dep.service) else {
+            continue;
+        };
+        let name = stack_spec::container_name(&project.name, dep_svc, 1);
+        let what = if dep.completed {
+            "to complete"
+        } else {
+            "to be healthy"
+        };
+        progress
+            .say(
+                Some(&svc.name),
+                "wait",
+                format!("waiting for {} {what}", dep.service),
+            )
+            .await;
+        if dep.completed {
+            wait_completed(ep, &name).await?;
+        } else {
+            wait_healthy(ep, &name).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Secrets and configs without a file: written into the container (as Compose does),
+/// before it starts.
+async fn copy_files(ep: &Endpoint, id: &str, svc: &ServiceSpec) -> AppResult<()> {
+    if svc.files.is_empty() {
+        return Ok(());
+    }
+    let mut tar = tar::Builder::new(Vec::new());
+    for f in &svc.files {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(f.content.len() as u64);
+        header.set_mode(f.mode);
+        header.set_uid(f.uid);
+        header.set_gid(f.gid);
+        header.set_mtime(0);
+        header.set_cksum();
+        let path = f.target.trim_start_matches('/');
+        tar.append_data(&mut header, path, f.content.as_bytes())
+            .map_err(|e| AppError::Internal(e.into()))?;
+    }
+    let bytes = tar.into_inner().map_err(|e| AppError::Internal(e.into()))?;
+    let id = id.to_owned();
+    ep.call(|d| async move {
+        d.upload_to_container(
+            &id,
+            Some(bollard::query_parameters::UploadToContainerOptions {
+                path: "/".into(),
+                ..Default::default()
+            }),
+            bollard::body_full(bytes.into()),
+        )
+        .await
+    })
+    .await
 }
 
 /// A refusal about one service names it.
@@ -454,8 +646,11 @@ async fn image(
     let ep = policy.ep;
     let present = inspect_image(ep, &svc.image).await?;
     let tags = [svc.image.clone()];
+    let policy_says = svc.pull_policy.as_deref();
+    let force_build = opts.build || policy_says == Some("build");
+    let force_pull = opts.pull || policy_says == Some("always");
     match (&svc.build, present) {
-        (Some(_), Some(id)) if !opts.build => Ok(id),
+        (Some(_), Some(id)) if !force_build => Ok(id),
         (Some(b), _) => {
             policy
                 .image_write(&tags, false)
@@ -483,7 +678,14 @@ async fn image(
             policy.image_written(&tags, Some(&id)).await?;
             Ok(id)
         }
-        (None, Some(id)) if !opts.pull => Ok(id),
+        (None, Some(id)) if !force_pull || policy_says == Some("never") => Ok(id),
+        (None, None) if policy_says == Some("never") => Err(AppError::bad_request(
+            "missing_image",
+            format!(
+                "service {}: image {} is not on the daemon and pull_policy is never",
+                svc.name, svc.image
+            ),
+        )),
         (None, _) => {
             let fresh = policy
                 .image_write(&tags, true)
@@ -595,7 +797,15 @@ async fn build(
         t: Some(svc.image.clone()),
         rm: true,
         forcerm: true,
+        nocache: spec.no_cache,
+        pull: spec.pull.then(|| "1".to_owned()),
         buildargs: Some(spec.args.clone().into_iter().collect()),
+        target: spec.target.clone().unwrap_or_default(),
+        labels: (!spec.labels.is_empty()).then(|| spec.labels.clone().into_iter().collect()),
+        cachefrom: (!spec.cache_from.is_empty()).then(|| spec.cache_from.clone()),
+        networkmode: spec.network.clone(),
+        extrahosts: (!spec.extra_hosts.is_empty()).then(|| spec.extra_hosts.join(",")),
+        shmsize: spec.shm_size.map(|s| s.min(i64::from(i32::MAX)) as i32),
         ..Default::default()
     };
     let client = ep.client().await?;
@@ -621,6 +831,38 @@ async fn build(
         }
     }
     Ok(())
+}
+
+/// Wait until a container has exited 0 (`service_completed_successfully`).
+async fn wait_completed(ep: &Endpoint, name: &str) -> AppResult<()> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(300);
+    loop {
+        let n = name.to_owned();
+        let info = ep
+            .call(|d| async move {
+                d.inspect_container(&n, None::<InspectContainerOptions>)
+                    .await
+            })
+            .await?;
+        let state = info.state.unwrap_or_default();
+        if state.running != Some(true)
+            && state.status.map(|s| s.to_string()).as_deref() == Some("exited")
+        {
+            return match state.exit_code {
+                Some(0) => Ok(()),
+                code => Err(AppError::Conflict(format!(
+                    "{name} exited with {}, not 0",
+                    code.unwrap_or(-1)
+                ))),
+            };
+        }
+        if tokio::time::Instant::now() > deadline {
+            return Err(AppError::Conflict(format!(
+                "{name} did not complete within 300 s"
+            )));
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
 }
 
 /// Wait until a container's healthcheck passes (or, without one, until it runs).

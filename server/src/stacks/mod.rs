@@ -7,10 +7,13 @@
 //! (and can stop, restart and follow) projects the compose CLI started.
 
 pub mod context;
+pub mod envfile;
 pub mod files;
 pub mod interpolate;
+pub mod keys;
 pub mod labels;
 pub mod locate;
+pub mod merge;
 pub mod model;
 pub mod ops;
 pub mod parse;

@@ -30,7 +30,18 @@ pub fn compile(
     env: Option<&str>,
     working_dir: &Path,
 ) -> Result<Project, Vec<ComposeProblem>> {
-    let parsed = parse::parse(compose, env)?;
+    compile_with(name, compose, env, working_dir, None)
+}
+
+/// `compile`, starting the services of `profiles` (default: the `.env`'s `COMPOSE_PROFILES`).
+pub fn compile_with(
+    name: &str,
+    compose: &str,
+    env: Option<&str>,
+    working_dir: &Path,
+    profiles: Option<&[String]>,
+) -> Result<Project, Vec<ComposeProblem>> {
+    let parsed = parse::parse_in(compose, env, Some(working_dir), profiles)?;
     model::project(
         &parsed,
         &Origin {
