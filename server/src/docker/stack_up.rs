@@ -137,6 +137,9 @@ fn with_line(svc: &ServiceSpec, e: AppError) -> AppError {
             .into_iter()
             .find(|k| svc.lines.contains_key(*k));
     }
+    if key == Some("deploy") && !svc.lines.contains_key("deploy") {
+        key = Some("gpus");
+    }
     if key == Some("network_mode") && !svc.lines.contains_key("network_mode") {
         key = Some("net");
     }

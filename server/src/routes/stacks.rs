@@ -85,16 +85,26 @@ pub async fn validate(
         .map(|f| f.working_dir())
         .unwrap_or_else(|| std::path::PathBuf::from("/stack"));
     Ok(Json(
-        match ops::compile(name, &req.compose, req.env.as_deref(), &dir) {
+        match ops::compile_with(
+            name,
+            &req.compose,
+            req.env.as_deref(),
+            &dir,
+            req.profiles.as_deref(),
+        ) {
             Ok(p) => wire::ComposeCheck {
                 ok: true,
                 problems: vec![],
                 services: p.services.into_iter().map(|s| s.name).collect(),
+                warnings: p.warnings,
+                profiles: ops::profiles_of(&req.compose),
             },
             Err(problems) => wire::ComposeCheck {
                 ok: false,
                 problems,
                 services: vec![],
+                warnings: vec![],
+                profiles: ops::profiles_of(&req.compose),
             },
         },
     ))

@@ -7,6 +7,8 @@
 //! (and can stop, restart and follow) projects the compose CLI started.
 
 pub mod context;
+#[cfg(test)]
+mod corpus;
 pub mod envfile;
 pub mod files;
 pub mod interpolate;

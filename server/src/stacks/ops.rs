@@ -52,6 +52,24 @@ pub fn compile_with(
     )
 }
 
+/// Every profile the services of a compose text name (for the editor's profile choice).
+pub fn profiles_of(compose: &str) -> Vec<String> {
+    let Ok(serde_yaml::Value::Mapping(root)) = serde_yaml::from_str(compose) else {
+        return vec![];
+    };
+    let services = root.get("services").and_then(serde_yaml::Value::as_mapping);
+    let mut out: Vec<String> = services
+        .into_iter()
+        .flat_map(|s| s.values())
+        .filter_map(|svc| svc.get("profiles").and_then(serde_yaml::Value::as_sequence))
+        .flatten()
+        .filter_map(|p| p.as_str().map(str::to_owned))
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
 /// The problems as one message a person can act on.
 pub fn describe(problems: &[ComposeProblem]) -> String {
     problems

@@ -100,6 +100,8 @@ pub fn parse_port(s: &str) -> Result<Vec<PortSpec>, String> {
     let (container, host, ip) = match parts.as_slice() {
         [c] => (*c, None, host_ip),
         [c, h] if host_ip.is_some() => (*c, Some(*h), host_ip),
+        // `:80` (a variable that was not set) is refused, as Compose refuses it.
+        [_, ""] => return Err(format!("port {s:?}: the host port before ':' is empty")),
         [c, h] => (*c, Some(*h), None),
         [c, h, ip] if host_ip.is_none() => (*c, Some(*h), Some(ip.to_string())),
         _ => return Err(format!("port {s:?} is not [IP:][HOST:]PORT[/PROTOCOL]")),
