@@ -120,6 +120,8 @@ pub fn create_body(
                 ..Default::default()
             }),
             MountSource::Bind(src) | MountSource::Volume(src) => {
+                // Compose 1.x also lists every mount's target in `Volumes`.
+                anonymous.insert(m.target.clone(), HashMap::new());
                 binds.push(format!("{src}:{}:{}", m.target, mode.join(",")))
             }
             MountSource::Anonymous => {

@@ -640,3 +640,133 @@ async fn an_operators_stack_with_a_host_bind_is_refused() {
     .await;
     assert_eq!(got.0, 200, "{}", got.1);
 }
+
+#[tokio::test]
+async fn an_operators_host_powers_are_refused_with_the_key_and_its_line() {
+    let app = TestApp::start().await;
+    let team = unique("team");
+    let op_name = unique("op");
+    app.make_user(&op_name, "operator", &[&team]).await;
+    let op = app.client_as(&op_name, USER_PASSWORD).await;
+    let name = unique("powers");
+    let image = test_image();
+    for (extra, key, line) in [
+        ("    cap_add: [NET_ADMIN]\n", "cap_add", 5),
+        ("    network_mode: host\n", "network_mode", 5),
+        ("    devices: ['/dev/net/tun']\n", "devices", 5),
+        ("    sysctls: { net.core.somaxconn: 1024 }\n", "sysctls", 5),
+        ("    pid: host\n", "pid", 5),
+        ("    security_opt: ['seccomp:unconfined']\n", "security_opt", 5),
+        (
+            "    deploy:\n      resources:\n        reservations:\n          devices: [{ capabilities: [gpu] }]\n",
+            "deploy",
+            5,
+        ),
+    ] {
+        let compose = format!(
+            "services:\n  other:\n    image: {image}\n  web:\n{extra}    image: {image}\n"
+        );
+        let got = send(
+            &op,
+            Method::POST,
+            &app.url("/api/stacks"),
+            Some(json!({"name": name, "compose": compose})),
+        )
+        .await;
+        assert_eq!(got.0, 403, "{key}: {}", got.1);
+        let msg = got.1["error"]["message"].as_str().unwrap_or_default();
+        assert!(
+            msg.contains(&format!("line {line}: service web ({key})")),
+            "{key}: {msg}"
+        );
+        assert!(!msg.contains("not supported"), "{msg}");
+    }
+    assert!(!app.data_dir().join("stacks").join(&name).exists());
+}
+
+#[tokio::test]
+async fn service_network_mode_replicas_and_no_start() {
+    let app = TestApp::start().await;
+    let team = unique("team");
+    let op_name = unique("op");
+    app.make_user(&op_name, "operator", &[&team]).await;
+    let op = app.client_as(&op_name, USER_PASSWORD).await;
+    let name = unique("netmode").replace('-', "");
+    let image = test_image();
+    let compose = format!(
+        "x-base: &base\n  image: {image}\n  command: [\"sh\", \"-c\", \"{IDLE}\"]\nservices:\n  vpn:\n    <<: *base\n  app:\n    <<: *base\n    network_mode: service:vpn\n    deploy:\n      replicas: 2\n      resources: {{ limits: {{ memory: 64m, pids: 50 }} }}\n"
+    );
+    let got = send(
+        &op,
+        Method::POST,
+        &app.url("/api/stacks"),
+        Some(json!({"name": name, "compose": compose, "up": false})),
+    )
+    .await;
+    assert_eq!(got.0, 201, "{}", got.1);
+    let resp = op
+        .post(app.url(&format!("/api/stacks/{name}/up?no_start=true")))
+        .send()
+        .await
+        .unwrap();
+    let text = resp.text().await.unwrap();
+    assert!(
+        text.lines().last().unwrap_or_default().contains("\"done\""),
+        "{text}"
+    );
+    let vpn = daemon_inspect(&format!("{name}_vpn_1")).await;
+    for n in 1..=2 {
+        let c = daemon_inspect(&format!("{name}_app_{n}")).await;
+        assert_eq!(c["State"]["Status"], "created");
+        assert_eq!(
+            c["HostConfig"]["NetworkMode"],
+            format!("container:{}", vpn["Id"].as_str().unwrap())
+        );
+        assert_eq!(c["HostConfig"]["Memory"], 64 << 20);
+        assert_eq!(c["HostConfig"]["PidsLimit"], 50);
+        assert_eq!(
+            c["Config"]["Labels"]["com.docker.compose.container-number"],
+            n.to_string()
+        );
+    }
+    // Another team's operator cannot join this stack's container's network namespace.
+    let other_team = unique("team");
+    let other = unique("op");
+    app.make_user(&other, "operator", &[&other_team]).await;
+    let other = app.client_as(&other, USER_PASSWORD).await;
+    let theirs = unique("thief").replace('-', "");
+    let got = send(
+        &other,
+        Method::POST,
+        &app.url("/api/stacks"),
+        Some(json!({"name": theirs, "compose": format!(
+            "services:\n  s:\n    image: {image}\n    network_mode: container:{name}_vpn_1\n"
+        )})),
+    )
+    .await;
+    let last = got.1.to_string();
+    assert!(
+        got.0 == 404
+            || last.contains("404")
+            || last.contains("no such container")
+            || last.contains("not found"),
+        "{}: {last}",
+        got.0
+    );
+    assert_eq!(container_id(&format!("{theirs}_s_1")).await, None);
+    let _ = send(
+        &other,
+        Method::DELETE,
+        &app.url(&format!("/api/stacks/{theirs}?volumes=true")),
+        None,
+    )
+    .await;
+    let got = send(
+        &op,
+        Method::DELETE,
+        &app.url(&format!("/api/stacks/{name}?volumes=true")),
+        None,
+    )
+    .await;
+    assert_eq!(got.0, 200, "{}", got.1);
+}

@@ -199,6 +199,15 @@ fn long(ctx: &Ctx, m: &Mapping) -> Result<MountSpec, String> {
     Ok(out)
 }
 
+fn trim_slash(p: &str) -> String {
+    let t = p.trim_end_matches('/');
+    if t.is_empty() {
+        "/".into()
+    } else {
+        t.to_owned()
+    }
+}
+
 /// A service's `volumes:`.
 pub fn volumes(ctx: &Ctx, v: Option<&Value>) -> Vec<Result<MountSpec, String>> {
     let Some(Value::Sequence(items)) = v else {
@@ -214,6 +223,12 @@ pub fn volumes(ctx: &Ctx, v: Option<&Value>) -> Vec<Result<MountSpec, String>> {
                     None => Err(format!("volume {other:?} is not a string or a mapping")),
                 },
             }?;
+            let mut m = m;
+            // `/etc/pihole/` and `/etc/pihole` are one path (Compose writes the latter).
+            m.target = trim_slash(&m.target);
+            if let MountSource::Bind(src) = &m.source {
+                m.source = MountSource::Bind(trim_slash(src));
+            }
             if !m.target.starts_with('/') {
                 return Err(format!(
                     "mount target {:?} must be an absolute path in the container",
