@@ -6,8 +6,9 @@ use std::collections::HashMap;
 use bollard::models::{
     ContainerCreateBody, DeviceMapping, DeviceRequest, EndpointIpamConfig, EndpointSettings,
     HealthConfig, HostConfig, HostConfigCgroupnsModeEnum, HostConfigLogConfig, Mount,
-    MountBindOptions, MountTypeEnum, NetworkingConfig, PortBinding, ResourcesUlimits,
-    RestartPolicy, RestartPolicyNameEnum,
+    MountBindOptions, MountBindOptionsPropagationEnum, MountTmpfsOptions, MountTypeEnum,
+    MountVolumeOptions, NetworkingConfig, PortBinding, ResourcesUlimits, RestartPolicy,
+    RestartPolicyNameEnum,
 };
 use sha2::{Digest, Sha256};
 
@@ -108,17 +109,7 @@ pub fn create_body(
         let mut mode = vec![if m.read_only { "ro" } else { "rw" }.to_owned()];
         mode.extend(m.flags.iter().cloned());
         match &m.source {
-            MountSource::Bind(src) if m.no_create => mounts.push(Mount {
-                target: Some(m.target.clone()),
-                source: Some(src.clone()),
-                typ: Some(MountTypeEnum::BIND),
-                read_only: Some(m.read_only),
-                bind_options: Some(MountBindOptions {
-                    create_mountpoint: Some(false),
-                    ..Default::default()
-                }),
-                ..Default::default()
-            }),
+            _ if m.long => mounts.push(long_mount(m)),
             MountSource::Bind(src) | MountSource::Volume(src) => {
                 // Compose 1.x also lists every mount's target in `Volumes`.
                 anonymous.insert(m.target.clone(), HashMap::new());
@@ -194,10 +185,15 @@ pub fn create_body(
     let some_map = |m: &std::collections::BTreeMap<String, String>| {
         (!m.is_empty()).then(|| m.clone().into_iter().collect::<HashMap<_, _>>())
     };
+    // `hostname: a.example.com` is a host name and a domain name, as Compose splits it.
+    let (hostname, domainname) = match svc.hostname.as_deref().map(|h| h.split_once('.')) {
+        Some(Some((h, d))) if rt.domainname.is_none() => (Some(h.to_owned()), Some(d.to_owned())),
+        _ => (svc.hostname.clone(), rt.domainname.clone()),
+    };
     ContainerCreateBody {
         image: Some(svc.image.clone()),
-        hostname: svc.hostname.clone(),
-        domainname: rt.domainname.clone(),
+        hostname,
+        domainname,
         user: svc.user.clone(),
         env: Some(svc.environment.clone()),
         cmd: svc.command.clone(),
@@ -309,6 +305,53 @@ pub fn create_body(
             ..Default::default()
         }),
         networking_config,
+        ..Default::default()
+    }
+}
+
+/// A long-syntax volume (or a secret's file) as a `Mounts` entry, as Compose sends it.
+fn long_mount(m: &crate::stacks::model::MountSpec) -> Mount {
+    let (typ, source) = match &m.source {
+        MountSource::Bind(s) => (MountTypeEnum::BIND, Some(s.clone())),
+        MountSource::Volume(s) => (MountTypeEnum::VOLUME, Some(s.clone())),
+        MountSource::Anonymous => (MountTypeEnum::VOLUME, None),
+        MountSource::Tmpfs => (MountTypeEnum::TMPFS, None),
+    };
+    let propagation = m.flags.iter().find_map(|f| match f.as_str() {
+        "shared" => Some(MountBindOptionsPropagationEnum::SHARED),
+        "rshared" => Some(MountBindOptionsPropagationEnum::RSHARED),
+        "slave" => Some(MountBindOptionsPropagationEnum::SLAVE),
+        "rslave" => Some(MountBindOptionsPropagationEnum::RSLAVE),
+        "private" => Some(MountBindOptionsPropagationEnum::PRIVATE),
+        "rprivate" => Some(MountBindOptionsPropagationEnum::RPRIVATE),
+        _ => None,
+    });
+    let size = m.tmpfs.as_deref().and_then(|t| {
+        t.split(',')
+            .find_map(|o| o.strip_prefix("size="))
+            .and_then(|s| s.parse::<i64>().ok())
+    });
+    Mount {
+        target: Some(m.target.clone()),
+        source,
+        typ: Some(typ),
+        read_only: Some(m.read_only),
+        bind_options: propagation.map(|p| MountBindOptions {
+            propagation: Some(p),
+            ..Default::default()
+        }),
+        volume_options: m
+            .flags
+            .iter()
+            .any(|f| f == "nocopy")
+            .then(|| MountVolumeOptions {
+                no_copy: Some(true),
+                ..Default::default()
+            }),
+        tmpfs_options: size.map(|s| MountTmpfsOptions {
+            size_bytes: Some(s),
+            ..Default::default()
+        }),
         ..Default::default()
     }
 }

@@ -175,6 +175,22 @@ fn prepare<'a>(
             });
         }
     }
+    // A secret's or config's file must be there, as Compose requires.
+    for svc in &project.services {
+        for m in svc.mounts.iter().filter(|m| m.must_exist) {
+            if let crate::stacks::model::MountSource::Bind(path) = &m.source {
+                if !std::path::Path::new(path).exists() {
+                    return Err(AppError::bad_request(
+                        "missing_secret_file",
+                        format!(
+                            "service {}: the file {path} for {} does not exist",
+                            svc.name, m.target
+                        ),
+                    ));
+                }
+            }
+        }
+    }
     for v in project.volumes.iter().filter(|v| !v.external) {
         let opts: HashMap<String, String> = v.driver_opts.clone().into_iter().collect();
         policy::check_volume_create(user, v.driver.as_deref(), &opts)?;
@@ -652,7 +668,7 @@ async fn image(
     let policy_says = svc.pull_policy.as_deref();
     let force_build = opts.build || policy_says == Some("build");
     let force_pull = opts.pull || policy_says == Some("always");
-    match (&svc.build, present) {
+    match (&svc.build, present.clone()) {
         (Some(_), Some(id)) if !force_build => Ok(id),
         (Some(b), _) => {
             policy
@@ -694,7 +710,21 @@ async fn image(
                 .image_write(&tags, true)
                 .await
                 .map_err(|e| in_service(&svc.name, e))?;
-            pull(ep, &svc.name, &svc.image, progress).await?;
+            match pull(ep, &svc.name, &svc.image, progress).await {
+                Ok(()) => {}
+                // `pull_policy: always` with the image at hand: a registry out of reach
+                // is said, and the local image used (an explicit pull still fails).
+                Err(e) if !opts.pull && present.is_some() => {
+                    progress
+                        .say(
+                            Some(&svc.name),
+                            "pull",
+                            format!("the pull failed ({e}); using the local {}", svc.image),
+                        )
+                        .await;
+                }
+                Err(e) => return Err(e),
+            }
             let id = inspect_image(ep, &svc.image).await?.ok_or_else(|| {
                 AppError::Docker(format!("the pull of {} made no image", svc.image))
             })?;

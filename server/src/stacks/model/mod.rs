@@ -118,6 +118,8 @@ pub struct ServiceNetwork {
     pub name: String,
     pub ipv4: Option<String>,
     pub aliases: Vec<String>,
+    /// `priority`: the highest is the container's first network.
+    pub priority: i64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -359,6 +361,7 @@ pub fn project(parsed: &Parsed, origin: &Origin) -> Result<Project, Vec<ComposeP
                     name: String::new(), // resolved below, once `default` is known
                     ipv4: None,
                     aliases: vec![],
+                    priority: 0,
                 });
             }
             for n in &spec.networks {
@@ -395,6 +398,13 @@ pub fn project(parsed: &Parsed, origin: &Origin) -> Result<Project, Vec<ComposeP
         for n in &mut s.networks {
             n.name = net_names.get(&n.key).cloned().unwrap_or_default();
         }
+        // The first network is the one the container is made on: the highest priority, or
+        // without priorities the first by name, as Compose picks it.
+        if s.networks.iter().any(|n| n.priority != 0) {
+            s.networks.sort_by_key(|n| std::cmp::Reverse(n.priority));
+        } else {
+            s.networks.sort_by(|a, b| a.name.cmp(&b.name));
+        }
     }
     // References to other services become their (first) container's name.
     let first: HashMap<String, String> = services
@@ -407,6 +417,18 @@ pub fn project(parsed: &Parsed, origin: &Origin) -> Result<Project, Vec<ComposeP
         })
         .collect();
     for s in &mut services {
+        // `pid` and `ipc` may name a service too (`service:x`).
+        for (key, mode) in [("pid", &mut s.runtime.pid), ("ipc", &mut s.runtime.ipc)] {
+            if let Some(other) = mode.as_deref().and_then(|m| m.strip_prefix("service:")) {
+                match first.get(other) {
+                    Some(c) => *mode = Some(format!("container:{c}")),
+                    None => problems.add(
+                        &["services", &s.name, key],
+                        format!("{key} {other:?}: the file defines no service {other}"),
+                    ),
+                }
+            }
+        }
         if let Some(other) = s
             .network_mode
             .as_deref()

@@ -31,8 +31,13 @@ pub struct MountSpec {
     pub flags: Vec<String>,
     /// A tmpfs's options (`size=…,mode=…`).
     pub tmpfs: Option<String>,
-    /// `bind.create_host_path: false`: the host path must exist (a `Mounts` entry).
+    /// `bind.create_host_path: false`: the host path must exist.
     pub no_create: bool,
+    /// Written in the long syntax (or a secret or config): a `Mounts` entry, as Compose
+    /// sends it, rather than a `Binds` one.
+    pub long: bool,
+    /// A secret's or config's file: it must exist when the stack comes up.
+    pub must_exist: bool,
 }
 
 /// A file written into the container after it is made (a secret or config without a file).
@@ -59,6 +64,8 @@ fn mount(source: MountSource, target: String, read_only: bool) -> MountSpec {
         flags: vec![],
         tmpfs: None,
         no_create: false,
+        long: false,
+        must_exist: false,
     }
 }
 
@@ -193,9 +200,8 @@ fn long(ctx: &Ctx, m: &Mapping) -> Result<MountSpec, String> {
             ))
         }
     };
-    if let MountSource::Bind(_) = out.source {
-        out.flags.dedup();
-    }
+    out.flags.dedup();
+    out.long = true;
     Ok(out)
 }
 
@@ -301,7 +307,10 @@ pub fn files(
         };
         if let Some(f) = def.get("file").and_then(scalar) {
             let path = host_path(ctx, &f).map_err(|e| format!("{kind} {source}: {e}"))?;
-            binds.push(mount(MountSource::Bind(path), target, true));
+            let mut m = mount(MountSource::Bind(path), target, true);
+            m.long = true;
+            m.must_exist = true;
+            binds.push(m);
             if uid.is_some() || gid.is_some() || mode.is_some() {
                 ignored.push(format!(
                     "{kind}.{source}: uid, gid and mode of a file source (a bind mount keeps the file's own)"

@@ -126,7 +126,7 @@ pub fn read(
         .get("network_mode")
         .or_else(|| raw.get("net"))
         .and_then(scalar);
-    let networks = networks(typed, problems, name);
+    let networks = networks(typed, raw, problems, name);
     if network_mode.is_some() && raw.contains_key("networks") {
         add(
             problems,
@@ -166,11 +166,10 @@ pub fn read(
             volumes_from.push(super::VolumesFrom::Service(svc, mode));
         }
     }
-    if let Some(svc) = network_mode
-        .as_deref()
-        .and_then(|m| m.strip_prefix("service:"))
-    {
-        implied(svc, &mut depends_on);
+    for mode in [&network_mode, &runtime.pid, &runtime.ipc] {
+        if let Some(svc) = mode.as_deref().and_then(|m| m.strip_prefix("service:")) {
+            implied(svc, &mut depends_on);
+        }
     }
 
     let restart = typed.restart.clone().or(deploy.restart);
@@ -463,7 +462,12 @@ fn environment(
     env.into_iter().map(|(k, v)| format!("{k}={v}")).collect()
 }
 
-fn networks(typed: &dc::Service, problems: &mut Problems, name: &str) -> Vec<ServiceNetwork> {
+fn networks(
+    typed: &dc::Service,
+    raw: &Mapping,
+    problems: &mut Problems,
+    name: &str,
+) -> Vec<ServiceNetwork> {
     let declared: Vec<(String, Option<dc::AdvancedNetworkSettings>)> = match &typed.networks {
         dc::Networks::Simple(names) => names.iter().map(|n| (n.clone(), None)).collect(),
         dc::Networks::Advanced(adv) => adv
@@ -483,11 +487,18 @@ fn networks(typed: &dc::Service, problems: &mut Problems, name: &str) -> Vec<Ser
                 );
             }
         }
+        let priority = raw
+            .get("networks")
+            .and_then(|n| n.get(key.as_str()))
+            .and_then(|n| n.get("priority"))
+            .and_then(|p| super::values::int(p).ok())
+            .unwrap_or(0);
         out.push(ServiceNetwork {
             key,
             name: String::new(),
             ipv4: settings.ipv4_address.clone(),
             aliases: settings.aliases.clone(),
+            priority,
         });
     }
     out

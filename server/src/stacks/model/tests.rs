@@ -112,6 +112,14 @@ fn service_references_become_container_names() {
     assert!(names.iter().position(|n| *n == "db") < names.iter().position(|n| *n == "web"));
     let app = p.services.iter().find(|s| s.name == "app").unwrap();
     assert_eq!(app.network_mode.as_deref(), Some("container:demo_vpn_1"));
+    let p2 = load(
+        "services:\n  a: { image: a, pid: 'service:b', ipc: 'service:b' }\n  b: { image: b }\n",
+    )
+    .unwrap();
+    let a = p2.services.iter().find(|s| s.name == "a").unwrap();
+    assert_eq!(a.runtime.pid.as_deref(), Some("container:demo_b_1"));
+    assert_eq!(a.runtime.ipc.as_deref(), Some("container:demo_b_1"));
+    assert_eq!(p2.services[0].name, "b");
     assert!(app.networks.is_empty());
     let web = p.services.iter().find(|s| s.name == "web").unwrap();
     let refs = HashMap::from([("db".to_string(), "demo_db_1".to_string())]);
@@ -202,9 +210,18 @@ fn long_volume_syntax_and_build_options() {
     assert_eq!(w.mounts[2].tmpfs.as_deref(), Some("size=1048576"));
     let body = crate::docker::stack_spec::create_body("demo", w, HashMap::new(), &HashMap::new());
     let hc = body.host_config.unwrap();
-    assert_eq!(hc.binds.unwrap(), ["demo_v:/v:rw,nocopy", "demo_v:/w:ro,z"]);
-    assert_eq!(hc.mounts.unwrap().len(), 1);
-    assert_eq!(hc.tmpfs.unwrap()["/t"], "size=1048576");
+    // Long syntax is sent as `Mounts`, short as `Binds`, as Compose sends them.
+    assert_eq!(hc.binds.unwrap(), ["demo_v:/w:ro,z"]);
+    let mounts = hc.mounts.unwrap();
+    assert_eq!(mounts.len(), 3);
+    assert_eq!(
+        mounts[1].volume_options.as_ref().unwrap().no_copy,
+        Some(true)
+    );
+    assert_eq!(
+        mounts[2].tmpfs_options.as_ref().unwrap().size_bytes,
+        Some(1 << 20)
+    );
 }
 
 #[test]
