@@ -111,6 +111,13 @@ impl Drop for Cleanup {
     }
 }
 
+fn last_line(s: &str) -> &str {
+    s.lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or_default()
+}
+
 fn is_hex_id(s: &str) -> bool {
     s.len() == 12 && s.bytes().all(|b| b.is_ascii_hexdigit())
 }
@@ -430,7 +437,13 @@ async fn compare(
         .await;
     if status != 201 {
         return Ok(match reference_failed {
-            Some(_) => vec![],
+            Some(why) => {
+                eprintln!(
+                    "{dir}: both refuse: berth {body}; docker-compose {}",
+                    last_line(&why)
+                );
+                vec![]
+            }
             None => vec![format!("berth create: {status} {body}")],
         });
     }
@@ -451,7 +464,14 @@ async fn compare(
             )
             .await;
         return Ok(match reference_failed {
-            Some(_) => vec![],
+            Some(why) => {
+                eprintln!(
+                    "{dir}: both refuse: berth {}; docker-compose {}",
+                    ended["message"],
+                    last_line(&why)
+                );
+                vec![]
+            }
             None => vec![format!("berth up: {status} {ended}")],
         });
     }

@@ -519,8 +519,9 @@ async fn names_and_paths_that_leave_the_stack_folder_are_refused() {
         (&format!("services:\n  a:\n    image: {}\n    env_file: /etc/passwd\n", test_image()), "absolute"),
         (&format!("services:\n  a:\n    image: {}\n    env_file: ../../secret.env\n", test_image()), "folder"),
         (&format!("services:\n  a:\n    image: {}\n    volumes: ['../x:/x']\n", test_image()), "folder"),
-        ("include:\n  - ../other.yml\nservices:\n  a:\n    image: x\n", "not supported yet"),
-        ("services:\n  a:\n    image: x\n    extends:\n      file: /etc/compose.yml\n      service: b\n", "not supported yet"),
+        ("include:\n  - ../other.yml\nservices:\n  a:\n    image: x\n", "leaves the stack's folder"),
+        ("services:\n  a:\n    image: x\n    extends:\n      file: /etc/compose.yml\n      service: b\n", "absolute path"),
+        ("services:\n  a:\n    image: x\n    secrets: [s]\nsecrets:\n  s:\n    file: ../../pw\n", "folder"),
     ] {
         let got = app
             .call(Method::POST, "/api/stacks", Some(json!({"name": name, "compose": file})))
@@ -536,28 +537,35 @@ async fn names_and_paths_that_leave_the_stack_folder_are_refused() {
     );
 
     // The editor's check: every problem with its line.
-    let (status, check) = app
-        .call(
-            Method::POST,
-            "/api/stacks/validate",
-            Some(json!({"compose": "services:\n  a:\n    image: x\n    secrets: [s]\n    healthcheck:\n      test: true\n      start_interval: 1s\n"})),
-        )
-        .await;
-    assert_eq!(status, 200);
-    assert_eq!(check["ok"], false);
-    let problems = check["problems"].as_array().unwrap();
-    assert!(
-        problems
-            .iter()
-            .any(|p| p["path"] == "services.a.secrets" && p["line"] == 4),
-        "{check}"
-    );
-    assert!(
-        problems
-            .iter()
-            .any(|p| p["path"] == "services.a.healthcheck.start_interval" && p["line"] == 7),
-        "{check}"
-    );
+    for (compose, path, line) in [
+        (
+            "services:\n  a:\n    image: x\n    secrets: [s]\n",
+            "services.a.secrets",
+            4,
+        ),
+        (
+            "services:\n  a:\n    image: x\n    healthcheck:\n      test: [CMD, 'true']\n      start_interval: 1s\n      start_intervall: 1s\n",
+            "services.a.healthcheck.start_intervall",
+            7,
+        ),
+    ] {
+        let (status, check) = app
+            .call(
+                Method::POST,
+                "/api/stacks/validate",
+                Some(json!({ "compose": compose })),
+            )
+            .await;
+        assert_eq!(status, 200);
+        assert_eq!(check["ok"], false);
+        let problems = check["problems"].as_array().unwrap();
+        assert!(
+            problems
+                .iter()
+                .any(|p| p["path"] == path && p["line"] == line),
+            "{check}"
+        );
+    }
     let (_, check) = app
         .call(
             Method::POST,
