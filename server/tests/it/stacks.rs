@@ -752,12 +752,10 @@ async fn service_network_mode_replicas_and_no_start() {
         )})),
     )
     .await;
-    let last = got.1.to_string();
+    // Another team's container answers as a missing one.
+    let last = got.1.to_string().to_lowercase();
     assert!(
-        got.0 == 404
-            || last.contains("404")
-            || last.contains("no such container")
-            || last.contains("not found"),
+        got.0 == 404 || last.contains("no such container"),
         "{}: {last}",
         got.0
     );
