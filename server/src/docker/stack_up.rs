@@ -1,6 +1,8 @@
 //! `docker-compose up -d` with bollard: networks, volumes, images (built from the stack's
 //! folder or pulled), then containers in `depends_on` order, recreating only services whose
 //! config hash changed. Every step is reported on a progress channel (ndjson for the API).
+//! Images are `stack_images`, the waits between containers and the files written into them
+//! `stack_waits`.
 //!
 //! Authorization: before anything is created, every body's powers are checked (so a save
 //! is refused what an `up` would be); then every network, volume, image and container the
@@ -10,21 +12,17 @@
 //! another team cannot squat `stack_default` or `stack_data` ahead of a deployment.
 
 use std::collections::HashMap;
-use std::time::Duration;
 
 use bollard::models::{
     ContainerCreateBody, Ipam, IpamConfig, NetworkCreateRequest, VolumeCreateOptions,
 };
 use bollard::query_parameters::{
-    BuildImageOptions, CreateContainerOptions, CreateImageOptions, InspectContainerOptions,
-    InspectNetworkOptions, StartContainerOptions,
+    CreateContainerOptions, InspectNetworkOptions, StartContainerOptions,
 };
-use futures::StreamExt;
 use tokio::sync::mpsc;
 
 use super::stack_spec::{self, ProjectLabels};
 use super::stacks::{self as dstacks, label};
-use super::Endpoint;
 use crate::auth::access::TEAM_LABEL;
 use crate::auth::policy::resolve::{Create, Policy};
 use crate::auth::{policy, CurrentUser};
@@ -49,7 +47,13 @@ impl Progress {
             .await;
     }
 
-    async fn progress(&self, service: &str, step: &str, message: String, progress: Option<String>) {
+    pub(super) async fn progress(
+        &self,
+        service: &str,
+        step: &str,
+        message: String,
+        progress: Option<String>,
+    ) {
         let _ = self
             .0
             .send(wire::StackProgress {
@@ -260,7 +264,7 @@ pub async fn up(
     // is replaced.
     let mut image_ids = HashMap::new();
     for svc in &project.services {
-        let id = image(policy, svc, &opts, progress).await?;
+        let id = super::stack_images::image(policy, svc, &opts, progress).await?;
         image_ids.insert(svc.name.clone(), id);
     }
     // Then every container's body through the policy, before any container changes (what
@@ -283,7 +287,7 @@ pub async fn up(
             .collect();
         i += replicas.len();
         if !opts.no_start {
-            wait_for_dependencies(ep, project, svc, progress).await?;
+            super::stack_waits::wait_for_dependencies(ep, project, svc, progress).await?;
         }
         let hash = stack_spec::config_hash(svc, &image_ids[&svc.name]);
         let mine: Vec<_> = existing
@@ -354,7 +358,7 @@ pub async fn up(
                 ep.call(|d| async move { d.connect_network(&net, req).await })
                     .await?;
             }
-            copy_files(ep, &created.id, svc).await?;
+            super::stack_waits::copy_files(ep, &created.id, svc).await?;
             if !opts.no_start {
                 let id = created.id.clone();
                 ep.call(
@@ -400,76 +404,8 @@ fn create_of(p: &Prepared, opts: &UpOptions, body: ContainerCreateBody) -> Creat
     }
 }
 
-/// Wait for what a service depends on: healthy, or exited 0, as its conditions say.
-async fn wait_for_dependencies(
-    ep: &Endpoint,
-    project: &Project,
-    svc: &ServiceSpec,
-    progress: &Progress,
-) -> AppResult<()> {
-    for dep in svc.depends_on.iter().filter(|d| d.healthy || d.completed) {
-        let Some(dep_svc) = project.services.iter().find(|s| s.name == dep.service) else {
-            continue;
-        };
-        let name = stack_spec::container_name(&project.name, dep_svc, 1);
-        let what = if dep.completed {
-            "to complete"
-        } else {
-            "to be healthy"
-        };
-        progress
-            .say(
-                Some(&svc.name),
-                "wait",
-                format!("waiting for {} {what}", dep.service),
-            )
-            .await;
-        if dep.completed {
-            wait_completed(ep, &name).await?;
-        } else {
-            wait_healthy(ep, &name).await?;
-        }
-    }
-    Ok(())
-}
-
-/// Secrets and configs without a file: written into the container (as Compose does),
-/// before it starts.
-async fn copy_files(ep: &Endpoint, id: &str, svc: &ServiceSpec) -> AppResult<()> {
-    if svc.files.is_empty() {
-        return Ok(());
-    }
-    let mut tar = tar::Builder::new(Vec::new());
-    for f in &svc.files {
-        let mut header = tar::Header::new_gnu();
-        header.set_size(f.content.len() as u64);
-        header.set_mode(f.mode);
-        header.set_uid(f.uid);
-        header.set_gid(f.gid);
-        header.set_mtime(0);
-        header.set_cksum();
-        let path = f.target.trim_start_matches('/');
-        tar.append_data(&mut header, path, f.content.as_bytes())
-            .map_err(|e| AppError::Internal(e.into()))?;
-    }
-    let bytes = tar.into_inner().map_err(|e| AppError::Internal(e.into()))?;
-    let id = id.to_owned();
-    ep.call(|d| async move {
-        d.upload_to_container(
-            &id,
-            Some(bollard::query_parameters::UploadToContainerOptions {
-                path: "/".into(),
-                ..Default::default()
-            }),
-            bollard::body_full(bytes.into()),
-        )
-        .await
-    })
-    .await
-}
-
 /// A refusal about one service names it.
-fn in_service(service: &str, e: AppError) -> AppError {
+pub(super) fn in_service(service: &str, e: AppError) -> AppError {
     match e {
         AppError::Forbidden(m) => AppError::Forbidden(format!("service {service}: {m}")),
         AppError::NotFound(m) => AppError::NotFound(format!("service {service}: {m}")),
@@ -652,295 +588,4 @@ async fn volumes(
             .await;
     }
     Ok(())
-}
-
-/// The image a service runs, built or pulled as needed; its id. A build or a pull writes a
-/// tag, so it is decided like one; what the container then runs is decided with it.
-async fn image(
-    policy: Policy<'_>,
-    svc: &ServiceSpec,
-    opts: &UpOptions,
-    progress: &Progress,
-) -> AppResult<String> {
-    let ep = policy.ep;
-    let present = inspect_image(ep, &svc.image).await?;
-    let tags = [svc.image.clone()];
-    let policy_says = svc.pull_policy.as_deref();
-    let force_build = opts.build || policy_says == Some("build");
-    let force_pull = opts.pull || policy_says == Some("always");
-    match (&svc.build, present.clone()) {
-        (Some(_), Some(id)) if !force_build => Ok(id),
-        (Some(b), _) => {
-            policy
-                .image_write(&tags, false)
-                .await
-                .map_err(|e| in_service(&svc.name, e))?;
-            let dockerfile = crate::stacks::context::read_dockerfile(&b.context, &b.dockerfile)
-                .map_err(|e| {
-                    AppError::bad_request(
-                        "invalid_build_context",
-                        format!("service {}: the Dockerfile cannot be read: {e}", svc.name),
-                    )
-                })?;
-            let args = b.args.clone().into_iter().collect();
-            policy
-                .build_from(&dockerfile, &args)
-                .await
-                .map_err(|e| in_service(&svc.name, e))?;
-            build(ep, svc, b, progress).await?;
-            let id = inspect_image(ep, &svc.image).await?.ok_or_else(|| {
-                AppError::Docker(format!(
-                    "the build of {} made no image {}",
-                    svc.name, svc.image
-                ))
-            })?;
-            policy.image_written(&tags, Some(&id)).await?;
-            Ok(id)
-        }
-        (None, Some(id)) if !force_pull || policy_says == Some("never") => Ok(id),
-        (None, None) if policy_says == Some("never") => Err(AppError::bad_request(
-            "missing_image",
-            format!(
-                "service {}: image {} is not on the daemon and pull_policy is never",
-                svc.name, svc.image
-            ),
-        )),
-        (None, _) => {
-            let fresh = policy
-                .image_write(&tags, true)
-                .await
-                .map_err(|e| in_service(&svc.name, e))?;
-            match pull(ep, &svc.name, &svc.image, progress).await {
-                Ok(()) => {}
-                // `pull_policy: always` with the image at hand: a registry out of reach
-                // is said, and the local image used (an explicit pull still fails).
-                Err(e) if !opts.pull && present.is_some() => {
-                    progress
-                        .say(
-                            Some(&svc.name),
-                            "pull",
-                            format!("the pull failed ({e}); using the local {}", svc.image),
-                        )
-                        .await;
-                }
-                Err(e) => return Err(e),
-            }
-            let id = inspect_image(ep, &svc.image).await?.ok_or_else(|| {
-                AppError::Docker(format!("the pull of {} made no image", svc.image))
-            })?;
-            policy.image_written(&fresh, None).await?;
-            Ok(id)
-        }
-    }
-}
-
-async fn inspect_image(ep: &Endpoint, image: &str) -> AppResult<Option<String>> {
-    let image = image.to_owned();
-    match ep
-        .call(|d| async move { d.inspect_image(&image).await })
-        .await
-    {
-        Ok(i) => Ok(i.id),
-        Err(AppError::NotFound(_)) => Ok(None),
-        Err(e) => Err(e),
-    }
-}
-
-/// `repo[:tag]` or `repo@digest` → (from_image, tag) for the daemon's create-image API.
-fn split_ref(image: &str) -> (String, Option<String>) {
-    if image.contains('@') {
-        return (image.to_owned(), None);
-    }
-    let slash = image.rfind('/').map(|i| i + 1).unwrap_or(0);
-    match image[slash..].rfind(':') {
-        Some(i) => (
-            image[..slash + i].to_owned(),
-            Some(image[slash + i + 1..].to_owned()),
-        ),
-        None => (image.to_owned(), Some("latest".into())),
-    }
-}
-
-/// Pull an image, reporting the daemon's progress.
-pub async fn pull(ep: &Endpoint, service: &str, image: &str, progress: &Progress) -> AppResult<()> {
-    let (from_image, tag) = split_ref(image);
-    progress
-        .progress(service, "pull", format!("pulling {image}"), None)
-        .await;
-    let client = ep.client().await?;
-    let mut stream = client.create_image(
-        Some(CreateImageOptions {
-            from_image: Some(from_image),
-            tag,
-            ..Default::default()
-        }),
-        None,
-        None,
-    );
-    while let Some(item) = stream.next().await {
-        let info = item.map_err(AppError::from)?;
-        if let Some(err) = info.error_detail.and_then(|e| e.message).or(info.error) {
-            return Err(AppError::Docker(format!("pull of {image} failed: {err}")));
-        }
-        let status = [info.id, info.status]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join(": ");
-        progress
-            .progress(service, "pull", status, info.progress)
-            .await;
-    }
-    Ok(())
-}
-
-/// Build a service's image from its context in the stack's folder.
-async fn build(
-    ep: &Endpoint,
-    svc: &ServiceSpec,
-    spec: &crate::stacks::model::BuildSpec,
-    progress: &Progress,
-) -> AppResult<()> {
-    progress
-        .progress(
-            &svc.name,
-            "build",
-            format!("building {} from {}", svc.image, spec.context.display()),
-            None,
-        )
-        .await;
-    let context = spec.context.clone();
-    let dockerfile = spec.dockerfile.clone();
-    let tar = tokio::task::spawn_blocking(move || {
-        crate::stacks::context::tar_context(&context, &dockerfile)
-    })
-    .await
-    .map_err(|e| AppError::Internal(e.into()))?
-    .map_err(|e| {
-        AppError::bad_request(
-            "invalid_build_context",
-            format!(
-                "service {}: the build context cannot be read: {e}",
-                svc.name
-            ),
-        )
-    })?;
-    let options = BuildImageOptions {
-        dockerfile: spec.dockerfile.clone(),
-        t: Some(svc.image.clone()),
-        rm: true,
-        forcerm: true,
-        nocache: spec.no_cache,
-        pull: spec.pull.then(|| "1".to_owned()),
-        buildargs: Some(spec.args.clone().into_iter().collect()),
-        target: spec.target.clone().unwrap_or_default(),
-        labels: (!spec.labels.is_empty()).then(|| spec.labels.clone().into_iter().collect()),
-        cachefrom: (!spec.cache_from.is_empty()).then(|| spec.cache_from.clone()),
-        networkmode: spec.network.clone(),
-        extrahosts: (!spec.extra_hosts.is_empty()).then(|| spec.extra_hosts.join(",")),
-        shmsize: spec.shm_size.map(|s| s.min(i64::from(i32::MAX)) as i32),
-        ..Default::default()
-    };
-    let client = ep.client().await?;
-    let mut stream = client.build_image(options, None, Some(bollard::body_full(tar.into())));
-    while let Some(item) = stream.next().await {
-        let info = item.map_err(|e| match AppError::from(e) {
-            AppError::BadRequest { message, .. } => AppError::bad_request("build_failed", message),
-            other => other,
-        })?;
-        if let Some(err) = info.error_detail.and_then(|e| e.message).or(info.error) {
-            return Err(AppError::bad_request(
-                "build_failed",
-                format!("the build of service {} failed: {err}", svc.name),
-            ));
-        }
-        if let Some(line) = info.stream.or(info.status) {
-            let line = line.trim_end();
-            if !line.is_empty() {
-                progress
-                    .progress(&svc.name, "build", line.to_owned(), info.progress)
-                    .await;
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Wait until a container has exited 0 (`service_completed_successfully`).
-async fn wait_completed(ep: &Endpoint, name: &str) -> AppResult<()> {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(300);
-    loop {
-        let n = name.to_owned();
-        let info = ep
-            .call(|d| async move {
-                d.inspect_container(&n, None::<InspectContainerOptions>)
-                    .await
-            })
-            .await?;
-        let state = info.state.unwrap_or_default();
-        if state.running != Some(true)
-            && state.status.map(|s| s.to_string()).as_deref() == Some("exited")
-        {
-            return match state.exit_code {
-                Some(0) => Ok(()),
-                code => Err(AppError::Conflict(format!(
-                    "{name} exited with {}, not 0",
-                    code.unwrap_or(-1)
-                ))),
-            };
-        }
-        if tokio::time::Instant::now() > deadline {
-            return Err(AppError::Conflict(format!(
-                "{name} did not complete within 300 s"
-            )));
-        }
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
-}
-
-/// Wait until a container's healthcheck passes (or, without one, until it runs).
-async fn wait_healthy(ep: &Endpoint, name: &str) -> AppResult<()> {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
-    loop {
-        let n = name.to_owned();
-        let info = ep
-            .call(|d| async move {
-                d.inspect_container(&n, None::<InspectContainerOptions>)
-                    .await
-            })
-            .await?;
-        let state = info.state.unwrap_or_default();
-        let health = state.health.and_then(|h| h.status).map(|s| s.to_string());
-        match health.as_deref() {
-            Some("healthy") => return Ok(()),
-            None | Some("none") | Some("") if state.running == Some(true) => return Ok(()),
-            Some("unhealthy") => return Err(AppError::Conflict(format!("{name} is unhealthy"))),
-            _ => {}
-        }
-        if tokio::time::Instant::now() > deadline {
-            return Err(AppError::Conflict(format!(
-                "{name} did not become healthy within 120 s"
-            )));
-        }
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::split_ref;
-
-    #[test]
-    fn image_refs() {
-        assert_eq!(
-            split_ref("busybox"),
-            ("busybox".into(), Some("latest".into()))
-        );
-        assert_eq!(split_ref("a/b:1.2"), ("a/b".into(), Some("1.2".into())));
-        assert_eq!(
-            split_ref("localhost:5000/x"),
-            ("localhost:5000/x".into(), Some("latest".into()))
-        );
-        assert_eq!(split_ref("x@sha256:ab"), ("x@sha256:ab".into(), None));
-    }
 }
