@@ -776,3 +776,63 @@ async fn service_network_mode_replicas_and_no_start() {
     .await;
     assert_eq!(got.0, 200, "{}", got.1);
 }
+
+#[tokio::test]
+async fn secrets_and_configs_from_content_and_environment_are_in_the_container() {
+    let app = TestApp::start().await;
+    let team = unique("team");
+    let op_name = unique("op");
+    app.make_user(&op_name, "operator", &[&team]).await;
+    let op = app.client_as(&op_name, USER_PASSWORD).await;
+    let name = unique("secrets").replace('-', "");
+    let compose = format!(
+        "services:\n  a:\n    image: {}\n    secrets: [{{ source: token, target: api-token, mode: 0400 }}]\n    configs: [{{ source: conf, target: /etc/app.conf }}]\nsecrets:\n  token: {{ environment: TOKEN }}\nconfigs:\n  conf: {{ content: \"port = 8080\" }}\n",
+        test_image()
+    );
+    let got = send(
+        &op,
+        Method::POST,
+        &app.url("/api/stacks"),
+        Some(json!({"name": name, "compose": compose, "env": "TOKEN = s3cret  # a comment\n", "up": false})),
+    )
+    .await;
+    assert_eq!(got.0, 201, "{}", got.1);
+    let resp = op
+        .post(app.url(&format!("/api/stacks/{name}/up?no_start=true")))
+        .send()
+        .await
+        .unwrap();
+    let text = resp.text().await.unwrap();
+    assert!(
+        text.lines().last().unwrap_or_default().contains("\"done\""),
+        "{text}"
+    );
+    let cname = format!("{name}_a_1");
+    for (path, want) in [
+        ("/run/secrets/api-token", "s3cret"),
+        ("/etc/app.conf", "port = 8080"),
+    ] {
+        let out = std::process::Command::new("docker")
+            .args(["-H", &docker_host(), "cp", &format!("{cname}:{path}"), "-"])
+            .output()
+            .expect("docker cp");
+        assert!(
+            out.status.success(),
+            "{path}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let mut archive = tar::Archive::new(out.stdout.as_slice());
+        let mut entry = archive.entries().unwrap().next().unwrap().unwrap();
+        let mut content = String::new();
+        std::io::Read::read_to_string(&mut entry, &mut content).unwrap();
+        assert_eq!(content, want, "{path}");
+    }
+    let got = send(
+        &op,
+        Method::DELETE,
+        &app.url(&format!("/api/stacks/{name}?volumes=true")),
+        None,
+    )
+    .await;
+    assert_eq!(got.0, 200, "{}", got.1);
+}
