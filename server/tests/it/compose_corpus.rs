@@ -71,7 +71,7 @@ fn docker(args: &[&str]) -> std::process::Output {
 
 /// Removes what a file's run made, also when the test fails: containers, networks and
 /// volumes by the project label, the image tags and external networks it added.
-struct Cleanup {
+pub struct Cleanup {
     project: String,
     tags: Vec<String>,
     networks: Vec<String>,
@@ -79,6 +79,16 @@ struct Cleanup {
 }
 
 impl Cleanup {
+    /// A guard for one project's containers, networks and volumes (other tests use it too).
+    pub fn for_project(project: &str) -> Cleanup {
+        Cleanup {
+            project: project.to_owned(),
+            tags: vec![],
+            networks: vec![],
+            volumes: vec![],
+        }
+    }
+
     fn project_resources(&self) {
         let filter = format!("label=com.docker.compose.project={}", self.project);
         let ids = docker(&["ps", "-aq", "--filter", &filter]);

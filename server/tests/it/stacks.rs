@@ -657,6 +657,7 @@ async fn an_operators_host_powers_are_refused_with_the_key_and_its_line() {
     app.make_user(&op_name, "operator", &[&team]).await;
     let op = app.client_as(&op_name, USER_PASSWORD).await;
     let name = unique("powers");
+    let _made = crate::compose_corpus::Cleanup::for_project(&name);
     let image = test_image();
     for (extra, key, line) in [
         ("    cap_add: [NET_ADMIN]\n", "cap_add", 5),
@@ -700,6 +701,7 @@ async fn service_network_mode_replicas_and_no_start() {
     app.make_user(&op_name, "operator", &[&team]).await;
     let op = app.client_as(&op_name, USER_PASSWORD).await;
     let name = unique("netmode").replace('-', "");
+    let _made = crate::compose_corpus::Cleanup::for_project(&name);
     let image = test_image();
     let compose = format!(
         "x-base: &base\n  image: {image}\n  command: [\"sh\", \"-c\", \"{IDLE}\"]\nservices:\n  vpn:\n    <<: *base\n  app:\n    <<: *base\n    network_mode: service:vpn\n    deploy:\n      replicas: 2\n      resources: {{ limits: {{ memory: 64m, pids: 50 }} }}\n"
@@ -743,6 +745,7 @@ async fn service_network_mode_replicas_and_no_start() {
     app.make_user(&other, "operator", &[&other_team]).await;
     let other = app.client_as(&other, USER_PASSWORD).await;
     let theirs = unique("thief").replace('-', "");
+    let _theirs = crate::compose_corpus::Cleanup::for_project(&theirs);
     let got = send(
         &other,
         Method::POST,
@@ -785,6 +788,7 @@ async fn secrets_and_configs_from_content_and_environment_are_in_the_container()
     app.make_user(&op_name, "operator", &[&team]).await;
     let op = app.client_as(&op_name, USER_PASSWORD).await;
     let name = unique("secrets").replace('-', "");
+    let _made = crate::compose_corpus::Cleanup::for_project(&name);
     let compose = format!(
         "services:\n  a:\n    image: {}\n    secrets: [{{ source: token, target: api-token, mode: 0400 }}]\n    configs: [{{ source: conf, target: /etc/app.conf }}]\nsecrets:\n  token: {{ environment: TOKEN }}\nconfigs:\n  conf: {{ content: \"port = 8080\" }}\n",
         test_image()
