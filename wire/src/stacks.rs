@@ -110,6 +110,9 @@ pub struct ValidateCompose {
     /// contexts are looked up.
     #[serde(default)]
     pub name: Option<String>,
+    /// The profiles to check with (as `COMPOSE_PROFILES`); default: the `.env`'s.
+    #[serde(default)]
+    pub profiles: Option<Vec<String>>,
 }
 
 /// What is wrong with a compose file, where.
@@ -121,7 +124,7 @@ pub struct ComposeProblem {
     pub column: Option<u32>,
     /// Where in the file, e.g. `services.web.healthcheck`.
     pub path: String,
-    /// `syntax`, `unsupported` or `invalid`.
+    /// `syntax`, `invalid`, or `ignored` (a warning: accepted, not applied).
     pub kind: String,
     pub message: String,
 }
@@ -132,8 +135,14 @@ pub struct ComposeProblem {
 pub struct ComposeCheck {
     pub ok: bool,
     pub problems: Vec<ComposeProblem>,
-    /// The services the file defines, in start order.
+    /// The services the chosen profiles start, in start order.
     pub services: Vec<String>,
+    /// What the file asks for that berth accepts but does not apply (kind `ignored`).
+    #[serde(default)]
+    pub warnings: Vec<ComposeProblem>,
+    /// Every profile the file's services name.
+    #[serde(default)]
+    pub profiles: Vec<String>,
 }
 
 /// One line of the ndjson progress of create, up and pull.

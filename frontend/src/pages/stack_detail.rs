@@ -15,7 +15,7 @@ use wasm_bindgen::JsCast;
 use web_sys::MessageEvent;
 use wire::{SaveStack, StackDetail, StackLogLine, StackProgress};
 
-use super::stacks::{use_validation, ProgressLog};
+use super::stacks::{use_validation_with, ProfilePreview, ProgressLog};
 use crate::api::{self, ApiError, Method};
 use crate::components::status::{ErrorPanel, Loading, StateBadge};
 use crate::components::yaml_editor::{ProblemList, YamlEditor};
@@ -56,7 +56,9 @@ pub fn StackDetailPage() -> impl IntoView {
             }
         }
     });
-    let problems = use_validation(text, env, name.into());
+    let profiles = RwSignal::new(String::new());
+    let check = RwSignal::new(None::<wire::ComposeCheck>);
+    let problems = use_validation_with(text, env, name.into(), profiles, check);
     let progress = RwSignal::new(Vec::<StackProgress>::new());
     let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<ApiError>);
@@ -172,6 +174,7 @@ pub fn StackDetailPage() -> impl IntoView {
                         <h2>{tr(Key::Editor)}</h2>
                         <YamlEditor text problems label=t(i18n.lang.get_untracked(), Key::Editor).to_owned() />
                         <ProblemList problems line_word=t(i18n.lang.get_untracked(), Key::Line) />
+                        <ProfilePreview profiles check />
                         <details class="env-box">
                             <summary>{tr(Key::EnvFile)}</summary>
                             <textarea class="input mono" data-testid="stack-env" rows="4" bind:value=env></textarea>

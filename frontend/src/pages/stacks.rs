@@ -21,10 +21,14 @@ use crate::i18n::{error_text, use_i18n};
 
 /// Check the compose text on the server ~400 ms after the last keystroke; the problems
 /// found (empty when valid). Stale answers (the text changed meanwhile) are dropped.
-pub fn use_validation(
+/// With the profiles to check with (comma separated; empty: the `.env`'s), keeping the whole
+/// answer in `check_out` (which services those profiles start).
+pub fn use_validation_with(
     text: RwSignal<String>,
     env: RwSignal<String>,
     stack: Signal<String>,
+    profiles: RwSignal<String>,
+    check_out: RwSignal<Option<ComposeCheck>>,
 ) -> RwSignal<Vec<ComposeProblem>> {
     let problems = RwSignal::new(Vec::new());
     let generation = Rc::new(Cell::new(0u32));
@@ -33,6 +37,15 @@ pub fn use_validation(
             compose: text.get(),
             env: Some(env.get()).filter(|e| !e.trim().is_empty()),
             name: Some(stack.get()).filter(|n| !n.is_empty()),
+            profiles: Some(
+                profiles
+                    .get()
+                    .split(',')
+                    .map(|p| p.trim().to_owned())
+                    .filter(|p| !p.is_empty())
+                    .collect::<Vec<_>>(),
+            )
+            .filter(|p| !p.is_empty()),
         };
         let gen = generation.get() + 1;
         generation.set(gen);
@@ -51,7 +64,8 @@ pub fn use_validation(
                     .await;
                     if generation.get() == gen {
                         if let Ok(check) = res {
-                            problems.try_set(check.problems);
+                            problems.try_set(check.problems.clone());
+                            check_out.try_set(Some(check));
                         }
                     }
                 });
@@ -60,6 +74,31 @@ pub fn use_validation(
         );
     });
     problems
+}
+
+/// The profiles to try, and which services they start (from the same check as the editor's).
+#[component]
+pub fn ProfilePreview(
+    profiles: RwSignal<String>,
+    check: RwSignal<Option<ComposeCheck>>,
+) -> impl IntoView {
+    let has_profiles = move || check.with(|c| c.as_ref().is_some_and(|c| !c.profiles.is_empty()));
+    view! {
+        <Show when=has_profiles>
+            <div class="field profiles" data-testid="stack-profiles">
+                <label class="field">
+                    <span>{tr(Key::Profiles)}
+                        " (" {move || check.with(|c| c.as_ref().map(|c| c.profiles.join(", ")).unwrap_or_default())} ")"</span>
+                    <input class="input mono" data-testid="stack-profiles-input"
+                        placeholder=tr(Key::ProfilesHint) bind:value=profiles />
+                </label>
+                <p class="muted" data-testid="stack-would-start">
+                    {tr(Key::WouldStart)} ": "
+                    {move || check.with(|c| c.as_ref().map(|c| c.services.join(", ")).unwrap_or_default())}
+                </p>
+            </div>
+        </Show>
+    }
 }
 
 /// Lines of progress kept on screen.
@@ -222,7 +261,9 @@ pub fn NewStack() -> impl IntoView {
             .me
             .with(|m| m.as_ref().is_some_and(|m| m.role == wire::Role::Admin))
     };
-    let problems = use_validation(text, env, Signal::derive(String::new));
+    let profiles = RwSignal::new(String::new());
+    let check = RwSignal::new(None::<ComposeCheck>);
+    let problems = use_validation_with(text, env, Signal::derive(String::new), profiles, check);
     let progress = RwSignal::new(Vec::<StackProgress>::new());
     let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<ApiError>);
@@ -279,6 +320,7 @@ pub fn NewStack() -> impl IntoView {
                 <h2>{tr(Key::Editor)}</h2>
                 <YamlEditor text problems label=t(i18n.lang.get_untracked(), Key::Editor).to_owned() />
                 <ProblemList problems line_word=t(i18n.lang.get_untracked(), Key::Line) />
+                <ProfilePreview profiles check />
                 <details class="env-box">
                     <summary>{tr(Key::EnvFile)}</summary>
                     <textarea class="input mono" data-testid="stack-env" rows="4" bind:value=env></textarea>

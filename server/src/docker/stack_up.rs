@@ -1,6 +1,8 @@
 //! `docker-compose up -d` with bollard: networks, volumes, images (built from the stack's
 //! folder or pulled), then containers in `depends_on` order, recreating only services whose
 //! config hash changed. Every step is reported on a progress channel (ndjson for the API).
+//! Images are `stack_images`, the waits between containers and the files written into them
+//! `stack_waits`.
 //!
 //! Authorization: before anything is created, every body's powers are checked (so a save
 //! is refused what an `up` would be); then every network, volume, image and container the
@@ -10,21 +12,17 @@
 //! another team cannot squat `stack_default` or `stack_data` ahead of a deployment.
 
 use std::collections::HashMap;
-use std::time::Duration;
 
 use bollard::models::{
     ContainerCreateBody, Ipam, IpamConfig, NetworkCreateRequest, VolumeCreateOptions,
 };
 use bollard::query_parameters::{
-    BuildImageOptions, CreateContainerOptions, CreateImageOptions, InspectContainerOptions,
-    InspectNetworkOptions, StartContainerOptions,
+    CreateContainerOptions, InspectNetworkOptions, StartContainerOptions,
 };
-use futures::StreamExt;
 use tokio::sync::mpsc;
 
 use super::stack_spec::{self, ProjectLabels};
 use super::stacks::{self as dstacks, label};
-use super::Endpoint;
 use crate::auth::access::TEAM_LABEL;
 use crate::auth::policy::resolve::{Create, Policy};
 use crate::auth::{policy, CurrentUser};
@@ -49,7 +47,13 @@ impl Progress {
             .await;
     }
 
-    async fn progress(&self, service: &str, step: &str, message: String, progress: Option<String>) {
+    pub(super) async fn progress(
+        &self,
+        service: &str,
+        step: &str,
+        message: String,
+        progress: Option<String>,
+    ) {
         let _ = self
             .0
             .send(wire::StackProgress {
@@ -68,15 +72,87 @@ pub struct UpOptions {
     pub pull: bool,
     /// Build every image that has `build:`, even if present.
     pub build: bool,
+    /// Create the containers without starting them (`docker-compose up --no-start`).
+    pub no_start: bool,
     /// The team the stack belongs to.
     pub team: Option<String>,
     pub labels: ProjectLabels,
 }
 
+/// One container `up` would make: a service's replica.
 struct Prepared<'a> {
     svc: &'a ServiceSpec,
+    name: String,
     body: ContainerCreateBody,
     berth_labels: HashMap<String, String>,
+}
+
+/// The containers the services run as, by service (their first replica).
+fn refs(project: &Project) -> HashMap<String, String> {
+    project
+        .services
+        .iter()
+        .map(|s| {
+            (
+                s.name.clone(),
+                stack_spec::container_name(&project.name, s, 1),
+            )
+        })
+        .collect()
+}
+
+/// A refusal of a power names the compose key that asks for it, with its line.
+fn with_line(svc: &ServiceSpec, e: AppError) -> AppError {
+    let AppError::Forbidden(m) = e else {
+        return e;
+    };
+    // The policy's words name the daemon's field; the file's key is what the user wrote.
+    const KEYS: &[(&str, &str)] = &[
+        ("(privileged)", "privileged"),
+        ("network_mode=", "network_mode"),
+        ("pid_mode=", "pid"),
+        ("ipc_mode=", "ipc"),
+        ("uts_mode=", "uts"),
+        ("userns_mode=", "userns_mode"),
+        ("cgroupns_mode", "cgroup"),
+        ("(cap_add)", "cap_add"),
+        ("(devices)", "devices"),
+        ("(device_requests)", "deploy"),
+        ("(binds:", "volumes"),
+        ("(mounts", "volumes"),
+        ("(volume_driver)", "volume_driver"),
+        ("(cgroup_parent)", "cgroup_parent"),
+        ("(runtime)", "runtime"),
+        ("(security_opt", "security_opt"),
+        ("(sysctls", "sysctls"),
+    ];
+    let mut key = KEYS
+        .iter()
+        .find(|(needle, _)| m.contains(needle))
+        .map(|(_, k)| *k);
+    // A host path may come from `secrets:`/`configs:` files as well as `volumes:`.
+    if key == Some("volumes") && !svc.lines.contains_key("volumes") {
+        key = ["secrets", "configs"]
+            .into_iter()
+            .find(|k| svc.lines.contains_key(*k));
+    }
+    if key == Some("devices") && !svc.lines.contains_key("devices") {
+        key = ["gpus", "deploy", "device_cgroup_rules"]
+            .into_iter()
+            .find(|k| svc.lines.contains_key(*k));
+    }
+    if key == Some("deploy") && !svc.lines.contains_key("deploy") {
+        key = Some("gpus");
+    }
+    if key == Some("network_mode") && !svc.lines.contains_key("network_mode") {
+        key = Some("net");
+    }
+    match key.and_then(|k| svc.lines.get(k).map(|l| (k, l))) {
+        Some((k, line)) => {
+            AppError::Forbidden(format!("line {line}: service {} ({k}): {m}", svc.name))
+        }
+        None => AppError::Forbidden(format!("service {}: {m}", svc.name)),
+    }
 }
 
 /// Check everything `up` would create against the user's powers; nothing touches the daemon.
@@ -86,20 +162,38 @@ fn prepare<'a>(
     opts: &UpOptions,
 ) -> AppResult<Vec<Prepared<'a>>> {
     let mut out = Vec::new();
+    let refs = refs(project);
     for svc in &project.services {
-        let berth_labels = stack_spec::compose_labels(project, svc, &opts.labels);
-        let body = stack_spec::create_body(svc, stack_spec::service_labels(svc));
-        let mut stamped = HashMap::new();
-        policy::stamp_team(user, &mut stamped, opts.team.as_deref())?;
-        policy::check_container_create(user, &body).map_err(|e| match e {
-            AppError::Forbidden(m) => AppError::Forbidden(format!("service {}: {m}", svc.name)),
-            other => other,
-        })?;
-        out.push(Prepared {
-            svc,
-            body,
-            berth_labels,
-        });
+        for n in 1..=svc.replicas {
+            let berth_labels = stack_spec::compose_labels(project, svc, &opts.labels, n);
+            let body =
+                stack_spec::create_body(&project.name, svc, stack_spec::service_labels(svc), &refs);
+            let mut stamped = HashMap::new();
+            policy::stamp_team(user, &mut stamped, opts.team.as_deref())?;
+            policy::check_container_create(user, &body).map_err(|e| with_line(svc, e))?;
+            out.push(Prepared {
+                svc,
+                name: stack_spec::container_name(&project.name, svc, n),
+                body,
+                berth_labels,
+            });
+        }
+    }
+    // A secret's or config's file must be there, as Compose requires.
+    for svc in &project.services {
+        for m in svc.mounts.iter().filter(|m| m.must_exist) {
+            if let crate::stacks::model::MountSource::Bind(path) = &m.source {
+                if !std::path::Path::new(path).exists() {
+                    return Err(AppError::bad_request(
+                        "missing_secret_file",
+                        format!(
+                            "service {}: the file {path} for {} does not exist",
+                            svc.name, m.target
+                        ),
+                    ));
+                }
+            }
+        }
     }
     for v in project.volumes.iter().filter(|v| !v.external) {
         let opts: HashMap<String, String> = v.driver_opts.clone().into_iter().collect();
@@ -114,6 +208,43 @@ fn prepare<'a>(
 /// Refuse now what `up` would refuse: for a save or a create, before any file is written.
 pub fn authorize(user: &CurrentUser, project: &Project, opts: &UpOptions) -> AppResult<()> {
     prepare(user, project, opts).map(|_| ())
+}
+
+/// A body without what names the project's own containers (`network_mode:
+/// container:<ours>`, links and `volumes_from` to them): those do not exist before the first
+/// `up`, so they are decided just before the container is made, on the full body.
+fn without_own_refs(body: &ContainerCreateBody, ours: &[String]) -> ContainerCreateBody {
+    let mut b = body.clone();
+    let is_ours = |s: &str| {
+        let name = s.split(':').next().unwrap_or_default();
+        ours.iter().any(|o| o == name)
+    };
+    if let Some(hc) = b.host_config.as_mut() {
+        if hc
+            .network_mode
+            .as_deref()
+            .and_then(|m| m.strip_prefix("container:"))
+            .is_some_and(is_ours)
+        {
+            hc.network_mode = None;
+        }
+        for mode in [&mut hc.pid_mode, &mut hc.ipc_mode] {
+            if mode
+                .as_deref()
+                .and_then(|m| m.strip_prefix("container:"))
+                .is_some_and(is_ours)
+            {
+                *mode = None;
+            }
+        }
+        if let Some(l) = hc.links.as_mut() {
+            l.retain(|l| !is_ours(l));
+        }
+        if let Some(v) = hc.volumes_from.as_mut() {
+            v.retain(|v| !is_ours(v));
+        }
+    }
+    b
 }
 
 /// Bring a project up. Errors before the first daemon change leave the daemon untouched.
@@ -132,66 +263,54 @@ pub async fn up(
     // Images first, all of them: a missing image fails the deployment before any container
     // is replaced.
     let mut image_ids = HashMap::new();
-    for p in &prepared {
-        let id = image(policy, p.svc, &opts, progress).await?;
-        image_ids.insert(p.svc.name.clone(), id);
+    for svc in &project.services {
+        let id = super::stack_images::image(policy, svc, &opts, progress).await?;
+        image_ids.insert(svc.name.clone(), id);
     }
-    // Then every container's body through the policy, before any container changes.
-    let mut decided = Vec::with_capacity(prepared.len());
+    // Then every container's body through the policy, before any container changes (what
+    // names the project's own containers is decided again, in full, when they exist).
+    let ours: Vec<String> = prepared.iter().map(|p| p.name.clone()).collect();
     for p in &prepared {
-        let d = policy
-            .container(Create {
-                body: p.body.clone(),
-                team: opts.team.clone(),
-                berth_labels: p.berth_labels.clone(),
-                connects: p
-                    .svc
-                    .networks
-                    .iter()
-                    .skip(1)
-                    .map(|n| n.name.clone())
-                    .collect(),
-            })
+        policy
+            .container(create_of(p, &opts, without_own_refs(&p.body, &ours)))
             .await
             .map_err(|e| in_service(&p.svc.name, e))?;
-        decided.push(d.body);
     }
 
     let existing = dstacks::containers(ep, Some(&project.name)).await?;
-    for (p, body) in prepared.iter().zip(decided) {
-        for dep in p.svc.depends_on.iter().filter(|d| d.healthy) {
-            let dep_svc = project.services.iter().find(|s| s.name == dep.service);
-            if let Some(dep_svc) = dep_svc {
-                let name = stack_spec::container_name(&project.name, dep_svc);
-                progress
-                    .say(
-                        Some(&p.svc.name),
-                        "wait",
-                        format!("waiting for {} to be healthy", dep.service),
-                    )
-                    .await;
-                wait_healthy(ep, &name).await?;
-            }
+    let mut i = 0;
+    while i < prepared.len() {
+        let svc = prepared[i].svc;
+        let replicas: Vec<&Prepared> = prepared[i..]
+            .iter()
+            .take_while(|p| p.svc.name == svc.name)
+            .collect();
+        i += replicas.len();
+        if !opts.no_start {
+            super::stack_waits::wait_for_dependencies(ep, project, svc, progress).await?;
         }
-        let hash = stack_spec::config_hash(p.svc, &image_ids[&p.svc.name]);
+        let hash = stack_spec::config_hash(svc, &image_ids[&svc.name]);
         let mine: Vec<_> = existing
             .iter()
-            .filter(|c| label(c, labels::SERVICE) == Some(p.svc.name.as_str()))
+            .filter(|c| label(c, labels::SERVICE) == Some(svc.name.as_str()))
             .filter(|c| label(c, labels::ONEOFF) != Some("True"))
             .collect();
         let current = mine
             .iter()
-            .find(|c| label(c, labels::CONFIG_HASH) == Some(hash.as_str()));
-        if let (Some(c), 1) = (current, mine.len()) {
-            let id = c.id.clone().unwrap_or_default();
-            if c.state.map(|s| s.to_string()) == Some("running".into()) {
-                progress.say(Some(&p.svc.name), "keep", "up to date").await;
-            } else {
-                ep.call(
-                    |d| async move { d.start_container(&id, None::<StartContainerOptions>).await },
-                )
-                .await?;
-                progress.say(Some(&p.svc.name), "start", "started").await;
+            .filter(|c| label(c, labels::CONFIG_HASH) == Some(hash.as_str()))
+            .count();
+        if current == mine.len() && mine.len() == replicas.len() {
+            for c in &mine {
+                let id = c.id.clone().unwrap_or_default();
+                if c.state.map(|s| s.to_string()) == Some("running".into()) || opts.no_start {
+                    progress.say(Some(&svc.name), "keep", "up to date").await;
+                } else {
+                    ep.call(|d| async move {
+                        d.start_container(&id, None::<StartContainerOptions>).await
+                    })
+                    .await?;
+                    progress.say(Some(&svc.name), "start", "started").await;
+                }
             }
             continue;
         }
@@ -203,41 +322,54 @@ pub async fn up(
         for c in &mine {
             dstacks::remove_container(ep, c.id.as_deref().unwrap_or_default(), false).await?;
         }
-        let mut body = body;
-        if let Some(l) = body.labels.as_mut() {
-            l.insert(labels::CONFIG_HASH.into(), hash);
-        }
-        let name = stack_spec::container_name(&project.name, p.svc);
-        let created = ep
-            .call(|d| {
-                let name = name.clone();
-                async move {
-                    d.create_container(
-                        Some(CreateContainerOptions {
-                            name: Some(name),
-                            platform: String::new(),
-                        }),
-                        body,
-                    )
-                    .await
-                }
-            })
-            .await?;
-        for n in p.svc.networks.iter().skip(1) {
-            let req = bollard::models::NetworkConnectRequest {
-                container: Some(created.id.clone()),
-                endpoint_config: Some(stack_spec::endpoint(p.svc, n)),
-            };
-            let net = n.name.clone();
-            ep.call(|d| async move { d.connect_network(&net, req).await })
+        for p in replicas {
+            // The full body, now that the project's containers it names exist.
+            let decided = policy
+                .container(create_of(p, &opts, p.body.clone()))
+                .await
+                .map_err(|e| in_service(&svc.name, e))?;
+            let mut body = decided.body;
+            if let Some(l) = body.labels.as_mut() {
+                l.insert(labels::CONFIG_HASH.into(), hash.clone());
+            }
+            let name = p.name.clone();
+            let platform = svc.runtime.platform.clone().unwrap_or_default();
+            let created = ep
+                .call(|d| {
+                    let name = name.clone();
+                    async move {
+                        d.create_container(
+                            Some(CreateContainerOptions {
+                                name: Some(name),
+                                platform,
+                            }),
+                            body,
+                        )
+                        .await
+                    }
+                })
                 .await?;
+            for n in svc.networks.iter().skip(1) {
+                let req = bollard::models::NetworkConnectRequest {
+                    container: Some(created.id.clone()),
+                    endpoint_config: Some(stack_spec::endpoint(svc, n)),
+                };
+                let net = n.name.clone();
+                ep.call(|d| async move { d.connect_network(&net, req).await })
+                    .await?;
+            }
+            super::stack_waits::copy_files(ep, &created.id, svc).await?;
+            if !opts.no_start {
+                let id = created.id.clone();
+                ep.call(
+                    |d| async move { d.start_container(&id, None::<StartContainerOptions>).await },
+                )
+                .await?;
+            }
+            progress
+                .say(Some(&svc.name), step, format!("{step}d {name}"))
+                .await;
         }
-        let id = created.id.clone();
-        ep.call(|d| async move { d.start_container(&id, None::<StartContainerOptions>).await })
-            .await?;
-        progress
-            .say(Some(&p.svc.name), step, format!("{step}d {name}"))
-            .await;
     }
 
     // Containers of services the file no longer has.
@@ -257,8 +389,23 @@ pub async fn up(
     Ok(())
 }
 
+fn create_of(p: &Prepared, opts: &UpOptions, body: ContainerCreateBody) -> Create {
+    Create {
+        body,
+        team: opts.team.clone(),
+        berth_labels: p.berth_labels.clone(),
+        connects: p
+            .svc
+            .networks
+            .iter()
+            .skip(1)
+            .map(|n| n.name.clone())
+            .collect(),
+    }
+}
+
 /// A refusal about one service names it.
-fn in_service(service: &str, e: AppError) -> AppError {
+pub(super) fn in_service(service: &str, e: AppError) -> AppError {
     match e {
         AppError::Forbidden(m) => AppError::Forbidden(format!("service {service}: {m}")),
         AppError::NotFound(m) => AppError::NotFound(format!("service {service}: {m}")),
@@ -441,231 +588,4 @@ async fn volumes(
             .await;
     }
     Ok(())
-}
-
-/// The image a service runs, built or pulled as needed; its id. A build or a pull writes a
-/// tag, so it is decided like one; what the container then runs is decided with it.
-async fn image(
-    policy: Policy<'_>,
-    svc: &ServiceSpec,
-    opts: &UpOptions,
-    progress: &Progress,
-) -> AppResult<String> {
-    let ep = policy.ep;
-    let present = inspect_image(ep, &svc.image).await?;
-    let tags = [svc.image.clone()];
-    match (&svc.build, present) {
-        (Some(_), Some(id)) if !opts.build => Ok(id),
-        (Some(b), _) => {
-            policy
-                .image_write(&tags, false)
-                .await
-                .map_err(|e| in_service(&svc.name, e))?;
-            let dockerfile = crate::stacks::context::read_dockerfile(&b.context, &b.dockerfile)
-                .map_err(|e| {
-                    AppError::bad_request(
-                        "invalid_build_context",
-                        format!("service {}: the Dockerfile cannot be read: {e}", svc.name),
-                    )
-                })?;
-            let args = b.args.clone().into_iter().collect();
-            policy
-                .build_from(&dockerfile, &args)
-                .await
-                .map_err(|e| in_service(&svc.name, e))?;
-            build(ep, svc, b, progress).await?;
-            let id = inspect_image(ep, &svc.image).await?.ok_or_else(|| {
-                AppError::Docker(format!(
-                    "the build of {} made no image {}",
-                    svc.name, svc.image
-                ))
-            })?;
-            policy.image_written(&tags, Some(&id)).await?;
-            Ok(id)
-        }
-        (None, Some(id)) if !opts.pull => Ok(id),
-        (None, _) => {
-            let fresh = policy
-                .image_write(&tags, true)
-                .await
-                .map_err(|e| in_service(&svc.name, e))?;
-            pull(ep, &svc.name, &svc.image, progress).await?;
-            let id = inspect_image(ep, &svc.image).await?.ok_or_else(|| {
-                AppError::Docker(format!("the pull of {} made no image", svc.image))
-            })?;
-            policy.image_written(&fresh, None).await?;
-            Ok(id)
-        }
-    }
-}
-
-async fn inspect_image(ep: &Endpoint, image: &str) -> AppResult<Option<String>> {
-    let image = image.to_owned();
-    match ep
-        .call(|d| async move { d.inspect_image(&image).await })
-        .await
-    {
-        Ok(i) => Ok(i.id),
-        Err(AppError::NotFound(_)) => Ok(None),
-        Err(e) => Err(e),
-    }
-}
-
-/// `repo[:tag]` or `repo@digest` → (from_image, tag) for the daemon's create-image API.
-fn split_ref(image: &str) -> (String, Option<String>) {
-    if image.contains('@') {
-        return (image.to_owned(), None);
-    }
-    let slash = image.rfind('/').map(|i| i + 1).unwrap_or(0);
-    match image[slash..].rfind(':') {
-        Some(i) => (
-            image[..slash + i].to_owned(),
-            Some(image[slash + i + 1..].to_owned()),
-        ),
-        None => (image.to_owned(), Some("latest".into())),
-    }
-}
-
-/// Pull an image, reporting the daemon's progress.
-pub async fn pull(ep: &Endpoint, service: &str, image: &str, progress: &Progress) -> AppResult<()> {
-    let (from_image, tag) = split_ref(image);
-    progress
-        .progress(service, "pull", format!("pulling {image}"), None)
-        .await;
-    let client = ep.client().await?;
-    let mut stream = client.create_image(
-        Some(CreateImageOptions {
-            from_image: Some(from_image),
-            tag,
-            ..Default::default()
-        }),
-        None,
-        None,
-    );
-    while let Some(item) = stream.next().await {
-        let info = item.map_err(AppError::from)?;
-        if let Some(err) = info.error_detail.and_then(|e| e.message).or(info.error) {
-            return Err(AppError::Docker(format!("pull of {image} failed: {err}")));
-        }
-        let status = [info.id, info.status]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join(": ");
-        progress
-            .progress(service, "pull", status, info.progress)
-            .await;
-    }
-    Ok(())
-}
-
-/// Build a service's image from its context in the stack's folder.
-async fn build(
-    ep: &Endpoint,
-    svc: &ServiceSpec,
-    spec: &crate::stacks::model::BuildSpec,
-    progress: &Progress,
-) -> AppResult<()> {
-    progress
-        .progress(
-            &svc.name,
-            "build",
-            format!("building {} from {}", svc.image, spec.context.display()),
-            None,
-        )
-        .await;
-    let context = spec.context.clone();
-    let dockerfile = spec.dockerfile.clone();
-    let tar = tokio::task::spawn_blocking(move || {
-        crate::stacks::context::tar_context(&context, &dockerfile)
-    })
-    .await
-    .map_err(|e| AppError::Internal(e.into()))?
-    .map_err(|e| {
-        AppError::bad_request(
-            "invalid_build_context",
-            format!(
-                "service {}: the build context cannot be read: {e}",
-                svc.name
-            ),
-        )
-    })?;
-    let options = BuildImageOptions {
-        dockerfile: spec.dockerfile.clone(),
-        t: Some(svc.image.clone()),
-        rm: true,
-        forcerm: true,
-        buildargs: Some(spec.args.clone().into_iter().collect()),
-        ..Default::default()
-    };
-    let client = ep.client().await?;
-    let mut stream = client.build_image(options, None, Some(bollard::body_full(tar.into())));
-    while let Some(item) = stream.next().await {
-        let info = item.map_err(|e| match AppError::from(e) {
-            AppError::BadRequest { message, .. } => AppError::bad_request("build_failed", message),
-            other => other,
-        })?;
-        if let Some(err) = info.error_detail.and_then(|e| e.message).or(info.error) {
-            return Err(AppError::bad_request(
-                "build_failed",
-                format!("the build of service {} failed: {err}", svc.name),
-            ));
-        }
-        if let Some(line) = info.stream.or(info.status) {
-            let line = line.trim_end();
-            if !line.is_empty() {
-                progress
-                    .progress(&svc.name, "build", line.to_owned(), info.progress)
-                    .await;
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Wait until a container's healthcheck passes (or, without one, until it runs).
-async fn wait_healthy(ep: &Endpoint, name: &str) -> AppResult<()> {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
-    loop {
-        let n = name.to_owned();
-        let info = ep
-            .call(|d| async move {
-                d.inspect_container(&n, None::<InspectContainerOptions>)
-                    .await
-            })
-            .await?;
-        let state = info.state.unwrap_or_default();
-        let health = state.health.and_then(|h| h.status).map(|s| s.to_string());
-        match health.as_deref() {
-            Some("healthy") => return Ok(()),
-            None | Some("none") | Some("") if state.running == Some(true) => return Ok(()),
-            Some("unhealthy") => return Err(AppError::Conflict(format!("{name} is unhealthy"))),
-            _ => {}
-        }
-        if tokio::time::Instant::now() > deadline {
-            return Err(AppError::Conflict(format!(
-                "{name} did not become healthy within 120 s"
-            )));
-        }
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::split_ref;
-
-    #[test]
-    fn image_refs() {
-        assert_eq!(
-            split_ref("busybox"),
-            ("busybox".into(), Some("latest".into()))
-        );
-        assert_eq!(split_ref("a/b:1.2"), ("a/b".into(), Some("1.2".into())));
-        assert_eq!(
-            split_ref("localhost:5000/x"),
-            ("localhost:5000/x".into(), Some("latest".into()))
-        );
-        assert_eq!(split_ref("x@sha256:ab"), ("x@sha256:ab".into(), None));
-    }
 }

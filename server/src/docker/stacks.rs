@@ -246,7 +246,8 @@ pub async fn act(ep: &Endpoint, cs: &[ContainerSummary], action: &str) -> AppRes
                     d.stop_container(
                         &id,
                         Some(StopContainerOptions {
-                            t: Some(10),
+                            // No timeout: the daemon waits the container's own (`stop_grace_period`, 10 s by default).
+                            t: None,
                             signal: None,
                         }),
                     )
@@ -265,7 +266,8 @@ pub async fn act(ep: &Endpoint, cs: &[ContainerSummary], action: &str) -> AppRes
                     d.restart_container(
                         &id,
                         Some(RestartContainerOptions {
-                            t: Some(10),
+                            // No timeout: the daemon waits the container's own (`stop_grace_period`, 10 s by default).
+                            t: None,
                             signal: None,
                         }),
                     )
@@ -278,7 +280,7 @@ pub async fn act(ep: &Endpoint, cs: &[ContainerSummary], action: &str) -> AppRes
     Ok(())
 }
 
-/// Remove a container, stopping it first (with Compose's 10 s grace). `volumes`: its
+/// Remove a container, stopping it first (with its `stop_grace_period`, 10 s by default). `volumes`: its
 /// anonymous volumes go too (a `down -v`); otherwise they are left, as Compose leaves them.
 pub async fn remove_container(ep: &Endpoint, id: &str, volumes: bool) -> AppResult<()> {
     let id1 = id.to_owned();
@@ -287,7 +289,8 @@ pub async fn remove_container(ep: &Endpoint, id: &str, volumes: bool) -> AppResu
             d.stop_container(
                 &id1,
                 Some(StopContainerOptions {
-                    t: Some(10),
+                    // No timeout: the daemon waits the container's own (`stop_grace_period`, 10 s by default).
+                    t: None,
                     signal: None,
                 }),
             )

@@ -105,6 +105,7 @@ fn up_options(f: &StackFiles, pull: bool) -> UpOptions {
     UpOptions {
         pull,
         build: false,
+        no_start: false,
         team: f.meta.team.clone(),
         labels: ops::project_labels(f),
     }
@@ -268,10 +269,13 @@ async fn gate(
             ),
         )
         .await;
-    let checks = project.services.iter().map(|svc| {
-        let name = stack_spec::container_name(&project.name, svc);
-        let label = format!("service {}", svc.name);
-        async move { settle::settle(ep, &name, &label, window).await }
+    // Every replica of every service.
+    let checks = project.services.iter().flat_map(|svc| {
+        (1..=svc.replicas).map(move |n| {
+            let name = stack_spec::container_name(&project.name, svc, n);
+            let label = format!("service {}", svc.name);
+            async move { settle::settle(ep, &name, &label, window).await }
+        })
     });
     for r in futures::future::join_all(checks).await {
         r?;

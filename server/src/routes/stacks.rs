@@ -85,16 +85,26 @@ pub async fn validate(
         .map(|f| f.working_dir())
         .unwrap_or_else(|| std::path::PathBuf::from("/stack"));
     Ok(Json(
-        match ops::compile(name, &req.compose, req.env.as_deref(), &dir) {
+        match ops::compile_with(
+            name,
+            &req.compose,
+            req.env.as_deref(),
+            &dir,
+            req.profiles.as_deref(),
+        ) {
             Ok(p) => wire::ComposeCheck {
                 ok: true,
                 problems: vec![],
                 services: p.services.into_iter().map(|s| s.name).collect(),
+                warnings: p.warnings,
+                profiles: ops::profiles_of(&req.compose),
             },
             Err(problems) => wire::ComposeCheck {
                 ok: false,
                 problems,
                 services: vec![],
+                warnings: vec![],
+                profiles: ops::profiles_of(&req.compose),
             },
         },
     ))
@@ -191,6 +201,7 @@ fn up_options(f: &files::StackFiles, pull: bool, build: bool) -> UpOptions {
     UpOptions {
         pull,
         build,
+        no_start: false,
         team: f.meta.team.clone(),
         labels: ops::project_labels(f),
     }
@@ -317,6 +328,9 @@ pub struct ActQuery {
     /// `up`: rebuild images that have `build:` even if present.
     #[serde(default)]
     build: bool,
+    /// `up`: create the containers without starting them (`docker-compose up --no-start`).
+    #[serde(default)]
+    no_start: bool,
 }
 
 /// `up`, `pull` (pull images, then recreate what changed), `build` (rebuild, then recreate)
@@ -325,7 +339,9 @@ pub struct ActQuery {
 #[utoipa::path(post, path = "/api/stacks/{name}/{action}", tag = "stacks",
     params(("name" = String, Path, description = "stack name"),
            ("action" = String, Path, description = "up, pull, build, down, restart, stop or start"),
-           ("volumes" = Option<bool>, Query, description = "down: remove volumes too")),
+           ("volumes" = Option<bool>, Query, description = "down: remove volumes too"),
+           ("build" = Option<bool>, Query, description = "up: rebuild images that have build:"),
+           ("no_start" = Option<bool>, Query, description = "up: create the containers without starting them")),
     responses((status = 200, description = "ndjson progress (up, pull, build) or what down removed"),
               (status = 204, description = "restarted, stopped or started"), (status = 404, description = "no such stack")))]
 pub async fn act(
@@ -357,7 +373,8 @@ pub async fn act(
             })?;
             ops::access(&user, &ep, &name, Some(&f), Role::Operator).await?;
             let project = ops::project_of(&name, &f)?;
-            let opts = up_options(&f, action == "pull", action == "build" || q.build);
+            let mut opts = up_options(&f, action == "pull", action == "build" || q.build);
+            opts.no_start = q.no_start;
             stack_up::authorize(&user, &project, &opts)?;
             let action_name = audit_name(&action);
             let who = user.clone();

@@ -1,5 +1,7 @@
 //! Compose variable interpolation: `$VAR`, `${VAR}`, `${VAR:-default}`, `${VAR-default}`,
-//! `${VAR:?message}`, `${VAR?message}`, and `$$` for a literal `$`.
+//! `${VAR:?message}`, `${VAR?message}`, `${VAR:+replacement}`, `${VAR+replacement}`, and `$$`
+//! for a literal `$`. A name starts with a letter or `_`; a `$` followed by anything else is
+//! an error, as in Compose (`.env` files are read leniently: such a `$` stays as written).
 //!
 //! Hand-written: the general-purpose substitution crates do not implement Compose's exact
 //! set (the `?` forms and `$$`), and this is the whole of it. Variables come from the
@@ -10,6 +12,15 @@ use std::collections::HashMap;
 
 /// Replace every variable in `s`. The error says which variable and why.
 pub fn interpolate(s: &str, vars: &HashMap<String, String>) -> Result<String, String> {
+    run(s, vars, false)
+}
+
+/// As [`interpolate`], but a `$` that starts no variable is kept (how `.env` values read).
+pub fn interpolate_lenient(s: &str, vars: &HashMap<String, String>) -> Result<String, String> {
+    run(s, vars, true)
+}
+
+fn run(s: &str, vars: &HashMap<String, String>, lenient: bool) -> Result<String, String> {
     if !s.contains('$') {
         return Ok(s.to_owned());
     }
@@ -26,10 +37,12 @@ pub fn interpolate(s: &str, vars: &HashMap<String, String>) -> Result<String, St
             out.push_str(&braced(&body[..end], vars)?);
             rest = &body[end + 1..];
         } else {
-            let len = after
-                .bytes()
-                .take_while(|b| b.is_ascii_alphanumeric() || *b == b'_')
-                .count();
+            let len = name_len(after);
+            if len == 0 && lenient {
+                out.push('$');
+                rest = after;
+                continue;
+            }
             if len == 0 {
                 return Err(format!(
                     "invalid interpolation in {s:?}: write $$ for a literal $"
@@ -57,12 +70,22 @@ fn closing_brace(body: &str) -> Option<usize> {
     None
 }
 
+/// The length of the variable name `s` starts with (0: none).
+fn name_len(s: &str) -> usize {
+    let b = s.as_bytes();
+    if b.first()
+        .is_some_and(|c| c.is_ascii_alphabetic() || *c == b'_')
+    {
+        b.iter()
+            .take_while(|c| c.is_ascii_alphanumeric() || **c == b'_')
+            .count()
+    } else {
+        0
+    }
+}
+
 fn braced(expr: &str, vars: &HashMap<String, String>) -> Result<String, String> {
-    let name_len = expr
-        .bytes()
-        .take_while(|b| b.is_ascii_alphanumeric() || *b == b'_')
-        .count();
-    let (name, op) = expr.split_at(name_len);
+    let (name, op) = expr.split_at(name_len(expr));
     if name.is_empty() {
         return Err(format!("invalid interpolation ${{{expr}}}"));
     }
@@ -79,6 +102,10 @@ fn braced(expr: &str, vars: &HashMap<String, String>) -> Result<String, String> 
         ("required-nonempty", a)
     } else if let Some(a) = op.strip_prefix('?') {
         ("required-set", a)
+    } else if let Some(a) = op.strip_prefix(":+") {
+        ("alternative-if-nonempty", a)
+    } else if let Some(a) = op.strip_prefix('+') {
+        ("alternative-if-set", a)
     } else {
         return Err(format!("invalid interpolation ${{{expr}}}"));
     };
@@ -97,6 +124,10 @@ fn braced(expr: &str, vars: &HashMap<String, String>) -> Result<String, String> 
                 "required variable {name} is missing a value: {arg}"
             ))
         }
+        "alternative-if-nonempty" if set_nonempty => arg,
+        "alternative-if-nonempty" => String::new(),
+        "alternative-if-set" if value.is_some() => arg,
+        "alternative-if-set" => String::new(),
         _ => value.cloned().unwrap_or_default(),
     })
 }
@@ -124,5 +155,13 @@ mod tests {
         assert_eq!(ok("${E?}"), "");
         assert!(interpolate("${A", &vars).is_err());
         assert!(interpolate("a $ b", &vars).is_err());
+        assert!(interpolate("$1", &vars).is_err());
+        assert_eq!(ok("${A:+alt}|${E:+alt}|${B:+alt}"), "alt||");
+        assert_eq!(ok("${A+alt}|${E+alt}|${B+alt}"), "alt|alt|");
+        assert_eq!(ok("${B:-$$}"), "$");
+        assert_eq!(
+            interpolate_lenient("a $ b $1 $A", &vars).unwrap(),
+            "a $ b $1 1"
+        );
     }
 }

@@ -13,6 +13,9 @@ pub fn line_of(text: &str, path: &[&str]) -> Option<u32> {
     let mut found = None;
     for key in path {
         let mut hit = None;
+        // The indentation of the parent's direct children: the first key line in its block.
+        // A key deeper than that (`db:` under another service's `depends_on:`) is not it.
+        let mut child_indent: Option<usize> = None;
         for (i, line) in lines.iter().enumerate().skip(from) {
             let trimmed = line.trim_start();
             if trimmed.is_empty() || trimmed.starts_with('#') {
@@ -27,6 +30,13 @@ pub fn line_of(text: &str, path: &[&str]) -> Option<u32> {
                 Some(t) => (indent + 2, t.trim_start()),
                 None => (indent, trimmed),
             };
+            if trimmed.starts_with('-') && child_indent.is_none() {
+                continue; // a sequence item, not a key of this mapping
+            }
+            let here = *child_indent.get_or_insert(indent);
+            if indent != here {
+                continue;
+            }
             if key_matches(trimmed, key) {
                 hit = Some((i, indent));
                 break;
@@ -66,5 +76,17 @@ mod tests {
         assert_eq!(line_of(text, &["services", "web", "ports"]), Some(2));
         assert_eq!(line_of(text, &["services", "cache"]), Some(1));
         assert_eq!(line_of(text, &["volumes"]), None);
+    }
+
+    #[test]
+    fn a_key_deeper_in_another_service_is_not_the_service() {
+        let text = "services:\n  web:\n    image: x\n    depends_on:\n      db:\n        condition: service_started\n  db:\n    image: y\n    secrets: [s]\n";
+        assert_eq!(line_of(text, &["services", "db"]), Some(7));
+        assert_eq!(line_of(text, &["services", "db", "secrets"]), Some(9));
+        let list = "services:\n  web:\n    ports:\n      - target: 80\n        published: 8080\n";
+        assert_eq!(
+            line_of(list, &["services", "web", "ports", "published"]),
+            Some(5)
+        );
     }
 }

@@ -7,10 +7,15 @@
 //! (and can stop, restart and follow) projects the compose CLI started.
 
 pub mod context;
+#[cfg(test)]
+mod corpus;
+pub mod envfile;
 pub mod files;
 pub mod interpolate;
+pub mod keys;
 pub mod labels;
 pub mod locate;
+pub mod merge;
 pub mod model;
 pub mod ops;
 pub mod parse;

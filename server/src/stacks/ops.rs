@@ -30,7 +30,18 @@ pub fn compile(
     env: Option<&str>,
     working_dir: &Path,
 ) -> Result<Project, Vec<ComposeProblem>> {
-    let parsed = parse::parse(compose, env)?;
+    compile_with(name, compose, env, working_dir, None)
+}
+
+/// `compile`, starting the services of `profiles` (default: the `.env`'s `COMPOSE_PROFILES`).
+pub fn compile_with(
+    name: &str,
+    compose: &str,
+    env: Option<&str>,
+    working_dir: &Path,
+    profiles: Option<&[String]>,
+) -> Result<Project, Vec<ComposeProblem>> {
+    let parsed = parse::parse_in(compose, env, Some(working_dir), profiles)?;
     model::project(
         &parsed,
         &Origin {
@@ -39,6 +50,24 @@ pub fn compile(
             text: compose,
         },
     )
+}
+
+/// Every profile the services of a compose text name (for the editor's profile choice).
+pub fn profiles_of(compose: &str) -> Vec<String> {
+    let Ok(serde_yaml::Value::Mapping(root)) = serde_yaml::from_str(compose) else {
+        return vec![];
+    };
+    let services = root.get("services").and_then(serde_yaml::Value::as_mapping);
+    let mut out: Vec<String> = services
+        .into_iter()
+        .flat_map(|s| s.values())
+        .filter_map(|svc| svc.get("profiles").and_then(serde_yaml::Value::as_sequence))
+        .flatten()
+        .filter_map(|p| p.as_str().map(str::to_owned))
+        .collect();
+    out.sort();
+    out.dedup();
+    out
 }
 
 /// The problems as one message a person can act on.

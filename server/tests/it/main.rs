@@ -6,6 +6,7 @@
 mod access;
 mod auth;
 mod builds;
+mod compose_corpus;
 mod container_files;
 mod containers;
 mod create;

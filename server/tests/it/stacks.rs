@@ -519,8 +519,9 @@ async fn names_and_paths_that_leave_the_stack_folder_are_refused() {
         (&format!("services:\n  a:\n    image: {}\n    env_file: /etc/passwd\n", test_image()), "absolute"),
         (&format!("services:\n  a:\n    image: {}\n    env_file: ../../secret.env\n", test_image()), "folder"),
         (&format!("services:\n  a:\n    image: {}\n    volumes: ['../x:/x']\n", test_image()), "folder"),
-        ("include:\n  - ../other.yml\nservices:\n  a:\n    image: x\n", "not supported yet"),
-        ("services:\n  a:\n    image: x\n    extends:\n      file: /etc/compose.yml\n      service: b\n", "not supported yet"),
+        ("include:\n  - ../other.yml\nservices:\n  a:\n    image: x\n", "leaves the stack's folder"),
+        ("services:\n  a:\n    image: x\n    extends:\n      file: /etc/compose.yml\n      service: b\n", "absolute path"),
+        ("services:\n  a:\n    image: x\n    secrets: [s]\nsecrets:\n  s:\n    file: ../../pw\n", "folder"),
     ] {
         let got = app
             .call(Method::POST, "/api/stacks", Some(json!({"name": name, "compose": file})))
@@ -536,28 +537,35 @@ async fn names_and_paths_that_leave_the_stack_folder_are_refused() {
     );
 
     // The editor's check: every problem with its line.
-    let (status, check) = app
-        .call(
-            Method::POST,
-            "/api/stacks/validate",
-            Some(json!({"compose": "services:\n  a:\n    image: x\n    secrets: [s]\n    healthcheck:\n      test: true\n      start_interval: 1s\n"})),
-        )
-        .await;
-    assert_eq!(status, 200);
-    assert_eq!(check["ok"], false);
-    let problems = check["problems"].as_array().unwrap();
-    assert!(
-        problems
-            .iter()
-            .any(|p| p["path"] == "services.a.secrets" && p["line"] == 4),
-        "{check}"
-    );
-    assert!(
-        problems
-            .iter()
-            .any(|p| p["path"] == "services.a.healthcheck.start_interval" && p["line"] == 7),
-        "{check}"
-    );
+    for (compose, path, line) in [
+        (
+            "services:\n  a:\n    image: x\n    secrets: [s]\n",
+            "services.a.secrets",
+            4,
+        ),
+        (
+            "services:\n  a:\n    image: x\n    healthcheck:\n      test: [CMD, 'true']\n      start_interval: 1s\n      start_intervall: 1s\n",
+            "services.a.healthcheck.start_intervall",
+            7,
+        ),
+    ] {
+        let (status, check) = app
+            .call(
+                Method::POST,
+                "/api/stacks/validate",
+                Some(json!({ "compose": compose })),
+            )
+            .await;
+        assert_eq!(status, 200);
+        assert_eq!(check["ok"], false);
+        let problems = check["problems"].as_array().unwrap();
+        assert!(
+            problems
+                .iter()
+                .any(|p| p["path"] == path && p["line"] == line),
+            "{check}"
+        );
+    }
     let (_, check) = app
         .call(
             Method::POST,
@@ -631,6 +639,198 @@ async fn an_operators_stack_with_a_host_bind_is_refused() {
         c.config.unwrap().labels.unwrap()["berth.team"],
         team.as_str()
     );
+    let got = send(
+        &op,
+        Method::DELETE,
+        &app.url(&format!("/api/stacks/{name}?volumes=true")),
+        None,
+    )
+    .await;
+    assert_eq!(got.0, 200, "{}", got.1);
+}
+
+#[tokio::test]
+async fn an_operators_host_powers_are_refused_with_the_key_and_its_line() {
+    let app = TestApp::start().await;
+    let team = unique("team");
+    let op_name = unique("op");
+    app.make_user(&op_name, "operator", &[&team]).await;
+    let op = app.client_as(&op_name, USER_PASSWORD).await;
+    let name = unique("powers");
+    let _made = crate::compose_corpus::Cleanup::for_project(&name);
+    let image = test_image();
+    for (extra, key, line) in [
+        ("    cap_add: [NET_ADMIN]\n", "cap_add", 5),
+        ("    network_mode: host\n", "network_mode", 5),
+        ("    devices: ['/dev/net/tun']\n", "devices", 5),
+        ("    sysctls: { net.core.somaxconn: 1024 }\n", "sysctls", 5),
+        ("    pid: host\n", "pid", 5),
+        ("    security_opt: ['seccomp:unconfined']\n", "security_opt", 5),
+        (
+            "    deploy:\n      resources:\n        reservations:\n          devices: [{ capabilities: [gpu] }]\n",
+            "deploy",
+            5,
+        ),
+    ] {
+        let compose = format!(
+            "services:\n  other:\n    image: {image}\n  web:\n{extra}    image: {image}\n"
+        );
+        let got = send(
+            &op,
+            Method::POST,
+            &app.url("/api/stacks"),
+            Some(json!({"name": name, "compose": compose})),
+        )
+        .await;
+        assert_eq!(got.0, 403, "{key}: {}", got.1);
+        let msg = got.1["error"]["message"].as_str().unwrap_or_default();
+        assert!(
+            msg.contains(&format!("line {line}: service web ({key})")),
+            "{key}: {msg}"
+        );
+        assert!(!msg.contains("not supported"), "{msg}");
+    }
+    assert!(!app.data_dir().join("stacks").join(&name).exists());
+}
+
+#[tokio::test]
+async fn service_network_mode_replicas_and_no_start() {
+    let app = TestApp::start().await;
+    let team = unique("team");
+    let op_name = unique("op");
+    app.make_user(&op_name, "operator", &[&team]).await;
+    let op = app.client_as(&op_name, USER_PASSWORD).await;
+    let name = unique("netmode").replace('-', "");
+    let _made = crate::compose_corpus::Cleanup::for_project(&name);
+    let image = test_image();
+    let compose = format!(
+        "x-base: &base\n  image: {image}\n  command: [\"sh\", \"-c\", \"{IDLE}\"]\nservices:\n  vpn:\n    <<: *base\n  app:\n    <<: *base\n    network_mode: service:vpn\n    deploy:\n      replicas: 2\n      resources: {{ limits: {{ memory: 64m, pids: 50 }} }}\n"
+    );
+    let got = send(
+        &op,
+        Method::POST,
+        &app.url("/api/stacks"),
+        Some(json!({"name": name, "compose": compose, "up": false})),
+    )
+    .await;
+    assert_eq!(got.0, 201, "{}", got.1);
+    let resp = op
+        .post(app.url(&format!("/api/stacks/{name}/up?no_start=true")))
+        .send()
+        .await
+        .unwrap();
+    let text = resp.text().await.unwrap();
+    assert!(
+        text.lines().last().unwrap_or_default().contains("\"done\""),
+        "{text}"
+    );
+    let vpn = daemon_inspect(&format!("{name}_vpn_1")).await;
+    for n in 1..=2 {
+        let c = daemon_inspect(&format!("{name}_app_{n}")).await;
+        assert_eq!(c["State"]["Status"], "created");
+        assert_eq!(
+            c["HostConfig"]["NetworkMode"],
+            format!("container:{}", vpn["Id"].as_str().unwrap())
+        );
+        assert_eq!(c["HostConfig"]["Memory"], 64 << 20);
+        assert_eq!(c["HostConfig"]["PidsLimit"], 50);
+        assert_eq!(
+            c["Config"]["Labels"]["com.docker.compose.container-number"],
+            n.to_string()
+        );
+    }
+    // Another team's operator cannot join this stack's container's network namespace.
+    let other_team = unique("team");
+    let other = unique("op");
+    app.make_user(&other, "operator", &[&other_team]).await;
+    let other = app.client_as(&other, USER_PASSWORD).await;
+    let theirs = unique("thief").replace('-', "");
+    let _theirs = crate::compose_corpus::Cleanup::for_project(&theirs);
+    let got = send(
+        &other,
+        Method::POST,
+        &app.url("/api/stacks"),
+        Some(json!({"name": theirs, "compose": format!(
+            "services:\n  s:\n    image: {image}\n    network_mode: container:{name}_vpn_1\n"
+        )})),
+    )
+    .await;
+    // Another team's container answers as a missing one.
+    let last = got.1.to_string().to_lowercase();
+    assert!(
+        got.0 == 404 || last.contains("no such container"),
+        "{}: {last}",
+        got.0
+    );
+    assert_eq!(container_id(&format!("{theirs}_s_1")).await, None);
+    let _ = send(
+        &other,
+        Method::DELETE,
+        &app.url(&format!("/api/stacks/{theirs}?volumes=true")),
+        None,
+    )
+    .await;
+    let got = send(
+        &op,
+        Method::DELETE,
+        &app.url(&format!("/api/stacks/{name}?volumes=true")),
+        None,
+    )
+    .await;
+    assert_eq!(got.0, 200, "{}", got.1);
+}
+
+#[tokio::test]
+async fn secrets_and_configs_from_content_and_environment_are_in_the_container() {
+    let app = TestApp::start().await;
+    let team = unique("team");
+    let op_name = unique("op");
+    app.make_user(&op_name, "operator", &[&team]).await;
+    let op = app.client_as(&op_name, USER_PASSWORD).await;
+    let name = unique("secrets").replace('-', "");
+    let _made = crate::compose_corpus::Cleanup::for_project(&name);
+    let compose = format!(
+        "services:\n  a:\n    image: {}\n    secrets: [{{ source: token, target: api-token, mode: 0400 }}]\n    configs: [{{ source: conf, target: /etc/app.conf }}]\nsecrets:\n  token: {{ environment: TOKEN }}\nconfigs:\n  conf: {{ content: \"port = 8080\" }}\n",
+        test_image()
+    );
+    let got = send(
+        &op,
+        Method::POST,
+        &app.url("/api/stacks"),
+        Some(json!({"name": name, "compose": compose, "env": "TOKEN = s3cret  # a comment\n", "up": false})),
+    )
+    .await;
+    assert_eq!(got.0, 201, "{}", got.1);
+    let resp = op
+        .post(app.url(&format!("/api/stacks/{name}/up?no_start=true")))
+        .send()
+        .await
+        .unwrap();
+    let text = resp.text().await.unwrap();
+    assert!(
+        text.lines().last().unwrap_or_default().contains("\"done\""),
+        "{text}"
+    );
+    let cname = format!("{name}_a_1");
+    for (path, want) in [
+        ("/run/secrets/api-token", "s3cret"),
+        ("/etc/app.conf", "port = 8080"),
+    ] {
+        let out = std::process::Command::new("docker")
+            .args(["-H", &docker_host(), "cp", &format!("{cname}:{path}"), "-"])
+            .output()
+            .expect("docker cp");
+        assert!(
+            out.status.success(),
+            "{path}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let mut archive = tar::Archive::new(out.stdout.as_slice());
+        let mut entry = archive.entries().unwrap().next().unwrap().unwrap();
+        let mut content = String::new();
+        std::io::Read::read_to_string(&mut entry, &mut content).unwrap();
+        assert_eq!(content, want, "{path}");
+    }
     let got = send(
         &op,
         Method::DELETE,

@@ -85,13 +85,20 @@ fn check_host_config(hc: &HostConfig) -> AppResult<()> {
         return Err(refuse("added capabilities (cap_add)"));
     }
     if hc.devices.as_ref().is_some_and(|d| !d.is_empty())
-        || hc.device_requests.as_ref().is_some_and(|d| !d.is_empty())
         || hc
             .device_cgroup_rules
             .as_ref()
             .is_some_and(|d| !d.is_empty())
     {
         return Err(refuse("host devices (devices)"));
+    }
+    if hc.device_requests.as_ref().is_some_and(|d| !d.is_empty()) {
+        return Err(refuse("GPUs or other device requests (device_requests)"));
+    }
+    // Even a namespaced sysctl tunes the kernel for the container beyond what its limits
+    // say (and `net.*` ones change how the host's network stack treats it): an admin's call.
+    if let Some(key) = hc.sysctls.as_ref().and_then(|s| s.keys().min()) {
+        return Err(refuse(&format!("kernel parameters (sysctls: {key})")));
     }
     for bind in hc.binds.iter().flatten() {
         let source = bind.split(':').next().unwrap_or_default();
@@ -338,6 +345,40 @@ mod tests {
                 security_opt: Some(vec!["seccomp=unconfined".into()]),
                 ..Default::default()
             },
+            HostConfig {
+                sysctls: Some(HashMap::from([(
+                    "net.core.somaxconn".into(),
+                    "1024".into(),
+                )])),
+                ..Default::default()
+            },
+            HostConfig {
+                device_requests: Some(vec![bollard::models::DeviceRequest {
+                    count: Some(-1),
+                    capabilities: Some(vec![vec!["gpu".into()]]),
+                    ..Default::default()
+                }]),
+                ..Default::default()
+            },
+            HostConfig {
+                devices: Some(vec![bollard::models::DeviceMapping {
+                    path_on_host: Some("/dev/net/tun".into()),
+                    ..Default::default()
+                }]),
+                ..Default::default()
+            },
+            HostConfig {
+                runtime: Some("nvidia".into()),
+                ..Default::default()
+            },
+            HostConfig {
+                cgroup_parent: Some("/system.slice".into()),
+                ..Default::default()
+            },
+            HostConfig {
+                uts_mode: Some("host".into()),
+                ..Default::default()
+            },
         ];
         for hc in bad {
             let body = with(hc.clone());
@@ -347,6 +388,15 @@ mod tests {
         let fine = with(HostConfig {
             binds: Some(vec!["data:/data".into()]),
             network_mode: Some("mynet".into()),
+            // Taking powers away, limits, logging and DNS are everyone's.
+            cap_drop: Some(vec!["ALL".into()]),
+            security_opt: Some(vec!["no-new-privileges:true".into()]),
+            memory: Some(1 << 30),
+            pids_limit: Some(100),
+            readonly_rootfs: Some(true),
+            dns: Some(vec!["1.1.1.1".into()]),
+            extra_hosts: Some(vec!["a:1.2.3.4".into()]),
+            init: Some(true),
             ..Default::default()
         });
         assert!(check_container_create(&op, &fine).is_ok());
