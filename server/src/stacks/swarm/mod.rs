@@ -8,6 +8,7 @@
 //! names them or they are external; everything carries `com.docker.stack.namespace`.
 
 pub mod convert;
+pub mod diff;
 pub mod keys;
 
 use std::collections::HashMap;
