@@ -114,6 +114,19 @@ fn minecraft_memory_limit_is_a_task_resource() {
         .clone()
         .unwrap();
     assert_eq!(r.limits.unwrap().memory_bytes, Some(1_610_612_736));
+    // The host folder stays a bind mount in the spec, where the policy sees it.
+    let c = svc(&p, "minecraft")
+        .task_template
+        .clone()
+        .unwrap()
+        .container_spec
+        .unwrap();
+    let m = &c.mounts.unwrap()[0];
+    assert_eq!(m.typ, Some(MountTypeEnum::BIND));
+    assert!(
+        m.source.as_deref().unwrap().ends_with("/minecraft_data"),
+        "{m:?}"
+    );
 }
 
 #[test]
