@@ -19,6 +19,7 @@ pub mod merge;
 pub mod model;
 pub mod ops;
 pub mod parse;
+pub mod swarm;
 
 use crate::error::{AppError, AppResult};
 

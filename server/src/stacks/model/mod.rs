@@ -7,7 +7,7 @@ mod mounts;
 mod ports;
 mod runtime;
 mod service;
-mod values;
+pub mod values;
 
 pub use mounts::{FileCopy, MountSource, MountSpec};
 pub use ports::{parse_port, PortSpec};
