@@ -624,3 +624,128 @@ async fn environments_a_stack_belongs_to_one_host() {
         .await;
     assert_eq!(status, 200, "{body}");
 }
+
+/// Roles per environment: a team's members can be limited on one host (here: everyone but
+/// red may only look at it), while keeping their own role everywhere else.
+#[tokio::test]
+async fn environments_roles_per_environment() {
+    let h = hosts();
+    let app = TestApp::start().await;
+    let teams = app.two_teams().await;
+    let name = unique("roleenv").replace(['/', ':'], "-");
+
+    // Bad limits name what is wrong.
+    for (roles, code) in [
+        (json!({"no-such-team": "viewer"}), "unknown_team"),
+        (json!({ teams.red.as_str(): "admin" }), "invalid_role"),
+    ] {
+        let mut body = h.tls_body(&name, 1, "ca", "cert", "key");
+        body["roles"] = roles;
+        let (status, err) = app
+            .call(Method::POST, "/api/environments", Some(body))
+            .await;
+        assert_eq!(status, 400, "{err}");
+        assert_eq!(err["error"]["code"], code, "{err}");
+    }
+
+    let mut body = h.tls_body(&name, 1, "ca", "cert", "key");
+    body["roles"] = json!({ teams.red.as_str(): "operator", "*": "viewer" });
+    let env = add(&app, body).await;
+    assert_eq!(env["roles"]["*"], "viewer", "{env}");
+    wait_status(&app, &name, "up", Duration::from_secs(10)).await;
+
+    let make = |env: &str| {
+        json!({
+            "image": test_image(),
+            "name": unique(&format!("role-{env}")),
+            "cmd": ["sleep", "60"],
+            "labels": {"berth-test": "1"},
+        })
+    };
+    let mut made = Vec::new();
+    // Red keeps its operator role here.
+    let on = |env: &str| app.url(&format!("/api/containers?endpoint={env}"));
+    let (status, c) = send(&teams.op_red, Method::POST, &on(&name), Some(make(&name))).await;
+    assert_eq!(status, 201, "{c}");
+    made.push((
+        name.clone(),
+        c["id"].as_str().unwrap_or_default().to_owned(),
+    ));
+    // Blue's operator is a viewer here: it sees, but cannot make.
+    let (status, _) = send(&teams.op_blue, Method::GET, &on(&name), None).await;
+    assert_eq!(status, 200);
+    let (status, err) = send(&teams.op_blue, Method::POST, &on(&name), Some(make(&name))).await;
+    assert_eq!(status, 403, "{err}");
+    assert!(err.to_string().contains("viewer"), "names the role: {err}");
+    // The same header form is limited the same way.
+    let (status, _) = send_with_header(
+        &teams.op_blue,
+        &app.url("/api/containers"),
+        ("x-berth-endpoint", &name),
+        make(&name),
+    )
+    .await;
+    assert_eq!(status, 403);
+    // On the local host blue is still an operator.
+    let (status, c) = send(
+        &teams.op_blue,
+        Method::POST,
+        &on("local"),
+        Some(make("local")),
+    )
+    .await;
+    assert_eq!(status, 201, "{c}");
+    made.push((
+        "local".into(),
+        c["id"].as_str().unwrap_or_default().to_owned(),
+    ));
+
+    // Lifting the limit takes effect at once.
+    let (status, env) = app
+        .call(
+            Method::PATCH,
+            &format!("/api/environments/{name}"),
+            Some(json!({"roles": {}})),
+        )
+        .await;
+    assert_eq!(status, 200, "{env}");
+    assert!(env.get("roles").is_none(), "{env}");
+    let (status, c) = send(&teams.op_blue, Method::POST, &on(&name), Some(make(&name))).await;
+    assert_eq!(status, 201, "{c}");
+    made.push((
+        name.clone(),
+        c["id"].as_str().unwrap_or_default().to_owned(),
+    ));
+
+    for (env, id) in made {
+        let (status, _) = app
+            .call(
+                Method::DELETE,
+                &format!("/api/containers/{id}?force=true&endpoint={env}"),
+                None,
+            )
+            .await;
+        assert_eq!(status, 204, "remove {id} on {env}");
+    }
+    let (status, _) = app
+        .call(Method::DELETE, &format!("/api/environments/{name}"), None)
+        .await;
+    assert_eq!(status, 204);
+}
+
+async fn send_with_header(
+    c: &reqwest::Client,
+    url: &str,
+    header: (&str, &str),
+    body: Value,
+) -> (reqwest::StatusCode, Value) {
+    let res = c
+        .post(url)
+        .header(header.0, header.1)
+        .json(&body)
+        .send()
+        .await
+        .expect("send");
+    let status = res.status();
+    (status, res.json().await.unwrap_or(Value::Null))
+}
