@@ -222,6 +222,13 @@ impl Endpoint {
         }
     }
 
+    /// Resolves when the health loop marks this host down: open streams (logs, exec,
+    /// stats) end then, instead of hanging on a connection nobody answers any more.
+    pub async fn went_down(&self) {
+        let mut status = self.status_tx.subscribe();
+        let _ = status.wait_for(|s| *s == wire::EnvStatus::Down).await;
+    }
+
     /// Opens a raw connection to the daemon (the log reader speaks HTTP over it itself).
     pub async fn dial(&self) -> AppResult<Box<dyn super::transport::Io>> {
         if let Some(why) = self.unavailable() {

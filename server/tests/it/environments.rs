@@ -400,8 +400,58 @@ async fn environments_down_host_keeps_others_fast() {
     let (healthy_median, healthy_max) =
         timings(&app, "/api/containers?all=true&endpoint=a1", 60).await;
 
+    // Streams open on b2 when it goes away: they must end once it is marked down.
+    let (status, made) = app
+        .call(
+            Method::POST,
+            "/api/containers?endpoint=b2",
+            Some(json!({
+                "image": test_image(),
+                "name": unique("env-down-logs"),
+                "cmd": ["sh", "-c", "trap 'exit 0' TERM; while true; do echo tick; sleep 1; done"],
+                "labels": {"berth-test": "1"},
+            })),
+        )
+        .await;
+    assert_eq!(status, 201, "{made}");
+    let b2_id = made["id"].as_str().expect("id").to_owned();
+    let mut b2_logs = ws_admin(
+        &app,
+        &format!("/api/containers/{b2_id}/logs/ws?endpoint=b2&tail=all"),
+    )
+    .await;
+    let ticked = tokio::time::timeout(Duration::from_secs(20), async {
+        while let Some(Ok(msg)) = b2_logs.next().await {
+            if matches!(&msg, Message::Text(t) if t.contains("tick")) {
+                return true;
+            }
+        }
+        false
+    })
+    .await;
+    assert_eq!(ticked, Ok(true), "logs of b2 flow before the cut");
+    let mut b2_stats = ws_admin(
+        &app,
+        &format!("/api/containers/{b2_id}/stats/ws?endpoint=b2"),
+    )
+    .await;
+    let ends = |mut ws: Ws| {
+        tokio::spawn(async move {
+            let start = Instant::now();
+            loop {
+                match ws.next().await {
+                    Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break,
+                    Some(Ok(_)) => {}
+                }
+            }
+            start.elapsed()
+        })
+    };
+
     let pid = h.host(2)["dockerd_pid"].as_i64().expect("pid") as i32;
     let stopped = Stopped::new(pid);
+    let logs_end = ends(b2_logs);
+    let stats_end = ends(b2_stats);
     let cut = Instant::now();
     // A request already on its way to b2 ends when b2 is marked down, not after the
     // client's long timeout.
@@ -446,6 +496,20 @@ async fn environments_down_host_keeps_others_fast() {
         "a1 slowed down: {healthy_median:?} → {blackholed_median:?}"
     );
 
+    // The streams of b2 ended by themselves, soon after it was marked down.
+    for (what, end) in [("logs", logs_end), ("stats", stats_end)] {
+        let took = tokio::time::timeout(Duration::from_secs(5), end)
+            .await
+            .unwrap_or_else(|_| {
+                panic!("the {what} stream of b2 is still open after it was marked down")
+            })
+            .expect("stream task");
+        assert!(
+            took < Duration::from_secs(15),
+            "{what} stream ended after {took:?}"
+        );
+    }
+
     let (status, took) = in_flight.await.expect("the in-flight request");
     assert_eq!(status.ok(), Some(503), "in flight to b2");
     assert!(
@@ -487,6 +551,14 @@ async fn environments_down_host_keeps_others_fast() {
     wait_status(&app, "b2", "up", Duration::from_secs(20)).await;
     let (status, body) = app.get("/api/containers?endpoint=b2").await;
     assert_eq!(status, 200, "{body}");
+    let (status, body) = app
+        .call(
+            Method::DELETE,
+            &format!("/api/containers/{b2_id}?force=true&endpoint=b2"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 204, "{body}");
 }
 
 #[tokio::test]
