@@ -430,7 +430,7 @@ async fn environments_down_host_keeps_others_fast() {
     })
     .await;
     assert_eq!(ticked, Ok(true), "logs of b2 flow before the cut");
-    let mut b2_stats = ws_admin(
+    let b2_stats = ws_admin(
         &app,
         &format!("/api/containers/{b2_id}/stats/ws?endpoint=b2"),
     )
