@@ -40,6 +40,10 @@ pub struct EnvironmentInfo {
     pub swarm: bool,
     /// Teams that may use it; empty: everyone.
     pub teams: Vec<String>,
+    /// The most a member of a team may do here (`viewer` or `operator`), whatever their
+    /// own role; `"*"` for everyone whose teams are not listed. Admins are not limited.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub roles: std::collections::BTreeMap<String, crate::Role>,
     /// Mutual TLS: whether a CA, client certificate and key are stored.
     pub tls: bool,
     /// The daemon's certificate is not checked: unsafe.
@@ -100,6 +104,10 @@ pub struct EnvironmentInput {
     pub ssh_known_hosts: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub teams: Option<Vec<String>>,
+    /// Replaces the role limits: `{"team": "viewer"|"operator", "*": …}` (see
+    /// [`EnvironmentInfo::roles`]); `{}` removes them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub roles: Option<std::collections::BTreeMap<String, crate::Role>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub paused: Option<bool>,
 }
@@ -113,6 +121,7 @@ impl fmt::Debug for EnvironmentInput {
             .field("skip_verify", &self.skip_verify)
             .field("ssh_key", &self.ssh_key.as_ref().map(|_| "<hidden>"))
             .field("teams", &self.teams)
+            .field("roles", &self.roles)
             .field("paused", &self.paused)
             .finish()
     }

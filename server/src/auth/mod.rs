@@ -94,7 +94,15 @@ impl FromRequestParts<AppState> for CurrentUser {
         if let Some(user) = parts.extensions.get::<CurrentUser>() {
             return Ok(user.clone());
         }
-        let user = authenticate(parts, state).await?;
+        let mut user = authenticate(parts, state).await?;
+        // The role on the environment this request is for (roles per environment): every
+        // `user.require(..)` and every policy decision downstream sees the limited role.
+        if let Some(ep) = state
+            .daemons
+            .get(crate::docker::environment::requested(parts))
+        {
+            user.role = ep.role_for(&user);
+        }
         parts.extensions.insert(user.clone());
         Ok(user)
     }
@@ -246,9 +254,10 @@ async fn load(
 pub async fn webhook_owner(
     state: &AppState,
     uid: i64,
+    endpoint: &str,
     peer: Option<String>,
 ) -> AppResult<CurrentUser> {
-    let user = match load(state, uid, Via::Webhook, peer).await {
+    let mut user = match load(state, uid, Via::Webhook, peer).await {
         Ok((user, _)) => user,
         Err(AppError::Unauthorized(why)) => {
             return Err(AppError::coded(
@@ -259,6 +268,10 @@ pub async fn webhook_owner(
         }
         Err(e) => return Err(e),
     };
+    // As the owner is on the hook's environment now (roles per environment).
+    if let Some(ep) = state.daemons.get(endpoint) {
+        user.role = ep.role_for(&user);
+    }
     user.require(Role::Operator)?;
     Ok(user)
 }

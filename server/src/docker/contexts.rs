@@ -71,6 +71,7 @@ pub fn read(dir: &Path) -> anyhow::Result<Vec<Row>> {
             tls_key: pem("key.pem"),
             skip_verify: meta.endpoints.docker.is_some_and(|d| d.skip_tls_verify),
             teams: "[]".into(),
+            roles: "{}".into(),
             ..Row::default()
         });
     }

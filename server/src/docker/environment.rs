@@ -39,6 +39,8 @@ pub struct Endpoint {
     pub(super) status_tx: tokio::sync::watch::Sender<wire::EnvStatus>,
     /// Teams that may use it; empty: everyone.
     pub teams: Vec<String>,
+    /// Team (or `*`) → the most its members may do here; see [`Endpoint::role_for`].
+    pub roles: std::collections::BTreeMap<String, wire::Role>,
     pub paused: bool,
     /// `local`: from the command line, not stored.
     pub builtin: bool,
@@ -57,6 +59,7 @@ impl Endpoint {
             name: name.to_owned(),
             url: url.to_owned(),
             teams: "[]".into(),
+            roles: "{}".into(),
             ..Row::default()
         };
         Arc::new(Self::build(&row, Settings::default(), name == LOCAL))
@@ -76,6 +79,7 @@ impl Endpoint {
             health: RwLock::new(Health::new(row.paused)),
             status_tx: tokio::sync::watch::channel(wire::EnvStatus::Unknown).0,
             teams: row.teams(),
+            roles: row.roles(),
             paused: row.paused,
             builtin,
             tls,
@@ -111,6 +115,25 @@ impl Endpoint {
         user.role == wire::Role::Admin
             || self.teams.is_empty()
             || self.teams.iter().any(|t| user.teams.contains(t))
+    }
+
+    /// The role `user` has on this environment: their own, limited by the most any of their
+    /// teams may do here (the highest limit among their teams that have one, else the `*`
+    /// limit, else none). Admins are never limited: they manage the environments.
+    pub fn role_for(&self, user: &CurrentUser) -> wire::Role {
+        if user.role == wire::Role::Admin || self.roles.is_empty() {
+            return user.role;
+        }
+        let limit = user
+            .teams
+            .iter()
+            .filter_map(|t| self.roles.get(t))
+            .max()
+            .or_else(|| self.roles.get("*"));
+        match limit {
+            Some(l) => user.role.min(*l),
+            None => user.role,
+        }
     }
 
     /// A client for this daemon, or 503 at once if its health loop found it down (or an
@@ -197,6 +220,13 @@ impl Endpoint {
                 Err(err)
             }
         }
+    }
+
+    /// Resolves when the health loop marks this host down: open streams (logs, exec,
+    /// stats) end then, instead of hanging on a connection nobody answers any more.
+    pub async fn went_down(&self) {
+        let mut status = self.status_tx.subscribe();
+        let _ = status.wait_for(|s| *s == wire::EnvStatus::Down).await;
     }
 
     /// Opens a raw connection to the daemon (the log reader speaks HTTP over it itself).
@@ -425,6 +455,7 @@ fn local_from_env(local_host: &str) -> anyhow::Result<Arc<Endpoint>> {
         tls_ca: Some(read("ca.pem")?),
         tls_cert: Some(read("cert.pem")?),
         teams: "[]".into(),
+        roles: "{}".into(),
         ..Row::default()
     };
     let secrets = Settings {
@@ -438,6 +469,24 @@ fn local_from_env(local_host: &str) -> anyhow::Result<Arc<Endpoint>> {
     Ok(Arc::new(Endpoint::build(&row, secrets, true)))
 }
 
+/// The name of the environment a request asks for: the Docker API pass-through's
+/// `/docker/{env}/…` path, else the `X-Berth-Endpoint` header or the `endpoint` query
+/// parameter, `local` when none is given.
+pub fn requested(parts: &Parts) -> &str {
+    if let Some(rest) = parts.uri.path().strip_prefix("/docker/") {
+        return rest.split('/').next().unwrap_or(LOCAL);
+    }
+    let from_header = parts
+        .headers
+        .get("x-berth-endpoint")
+        .and_then(|v| v.to_str().ok());
+    let from_query = parts
+        .uri
+        .query()
+        .and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("endpoint=")));
+    from_header.or(from_query).unwrap_or(LOCAL)
+}
+
 /// The daemon a request talks to: the `X-Berth-Endpoint` header or `endpoint` query
 /// parameter, `local` when neither is given. An environment given to some teams only is
 /// answered as missing to everyone else (404), so nobody learns of hosts they may not use.
@@ -447,15 +496,7 @@ impl FromRequestParts<AppState> for Daemon {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> AppResult<Self> {
-        let from_header = parts
-            .headers
-            .get("x-berth-endpoint")
-            .and_then(|v| v.to_str().ok());
-        let from_query = parts
-            .uri
-            .query()
-            .and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("endpoint=")));
-        let name = from_header.or(from_query).unwrap_or(LOCAL).to_owned();
+        let name = requested(parts).to_owned();
         let missing = || AppError::NotFound(format!("no daemon endpoint named {name:?}"));
         let ep = state.daemons.get(&name).ok_or_else(missing)?;
         if !ep.teams.is_empty() {

@@ -79,7 +79,8 @@ async fn handle(State(state): State<AppState>, req: Request) -> Response {
         segs.next().unwrap_or(""),
         segs.next().unwrap_or(""),
     );
-    // An environment given to some teams only is a missing one to everyone else.
+    // An environment given to some teams only is a missing one to everyone else. (The
+    // user's role is already the one on this environment: `requested` reads this path.)
     let ep = match state.daemons.get(env) {
         Some(ep) if ep.teams.is_empty() || ep.open_to(&user) => ep,
         _ => {

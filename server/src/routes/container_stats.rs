@@ -65,6 +65,8 @@ pub async fn stats_ws(
         tokio::select! {
             _ = forward(socket, rx) => {}
             _ = revoked => {}
+            // The client reconnects, and is told the host's state.
+            _ = ep.went_down() => {}
         }
     }))
 }

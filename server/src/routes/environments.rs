@@ -42,6 +42,7 @@ fn info(ep: &Endpoint) -> wire::EnvironmentInfo {
         api_version: h.api_version,
         swarm: h.swarm,
         teams: ep.teams.clone(),
+        roles: ep.roles.clone(),
         tls: ep.tls,
         skip_verify: ep.skip_verify,
         has_ssh_key: ep.has_ssh_key,
@@ -116,6 +117,31 @@ fn check_teams(teams: &[String], known: &[String]) -> AppResult<String> {
     serde_json::to_string(teams).map_err(|e| AppError::Internal(e.into()))
 }
 
+/// Role limits name known teams (or `*`) and limit to viewer or operator: an admin limit
+/// would limit nothing, and admins are never limited.
+fn check_roles(
+    roles: &std::collections::BTreeMap<String, Role>,
+    known: &[String],
+) -> AppResult<String> {
+    for (team, role) in roles {
+        if team != "*" && !known.contains(team) {
+            return Err(AppError::bad_request(
+                "unknown_team",
+                format!(
+                    "roles: there is no team {team:?} (give a team's name, or * for everyone else)"
+                ),
+            ));
+        }
+        if *role == Role::Admin {
+            return Err(AppError::bad_request(
+                "invalid_role",
+                format!("roles.{team}: a limit is viewer or operator; admins are never limited"),
+            ));
+        }
+    }
+    serde_json::to_string(roles).map_err(|e| AppError::Internal(e.into()))
+}
+
 fn seal(state: &AppState, text: &str) -> AppResult<String> {
     secret::seal(&state.config.data_dir, text).map_err(AppError::Internal)
 }
@@ -155,6 +181,10 @@ async fn apply(
         let known = crate::store::teams::names(&state.db).await?;
         row.teams = check_teams(teams, &known)?;
     }
+    if let Some(roles) = &req.roles {
+        let known = crate::store::teams::names(&state.db).await?;
+        row.roles = check_roles(roles, &known)?;
+    }
     if let Some(paused) = req.paused {
         row.paused = paused;
     }
@@ -190,6 +220,7 @@ pub async fn create(
     let res = async {
         let mut row = store::Row {
             teams: "[]".into(),
+            roles: "{}".into(),
             ..store::Row::default()
         };
         if req.name.is_none() || req.url.is_none() {
@@ -387,6 +418,7 @@ pub async fn test_new(
     let mut row = store::Row {
         name: "test".into(),
         teams: "[]".into(),
+        roles: "{}".into(),
         ..store::Row::default()
     };
     let req = wire::EnvironmentInput {

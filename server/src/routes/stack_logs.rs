@@ -70,10 +70,12 @@ pub async fn logs_ws(
     };
     Ok(ws.on_upgrade(move |socket| async move {
         let (tx, rx) = mpsc::channel(1024);
-        let follower = tokio::spawn(stack_logs::follow(ep, user, req, tx));
+        let follower = tokio::spawn(stack_logs::follow(ep.clone(), user, req, tx));
         tokio::select! {
             _ = forward(socket, rx) => {}
             _ = revoked => {}
+            // The host stopped answering: end here rather than hang on its connections.
+            _ = ep.went_down() => {}
         }
         follower.abort();
     }))

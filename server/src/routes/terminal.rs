@@ -164,6 +164,8 @@ async fn serve(
     tokio::select! {
         _ = bridge(socket, session, &ep) => {}
         _ = revoked => {}
+        // The host stopped answering: the terminal ends rather than freezing.
+        _ = ep.went_down() => {}
     }
     // Off the socket's task: ending an exec may take a second or two.
     tokio::spawn(async move { terminal::end(&ep, &target).await });

@@ -459,13 +459,15 @@ pub async fn call(
             return Err(e);
         }
     };
-    let owner = match crate::auth::webhook_owner(&state, row.created_by, peer.clone()).await {
-        Ok(u) => u,
-        Err(e) => {
-            refused(&state, peer, &id, None, &e).await;
-            return Err(e);
-        }
-    };
+    let owner =
+        match crate::auth::webhook_owner(&state, row.created_by, &row.endpoint, peer.clone()).await
+        {
+            Ok(u) => u,
+            Err(e) => {
+                refused(&state, peer, &id, None, &e).await;
+                return Err(e);
+            }
+        };
     let target = format!("{} {} ({id})", row.kind, row.target);
     let started = audit::audited(&state.db, &owner, "webhook_call", &target, async {
         let a = ask(query, &body, &row)?;
@@ -486,7 +488,8 @@ pub async fn call(
             let row = row.clone();
             move |live: Arc<jobs::Live>| async move {
                 // Re-read at the start too: a job may have waited its turn a while.
-                let owner = crate::auth::webhook_owner(&state, row.created_by, None).await?;
+                let owner =
+                    crate::auth::webhook_owner(&state, row.created_by, &row.endpoint, None).await?;
                 let (progress, pump) = live.progress();
                 let policy = Policy::new(&owner, &ep, &state.db);
                 let window = Duration::from_secs(a.settle);

@@ -16,6 +16,8 @@ pub struct Row {
     pub ssh_known_hosts: Option<String>,
     /// A JSON array of team names.
     pub teams: String,
+    /// A JSON object: team (or `*`) → the most its members may do here.
+    pub roles: String,
     pub paused: bool,
 }
 
@@ -23,10 +25,14 @@ impl Row {
     pub fn teams(&self) -> Vec<String> {
         serde_json::from_str(&self.teams).unwrap_or_default()
     }
+
+    pub fn roles(&self) -> std::collections::BTreeMap<String, wire::Role> {
+        serde_json::from_str(&self.roles).unwrap_or_default()
+    }
 }
 
 const COLUMNS: &str =
-    "name, url, tls_ca, tls_cert, tls_key, skip_verify, ssh_key, ssh_known_hosts, teams, paused";
+    "name, url, tls_ca, tls_cert, tls_key, skip_verify, ssh_key, ssh_known_hosts, teams, roles, paused";
 
 pub async fn list(db: &SqlitePool) -> sqlx::Result<Vec<Row>> {
     sqlx::query_as(&format!("SELECT {COLUMNS} FROM environments ORDER BY name"))
@@ -45,7 +51,7 @@ pub async fn get(db: &SqlitePool, name: &str) -> sqlx::Result<Option<Row>> {
 
 pub async fn insert(db: &SqlitePool, r: &Row) -> sqlx::Result<()> {
     sqlx::query(&format!(
-        "INSERT INTO environments ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        "INSERT INTO environments ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     ))
     .bind(&r.name)
     .bind(&r.url)
@@ -56,6 +62,7 @@ pub async fn insert(db: &SqlitePool, r: &Row) -> sqlx::Result<()> {
     .bind(&r.ssh_key)
     .bind(&r.ssh_known_hosts)
     .bind(&r.teams)
+    .bind(&r.roles)
     .bind(r.paused)
     .execute(db)
     .await?;
@@ -67,7 +74,7 @@ pub async fn update(db: &SqlitePool, old_name: &str, r: &Row) -> sqlx::Result<bo
     let mut tx = db.begin().await?;
     let res = sqlx::query(
         "UPDATE environments SET name = ?, url = ?, tls_ca = ?, tls_cert = ?, tls_key = ?, \
-         skip_verify = ?, ssh_key = ?, ssh_known_hosts = ?, teams = ?, paused = ? WHERE name = ?",
+         skip_verify = ?, ssh_key = ?, ssh_known_hosts = ?, teams = ?, roles = ?, paused = ? WHERE name = ?",
     )
     .bind(&r.name)
     .bind(&r.url)
@@ -78,6 +85,7 @@ pub async fn update(db: &SqlitePool, old_name: &str, r: &Row) -> sqlx::Result<bo
     .bind(&r.ssh_key)
     .bind(&r.ssh_known_hosts)
     .bind(&r.teams)
+    .bind(&r.roles)
     .bind(r.paused)
     .bind(old_name)
     .execute(&mut *tx)

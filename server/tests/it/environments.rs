@@ -400,8 +400,58 @@ async fn environments_down_host_keeps_others_fast() {
     let (healthy_median, healthy_max) =
         timings(&app, "/api/containers?all=true&endpoint=a1", 60).await;
 
+    // Streams open on b2 when it goes away: they must end once it is marked down.
+    let (status, made) = app
+        .call(
+            Method::POST,
+            "/api/containers?endpoint=b2",
+            Some(json!({
+                "image": test_image(),
+                "name": unique("env-down-logs"),
+                "cmd": ["sh", "-c", "trap 'exit 0' TERM; while true; do echo tick; sleep 1; done"],
+                "labels": {"berth-test": "1"},
+            })),
+        )
+        .await;
+    assert_eq!(status, 201, "{made}");
+    let b2_id = made["id"].as_str().expect("id").to_owned();
+    let mut b2_logs = ws_admin(
+        &app,
+        &format!("/api/containers/{b2_id}/logs/ws?endpoint=b2&tail=all"),
+    )
+    .await;
+    let ticked = tokio::time::timeout(Duration::from_secs(20), async {
+        while let Some(Ok(msg)) = b2_logs.next().await {
+            if matches!(&msg, Message::Text(t) if t.contains("tick")) {
+                return true;
+            }
+        }
+        false
+    })
+    .await;
+    assert_eq!(ticked, Ok(true), "logs of b2 flow before the cut");
+    let b2_stats = ws_admin(
+        &app,
+        &format!("/api/containers/{b2_id}/stats/ws?endpoint=b2"),
+    )
+    .await;
+    let ends = |mut ws: Ws| {
+        tokio::spawn(async move {
+            let start = Instant::now();
+            loop {
+                match ws.next().await {
+                    Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break,
+                    Some(Ok(_)) => {}
+                }
+            }
+            start.elapsed()
+        })
+    };
+
     let pid = h.host(2)["dockerd_pid"].as_i64().expect("pid") as i32;
     let stopped = Stopped::new(pid);
+    let logs_end = ends(b2_logs);
+    let stats_end = ends(b2_stats);
     let cut = Instant::now();
     // A request already on its way to b2 ends when b2 is marked down, not after the
     // client's long timeout.
@@ -446,6 +496,20 @@ async fn environments_down_host_keeps_others_fast() {
         "a1 slowed down: {healthy_median:?} → {blackholed_median:?}"
     );
 
+    // The streams of b2 ended by themselves, soon after it was marked down.
+    for (what, end) in [("logs", logs_end), ("stats", stats_end)] {
+        let took = tokio::time::timeout(Duration::from_secs(5), end)
+            .await
+            .unwrap_or_else(|_| {
+                panic!("the {what} stream of b2 is still open after it was marked down")
+            })
+            .expect("stream task");
+        assert!(
+            took < Duration::from_secs(15),
+            "{what} stream ended after {took:?}"
+        );
+    }
+
     let (status, took) = in_flight.await.expect("the in-flight request");
     assert_eq!(status.ok(), Some(503), "in flight to b2");
     assert!(
@@ -487,6 +551,14 @@ async fn environments_down_host_keeps_others_fast() {
     wait_status(&app, "b2", "up", Duration::from_secs(20)).await;
     let (status, body) = app.get("/api/containers?endpoint=b2").await;
     assert_eq!(status, 200, "{body}");
+    let (status, body) = app
+        .call(
+            Method::DELETE,
+            &format!("/api/containers/{b2_id}?force=true&endpoint=b2"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 204, "{body}");
 }
 
 #[tokio::test]
@@ -623,4 +695,129 @@ async fn environments_a_stack_belongs_to_one_host() {
         )
         .await;
     assert_eq!(status, 200, "{body}");
+}
+
+/// Roles per environment: a team's members can be limited on one host (here: everyone but
+/// red may only look at it), while keeping their own role everywhere else.
+#[tokio::test]
+async fn environments_roles_per_environment() {
+    let h = hosts();
+    let app = TestApp::start().await;
+    let teams = app.two_teams().await;
+    let name = unique("roleenv").replace(['/', ':'], "-");
+
+    // Bad limits name what is wrong.
+    for (roles, code) in [
+        (json!({"no-such-team": "viewer"}), "unknown_team"),
+        (json!({ teams.red.as_str(): "admin" }), "invalid_role"),
+    ] {
+        let mut body = h.tls_body(&name, 1, "ca", "cert", "key");
+        body["roles"] = roles;
+        let (status, err) = app
+            .call(Method::POST, "/api/environments", Some(body))
+            .await;
+        assert_eq!(status, 400, "{err}");
+        assert_eq!(err["error"]["code"], code, "{err}");
+    }
+
+    let mut body = h.tls_body(&name, 1, "ca", "cert", "key");
+    body["roles"] = json!({ teams.red.as_str(): "operator", "*": "viewer" });
+    let env = add(&app, body).await;
+    assert_eq!(env["roles"]["*"], "viewer", "{env}");
+    wait_status(&app, &name, "up", Duration::from_secs(10)).await;
+
+    let make = |env: &str| {
+        json!({
+            "image": test_image(),
+            "name": unique(&format!("role-{env}")),
+            "cmd": ["sleep", "60"],
+            "labels": {"berth-test": "1"},
+        })
+    };
+    let mut made = Vec::new();
+    // Red keeps its operator role here.
+    let on = |env: &str| app.url(&format!("/api/containers?endpoint={env}"));
+    let (status, c) = send(&teams.op_red, Method::POST, &on(&name), Some(make(&name))).await;
+    assert_eq!(status, 201, "{c}");
+    made.push((
+        name.clone(),
+        c["id"].as_str().unwrap_or_default().to_owned(),
+    ));
+    // Blue's operator is a viewer here: it sees, but cannot make.
+    let (status, _) = send(&teams.op_blue, Method::GET, &on(&name), None).await;
+    assert_eq!(status, 200);
+    let (status, err) = send(&teams.op_blue, Method::POST, &on(&name), Some(make(&name))).await;
+    assert_eq!(status, 403, "{err}");
+    assert!(err.to_string().contains("viewer"), "names the role: {err}");
+    // The same header form is limited the same way.
+    let (status, _) = send_with_header(
+        &teams.op_blue,
+        &app.url("/api/containers"),
+        ("x-berth-endpoint", &name),
+        make(&name),
+    )
+    .await;
+    assert_eq!(status, 403);
+    // On the local host blue is still an operator.
+    let (status, c) = send(
+        &teams.op_blue,
+        Method::POST,
+        &on("local"),
+        Some(make("local")),
+    )
+    .await;
+    assert_eq!(status, 201, "{c}");
+    made.push((
+        "local".into(),
+        c["id"].as_str().unwrap_or_default().to_owned(),
+    ));
+
+    // Lifting the limit takes effect at once.
+    let (status, env) = app
+        .call(
+            Method::PATCH,
+            &format!("/api/environments/{name}"),
+            Some(json!({"roles": {}})),
+        )
+        .await;
+    assert_eq!(status, 200, "{env}");
+    assert!(env.get("roles").is_none(), "{env}");
+    let (status, c) = send(&teams.op_blue, Method::POST, &on(&name), Some(make(&name))).await;
+    assert_eq!(status, 201, "{c}");
+    made.push((
+        name.clone(),
+        c["id"].as_str().unwrap_or_default().to_owned(),
+    ));
+
+    for (env, id) in made {
+        let (status, _) = app
+            .call(
+                Method::DELETE,
+                &format!("/api/containers/{id}?force=true&endpoint={env}"),
+                None,
+            )
+            .await;
+        assert_eq!(status, 204, "remove {id} on {env}");
+    }
+    let (status, _) = app
+        .call(Method::DELETE, &format!("/api/environments/{name}"), None)
+        .await;
+    assert_eq!(status, 204);
+}
+
+async fn send_with_header(
+    c: &reqwest::Client,
+    url: &str,
+    header: (&str, &str),
+    body: Value,
+) -> (reqwest::StatusCode, Value) {
+    let res = c
+        .post(url)
+        .header(header.0, header.1)
+        .json(&body)
+        .send()
+        .await
+        .expect("send");
+    let status = res.status();
+    (status, res.json().await.unwrap_or(Value::Null))
 }
