@@ -821,3 +821,36 @@ async fn send_with_header(
     let status = res.status();
     (status, res.json().await.unwrap_or(Value::Null))
 }
+
+/// Without the `ssh` program on berth's host, an ssh:// environment says what to install.
+/// (The `dns` stage is not exercised: resolving a name that does not exist would ask the
+/// machine's resolver, and the tests send traffic only to loopback and their namespaces.)
+#[tokio::test]
+async fn environments_ssh_missing_says_what_to_install() {
+    let h = hosts();
+    let empty = tempfile::tempdir().expect("temp dir");
+    let path = empty.path().to_str().expect("utf-8 path").to_owned();
+    let app = TestApp::start_with_env(&[("PATH", &path)]).await;
+    let known = h.host(1)["known_hosts"]
+        .as_str()
+        .expect("known_hosts")
+        .to_owned();
+    let res = test_conn(&app, h.ssh_body("x", 1, "ssh_key", &known)).await;
+    assert_eq!(res["ok"], false, "{res}");
+    assert_eq!(res["stage"], "ssh", "{res}");
+    let msg = res["error"].as_str().unwrap_or_default();
+    assert!(
+        msg.contains("ssh program is missing") && msg.contains("openssh-client"),
+        "{msg}"
+    );
+    // Added anyway, it is shown down with the same reason, and other hosts are unaffected.
+    let name = unique("nossh").replace(['/', ':'], "-");
+    add(&app, h.ssh_body(&name, 1, "ssh_key", &known)).await;
+    let down = wait_status(&app, &name, "down", Duration::from_secs(10)).await;
+    assert!(
+        down["error"].to_string().contains("openssh-client"),
+        "{down}"
+    );
+    let (status, _) = app.get("/api/containers").await;
+    assert_eq!(status, 200);
+}

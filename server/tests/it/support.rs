@@ -103,6 +103,26 @@ impl TestApp {
     }
 
     async fn spawn_on(port: u16, docker_host: &str, hold: Hold, args: &[String]) -> TestApp {
+        TestApp::spawn_env(port, docker_host, hold, args, &[]).await
+    }
+
+    /// berth with extra environment variables for its process (e.g. a `PATH` without
+    /// `ssh`), logged in as admin.
+    #[allow(dead_code)]
+    pub async fn start_with_env(envs: &[(&str, &str)]) -> TestApp {
+        let hold = Hold::Shared(DAEMON_WIDE.read().await);
+        let app = TestApp::spawn_env(free_port(), &docker_host(), hold, &[], envs).await;
+        app.login("admin", ADMIN_PASSWORD).await;
+        app
+    }
+
+    async fn spawn_env(
+        port: u16,
+        docker_host: &str,
+        hold: Hold,
+        args: &[String],
+        envs: &[(&str, &str)],
+    ) -> TestApp {
         let data = tempfile::tempdir().expect("temp dir");
         let child = Command::new(env!("CARGO_BIN_EXE_berth"))
             .args(["--listen", &format!("127.0.0.1:{port}")])
@@ -112,6 +132,7 @@ impl TestApp {
             .args(args)
             .env("BERTH_ADMIN_PASSWORD", ADMIN_PASSWORD)
             .env("RUST_LOG", "warn")
+            .envs(envs.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()
