@@ -11,6 +11,7 @@ pub mod context;
 mod corpus;
 pub mod envfile;
 pub mod files;
+pub mod git;
 pub mod interpolate;
 pub mod keys;
 pub mod labels;
