@@ -2,6 +2,7 @@
 //! are read into one model (`parse`), and a template's variables are resolved against what a
 //! user typed in its form (`vars`). Templates are data: nothing here renders HTML.
 
+pub mod builtin;
 pub mod parse;
 pub mod vars;
 
