@@ -16,6 +16,7 @@ pub mod serve;
 pub mod stacks;
 pub mod state;
 pub mod store;
+pub mod templates;
 pub mod ui;
 pub mod updates;
 
