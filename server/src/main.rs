@@ -22,7 +22,11 @@ async fn main() -> ExitCode {
         return healthcheck(cli.config.listen, host).await;
     }
 
+    // Colours only on a terminal: a log file or pipe gets plain words (and NO_COLOR wins).
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout())
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     tracing_subscriber::fmt()
+        .with_ansi(ansi)
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,berth=info")),
         )

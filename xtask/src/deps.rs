@@ -102,6 +102,25 @@ pub fn ensure() -> Result<()> {
     Ok(())
 }
 
+/// Installs Debian's `docker.io` (as root) unless a dockerd and the docker CLI are there:
+/// what `cargo xtask run` needs to start a private daemon.
+pub fn ensure_docker() -> Result<()> {
+    let present = |paths: &[&str]| paths.iter().any(|p| is_executable(Path::new(p)));
+    if present(&["/usr/sbin/dockerd", "/usr/bin/dockerd"]) && present(&["/usr/bin/docker"]) {
+        return Ok(());
+    }
+    if !is_root() {
+        bail!("Docker is not installed; install it with: sudo apt-get install docker.io");
+    }
+    say!("installing Debian's docker.io");
+    status(Command::new("apt-get").arg("update"))?;
+    status(
+        Command::new("apt-get")
+            .args(["install", "-y", "--no-install-recommends", "docker.io"])
+            .env("DEBIAN_FRONTEND", "noninteractive"),
+    )
+}
+
 fn missing_packages() -> BTreeSet<&'static str> {
     let mut missing: BTreeSet<&str> = NEEDED
         .iter()
@@ -172,7 +191,7 @@ fn elf_is_static(elf: &[u8]) -> Option<bool> {
 }
 
 #[allow(unsafe_code)]
-fn is_root() -> bool {
+pub fn is_root() -> bool {
     // SAFETY: geteuid(2) has no preconditions and cannot fail.
     unsafe { libc::geteuid() == 0 }
 }

@@ -8,12 +8,13 @@ mod frontend;
 mod fuzz;
 mod hosts;
 mod images;
+mod run;
 mod test;
 
 use std::{
     env,
     ffi::OsString,
-    os::unix::process::{CommandExt, ExitStatusExt},
+    os::unix::process::ExitStatusExt,
     path::{Path, PathBuf},
     process::{Command, ExitCode, ExitStatus},
     sync::OnceLock,
@@ -26,7 +27,9 @@ usage: cargo xtask <command>
 
   build            build the UI (wasm) and then target/release/berth, which embeds it
   ui               build only the UI into target/ui and print its sizes (gzip)
-  run [-- FLAGS]   build, then run target/release/berth FLAGS
+  run [-- FLAGS]   build, then run target/release/berth FLAGS; when no Docker daemon
+                   answers: as root, start a private one for berth (stopped on exit),
+                   otherwise print how to point berth at one
   test [-- ARGS]   install what the tests need, build, start a private dockerd, run
                    every test (ARGS go to the test binaries: names, --nocapture), stop it
   bench [--quick] [GROUP...]
@@ -75,7 +78,7 @@ fn dispatch(args: &[String]) -> Result<ExitCode> {
             frontend::build_ui()?;
             Ok(ExitCode::SUCCESS)
         }
-        "run" => run(rest),
+        "run" => run::run(rest),
         "test" => test::run(rest),
         "bench" => bench::run(rest),
         "hosts" => hosts::run(rest),
@@ -103,7 +106,7 @@ fn no_arguments(command: &str, rest: &[String]) -> Result<()> {
 }
 
 /// `cargo xtask build`: the UI first, because the server embeds `target/ui/` when it compiles.
-fn build() -> Result<PathBuf> {
+pub(crate) fn build() -> Result<PathBuf> {
     let ui = frontend::build_ui()?;
     let grew = target_dir()?.join(frontend::UI_GREW);
     if grew.exists() {
@@ -120,19 +123,6 @@ fn build() -> Result<PathBuf> {
     let bin = target_dir()?.join("release/berth");
     say!("built {}", bin.display());
     Ok(bin)
-}
-
-/// `cargo xtask run [-- FLAGS]`: replaces this process with berth, so Ctrl-C, the exit
-/// status and every signal reach the server directly.
-fn run(args: &[String]) -> Result<ExitCode> {
-    let args = match args.first().map(String::as_str) {
-        Some("--") => &args[1..],
-        _ => args,
-    };
-    let bin = build()?;
-    say!("starting {} {}", bin.display(), args.join(" "));
-    let err = Command::new(&bin).args(args).exec();
-    Err(err).with_context(|| format!("could not start {}", bin.display()))
 }
 
 /// The workspace root: xtask lives one level below it.

@@ -96,7 +96,11 @@ impl Endpoint {
         if h.status != EnvStatus::Down {
             h.status = EnvStatus::Down;
             h.since = now();
-            tracing::warn!("environment {} is down: {why}", self.name);
+            if self.builtin {
+                tracing::warn!("{}", no_daemon_warning(&self.host, why));
+            } else {
+                tracing::warn!("environment {} is down: {why}", self.name);
+            }
         }
         h.error = Some(why.to_owned());
         drop(h);
@@ -166,6 +170,20 @@ impl Endpoint {
         })
         .await
     }
+}
+
+/// The warning for the built-in environment (`--docker-host`): on a fresh machine it is
+/// the only daemon, and without it berth can do nothing, so say which daemon was tried and
+/// how to get one.
+pub fn no_daemon_warning(host: &str, why: &str) -> String {
+    format!(
+        "no Docker daemon answers at {host} (--docker-host / DOCKER_HOST): {why}. berth \
+         keeps running and retrying, but can show and do nothing until one answers. Start \
+         Docker there (Debian: `sudo apt-get install docker.io && sudo systemctl start \
+         docker`), or point berth at a running daemon: --docker-host \
+         unix:///path/to/docker.sock, or DOCKER_HOST=tcp://HOST:2375 (`cargo xtask run` \
+         as root starts a private daemon for berth)"
+    )
 }
 
 /// `f`, or "down" after [`CHECK_TIMEOUT`].

@@ -14,6 +14,7 @@ mod docker_cli;
 mod environments;
 mod events;
 mod files;
+mod first_run;
 mod hardening;
 mod images;
 mod imgkit;
