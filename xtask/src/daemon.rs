@@ -133,6 +133,7 @@ pub fn stop_on_signals() -> Result<()> {
                 kill_group(group, sig);
             }
             crate::hosts::stop_all();
+            crate::swarm::stop_all();
             stop_active();
             std::process::exit(128 + sig);
         }

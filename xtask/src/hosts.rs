@@ -156,7 +156,7 @@ pub fn run(args: &[String]) -> Result<std::process::ExitCode> {
     Ok(std::process::ExitCode::SUCCESS)
 }
 
-fn sh(cmd: &mut Command) -> Result<()> {
+pub(crate) fn sh(cmd: &mut Command) -> Result<()> {
     let out = cmd
         .stdin(Stdio::null())
         .output()
@@ -170,7 +170,7 @@ fn sh(cmd: &mut Command) -> Result<()> {
     Ok(())
 }
 
-fn ip(args: &[&str]) -> Result<()> {
+pub(crate) fn ip(args: &[&str]) -> Result<()> {
     sh(Command::new("ip").args(args))
 }
 
@@ -185,7 +185,14 @@ fn quiet(cmd: &mut Command) {
 /// Stops what host `i` runs (ours by pidfile and command line) and deletes its namespace
 /// and link; safe to call when nothing is there.
 fn cleanup(i: usize) {
-    let d = dir(i);
+    cleanup_dir(&dir(i));
+    quiet(Command::new("ip").args(["netns", "del", &netns(i)]));
+    quiet(Command::new("ip").args(["link", "del", &format!("bh{i}")]));
+}
+
+/// Stops the daemons (and sshd) whose files are in `d`, by pidfile and only when their
+/// command line names `d`, unmounts what a killed dockerd left there, removes `d`.
+pub(crate) fn cleanup_dir(d: &Path) {
     let marker = d.display().to_string();
     let pidfiles = [
         d.join("ssh/sshd.pid"),
@@ -212,10 +219,8 @@ fn cleanup(i: usize) {
             quiet(Command::new("umount").args(["-l", m]));
         }
     }
-    quiet(Command::new("ip").args(["netns", "del", &netns(i)]));
-    quiet(Command::new("ip").args(["link", "del", &format!("bh{i}")]));
     if d.exists() {
-        let _ = fs::remove_dir_all(&d);
+        let _ = fs::remove_dir_all(d);
     }
 }
 

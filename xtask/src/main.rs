@@ -9,6 +9,7 @@ mod fuzz;
 mod hosts;
 mod images;
 mod run;
+mod swarm;
 mod test;
 
 use std::{
@@ -41,6 +42,11 @@ usage: cargo xtask <command>
   hosts [N]        (for developers) start N (default 2) more dockerds, each in a network
                    namespace with mutual TLS and sshd, write /tmp/bh/hosts.json
                    (BERTH_TEST_HOSTS), and wait; Ctrl-C stops them and deletes the namespaces
+  swarm [--index N] [--prefix P]
+                   (for developers) start a test Swarm: three dockerds in network namespaces
+                   on one bridge, a manager and two workers, write /tmp/bs{N}/swarm.json
+                   (BERTH_TEST_SWARM), and wait; Ctrl-C stops it. N (1-9, default 1) and P
+                   (namespace prefix) let two clusters run side by side
   dockerd          (for developers) start the private dockerd and the test image, print
                    the variables tests read, and wait; Ctrl-C stops the daemon
 ";
@@ -82,6 +88,7 @@ fn dispatch(args: &[String]) -> Result<ExitCode> {
         "test" => test::run(rest),
         "bench" => bench::run(rest),
         "hosts" => hosts::run(rest),
+        "swarm" => swarm::run(rest),
         "dockerd" => {
             no_arguments(command, rest)?;
             test::dockerd()

@@ -13,7 +13,7 @@ use anyhow::{bail, Context, Result};
 
 use crate::{
     cargo, command_line, daemon, deps, exit_code, frontend, fuzz, hosts, images, say, status,
-    target_dir,
+    swarm, target_dir,
 };
 
 /// The cargo arguments that select every test; the frontend is wasm-only.
@@ -48,6 +48,13 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
     images::smoke_test(&daemon.host)?;
     // Two more daemons in network namespaces, for the environment tests (issue 14).
     let hosts = hosts::start(2)?;
+    // A Swarm of three more daemons, for the Swarm tests (issue 15); index 9 keeps it
+    // apart from the clusters developers start with `cargo xtask swarm`.
+    let cluster = swarm::Cluster {
+        prefix: "berth-st".into(),
+        index: 9,
+    };
+    let swarm = swarm::start(&cluster, &daemon.host)?;
 
     let mut cmd = cargo();
     // --no-fail-fast: one failing test binary must not hide what the others would report.
@@ -57,7 +64,8 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
         .arg("--test-threads=4")
         .args(args)
         .envs(test_env(&daemon.host, &ui)?)
-        .env("BERTH_TEST_HOSTS", &hosts.file);
+        .env("BERTH_TEST_HOSTS", &hosts.file)
+        .env("BERTH_TEST_SWARM", &swarm.file);
     say!("running {}", command_line(&cmd));
     // A group of its own, so that a signal to us alone (a CI timeout's SIGTERM) also reaches
     // the test binaries and the browsers they start, not only cargo: we pass it on to the group.
@@ -68,6 +76,7 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
     daemon::set_foreground_group(child.id());
     let tested = child.wait().context("waiting for `cargo test`")?;
     daemon::set_foreground_group(0);
+    drop(swarm);
     drop(hosts);
 
     // After the tests, on the same daemon: nothing else runs on it meanwhile.

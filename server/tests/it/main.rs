@@ -30,6 +30,7 @@ mod stack_access;
 mod stacks;
 mod strict_input;
 mod support;
+mod swarm;
 mod system;
 mod terminal;
 mod updates;
