@@ -34,9 +34,12 @@ impl Source {
     fn list_url(&self, path: &str) -> String {
         format!("{}/files?path={}", self.base(), enc(path))
     }
-    fn download_url(&self, path: &str) -> String {
+    /// A regular file downloads as itself; a container's folder or link as a tar.
+    fn download_url(&self, path: &str, regular_file: bool) -> String {
         match self {
-            Source::Container(_) => format!("{}/archive?path={}", self.base(), enc(path)),
+            Source::Container(_) if !regular_file => {
+                format!("{}/archive?path={}", self.base(), enc(path))
+            }
             _ => format!("{}/download?path={}", self.base(), enc(path)),
         }
     }
@@ -320,7 +323,7 @@ pub fn FileBrowser(
         let here = path.get_untracked();
         let p = child(&here, &e.name);
         let is_dir = e.kind == FileKind::Dir;
-        let download = src.with_value(|s| s.download_url(&p));
+        let download = src.with_value(|s| s.download_url(&p, e.kind == FileKind::File));
         let shown = e.name.clone();
         let name_cell = if is_dir {
             view! {

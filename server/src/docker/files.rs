@@ -7,7 +7,7 @@ use std::io::Read;
 use bollard::query_parameters::{DownloadFromContainerOptions, UploadToContainerOptions};
 use bytes::Bytes;
 use futures::{Stream, StreamExt, TryStreamExt};
-use tokio_util::io::{StreamReader, SyncIoBridge};
+use tokio_util::io::{ReaderStream, StreamReader, SyncIoBridge};
 use wire::FileKind;
 
 use super::Endpoint;
@@ -63,6 +63,97 @@ pub async fn download(
     };
     let rest = stream.map_err(|e| std::io::Error::other(e.to_string()));
     Ok(futures::stream::iter(first.map(Ok)).chain(rest))
+}
+
+/// One file of the container, its own bytes (not a tar).
+pub struct FileBody {
+    /// The file's name, as the tar names it.
+    pub name: String,
+    pub size: u64,
+    pub body: futures::stream::BoxStream<'static, Result<Bytes, std::io::Error>>,
+}
+
+/// The file at `path` itself: its entry is cut out of the daemon's tar while it streams
+/// (headers read, then exactly `size` bytes passed through; never buffered whole).
+/// A folder or a link is refused, naming what to do instead.
+pub async fn download_file(ep: &Endpoint, id: &str, path: &str) -> AppResult<FileBody> {
+    use tokio::io::AsyncReadExt;
+    let tar = download(ep, id, path).await?;
+    let mut reader = StreamReader::new(Box::pin(tar));
+    let broken =
+        |e: std::io::Error| AppError::Internal(anyhow::anyhow!("reading the archive: {e}"));
+    let mut pax_size: Option<u64> = None;
+    let mut long_name: Option<String> = None;
+    loop {
+        let mut block = [0u8; 512];
+        reader.read_exact(&mut block).await.map_err(broken)?;
+        if block.iter().all(|b| *b == 0) {
+            return Err(AppError::Missing {
+                code: "path_not_found",
+                message: format!("{path} does not exist in the container"),
+            });
+        }
+        let header = tar::Header::from_byte_slice(&block);
+        let size = header.entry_size().map_err(broken)?;
+        let padded = size.div_ceil(512) * 512;
+        let kind = header.entry_type();
+        if kind.is_pax_local_extensions()
+            || kind.is_gnu_longname()
+            || kind.is_pax_global_extensions()
+        {
+            if padded > 1 << 20 {
+                return Err(broken(std::io::Error::other(
+                    "an oversized extension header",
+                )));
+            }
+            let mut data = vec![0u8; padded as usize];
+            reader.read_exact(&mut data).await.map_err(broken)?;
+            data.truncate(size as usize);
+            if kind.is_gnu_longname() {
+                long_name = Some(
+                    String::from_utf8_lossy(&data)
+                        .trim_end_matches('\0')
+                        .to_string(),
+                );
+            } else if kind.is_pax_local_extensions() {
+                for ext in tar::PaxExtensions::new(&data).flatten() {
+                    match (ext.key(), ext.value()) {
+                        (Ok("size"), Ok(v)) => pax_size = v.parse().ok(),
+                        (Ok("path"), Ok(v)) => long_name = Some(v.to_string()),
+                        _ => {}
+                    }
+                }
+            }
+            continue;
+        }
+        let name = long_name
+            .take()
+            .unwrap_or_else(|| String::from_utf8_lossy(&header.path_bytes()).into_owned());
+        let name = name
+            .trim_end_matches('/')
+            .rsplit('/')
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        if kind.is_dir() {
+            return Err(AppError::bad_request(
+                "is_a_directory",
+                format!("{path} is a folder: download it as a tar (GET .../archive?path=)"),
+            ));
+        }
+        if !(kind.is_file() || kind.is_contiguous()) {
+            return Err(AppError::bad_request(
+                "not_a_file",
+                format!(
+                    "{path} is not a regular file (a link or a device): download what it points to"
+                ),
+            ));
+        }
+        let size = pax_size.unwrap_or(size);
+        // The response carries Content-Length: a tar cut short fails the download.
+        let body = ReaderStream::new(reader.take(size)).boxed();
+        return Ok(FileBody { name, size, body });
+    }
 }
 
 /// The children of folder `path`, read from the headers of its tar (file data is skipped).

@@ -27,6 +27,7 @@ use crate::store::audit;
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list))
+        .routes(routes!(download_file))
         .routes(routes!(download, upload))
         // Uploads are streamed (or spooled to disk), never held in memory: no size limit.
         .layer(DefaultBodyLimit::disable())
@@ -103,6 +104,35 @@ pub async fn download(
         Body::from_stream(tar),
     )
         .into_response())
+}
+
+/// One file of the container itself (not a tar), streamed out of the daemon's archive.
+#[utoipa::path(get, path = "/api/containers/{id}/download", tag = "containers",
+    params(("id" = String, Path, description = "container id, short id or name"),
+           ("path" = String, Query, description = "absolute path of a regular file")),
+    responses((status = 200, description = "the file's bytes, typed by its name"),
+              (status = 400, description = "is_a_directory, not_a_file or a relative path"),
+              (status = 404, description = "path_not_found")))]
+pub async fn download_file(
+    user: CurrentUser,
+    daemon: Daemon,
+    PathArgs(id): PathArgs<String>,
+    QueryArgs(q): QueryArgs<PathQuery>,
+) -> AppResult<Response> {
+    use crate::files::serve;
+    use axum::http::HeaderValue;
+    let c = access::container(&user, &daemon, &id, Role::Viewer).await?;
+    let path = q.path("/")?;
+    let file = files::download_file(&daemon, &c.id, &path).await?;
+    let mut r = Body::from_stream(file.body).into_response();
+    let h = r.headers_mut();
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(file.size));
+    if let Ok(v) = HeaderValue::from_str(&serve::content_type(&file.name)) {
+        h.insert(header::CONTENT_TYPE, v);
+    }
+    h.insert(header::CONTENT_DISPOSITION, serve::attachment(&file.name));
+    serve::harden(h);
+    Ok(r)
 }
 
 /// Extract into folder `path`: a tar body (`Content-Type: application/x-tar`), or

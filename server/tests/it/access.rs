@@ -459,6 +459,7 @@ const CONTAINER_DEPTH_READS: &[&str] = &[
     "/top",
     "/files?path=/",
     "/archive?path=/etc/hostname",
+    "/download?path=/etc/hostname",
 ];
 const CONTAINER_DEPTH_READ_SOCKETS: &[&str] = &["/logs/ws", "/stats/ws"];
 

@@ -100,6 +100,55 @@ async fn files_round_trip_in_running_and_stopped_containers() {
         "round trip"
     );
 
+    // One file by itself: its own bytes, typed and named, not a tar.
+    let r = app
+        .client
+        .get(app.url(&format!("/api/containers/{id}/download?path=/tmp/big.bin")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        r.headers()["content-length"],
+        big.len().to_string().as_str()
+    );
+    assert_eq!(r.headers()["content-type"], "application/octet-stream");
+    let disposition = r.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        disposition.contains("filename=\"big.bin\""),
+        "{disposition}"
+    );
+    assert_eq!(
+        r.bytes().await.unwrap().as_ref(),
+        big.as_slice(),
+        "the file itself"
+    );
+    let r = app
+        .client
+        .get(app.url(&format!(
+            "/api/containers/{id}/download?path=/tmp/hello.txt"
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["content-type"], "text/plain; charset=utf-8");
+    assert_eq!(r.text().await.unwrap(), "hello from berth\n");
+    assert_error(
+        &app.get(&format!("/api/containers/{id}/download?path=/tmp"))
+            .await,
+        400,
+        "is_a_directory",
+    );
+    assert_error(
+        &app.get(&format!("/api/containers/{id}/download?path=/tmp/nope"))
+            .await,
+        404,
+        "path_not_found",
+    );
+
     // The root lists folders first, with symlinks' targets.
     let root = listing(&app, &id, "/").await;
     assert!(
