@@ -4,7 +4,8 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::api::{self, ApiError, Method};
-use crate::i18n::{tr, Key};
+use crate::components::confirm::{question, ConfirmPrompt, What};
+use crate::i18n::{t, tr, use_i18n, Key};
 
 /// Something a user can do to a container.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,9 +79,8 @@ impl ContainerAction {
 }
 
 /// The buttons for container `id` in `state`. While an action runs its button spins and
-/// all are disabled; `on_done` gets the outcome. Remove asks for an in-page confirmation
-/// (`confirm-remove` / `cancel-remove`) rather than `window.confirm`, which would block the
-/// page and cannot be styled or translated.
+/// all are disabled; `on_done` gets the outcome. Remove and Kill ask first with the shared
+/// [`ConfirmPrompt`], naming the container (`name`, else the short id).
 #[component]
 pub fn ActionButtons(
     #[prop(into)] id: Signal<String>,
@@ -89,15 +89,21 @@ pub fn ActionButtons(
     /// Where the running action is kept; pass one that outlives re-renders of this view.
     #[prop(optional)]
     busy: Option<RwSignal<Option<ContainerAction>>>,
+    /// The name the confirmation shows; the short id when not given.
+    #[prop(into, optional)]
+    name: Option<Signal<String>>,
 ) -> impl IntoView {
     let busy = busy.unwrap_or_else(|| RwSignal::new(None));
-    let confirming = RwSignal::new(false);
+    let lang = use_i18n().lang;
+    // The destructive action waiting for its confirmation.
+    let confirming = RwSignal::new(None::<ContainerAction>);
+    let open = RwSignal::new(false);
 
     let run = move |action: ContainerAction| {
         if busy.get_untracked().is_some() {
             return;
         }
-        confirming.set(false);
+        open.set(false);
         busy.set(Some(action));
         let id = id.get_untracked();
         spawn_local(async move {
@@ -119,8 +125,9 @@ pub fn ActionButtons(
                 disabled=move || busy.get().is_some()
                 aria-busy=move || (busy.get() == Some(action)).to_string()
                 on:click=move |_| {
-                    if action == ContainerAction::Remove {
-                        confirming.set(true);
+                    if danger {
+                        confirming.set(Some(action));
+                        open.set(true);
                     } else {
                         run(action);
                     }
@@ -138,27 +145,32 @@ pub fn ActionButtons(
     view! {
         <div class="actions">
             {move || ContainerAction::for_state(&state.get()).iter().map(|a| button(*a)).collect_view()}
-            <Show when=move || confirming.get()>
-                <span class="confirm" role="alertdialog">
-                    <span>{tr(Key::ConfirmRemove)}</span>
-                    <button
-                        type="button"
-                        class="btn btn-sm btn-danger"
-                        data-testid="confirm-remove"
-                        on:click=move |_| run(ContainerAction::Remove)
-                    >
-                        {tr(Key::ActionRemove)}
-                    </button>
-                    <button
-                        type="button"
-                        class="btn btn-sm btn-ghost"
-                        data-testid="cancel-remove"
-                        on:click=move |_| confirming.set(false)
-                    >
-                        {tr(Key::Cancel)}
-                    </button>
-                </span>
-            </Show>
+            <ConfirmPrompt
+                open
+                question=Signal::derive(move || {
+                    let shown = match name {
+                        Some(n) if !n.get().is_empty() => n.get().trim_start_matches('/').to_string(),
+                        _ => id.get().chars().take(12).collect(),
+                    };
+                    let what = match confirming.get() {
+                        Some(ContainerAction::Kill) => What::KillContainer,
+                        _ => What::Container,
+                    };
+                    question(lang.get(), what, &shown)
+                })
+                confirm_label=Signal::derive(move || {
+                    let key = match confirming.get() {
+                        Some(ContainerAction::Kill) => Key::ActionKill,
+                        _ => Key::ActionRemove,
+                    };
+                    t(lang.get(), key).to_string()
+                })
+                on_confirm=Callback::new(move |()| {
+                    if let Some(a) = confirming.get_untracked() {
+                        run(a);
+                    }
+                })
+            />
         </div>
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod actions;
 pub mod commit;
+pub mod confirm;
 pub mod file_browser;
 pub mod header;
 pub mod live;

@@ -15,6 +15,7 @@ use leptos::prelude::*;
 
 pub mod admin;
 pub mod automation;
+pub mod confirm;
 pub mod files;
 pub mod stacks;
 
@@ -74,7 +75,6 @@ pub enum Key {
     Loading,
     Retry,
     Dismiss,
-    Cancel,
     ErrorTitle,
     NetworkError,
     NotFoundTitle,
@@ -123,7 +123,6 @@ pub enum Key {
     ActionUnpause,
     ActionKill,
     ActionRemove,
-    ConfirmRemove,
     ActionFailed,
     // detail
     Overview,
@@ -163,7 +162,6 @@ fn en(key: Key) -> &'static str {
         Loading => "Loading…",
         Retry => "Retry",
         Dismiss => "Dismiss",
-        Cancel => "Cancel",
         ErrorTitle => "Something went wrong",
         NetworkError => "Cannot reach the berth server. Check your connection.",
         NotFoundTitle => "Not found",
@@ -209,7 +207,6 @@ fn en(key: Key) -> &'static str {
         ActionUnpause => "Unpause",
         ActionKill => "Kill",
         ActionRemove => "Remove",
-        ConfirmRemove => "Remove for good?",
         ActionFailed => "Action failed",
         Overview => "Overview",
         Id => "ID",
@@ -241,7 +238,6 @@ fn zh_cn(key: Key) -> &'static str {
         Loading => "加载中…",
         Retry => "重试",
         Dismiss => "关闭",
-        Cancel => "取消",
         ErrorTitle => "出错了",
         NetworkError => "无法连接到 berth 服务器，请检查网络。",
         NotFoundTitle => "未找到",
@@ -287,7 +283,6 @@ fn zh_cn(key: Key) -> &'static str {
         ActionUnpause => "恢复",
         ActionKill => "强制终止",
         ActionRemove => "删除",
-        ConfirmRemove => "确定永久删除？",
         ActionFailed => "操作失败",
         Overview => "概览",
         Id => "ID",

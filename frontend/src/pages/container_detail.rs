@@ -270,9 +270,9 @@ fn Facts(
 
     view! {
         <div class="detail-head">
-            <h1 data-testid="detail-name">{name}</h1>
+            <h1 data-testid="detail-name">{name.clone()}</h1>
             <StateBadge state=Signal::stored(state.clone()) />
-            <ActionButtons id=id.clone() state=Signal::stored(state) on_done busy />
+            <ActionButtons id=id.clone() state=Signal::stored(state) on_done busy name=Signal::stored(name.clone()) />
         </div>
         <Tabs tab id=id.clone() />
 

@@ -266,7 +266,7 @@ fn Row(
                 }>{move || ago(i18n.lang.get(), format::now_secs() - created())}</time>
             </td>
             <td class="col-actions" data-label=tr(Key::ColActions)>
-                <ActionButtons id=id.clone() state on_done />
+                <ActionButtons id=id.clone() state on_done name=Signal::derive(name) />
             </td>
         </tr>
     }

@@ -8,6 +8,7 @@ use leptos::task::spawn_local;
 use wire::{ConnectNetwork, CreateNetwork, DisconnectNetwork, NetworkSummary};
 
 use crate::api::{self, ApiError, Method};
+use crate::components::confirm::{self, ConfirmButton, What};
 use crate::components::status::{ErrorPanel, Loading};
 use crate::i18n::stacks::{tr, Key};
 use crate::i18n::{error_text, use_i18n};
@@ -134,7 +135,7 @@ fn NetworkRow(n: NetworkSummary, run: impl Fn(Job) + Copy + 'static) -> impl Int
     };
     let remove = {
         let id = id.clone();
-        move |_| {
+        move |()| {
             let url = format!("/api/networks/{}", api::enc(&id));
             run(Box::pin(async move {
                 api::call_unit(Method::Delete, &url).await
@@ -187,7 +188,20 @@ fn NetworkRow(n: NetworkSummary, run: impl Fn(Job) + Copy + 'static) -> impl Int
                     <input class="input input-sm" placeholder=tr(Key::Ipv4) bind:value=ipv4 />
                     <button class="btn btn-sm" type="submit">{tr(Key::Connect)}</button>
                 </form>
-                {(!n.builtin).then(|| view! { <button class="btn btn-sm btn-danger" on:click=remove>{tr(Key::Remove)}</button> })}
+                {(!n.builtin).then(|| {
+                    let lang = use_i18n().lang;
+                    let net = n.name.clone();
+                    // `run` is not `Send`; the callback reaches it through a local store.
+                    let remove = StoredValue::new_local(remove);
+                    view! {
+                        <ConfirmButton
+                            label=Signal::derive(move || tr(Key::Remove)().to_string())
+                            question=Signal::derive(move || confirm::question(lang.get(), What::Network, &net))
+                            testid="network-remove"
+                            on_confirm=Callback::new(move |()| remove.with_value(|f| f(())))
+                        />
+                    }
+                })}
             </td>
         </tr>
     }

@@ -7,6 +7,7 @@ use wire::{CatalogEntry, DaemonRegistries, RegistryInfo, RegistryInput};
 
 use crate::api::{self, Method};
 use crate::app::use_session;
+use crate::components::confirm::{self, ConfirmButton, ConfirmPrompt, What};
 use crate::components::status::{ErrorPanel, Loading};
 use crate::i18n::error_text;
 use crate::i18n::images::{t, tr, Key};
@@ -32,7 +33,13 @@ pub fn Registries() -> impl IntoView {
     let remove = move |id: i64| {
         spawn_local(async move {
             match api::call_unit(Method::Delete, &format!("/api/registries/{id}")).await {
-                Ok(()) => list.refetch(),
+                Ok(()) => {
+                    // The catalog panel of a registry that is gone would only show errors.
+                    if browsing.get_untracked().is_some_and(|b| b.id == id) {
+                        browsing.set(None);
+                    }
+                    list.refetch();
+                }
                 Err(e) => error.set(Some(error_text(i18n.lang.get_untracked(), &e))),
             }
         });
@@ -81,6 +88,7 @@ pub fn Registries() -> impl IntoView {
                                     .into_iter()
                                     .map(|r| {
                                         let (r1, r2, id) = (r.clone(), r.clone(), r.id);
+                                        let rname = r.name.clone();
                                         view! {
                                             <tr data-testid="registry-row" data-name=r.name.clone()>
                                                 <td data-label=tr(Key::Name)>{r.name.clone()}</td>
@@ -109,10 +117,15 @@ pub fn Registries() -> impl IntoView {
                                                                 }>
                                                                 {tr(Key::Edit)}
                                                             </button>
-                                                            <button type="button" class="btn btn-sm btn-danger" data-testid="registry-remove"
-                                                                on:click=move |_| remove(id)>
-                                                                {tr(Key::Remove)}
-                                                            </button>
+                                                            <ConfirmButton
+                                                                label=Signal::derive(move || tr(Key::Remove)().to_string())
+                                                                question=Signal::derive({
+                                                                    let n = rname.clone();
+                                                                    move || confirm::question(i18n.lang.get(), What::Registry, &n)
+                                                                })
+                                                                testid="registry-remove"
+                                                                on_confirm=Callback::new(move |()| remove(id))
+                                                            />
                                                         </Show>
                                                     </div>
                                                 </td>
@@ -256,12 +269,6 @@ fn Catalog(
     let error = RwSignal::new(None::<String>);
     let retry = Callback::new(move |_| catalog.refetch());
     let delete = move |repo: String, tag: String| {
-        let confirmed = window()
-            .confirm_with_message(t(i18n.lang.get_untracked(), Key::DeleteTagConfirm))
-            .unwrap_or(false);
-        if !confirmed {
-            return;
-        }
         spawn_local(async move {
             let url = format!(
                 "/api/registries/{id}/tags?repository={}&tag={}",
@@ -301,6 +308,8 @@ fn Catalog(
                                         .into_iter()
                                         .map(|tag| {
                                             let (r, t2) = (repo.clone(), tag.clone());
+                                            let open = RwSignal::new(false);
+                                            let named = format!("{repo}:{tag}");
                                             view! {
                                                 <span class="port mono" data-testid="catalog-tag">
                                                     {tag.clone()}
@@ -310,14 +319,25 @@ fn Catalog(
                                                             class="icon-btn"
                                                             aria-label=tr(Key::DeleteTag)
                                                             title=tr(Key::DeleteTag)
-                                                            on:click={
-                                                                let (r, t2) = (r.clone(), t2.clone());
-                                                                move |_| delete(r.clone(), t2.clone())
-                                                            }
+                                                            data-testid="tag-delete"
+                                                            on:click=move |_| open.set(true)
                                                         >
                                                             "×"
                                                         </button>
                                                     </Show>
+                                                    <ConfirmPrompt
+                                                        open
+                                                        question=Signal::derive(move || {
+                                                            let lang = i18n.lang.get();
+                                                            format!(
+                                                                "{} {}",
+                                                                confirm::question(lang, What::Tag, &named),
+                                                                t(lang, Key::DeleteTagConfirm)
+                                                            )
+                                                        })
+                                                        confirm_label=Signal::derive(move || tr(Key::DeleteTag)().to_string())
+                                                        on_confirm=Callback::new(move |()| delete(r.clone(), t2.clone()))
+                                                    />
                                                 </span>
                                             }
                                         })

@@ -7,6 +7,7 @@ use wire::{CreateVolume, VolumeSummary};
 
 use super::networks::pairs;
 use crate::api::{self, ApiError, Method};
+use crate::components::confirm::{self, ConfirmButton, What};
 use crate::components::status::{ErrorPanel, Loading};
 use crate::format;
 use crate::i18n::stacks::{tr, Key};
@@ -98,7 +99,15 @@ pub fn Volumes() -> impl IntoView {
                                             <td>{v.containers.join(", ")}</td>
                                             <td class="mono muted">{v.mountpoint.clone()}</td>
                                             <td class="col-actions">
-                                                <button class="btn btn-sm btn-danger" on:click=move |_| remove(n.clone())>{tr(Key::Remove)}</button>
+                                                <ConfirmButton
+                                                    label=Signal::derive(move || tr(Key::Remove)().to_string())
+                                                    question=Signal::derive({
+                                                        let n = n.clone();
+                                                        move || confirm::question(i18n.lang.get(), What::Volume, &n)
+                                                    })
+                                                    testid="volume-remove"
+                                                    on_confirm=Callback::new(move |()| remove(n.clone()))
+                                                />
                                             </td>
                                         </tr>
                                     }

@@ -1,0 +1,61 @@
+//! Strings of the shared confirmation (`components/confirm.rs`) and the questions it asks.
+
+use super::Lang;
+
+/// What is about to go; the question names it ("Remove volume “data”?").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum What {
+    Container,
+    KillContainer,
+    Volume,
+    Network,
+    Registry,
+    Tag,
+}
+
+/// The question for removing `what` called `name`.
+pub fn question(lang: Lang, what: What, name: &str) -> String {
+    use What::*;
+    match lang {
+        Lang::En => match what {
+            Container => format!(
+                "Remove container “{name}”? It is stopped first; its anonymous data goes with it."
+            ),
+            KillContainer => {
+                format!("Kill container “{name}”? Its processes get SIGKILL and cannot clean up.")
+            }
+            Volume => format!("Remove volume “{name}” and all its data?"),
+            Network => format!("Remove network “{name}”?"),
+            Registry => format!("Remove registry “{name}”? Its stored credentials are deleted."),
+            Tag => format!("Delete tag “{name}” from the registry?"),
+        },
+        Lang::ZhCn => match what {
+            Container => format!("删除容器“{name}”？容器会先被停止，其匿名数据一并删除。"),
+            KillContainer => format!("强制终止容器“{name}”？其进程会收到 SIGKILL，无法清理。"),
+            Volume => format!("删除数据卷“{name}”及其全部数据？"),
+            Network => format!("删除网络“{name}”？"),
+            Registry => format!("删除镜像仓库“{name}”？其保存的凭据将被删除。"),
+            Tag => format!("从镜像仓库删除标签“{name}”？"),
+        },
+    }
+}
+
+/// The two buttons of the confirmation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Key {
+    Cancel,
+    Remove,
+}
+
+pub fn t(lang: Lang, key: Key) -> &'static str {
+    match lang {
+        Lang::En => match key {
+            Key::Cancel => "Cancel",
+            Key::Remove => "Remove",
+        },
+        Lang::ZhCn => match key {
+            Key::Cancel => "取消",
+            Key::Remove => "删除",
+        },
+    }
+}
