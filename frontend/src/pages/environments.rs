@@ -287,6 +287,7 @@ fn EnvForm(on_done: Callback<()>, adding: RwSignal<bool>) -> impl IntoView {
     let ssh_key = RwSignal::new(String::new());
     let known = RwSignal::new(String::new());
     let teams = RwSignal::new(String::new());
+    let roles = RwSignal::new(String::new());
     let result = RwSignal::new(None::<Result<ConnectionTest, String>>);
     let input = move || {
         let some = |s: String| Some(s).filter(|s| !s.trim().is_empty());
@@ -310,6 +311,7 @@ fn EnvForm(on_done: Callback<()>, adding: RwSignal<bool>) -> impl IntoView {
                     .filter(|t| !t.is_empty())
                     .collect(),
             ),
+            roles: Some(role_limits(&roles.get_untracked())),
             paused: None,
         }
     };
@@ -317,6 +319,7 @@ fn EnvForm(on_done: Callback<()>, adding: RwSignal<bool>) -> impl IntoView {
         let mut body = input();
         body.name = None;
         body.teams = None;
+        body.roles = None;
         spawn_local(async move {
             let res =
                 api::call::<_, ConnectionTest>(Method::Post, "/api/environments/test", Some(&body))
@@ -396,6 +399,7 @@ fn EnvForm(on_done: Callback<()>, adding: RwSignal<bool>) -> impl IntoView {
                 {text("known_hosts line(s) of the host", "env-known-hosts", known, true)}
             </details>
             {text("Teams (comma-separated; empty: everyone)", "env-teams", teams, false)}
+            {text("Role limits here (team=viewer, *=operator; empty: none)", "env-roles", roles, false)}
             <div class="actions">
                 <button type="button" class="btn" data-testid="env-test-new" on:click=test>"Test connection"</button>
                 <button type="button" class="btn btn-primary" data-testid="env-save" on:click=save>"Add"</button>
@@ -411,4 +415,21 @@ fn EnvForm(on_done: Callback<()>, adding: RwSignal<bool>) -> impl IntoView {
             })}
         </div>
     }
+}
+
+/// `team=viewer, *=operator` → the environment's role limits. A word that is not a role
+/// is sent as `admin`, which the server refuses naming the team and the two roles allowed.
+fn role_limits(text: &str) -> std::collections::BTreeMap<String, wire::Role> {
+    text.split(',')
+        .filter_map(|pair| {
+            let (team, role) = pair.split_once('=')?;
+            let role = match role.trim() {
+                "viewer" => wire::Role::Viewer,
+                "operator" => wire::Role::Operator,
+                _ => wire::Role::Admin,
+            };
+            Some((team.trim().to_owned(), role))
+        })
+        .filter(|(team, _)| !team.is_empty())
+        .collect()
 }
