@@ -334,16 +334,29 @@ async fn stream(ep: &Endpoint, id: &str, q: &LogQuery, out: &mut Outbox) -> Resu
                 };
                 // While lines are held back, retry sending them even if the container is
                 // quiet.
+                // A host that stops answering (its health loop marks it down) is an outage
+                // like a refused connection: say so and resume when it is back, rather
+                // than wait on a connection nobody answers.
+                let gone = || {
+                    AppError::DockerUnavailable(
+                        ep.unavailable()
+                            .unwrap_or_else(|| format!("environment {:?} is down", ep.name)),
+                    )
+                };
                 let read = if out.pending() {
                     tokio::select! {
                         read = reader.next_batch(&mut each) => read,
+                        _ = ep.went_down() => Err(gone()),
                         _ = tokio::time::sleep(Duration::from_millis(100)) => {
                             out.drain()?;
                             continue;
                         }
                     }
                 } else {
-                    reader.next_batch(&mut each).await
+                    tokio::select! {
+                        read = reader.next_batch(&mut each) => read,
+                        _ = ep.went_down() => Err(gone()),
+                    }
                 };
                 for (history, batch) in runs.drain(..) {
                     if history {

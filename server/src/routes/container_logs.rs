@@ -110,13 +110,12 @@ pub async fn logs_ws(
         .read_buffer_size(READ_BUFFER)
         .on_upgrade(move |socket| async move {
             let (tx, rx) = mpsc::channel(CHANNEL);
-            let pump = tokio::spawn(logs::pump(ep.clone(), c.id, q, tx));
+            // A host that stops answering is told as an outage by the pump (and the
+            // stream resumes when it is back).
+            let pump = tokio::spawn(logs::pump(ep, c.id, q, tx));
             tokio::select! {
                 _ = forward(socket, rx) => {}
                 _ = revoked => {}
-                // The host stopped answering (its health loop says so): end the stream
-                // rather than hang on a connection nobody answers; the client reconnects.
-                _ = ep.went_down() => {}
             }
             // The receiver is gone, so the pump ends at its next line; don't wait for one.
             pump.abort();

@@ -400,7 +400,8 @@ async fn environments_down_host_keeps_others_fast() {
     let (healthy_median, healthy_max) =
         timings(&app, "/api/containers?all=true&endpoint=a1", 60).await;
 
-    // Streams open on b2 when it goes away: they must end once it is marked down.
+    // Streams open on b2 when it goes away: once it is marked down, the log stream says
+    // the host is lost (and later that it is back), the stats stream ends.
     let (status, made) = app
         .call(
             Method::POST,
@@ -450,7 +451,22 @@ async fn environments_down_host_keeps_others_fast() {
 
     let pid = h.host(2)["dockerd_pid"].as_i64().expect("pid") as i32;
     let stopped = Stopped::new(pid);
-    let logs_end = ends(b2_logs);
+    // The log stream's outage notices, timed from the cut.
+    let logs_notices = tokio::spawn(async move {
+        let start = Instant::now();
+        let mut lost = None;
+        while let Some(Ok(msg)) = b2_logs.next().await {
+            if let Message::Text(t) = &msg {
+                if lost.is_none() && t.contains("daemon_lost") {
+                    lost = Some(start.elapsed());
+                }
+                if t.contains("daemon_back") {
+                    return (lost, Some(start.elapsed()));
+                }
+            }
+        }
+        (lost, None)
+    });
     let stats_end = ends(b2_stats);
     let cut = Instant::now();
     // A request already on its way to b2 ends when b2 is marked down, not after the
@@ -496,19 +512,15 @@ async fn environments_down_host_keeps_others_fast() {
         "a1 slowed down: {healthy_median:?} → {blackholed_median:?}"
     );
 
-    // The streams of b2 ended by themselves, soon after it was marked down.
-    for (what, end) in [("logs", logs_end), ("stats", stats_end)] {
-        let took = tokio::time::timeout(Duration::from_secs(5), end)
-            .await
-            .unwrap_or_else(|_| {
-                panic!("the {what} stream of b2 is still open after it was marked down")
-            })
-            .expect("stream task");
-        assert!(
-            took < Duration::from_secs(15),
-            "{what} stream ended after {took:?}"
-        );
-    }
+    // The stats stream of b2 ended by itself, soon after it was marked down.
+    let took = tokio::time::timeout(Duration::from_secs(5), stats_end)
+        .await
+        .expect("the stats stream of b2 is still open after it was marked down")
+        .expect("stream task");
+    assert!(
+        took < Duration::from_secs(15),
+        "stats stream ended after {took:?}"
+    );
 
     let (status, took) = in_flight.await.expect("the in-flight request");
     assert_eq!(status.ok(), Some(503), "in flight to b2");
@@ -546,9 +558,16 @@ async fn environments_down_host_keeps_others_fast() {
     assert_eq!(by("local")["status"], "up", "{all}");
     assert_eq!(by("b2")["status"], "down", "{all}");
 
-    // Back by itself.
+    // Back by itself, and the log stream with it.
     drop(stopped);
     wait_status(&app, "b2", "up", Duration::from_secs(20)).await;
+    let (lost, back) = tokio::time::timeout(Duration::from_secs(20), logs_notices)
+        .await
+        .expect("the log stream of b2 never said it was back")
+        .expect("log task");
+    let lost = lost.expect("the log stream of b2 never said the host was lost");
+    assert!(lost < Duration::from_secs(15), "daemon_lost after {lost:?}");
+    assert!(back.is_some(), "daemon_back");
     let (status, body) = app.get("/api/containers?endpoint=b2").await;
     assert_eq!(status, 200, "{body}");
     let (status, body) = app
