@@ -97,6 +97,7 @@ impl AppState {
             updates: Default::default(),
         }));
         crate::updates::schedule(state.clone());
+        crate::stacks::gitpoll::schedule(state.clone());
         Ok(state)
     }
 }

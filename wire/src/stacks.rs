@@ -39,6 +39,9 @@ pub struct StackDetail {
     pub working_dir: Option<String>,
     pub team: Option<String>,
     pub services: Vec<ServiceState>,
+    /// A Git-backed stack: its source and how its polls went.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub git: Option<crate::GitState>,
 }
 
 /// One service of a stack and its containers.
@@ -86,6 +89,9 @@ pub struct CreateStack {
     /// Bring it up right away (default true).
     #[serde(default)]
     pub up: Option<bool>,
+    /// Take the compose file from a Git repository (and follow it).
+    #[serde(default)]
+    pub git: Option<crate::GitSource>,
 }
 
 /// `PUT /api/stacks/{name}`: new file contents (validated before anything is written).

@@ -12,6 +12,7 @@ pub mod containers;
 pub mod disk;
 pub mod environments;
 pub mod events;
+pub mod git_stacks;
 pub mod health;
 pub mod images;
 pub mod jobs;
@@ -86,6 +87,7 @@ pub fn router() -> Router<AppState> {
         .merge(builds::router())
         .merge(registries::router())
         .merge(stacks::router())
+        .merge(git_stacks::router())
         .merge(stack_logs::router())
         .merge(networks::router())
         .merge(volumes::router())

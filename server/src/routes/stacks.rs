@@ -122,6 +122,9 @@ pub async fn create(
     Daemon(ep): Daemon,
     JsonBody(req): JsonBody<wire::CreateStack>,
 ) -> AppResult<Response> {
+    if req.git.is_some() {
+        return super::git_stacks::create(state, user, ep, req).await;
+    }
     let name = check_name(&req.name)?.to_owned();
     user.require(Role::Operator)?;
     let data = &state.config.data_dir;
@@ -207,7 +210,7 @@ fn up_options(f: &files::StackFiles, pull: bool, build: bool) -> UpOptions {
     }
 }
 
-async fn detail_of(
+pub async fn detail_of(
     state: &AppState,
     ep: &crate::docker::Endpoint,
     user: &CurrentUser,
@@ -241,6 +244,12 @@ async fn detail_of(
                 .map(str::to_owned)
         }),
         services: dstacks::services(&cs, &declared),
+        git: match f {
+            Some(_) => crate::store::git_stacks::get(&state.db, name)
+                .await?
+                .map(|r| crate::stacks::gitsync::state_of(&r)),
+            None => None,
+        },
     })
 }
 
@@ -315,6 +324,9 @@ pub async fn delete(
         let cs = ops::access(&user, &daemon, &name, f.as_ref(), Role::Operator).await?;
         let down = dstacks::down(&daemon, &name, &cs, q.volumes).await?;
         files::remove(data, &name).await?;
+        // A Git stack stops polling with its row gone; its clone goes too.
+        crate::store::git_stacks::delete(&state.db, &name).await?;
+        let _ = tokio::fs::remove_dir_all(crate::stacks::gitsync::root(data, &name)?).await;
         Ok(down)
     })
     .await;

@@ -500,7 +500,30 @@ pub async fn call(
                             pull: a.pull,
                             window,
                         };
-                        jobs::stack::redeploy(&state, policy, &row.target, plan, &progress).await
+                        // A Git stack follows its repository first (a CI calls after a
+                        // push), then is redeployed as any stack.
+                        let git = match store::git_stacks::get(&state.db, &row.target).await {
+                            Ok(Some(_)) => crate::stacks::gitsync::sync(
+                                &state,
+                                policy,
+                                &row.target,
+                                false,
+                                false,
+                                Some(&live.snapshot().id),
+                                &progress,
+                            )
+                            .await
+                            .map(|_| ()),
+                            Ok(None) => Ok(()),
+                            Err(e) => Err(e.into()),
+                        };
+                        match git {
+                            Ok(()) => {
+                                jobs::stack::redeploy(&state, policy, &row.target, plan, &progress)
+                                    .await
+                            }
+                            Err(e) => Err(e),
+                        }
                     }
                     _ => {
                         let plan = jobs::container::Plan {

@@ -12,6 +12,8 @@ mod corpus;
 pub mod envfile;
 pub mod files;
 pub mod git;
+pub mod gitpoll;
+pub mod gitsync;
 pub mod interpolate;
 pub mod keys;
 pub mod labels;

@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod environments;
+pub mod git_stacks;
 pub mod image_owners;
 pub mod jobs;
 pub mod registries;

@@ -1,0 +1,524 @@
+//! A Git stack's sync: fetch its ref, and when the commit changed (or a redeploy is forced)
+//! check the commit out, compile its compose file and bring it up through the stack engine
+//! (and so through the one policy). A commit whose file does not compile, or whose deploy
+//! fails, leaves the running deployment as it was; every outcome is recorded on the stack,
+//! with the commit it was about.
+//!
+//! On disk, under `<data>/git/<name>/`: `repo.git` (a bare clone, fetched with gix) and
+//! `tree` (the checked-out commit the stack deploys from). A new commit is checked out into
+//! `tree.new` and swapped in, so the folder a stack's relative paths resolve in keeps its
+//! name from commit to commit (a bind of `./conf` is the same bind, not a change).
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use wire::Role;
+
+use super::files::{self, StackFiles};
+use super::git::{self, Fetched};
+use super::model::Project;
+use super::ops;
+use crate::auth::policy::resolve::Policy;
+use crate::auth::CurrentUser;
+use crate::docker::stack_up::{self, Progress, UpOptions};
+use crate::error::{AppError, AppResult};
+use crate::registry::secret;
+use crate::state::AppState;
+use crate::store::git_stacks::{self, Outcome, Row};
+
+/// A fetch that takes longer than this is stopped (and recorded as failed).
+const FETCH_TIMEOUT: Duration = Duration::from_secs(120);
+/// The shortest poll interval.
+pub const MIN_POLL: u64 = 5;
+
+pub const SUPPORTED: &str =
+    "git://host[:port]/path (served by git daemon) and, for admins, file:///path on the server";
+
+pub fn root(data_dir: &Path, name: &str) -> AppResult<PathBuf> {
+    Ok(data_dir.join("git").join(super::check_name(name)?))
+}
+
+fn bad(code: &'static str, m: impl Into<String>) -> AppError {
+    AppError::bad_request(code, m)
+}
+
+/// `git.url`: a scheme berth fetches over, no credentials inside it.
+pub fn check_url(user: &CurrentUser, url: &str) -> AppResult<()> {
+    let url = url.trim();
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return Err(bad(
+            "invalid_git_url",
+            format!("git.url {url:?} is not a URL: use {SUPPORTED}"),
+        ));
+    };
+    match scheme {
+        "git" => {
+            let host = rest.split('/').next().unwrap_or_default();
+            if host.is_empty() || host.contains('@') || rest.len() <= host.len() + 1 {
+                return Err(bad(
+                    "invalid_git_url",
+                    format!("git.url {url:?}: write git://host[:port]/path/to/repo"),
+                ));
+            }
+        }
+        // A folder on the server: as `from_dir`, only an admin may name one.
+        "file" => {
+            user.require(Role::Admin).map_err(|_| {
+                AppError::Forbidden(
+                    "git.url: only an admin may use a file:// repository on the server".into(),
+                )
+            })?;
+            if !rest.starts_with('/') {
+                return Err(bad(
+                    "invalid_git_url",
+                    format!("git.url {url:?}: write file:///absolute/path"),
+                ));
+            }
+        }
+        other => {
+            return Err(bad(
+                "unsupported_git_url",
+                format!(
+                    "git.url: the scheme {other}:// is not supported; berth fetches {SUPPORTED}"
+                ),
+            ))
+        }
+    }
+    if url.chars().any(|c| c.is_control() || c == ' ') {
+        return Err(bad(
+            "invalid_git_url",
+            "git.url must not hold spaces or control characters",
+        ));
+    }
+    Ok(())
+}
+
+/// `git.ref`: a branch or tag name as git allows them (roughly: no `..`, no spaces, no
+/// leading `-`).
+pub fn check_ref(r: &str) -> AppResult<()> {
+    let ok = !r.is_empty()
+        && r.len() <= 200
+        && !r.starts_with(['-', '/', '.'])
+        && !r.ends_with(['/', '.'])
+        && !r.contains("..")
+        && !r.contains("@{")
+        && r.chars()
+            .all(|c| c.is_ascii_graphic() && !"~^:?*[\\".contains(c));
+    if ok {
+        Ok(())
+    } else {
+        Err(bad(
+            "invalid_git_ref",
+            format!("git.ref {r:?} is not a branch or tag name"),
+        ))
+    }
+}
+
+/// `git.path`: a relative path inside the repository, no `..`.
+pub fn check_path(p: &str) -> AppResult<()> {
+    let ok = !p.is_empty()
+        && !p.starts_with('/')
+        && p.split('/').all(|s| !s.is_empty() && s != "." && s != "..")
+        && !p.chars().any(|c| c.is_control() || c == '\\');
+    if ok {
+        Ok(())
+    } else {
+        Err(bad(
+            "invalid_git_path",
+            format!("git.path {p:?} must be a relative path inside the repository, like deploy/compose.yml"),
+        ))
+    }
+}
+
+pub fn check_poll(s: u64) -> AppResult<i64> {
+    if s == 0 || (MIN_POLL..=7 * 86400).contains(&s) {
+        Ok(s as i64)
+    } else {
+        Err(bad(
+            "invalid_poll_seconds",
+            format!("git.poll_seconds: 0 (no polling) or {MIN_POLL} to 604800 seconds"),
+        ))
+    }
+}
+
+/// `git.credentials`: neither git:// nor file:// authenticates, so none are taken for them.
+pub fn check_credentials(url: &str, c: &wire::GitCredentials) -> AppResult<()> {
+    if c.token.is_none() && c.ssh_key.is_none() && c.username.is_none() {
+        return Ok(());
+    }
+    Err(bad(
+        "unsupported_git_credentials",
+        format!(
+            "git.credentials: {} takes no credentials (berth fetches {SUPPORTED}; https:// and ssh:// are not supported)",
+            url.split("://").next().unwrap_or(url)
+        ),
+    ))
+}
+
+/// Seal credentials for the database.
+pub fn seal(state: &AppState, c: &wire::GitCredentials) -> AppResult<String> {
+    let json = serde_json::to_string(c).map_err(|e| AppError::Internal(e.into()))?;
+    secret::seal(&state.config.data_dir, &json).map_err(AppError::Internal)
+}
+
+/// Fetch the ref on a blocking thread, stopped after [`FETCH_TIMEOUT`].
+pub async fn fetch(data_dir: &Path, name: &str, url: &str, git_ref: &str) -> AppResult<Fetched> {
+    let repo = root(data_dir, name)?.join("repo.git");
+    let stop = Arc::new(AtomicBool::new(false));
+    let (url2, ref2, stop2) = (url.to_owned(), git_ref.to_owned(), stop.clone());
+    let task = tokio::task::spawn_blocking(move || git::fetch(&repo, &url2, &ref2, &stop2));
+    let res = tokio::time::timeout(FETCH_TIMEOUT, task).await;
+    let res = match res {
+        Ok(Ok(r)) => r,
+        Ok(Err(e)) => return Err(AppError::Internal(anyhow::anyhow!("fetch: {e}"))),
+        Err(_) => {
+            stop.store(true, Ordering::Relaxed);
+            return Err(AppError::coded(
+                http::StatusCode::GATEWAY_TIMEOUT,
+                "git_timeout",
+                format!(
+                    "fetching {url} took longer than {} s",
+                    FETCH_TIMEOUT.as_secs()
+                ),
+            ));
+        }
+    };
+    res.map_err(|e| {
+        let m = e.to_string();
+        if m.contains("no branch or tag") {
+            bad("unknown_git_ref", format!("git.ref: {m}"))
+        } else {
+            AppError::coded(
+                http::StatusCode::BAD_GATEWAY,
+                "git_fetch_failed",
+                format!("git.url: {m}"),
+            )
+        }
+    })
+}
+
+/// A commit checked out into `tree.new` and compiled: what would be deployed.
+pub struct Prepared {
+    pub fetched: Fetched,
+    pub project: Project,
+    pub files: StackFiles,
+}
+
+fn short(commit: &str) -> &str {
+    commit.get(..10).unwrap_or(commit)
+}
+
+fn io(e: std::io::Error, p: &Path) -> AppError {
+    AppError::Internal(anyhow::anyhow!("{}: {e}", p.display()))
+}
+
+/// Check `fetched` out, swap it in as `tree` and compile its compose file there. Nothing
+/// that runs is touched; a failure leaves the previous tree in place.
+pub async fn prepare(
+    data_dir: &Path,
+    name: &str,
+    path: &str,
+    fetched: Fetched,
+    mut meta: files::Meta,
+) -> AppResult<Prepared> {
+    let root = root(data_dir, name)?;
+    let next = root.join("tree.new");
+    let _ = tokio::fs::remove_dir_all(&next).await;
+    let (repo, commit, dest) = (root.join("repo.git"), fetched.commit.clone(), next.clone());
+    tokio::task::spawn_blocking(move || git::checkout(&repo, &commit, &dest))
+        .await
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("checkout: {e}")))?
+        .map_err(|e| {
+            bad(
+                "git_checkout_failed",
+                format!("commit {}: {e}", short(&fetched.commit)),
+            )
+        })?;
+    let in_commit = |m: String| format!("commit {}: {m}", short(&fetched.commit));
+    let file = next.join(path);
+    let meta_len = tokio::fs::symlink_metadata(&file).await.map_err(|_| {
+        bad(
+            "missing_compose",
+            in_commit(format!("git.path {path} is not a file in the repository")),
+        )
+    })?;
+    if !meta_len.is_file() {
+        return Err(bad(
+            "missing_compose",
+            in_commit(format!("git.path {path} is not a file")),
+        ));
+    }
+    if meta_len.len() as usize > files::MAX_FILE {
+        return Err(AppError::TooLarge(in_commit(format!(
+            "{path} is larger than {} bytes",
+            files::MAX_FILE
+        ))));
+    }
+    let compose = tokio::fs::read_to_string(&file)
+        .await
+        .map_err(|e| bad("invalid_compose", in_commit(format!("{path}: {e}"))))?;
+    let sub = Path::new(path).parent().unwrap_or(Path::new(""));
+    let env = tokio::fs::read_to_string(next.join(sub).join(files::ENV_FILE))
+        .await
+        .ok();
+    // Compiled where it will be deployed from (`env_file`s are read, relative paths
+    // resolved there); a commit that does not compile puts the previous tree back.
+    swap_in(data_dir, name).await?;
+    let wd = root.join("tree").join(sub);
+    let project = match ops::compile_or_400(name, &compose, env.as_deref(), &wd) {
+        Ok(p) => p,
+        Err(e) => {
+            swap_back(data_dir, name).await?;
+            return Err(bad(e.code(), in_commit(e.to_string())));
+        }
+    };
+    meta.working_dir = Some(wd);
+    let files = StackFiles {
+        dir: files::dir(data_dir, name)?,
+        compose,
+        env,
+        meta,
+    };
+    Ok(Prepared {
+        fetched,
+        project,
+        files,
+    })
+}
+
+/// Swap `tree.new` in as `tree` (the previous one kept as `tree.old` until `settle`).
+pub async fn swap_in(data_dir: &Path, name: &str) -> AppResult<()> {
+    let root = root(data_dir, name)?;
+    let (tree, old, next) = (
+        root.join("tree"),
+        root.join("tree.old"),
+        root.join("tree.new"),
+    );
+    let _ = tokio::fs::remove_dir_all(&old).await;
+    if tokio::fs::try_exists(&tree).await.unwrap_or(false) {
+        tokio::fs::rename(&tree, &old)
+            .await
+            .map_err(|e| io(e, &tree))?;
+    }
+    tokio::fs::rename(&next, &tree)
+        .await
+        .map_err(|e| io(e, &next))
+}
+
+/// After a failed deploy: the previous tree back in place.
+pub async fn swap_back(data_dir: &Path, name: &str) -> AppResult<()> {
+    let root = root(data_dir, name)?;
+    let (tree, old) = (root.join("tree"), root.join("tree.old"));
+    if tokio::fs::try_exists(&old).await.unwrap_or(false) {
+        let _ = tokio::fs::remove_dir_all(&tree).await;
+        tokio::fs::rename(&old, &tree)
+            .await
+            .map_err(|e| io(e, &old))?;
+    }
+    Ok(())
+}
+
+pub fn up_options(f: &StackFiles, pull: bool) -> UpOptions {
+    UpOptions {
+        pull,
+        build: false,
+        no_start: false,
+        team: f.meta.team.clone(),
+        labels: ops::project_labels(f),
+    }
+}
+
+/// What a sync did.
+#[derive(Debug)]
+pub enum Synced {
+    Unchanged(Fetched),
+    Deployed(Fetched),
+}
+
+/// Fetch, and deploy the ref's commit if it changed (or `force`), as `policy.user`; the
+/// outcome is recorded on the stack (with `job`, the job this runs in).
+pub async fn sync(
+    state: &AppState,
+    policy: Policy<'_>,
+    name: &str,
+    force: bool,
+    pull_images: bool,
+    job: Option<&str>,
+    progress: &Progress,
+) -> AppResult<Synced> {
+    let row = git_stacks::get(&state.db, name)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("{name} is not a Git stack")))?;
+    let mut error_commit = None;
+    let res = attempt(
+        state,
+        policy,
+        &row,
+        force,
+        pull_images,
+        progress,
+        &mut error_commit,
+    )
+    .await;
+    let message = res.as_ref().err().map(|e| e.to_string());
+    let outcome = match &res {
+        Ok(Synced::Unchanged(_)) => Outcome {
+            result: "unchanged",
+            deployed: None,
+            error: None,
+            error_commit: None,
+            job,
+        },
+        Ok(Synced::Deployed(f)) => Outcome {
+            result: "deployed",
+            deployed: Some((&f.commit, &f.summary)),
+            error: None,
+            error_commit: None,
+            job,
+        },
+        Err(_) => Outcome {
+            result: "failed",
+            deployed: None,
+            error: message.as_deref(),
+            error_commit: error_commit.as_deref(),
+            job,
+        },
+    };
+    if let Err(e) = git_stacks::record(&state.db, name, &outcome).await {
+        tracing::error!("cannot record the poll of {name}: {e}");
+    }
+    res
+}
+
+async fn attempt(
+    state: &AppState,
+    policy: Policy<'_>,
+    row: &Row,
+    force: bool,
+    pull_images: bool,
+    progress: &Progress,
+    error_commit: &mut Option<String>,
+) -> AppResult<Synced> {
+    let data_dir = state.config.data_dir.as_path();
+    let name = row.name.as_str();
+    let old = files::read(data_dir, name)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("no stack named {name}")))?;
+    ops::access(policy.user, policy.ep, name, Some(&old), Role::Operator).await?;
+    progress
+        .say(
+            None,
+            "fetch",
+            format!("fetching {} of {}", row.git_ref, row.url),
+        )
+        .await;
+    let fetched = fetch(data_dir, name, &row.url, &row.git_ref).await?;
+    progress
+        .say(
+            None,
+            "fetch",
+            format!(
+                "{} is at {} ({})",
+                row.git_ref,
+                short(&fetched.commit),
+                fetched.summary
+            ),
+        )
+        .await;
+    let same = row.commit_id.as_deref() == Some(fetched.commit.as_str());
+    if same && !force {
+        progress
+            .say(None, "fetch", "nothing new: the deployed commit is current")
+            .await;
+        return Ok(Synced::Unchanged(fetched));
+    }
+    *error_commit = Some(fetched.commit.clone());
+    let p = prepare(data_dir, name, &row.path, fetched, old.meta.clone()).await?;
+    let opts = up_options(&p.files, pull_images);
+    if let Err(e) = stack_up::authorize(policy.user, &p.project, &opts) {
+        swap_back(data_dir, name).await?;
+        return Err(e);
+    }
+    progress
+        .say(
+            None,
+            "deploy",
+            format!("deploying commit {}", short(&p.fetched.commit)),
+        )
+        .await;
+    if let Err(e) = stack_up::up(policy, &p.project, opts, progress).await {
+        progress
+            .say(
+                None,
+                "rollback",
+                format!("{e}: bringing the previous commit back"),
+            )
+            .await;
+        swap_back(data_dir, name).await?;
+        if let Ok(prev) = ops::project_of(name, &old) {
+            if let Err(again) = stack_up::up(policy, &prev, up_options(&old, false), progress).await
+            {
+                return Err(AppError::coded(
+                    http::StatusCode::CONFLICT,
+                    "rollback_failed",
+                    format!(
+                        "commit {}: {e}; and bringing the previous commit back failed too: {again}",
+                        short(&p.fetched.commit)
+                    ),
+                ));
+            }
+        }
+        return Err(AppError::coded(
+            http::StatusCode::CONFLICT,
+            "deploy_failed",
+            format!(
+                "commit {}: {e} (the previous deployment runs)",
+                short(&p.fetched.commit)
+            ),
+        ));
+    }
+    files::write(
+        data_dir,
+        name,
+        &p.files.compose,
+        p.files.env.as_deref(),
+        &p.files.meta,
+    )
+    .await?;
+    let _ = tokio::fs::remove_dir_all(root(data_dir, name)?.join("tree.old")).await;
+    progress
+        .say(
+            None,
+            "deploy",
+            format!("commit {} deployed", short(&p.fetched.commit)),
+        )
+        .await;
+    Ok(Synced::Deployed(p.fetched))
+}
+
+/// The stack's Git state for `GET /api/stacks/{name}`.
+pub fn state_of(row: &Row) -> wire::GitState {
+    let poll = row.poll_seconds.max(0) as u64;
+    wire::GitState {
+        url: row.url.clone(),
+        git_ref: row.git_ref.clone(),
+        path: row.path.clone(),
+        poll_seconds: poll,
+        has_credentials: row.credentials.is_some(),
+        commit: row.commit_id.clone(),
+        summary: row.commit_summary.clone(),
+        last_poll: row.last_poll,
+        last_result: row.last_result.clone(),
+        error: row.last_error.clone(),
+        error_commit: row.error_commit.clone(),
+        next_poll: (poll > 0).then(|| next_due(row)),
+        last_job: row.last_job.clone(),
+    }
+}
+
+/// When the next poll is due: an interval after the last one ended (or the stack was made).
+pub fn next_due(row: &Row) -> i64 {
+    row.last_poll.unwrap_or(row.created_at) + row.poll_seconds
+}
