@@ -17,6 +17,7 @@ pub mod admin;
 pub mod automation;
 pub mod confirm;
 pub mod files;
+pub mod gitstacks;
 pub mod stacks;
 
 use crate::api::ApiError;

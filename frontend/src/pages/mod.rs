@@ -8,6 +8,7 @@ pub mod container_detail;
 pub mod containers;
 pub mod dashboard;
 pub mod environments;
+pub mod git_stack;
 pub mod image_detail;
 pub mod images;
 pub mod login;

@@ -165,7 +165,12 @@ pub fn StackDetailPage() -> impl IntoView {
             {move || match detail.get() {
                 None => view! { <Loading /> }.into_any(),
                 Some(Err(err)) => view! { <ErrorPanel err retry /> }.into_any(),
-                Some(Ok(d)) => view! { <Services detail=d /> }.into_any(),
+                Some(Ok(d)) => {
+                    let git = d.git.clone().map(|g| view! {
+                        <super::git_stack::GitPanel name=d.name.clone() git=g changed=retry />
+                    });
+                    view! { {git} <Services detail=d /> }.into_any()
+                }
             }}
             {move || {
                 let managed = detail.get().and_then(|d| d.ok()).map(|d| d.managed);

@@ -16,6 +16,7 @@ use wire::{
 use crate::api::{self, ApiError, Method};
 use crate::components::status::{ErrorPanel, Loading, StateBadge};
 use crate::components::yaml_editor::{ProblemList, YamlEditor};
+use crate::i18n::gitstacks::{tr as gtr, Key as GKey};
 use crate::i18n::stacks::{t, tr, Key};
 use crate::i18n::{error_text, use_i18n};
 
@@ -267,17 +268,27 @@ pub fn NewStack() -> impl IntoView {
     let progress = RwSignal::new(Vec::<StackProgress>::new());
     let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<ApiError>);
+    let from_git = RwSignal::new(false);
+    let git = super::git_stack::GitForm::new();
 
     let deploy = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let dir = from_dir.get_untracked().trim().to_owned();
         // From a folder, its own file is used; the editor's text is not sent.
-        let body = CreateStack {
-            name: name.get_untracked().trim().to_owned(),
-            compose: Some(text.get_untracked()).filter(|_| dir.is_empty()),
-            env: Some(env.get_untracked()).filter(|e| !e.trim().is_empty()),
-            from_dir: Some(dir).filter(|d| !d.is_empty()),
-            ..Default::default()
+        let body = if from_git.get_untracked() {
+            CreateStack {
+                name: name.get_untracked().trim().to_owned(),
+                git: Some(git.source()),
+                ..Default::default()
+            }
+        } else {
+            CreateStack {
+                name: name.get_untracked().trim().to_owned(),
+                compose: Some(text.get_untracked()).filter(|_| dir.is_empty()),
+                env: Some(env.get_untracked()).filter(|e| !e.trim().is_empty()),
+                from_dir: Some(dir).filter(|d| !d.is_empty()),
+                ..Default::default()
+            }
         };
         busy.set(true);
         error.set(None);
@@ -310,6 +321,21 @@ pub fn NewStack() -> impl IntoView {
                     <input class="input" data-testid="stack-name" required pattern="[a-z0-9][a-z0-9_-]*"
                         bind:value=name />
                 </label>
+                <div class="field" role="radiogroup" data-testid="stack-source">
+                    <span>{gtr(GKey::Source)}</span>
+                    <div class="toolbar">
+                        <label class="check"><input type="radio" name="stack-source" data-testid="source-editor"
+                            prop:checked=move || !from_git.get() on:change=move |_| from_git.set(false) />
+                            <span>{gtr(GKey::FromEditor)}</span></label>
+                        <label class="check"><input type="radio" name="stack-source" data-testid="source-git"
+                            prop:checked=move || from_git.get() on:change=move |_| from_git.set(true) />
+                            <span>{gtr(GKey::FromGit)}</span></label>
+                    </div>
+                </div>
+                <Show when=move || from_git.get()>
+                    <super::git_stack::GitFields form=git />
+                </Show>
+                <Show when=move || !from_git.get()>
                 <Show when=is_admin>
                     <label class="field">
                         <span>{tr(Key::FromDir)}</span>
@@ -325,6 +351,7 @@ pub fn NewStack() -> impl IntoView {
                     <summary>{tr(Key::EnvFile)}</summary>
                     <textarea class="input mono" data-testid="stack-env" rows="4" bind:value=env></textarea>
                 </details>
+                </Show>
                 {move || error.get().map(|e| {
                     view! { <div class="banner banner-error" role="alert" data-testid="stack-error">{error_text(i18n.lang.get(), &e)}</div> }
                 })}
