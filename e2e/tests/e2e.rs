@@ -1373,3 +1373,177 @@ impl Drop for Cleanup {
         }
     }
 }
+
+/// A bare repository served by git-daemon on 127.0.0.1 (ended by pid on drop) and a work
+/// tree to commit in.
+struct GitRepo {
+    _tmp: tempfile::TempDir,
+    work: std::path::PathBuf,
+    bare: String,
+    daemon: std::process::Child,
+    url: String,
+}
+
+impl Drop for GitRepo {
+    fn drop(&mut self) {
+        let _ = self.daemon.kill();
+        let _ = self.daemon.wait();
+    }
+}
+
+fn git(dir: &std::path::Path, args: &[&str]) -> String {
+    let out = std::process::Command::new("git")
+        .args([
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@t",
+            "-c",
+            "init.defaultBranch=main",
+        ])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("git");
+    assert!(out.status.success(), "git {args:?}");
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+impl GitRepo {
+    fn start() -> GitRepo {
+        let tmp = tempfile::tempdir().unwrap();
+        let base = tmp.path().join("srv");
+        std::fs::create_dir(&base).unwrap();
+        git(&base, &["init", "--bare", "-q", "app.git"]);
+        let work = tmp.path().join("work");
+        std::fs::create_dir(&work).unwrap();
+        git(&work, &["init", "-q"]);
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let exec = git(tmp.path(), &["--exec-path"]);
+        let daemon = std::process::Command::new(std::path::Path::new(&exec).join("git-daemon"))
+            .args([
+                "--reuseaddr",
+                "--export-all",
+                "--listen=127.0.0.1",
+                &format!("--port={port}"),
+                &format!("--base-path={}", base.display()),
+            ])
+            .spawn()
+            .expect("git-daemon");
+        GitRepo {
+            bare: base.join("app.git").to_string_lossy().into_owned(),
+            work,
+            daemon,
+            url: format!("git://127.0.0.1:{port}/app.git"),
+            _tmp: tmp,
+        }
+    }
+
+    fn push(&self, compose: &str, message: &str) -> String {
+        std::fs::write(self.work.join("docker-compose.yml"), compose).unwrap();
+        git(&self.work, &["add", "."]);
+        git(&self.work, &["commit", "-q", "-m", message]);
+        git(&self.work, &["push", "-q", &self.bare, "main"]);
+        git(&self.work, &["rev-parse", "HEAD"])
+    }
+}
+
+/// The Git panel's commit starts with `commit`'s first ten digits (found afresh each time:
+/// the panel re-renders when the stack is reloaded).
+async fn commit_becomes(c: &fantoccini::Client, commit: &str, secs: u64) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(secs);
+    let mut last = String::new();
+    while std::time::Instant::now() < deadline {
+        if let Ok(el) = c
+            .find(fantoccini::Locator::Css(&find::testid("git-commit")))
+            .await
+        {
+            last = el.text().await.unwrap_or_default();
+            if last.starts_with(&commit[..10]) {
+                return;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    panic!("the Git panel shows {last:?}, not commit {commit}");
+}
+
+#[tokio::test]
+async fn make_a_stack_from_git_and_pull_a_new_commit_with_pull_now() {
+    let _slot = BROWSER_SLOTS.acquire().await.unwrap();
+    let name = unique("e2e-gitstacks");
+    let image =
+        std::env::var("BERTH_TEST_IMAGE").unwrap_or_else(|_| "berth-test/busybox:latest".into());
+    let file = |greeting: &str| {
+        format!(
+            "services:\n  web:\n    image: {image}\n    command: [\"sh\", \"-c\", \"while true; do sleep 1; done\"]\n    environment:\n      GREETING: {greeting}\n"
+        )
+    };
+    let repo = GitRepo::start();
+    let first = repo.push(&file("one"), "first");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let berth = Berth::start().await;
+    let browser = Browser::start().await;
+    let c = &browser.client;
+
+    action::login(c, &berth, "admin", e2e::berth::ADMIN_PASSWORD).await;
+    c.goto(&berth.url("/stacks")).await.unwrap();
+    find::by_testid(c, "new-stack").await.click().await.unwrap();
+    find::by_testid(c, "stack-name")
+        .await
+        .send_keys(&name)
+        .await
+        .unwrap();
+    find::by_testid(c, "source-git")
+        .await
+        .click()
+        .await
+        .unwrap();
+    find::by_testid(c, "git-url")
+        .await
+        .send_keys(&repo.url)
+        .await
+        .unwrap();
+    let poll = find::by_testid(c, "git-poll").await;
+    poll.clear().await.unwrap();
+    poll.send_keys("0").await.unwrap();
+    check::screenshot(c, "git-stack-new").await;
+    find::by_testid(c, "deploy").await.click().await.unwrap();
+
+    // The stack page shows the deployed commit.
+    find::by_testid(c, "stack-page").await;
+    commit_becomes(c, &first, 30).await;
+    assert_eq!(docker::state(&format!("{name}_web_1")), "running");
+
+    // A new commit, deployed by "Pull now".
+    let second = repo.push(&file("two"), "say two");
+    find::by_testid(c, "git-pull").await.click().await.unwrap();
+    commit_becomes(c, &second, 60).await;
+    let job = find::by_testid(c, "git-job").await;
+    assert_eq!(
+        job.attr("data-state").await.unwrap().as_deref(),
+        Some("succeeded")
+    );
+    let env = std::process::Command::new("docker")
+        .args([
+            "-H",
+            &std::env::var("BERTH_TEST_DOCKER_HOST").unwrap_or_default(),
+        ])
+        .args([
+            "inspect",
+            "-f",
+            "{{json .Config.Env}}",
+            &format!("{name}_web_1"),
+        ])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&env.stdout).contains("GREETING=two"));
+    check::screenshot(c, "git-stack-pulled").await;
+
+    browser.close().await;
+    docker::remove_project(&name);
+}

@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use wire::{GitPull, GitState, Job, JobStarted, JobState};
+use wire::{GitPull, GitState, Job, JobStarted, JobState, StackDetail};
 
 use crate::api::{self, ApiError, Method};
 use crate::format::now_secs;
@@ -76,16 +76,20 @@ fn short(c: &str) -> String {
     c.chars().take(10).collect()
 }
 
-/// The Git panel of a stack page; `changed` is called when a pull ended.
+/// The Git panel of a stack page (shown for a Git stack only). Its busy state and the last
+/// pull's job outlive the refreshes of the stack it shows.
 #[component]
-pub fn GitPanel(name: String, git: GitState, changed: Callback<()>) -> impl IntoView {
+pub fn GitPanel(
+    name: Memo<String>,
+    detail: LocalResource<Result<StackDetail, ApiError>>,
+) -> impl IntoView {
     let i18n = use_i18n();
     let busy = RwSignal::new(false);
     let force = RwSignal::new(false);
     let error = RwSignal::new(None::<ApiError>);
     let job = RwSignal::new(None::<Job>);
     let pull = move |_| {
-        let url = format!("/api/stacks/{}/git/pull", api::enc(&name));
+        let url = format!("/api/stacks/{}/git/pull", api::enc(&name.get_untracked()));
         let body = GitPull {
             force: force.get_untracked(),
             pull_images: false,
@@ -104,68 +108,79 @@ pub fn GitPanel(name: String, git: GitState, changed: Callback<()>) -> impl Into
                 Ok(j) => job.set(Some(j)),
                 Err(e) => error.set(Some(e)),
             }
-            changed.run(());
+            detail.refetch();
         });
     };
+    let git = move || detail.get().and_then(|d| d.ok()).and_then(|d| d.git);
+    view! {
+        <Show when=move || git().is_some()>
+            <section class="card git-panel" data-testid="git-panel">
+                <h2>{tr(Key::Git)}</h2>
+                {move || git().map(|g| view! { <GitFacts git=g /> })}
+                <div class="toolbar">
+                    <button class="btn btn-sm btn-primary" data-testid="git-pull" disabled=move || busy.get() on:click=pull>
+                        {move || if busy.get() { tr(Key::Pulling)() } else { tr(Key::PullNow)() }}
+                    </button>
+                    <label class="check">
+                        <input type="checkbox" data-testid="git-force" bind:checked=force />
+                        <span>{tr(Key::Force)}</span>
+                    </label>
+                </div>
+                {move || error.get().map(|e| view! {
+                    <div class="banner banner-error" role="alert">{error_text(i18n.lang.get(), &e)}</div>
+                })}
+                {move || job.get().map(|j| {
+                    let ok = j.state == JobState::Succeeded;
+                    view! {
+                        <details class="env-box" data-testid="git-job" data-state=if ok { "succeeded" } else { "failed" } open=!ok>
+                            <summary>{tr(Key::Job)}</summary>
+                            <pre class="mono">{j.log.iter().map(|l| format!("{} {}\n", l.step, l.message)).collect::<String>()}</pre>
+                        </details>
+                    }
+                })}
+            </section>
+        </Show>
+    }
+}
+
+/// Where the stack's source is, what runs, and how the polls went.
+#[component]
+fn GitFacts(git: GitState) -> impl IntoView {
+    let i18n = use_i18n();
     let lang = move || i18n.lang.get();
     let commit = git
         .commit
         .clone()
         .map(|c| format!("{} {}", short(&c), git.summary.clone().unwrap_or_default()));
-    let last = git.last_poll.map(|p| {
-        let r = git.last_result.clone().unwrap_or_default();
-        (p, r)
-    });
+    let last = git
+        .last_poll
+        .map(|p| (p, git.last_result.clone().unwrap_or_default()));
     let next = git.next_poll;
     let failed = git.error.clone().map(|e| (e, git.error_commit.clone()));
     view! {
-        <section class="card git-panel" data-testid="git-panel">
-            <h2>{tr(Key::Git)}</h2>
-            <dl class="facts">
-                <dt>{tr(Key::Url)}</dt><dd class="mono" data-testid="git-url">{git.url.clone()}</dd>
-                <dt>{tr(Key::Ref)}</dt><dd class="mono">{git.git_ref.clone()}</dd>
-                <dt>{tr(Key::Path)}</dt><dd class="mono">{git.path.clone()}</dd>
-                <dt>{tr(Key::Commit)}</dt>
-                <dd class="mono" data-testid="git-commit">{commit.unwrap_or_else(|| "—".into())}</dd>
-                <dt>{tr(Key::LastPoll)}</dt>
-                <dd data-testid="git-last-poll">{move || match &last {
-                    Some((p, r)) => format!("{} · {}", ago(lang(), now_secs() - p), result(lang(), r)),
-                    None => t(lang(), Key::Never).to_owned(),
-                }}</dd>
-                <dt>{tr(Key::NextPoll)}</dt>
-                <dd data-testid="git-next-poll">{move || match next {
-                    Some(n) if n > now_secs() => format!("{} s", n - now_secs()),
-                    Some(_) => "…".to_owned(),
-                    None => t(lang(), Key::NoPolling).to_owned(),
-                }}</dd>
-            </dl>
-            {failed.map(|(e, c)| view! {
-                <div class="banner banner-error" role="alert" data-testid="git-error">
-                    {c.map(|c| view! { <strong>{tr(Key::FailedAt)}" "{short(&c)}": "</strong> })}
-                    {e}
-                </div>
-            })}
-            <div class="toolbar">
-                <button class="btn btn-sm btn-primary" data-testid="git-pull" disabled=move || busy.get() on:click=pull>
-                    {move || if busy.get() { tr(Key::Pulling)() } else { tr(Key::PullNow)() }}
-                </button>
-                <label class="check">
-                    <input type="checkbox" data-testid="git-force" bind:checked=force />
-                    <span>{tr(Key::Force)}</span>
-                </label>
+        <dl class="facts">
+            <dt>{tr(Key::Url)}</dt><dd class="mono">{git.url.clone()}</dd>
+            <dt>{tr(Key::Ref)}</dt><dd class="mono">{git.git_ref.clone()}</dd>
+            <dt>{tr(Key::Path)}</dt><dd class="mono">{git.path.clone()}</dd>
+            <dt>{tr(Key::Commit)}</dt>
+            <dd class="mono" data-testid="git-commit">{commit.unwrap_or_else(|| "—".into())}</dd>
+            <dt>{tr(Key::LastPoll)}</dt>
+            <dd data-testid="git-last-poll">{move || match &last {
+                Some((p, r)) => format!("{} · {}", ago(lang(), now_secs() - p), result(lang(), r)),
+                None => t(lang(), Key::Never).to_owned(),
+            }}</dd>
+            <dt>{tr(Key::NextPoll)}</dt>
+            <dd data-testid="git-next-poll">{move || match next {
+                Some(n) if n > now_secs() => format!("{} s", n - now_secs()),
+                Some(_) => "…".to_owned(),
+                None => t(lang(), Key::NoPolling).to_owned(),
+            }}</dd>
+        </dl>
+        {failed.map(|(e, c)| view! {
+            <div class="banner banner-error" role="alert" data-testid="git-error">
+                {c.map(|c| view! { <strong>{tr(Key::FailedAt)}" "{short(&c)}": "</strong> })}
+                {e}
             </div>
-            {move || error.get().map(|e| view! {
-                <div class="banner banner-error" role="alert">{error_text(i18n.lang.get(), &e)}</div>
-            })}
-            {move || job.get().map(|j| {
-                let ok = j.state == JobState::Succeeded;
-                view! {
-                    <details class="env-box" data-testid="git-job" data-state=if ok { "succeeded" } else { "failed" } open=!ok>
-                        <summary>{tr(Key::Job)}</summary>
-                        <pre class="mono">{j.log.iter().map(|l| format!("{} {}\n", l.step, l.message)).collect::<String>()}</pre>
-                    </details>
-                }
-            })}
-        </section>
+        })}
     }
 }

@@ -165,13 +165,9 @@ pub fn StackDetailPage() -> impl IntoView {
             {move || match detail.get() {
                 None => view! { <Loading /> }.into_any(),
                 Some(Err(err)) => view! { <ErrorPanel err retry /> }.into_any(),
-                Some(Ok(d)) => {
-                    let git = d.git.clone().map(|g| view! {
-                        <super::git_stack::GitPanel name=d.name.clone() git=g changed=retry />
-                    });
-                    view! { {git} <Services detail=d /> }.into_any()
-                }
+                Some(Ok(d)) => view! { <Services detail=d /> }.into_any(),
             }}
+            <super::git_stack::GitPanel name detail />
             {move || {
                 let managed = detail.get().and_then(|d| d.ok()).map(|d| d.managed);
                 match managed {
