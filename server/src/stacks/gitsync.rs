@@ -522,3 +522,42 @@ pub fn state_of(row: &Row) -> wire::GitState {
 pub fn next_due(row: &Row) -> i64 {
     row.last_poll.unwrap_or(row.created_at) + row.poll_seconds
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refs_and_paths_that_could_mislead_git_or_leave_the_checkout_are_refused() {
+        for good in ["main", "v1.2.3", "release/2024", "feature-x_y"] {
+            assert!(check_ref(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "", "-x", "a..b", "a b", "a~1", "x^", "a:b", "/main", "main/", "x@{1}", ".hidden",
+        ] {
+            assert!(check_ref(bad).is_err(), "{bad:?}");
+        }
+        for good in ["docker-compose.yml", "deploy/compose.yml"] {
+            assert!(check_path(good).is_ok(), "{good}");
+        }
+        for bad in ["", "/etc/passwd", "../x", "a/../b", "a//b", "./x", "a\\b"] {
+            assert!(check_path(bad).is_err(), "{bad:?}");
+        }
+        assert!(check_poll(0).is_ok() && check_poll(5).is_ok() && check_poll(3600).is_ok());
+        assert!(check_poll(1).is_err() && check_poll(8 * 86400).is_err());
+    }
+
+    #[test]
+    fn credentials_are_refused_for_schemes_without_authentication_and_never_echoed() {
+        let c = wire::GitCredentials {
+            username: None,
+            token: Some("SECRET".into()),
+            ssh_key: None,
+        };
+        let e = check_credentials("git://h/r", &c).unwrap_err();
+        assert!(e.to_string().contains("git.credentials"), "{e}");
+        assert!(!e.to_string().contains("SECRET"));
+        assert!(!format!("{c:?}").contains("SECRET"));
+        assert!(check_credentials("git://h/r", &Default::default()).is_ok());
+    }
+}
