@@ -282,6 +282,7 @@ pub async fn update(
         let ep = Endpoint::from_row(&row, &state.config.data_dir);
         if row.name != name {
             state.daemons.remove(&name);
+            crate::stacks::files::move_endpoint(&state.config.data_dir, &name, &row.name).await?;
         }
         state.daemons.put(ep.clone());
         Ok(info(&ep))
