@@ -18,7 +18,7 @@ use crate::{rounds, Ctx};
 const A: &str = "bench-a";
 const B: &str = "bench-b";
 /// Requests per phase and round (after a few to warm up).
-const PER_PHASE: usize = 60;
+const PER_PHASE: usize = 100;
 
 /// Resumes the stopped dockerd however the round ends.
 struct Resume(i32);
@@ -91,7 +91,7 @@ async fn measure(ctx: &Ctx, b_pid: i32) -> Result<Vec<Row>> {
     wait_status(ctx, B, "up", Duration::from_secs(20)).await?;
     let (mut healthy, mut blackholed, mut down) = (Vec::new(), Vec::new(), Vec::new());
     let (mut marked, mut back) = (Vec::new(), Vec::new());
-    for _ in 0..rounds(3) {
+    for _ in 0..rounds(5) {
         healthy.extend(sample(ctx).await?);
         signal(b_pid, libc::SIGSTOP).with_context(|| format!("could not stop dockerd {b_pid}"))?;
         let resume = Resume(b_pid);
