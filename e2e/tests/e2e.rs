@@ -1059,24 +1059,27 @@ async fn the_account_page_gives_a_docker_cli_its_token_and_the_cli_works_through
     );
 }
 
-/// Issue 14: an admin edits a host in its form (a new name and role limits, the stored TLS
-/// keys kept because the key fields stay empty), is asked before removing it, and reads the
-/// page in Chinese.
-#[tokio::test]
-async fn an_admin_edits_an_environment_and_is_asked_before_removing_it() {
-    let _slot = BROWSER_SLOTS.acquire().await.unwrap();
-    let hosts_file = std::env::var("BERTH_TEST_HOSTS").expect(
+/// The namespace hosts of `cargo xtask hosts` (issue 14), as its hosts.json describes them.
+fn test_hosts() -> serde_json::Value {
+    let file = std::env::var("BERTH_TEST_HOSTS").expect(
         "BERTH_TEST_HOSTS is not set: run under `cargo xtask test`, or `cargo xtask hosts 2`",
     );
-    let hosts: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&hosts_file).expect("hosts.json"))
-            .expect("hosts.json is JSON");
+    serde_json::from_str(&std::fs::read_to_string(&file).expect("hosts.json"))
+        .expect("hosts.json is JSON")
+}
+
+/// Adds test host `index` as environment `name` over mutual TLS, as an admin would with the
+/// form; returns the admin's API client (logged in).
+async fn add_tls_environment(
+    berth: &Berth,
+    hosts: &serde_json::Value,
+    name: &str,
+    index: usize,
+) -> reqwest::Client {
     let pem = |what: &str| {
         std::fs::read_to_string(hosts["pki"][what].as_str().expect("a pki path"))
             .expect("a pki file")
     };
-    let h2 = &hosts["hosts"][1];
-    let berth = Berth::start().await;
     let api = reqwest::Client::builder()
         .cookie_store(true)
         .build()
@@ -1091,14 +1094,27 @@ async fn an_admin_edits_an_environment_and_is_asked_before_removing_it() {
     let r = api
         .post(berth.url("/api/environments"))
         .json(&serde_json::json!({
-            "name": "edit-me",
-            "url": h2["tcp"],
+            "name": name,
+            "url": hosts["hosts"][index]["tcp"],
             "tls": {"ca": pem("ca"), "cert": pem("cert"), "key": pem("key")},
         }))
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), 201);
+    api
+}
+
+/// Issue 14: an admin edits a host in its form (a new name and role limits, the stored TLS
+/// keys kept because the key fields stay empty), is asked before removing it, and reads the
+/// page in Chinese.
+#[tokio::test]
+async fn an_admin_edits_an_environment_and_is_asked_before_removing_it() {
+    let _slot = BROWSER_SLOTS.acquire().await.unwrap();
+    let hosts = test_hosts();
+    let h2 = &hosts["hosts"][1];
+    let berth = Berth::start().await;
+    let api = add_tls_environment(&berth, &hosts, "edit-me", 1).await;
 
     let browser = Browser::start().await;
     let c = &browser.client;
@@ -1244,16 +1260,7 @@ async fn an_admin_edits_an_environment_and_is_asked_before_removing_it() {
 #[tokio::test]
 async fn switch_environments_and_open_a_terminal_on_the_second_host() {
     let _slot = BROWSER_SLOTS.acquire().await.unwrap();
-    let hosts_file = std::env::var("BERTH_TEST_HOSTS").expect(
-        "BERTH_TEST_HOSTS is not set: run under `cargo xtask test`, or `cargo xtask hosts 2`",
-    );
-    let hosts: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&hosts_file).expect("hosts.json"))
-            .expect("hosts.json is JSON");
-    let pem = |what: &str| {
-        std::fs::read_to_string(hosts["pki"][what].as_str().expect("a pki path"))
-            .expect("a pki file")
-    };
+    let hosts = test_hosts();
     let h1 = &hosts["hosts"][0];
     // A container on the second host only, made with its own socket.
     let name = unique("e2e-env-term");
@@ -1281,28 +1288,7 @@ async fn switch_environments_and_open_a_terminal_on_the_second_host() {
 
     let berth = Berth::start().await;
     // The environment, added through the API as an admin would with the form.
-    let api = reqwest::Client::builder()
-        .cookie_store(true)
-        .build()
-        .unwrap();
-    let r = api
-        .post(berth.url("/api/auth/login"))
-        .json(&serde_json::json!({"username": "admin", "password": e2e::berth::ADMIN_PASSWORD}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    let r = api
-        .post(berth.url("/api/environments"))
-        .json(&serde_json::json!({
-            "name": "second",
-            "url": h1["tcp"],
-            "tls": {"ca": pem("ca"), "cert": pem("cert"), "key": pem("key")},
-        }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 201);
+    add_tls_environment(&berth, &hosts, "second", 0).await;
 
     let browser = Browser::start().await;
     let c = &browser.client;
