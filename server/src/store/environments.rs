@@ -92,8 +92,8 @@ pub async fn update(db: &SqlitePool, old_name: &str, r: &Row) -> sqlx::Result<bo
     .await?;
     if old_name != r.name {
         // What berth keeps per host follows its new name: image owners, the webhooks
-        // that deploy on it and the jobs they ran.
-        for table in ["image_owners", "webhooks", "jobs"] {
+        // that deploy on it and the jobs they ran, the Git stacks that poll for it.
+        for table in ["image_owners", "webhooks", "jobs", "git_stacks"] {
             sqlx::query(&format!(
                 "UPDATE {table} SET endpoint = ? WHERE endpoint = ?"
             ))
