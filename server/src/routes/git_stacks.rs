@@ -268,7 +268,8 @@ pub async fn patch(
     JsonBody(req): JsonBody<wire::PatchGit>,
 ) -> AppResult<Json<wire::StackDetail>> {
     audit::audited(&state.db, &user, "stack_git_update", &name, async {
-        let row = git_stack(&state, &user, &ep, &name, Role::Operator).await?;
+        let before = git_stack(&state, &user, &ep, &name, Role::Operator).await?;
+        let row = &before;
         if let Some(r) = &req.git_ref {
             gitsync::check_ref(r)?;
             gitsync::fetch(&state.config.data_dir, &name, &row.url, r).await?;
@@ -303,7 +304,8 @@ pub async fn patch(
         // A new ref or file is deployed now (a new file at the same commit too).
         if req.git_ref.is_some() || req.path.is_some() {
             if let Some(row) = git_stacks::get(&state.db, &name).await? {
-                let force = req.path.as_ref().is_some_and(|p| *p != row.path);
+                // A new file at the same commit deploys only when forced.
+                let force = req.path.as_ref().is_some_and(|p| *p != before.path);
                 gitpoll::submit(&state, &row, Actor::User(user.clone()), force, false, None);
             }
         }

@@ -329,6 +329,8 @@ async fn a_git_stack_follows_pushed_commits_and_keeps_running_through_a_bad_one(
         )
         .await;
     assert_eq!(s, 201, "{hook}");
+    // The commit also brings a second compose file, deployed later by a PATCH of the path.
+    std::fs::write(repo.work.join("deploy/other.yml"), compose("four")).unwrap();
     let third = repo.push(&compose("three"), "say three");
     let r = Client::new()
         .post(app.url(&format!(
@@ -347,6 +349,29 @@ async fn a_git_stack_follows_pushed_commits_and_keeps_running_through_a_bad_one(
     assert!(env.contains(&"GREETING=three".to_string()), "{env:?}");
     let (_, d) = app.get(&format!("/api/stacks/{name}")).await;
     assert_eq!(d["git"]["commit"], third);
+
+    // Another file of the same commit: the PATCH deploys it at once (forced, since the
+    // commit did not change).
+    let (s, d) = app
+        .call(
+            Method::PATCH,
+            &format!("/api/stacks/{name}/git"),
+            Some(json!({"path": "deploy/other.yml"})),
+        )
+        .await;
+    assert_eq!(s, 200, "{d}");
+    let mut env = Vec::new();
+    for _ in 0..160 {
+        env = container(&format!("{name}_app_1")).await.1;
+        if env.contains(&"GREETING=four".to_string()) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert!(
+        env.contains(&"GREETING=four".to_string()),
+        "the new path's file was not deployed: {env:?}"
+    );
 
     // Removing the stack removes what follows the repository.
     let (s, _) = app
