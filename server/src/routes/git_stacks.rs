@@ -14,7 +14,6 @@ use crate::auth::policy::{self, resolve::Policy};
 use crate::auth::CurrentUser;
 use crate::docker::{stack_up, stacks as dstacks, Daemon, Endpoint};
 use crate::error::{AppError, AppResult, JsonBody, PathArgs};
-use crate::jobs::Submitted;
 use crate::stacks::gitpoll::{self, Actor};
 use crate::stacks::{check_name, files, gitsync, ops};
 use crate::state::AppState;
@@ -227,30 +226,10 @@ pub async fn pull(
             req.pull_images,
             None,
         )
-        .ok_or_else(|| {
-            AppError::coded(
-                StatusCode::TOO_MANY_REQUESTS,
-                "too_many_jobs",
-                format!(
-                    "{} jobs of {name} are queued already: wait for one to end",
-                    crate::jobs::MAX_QUEUED
-                ),
-            )
-        })
+        .ok_or_else(|| super::jobs::queue_full(&name))
     })
     .await?;
-    let (job, joined) = match started {
-        Submitted::New(j) => (j, false),
-        Submitted::Joined(j) => (j, true),
-    };
-    let url = format!(
-        "{}/api/jobs/{job}",
-        super::webhooks::base_url(&state, &headers)
-    );
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(wire::JobStarted { job, url, joined }),
-    ))
+    Ok(super::jobs::started(&state, &headers, started))
 }
 
 /// Change a Git stack's ref, compose path, poll interval or credentials. A new ref is

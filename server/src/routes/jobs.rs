@@ -19,6 +19,38 @@ use crate::error::{AppError, AppResult, PathArgs, QueryArgs};
 use crate::state::AppState;
 use crate::store;
 
+/// The 202 answer of a route that started (or joined) a job: its id and where to follow it.
+pub fn started(
+    state: &AppState,
+    headers: &HeaderMap,
+    started: crate::jobs::Submitted,
+) -> (axum::http::StatusCode, Json<wire::JobStarted>) {
+    let (job, joined) = match started {
+        crate::jobs::Submitted::New(j) => (j, false),
+        crate::jobs::Submitted::Joined(j) => (j, true),
+    };
+    let url = format!(
+        "{}/api/jobs/{job}",
+        super::webhooks::base_url(state, headers)
+    );
+    (
+        axum::http::StatusCode::ACCEPTED,
+        Json(wire::JobStarted { job, url, joined }),
+    )
+}
+
+/// The 429 of a target whose queue of jobs is full.
+pub fn queue_full(target: &str) -> AppError {
+    AppError::coded(
+        axum::http::StatusCode::TOO_MANY_REQUESTS,
+        "too_many_jobs",
+        format!(
+            "{} deploys of {target} are queued already: wait for one to end",
+            crate::jobs::MAX_QUEUED
+        ),
+    )
+}
+
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list))

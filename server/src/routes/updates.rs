@@ -80,34 +80,7 @@ pub async fn update(
         queue_container(&state, &user, ep.clone(), name, settle)
     })
     .await?;
-    Ok(answer(&state, &headers, started))
-}
-
-fn answer(
-    state: &AppState,
-    headers: &HeaderMap,
-    started: Submitted,
-) -> (StatusCode, Json<wire::JobStarted>) {
-    let (job, joined) = match started {
-        Submitted::New(j) => (j, false),
-        Submitted::Joined(j) => (j, true),
-    };
-    let url = format!(
-        "{}/api/jobs/{job}",
-        super::webhooks::base_url(state, headers)
-    );
-    (
-        StatusCode::ACCEPTED,
-        Json(wire::JobStarted { job, url, joined }),
-    )
-}
-
-fn queue_full() -> AppError {
-    AppError::coded(
-        StatusCode::TOO_MANY_REQUESTS,
-        "too_many_jobs",
-        "deploys of this target are queued already: wait for one to end",
-    )
+    Ok(super::jobs::started(&state, &headers, started))
 }
 
 /// Queue the update job of a standalone container (its name checked by the caller).
@@ -118,6 +91,7 @@ fn queue_container(
     name: String,
     settle: u64,
 ) -> AppResult<Submitted> {
+    let target = name.clone();
     let spec = jobs::Spec {
         kind: "container",
         target: name.clone(),
@@ -145,7 +119,7 @@ fn queue_container(
     state
         .jobs
         .submit(&state.db, spec, work)
-        .ok_or_else(queue_full)
+        .ok_or_else(|| super::jobs::queue_full(&target))
 }
 
 /// Queue the update job of a stack berth manages: pull every service's image, `up` (only
@@ -157,6 +131,7 @@ fn queue_stack(
     name: String,
     settle: u64,
 ) -> AppResult<Submitted> {
+    let target = name.clone();
     let spec = jobs::Spec {
         kind: "stack",
         target: name.clone(),
@@ -184,7 +159,7 @@ fn queue_stack(
     state
         .jobs
         .submit(&state.db, spec, work)
-        .ok_or_else(queue_full)
+        .ok_or_else(|| super::jobs::queue_full(&target))
 }
 
 /// A stack the user may deploy and berth keeps files for.
@@ -226,7 +201,7 @@ pub async fn update_stack(
         queue_stack(&state, &user, ep.clone(), name, settle)
     })
     .await?;
-    Ok(answer(&state, &headers, started))
+    Ok(super::jobs::started(&state, &headers, started))
 }
 
 /// Update everything of this daemon that has an update, of what the caller may deploy:
@@ -278,7 +253,7 @@ pub async fn apply(
             Ok(started) => wire::UpdateQueued {
                 kind: kind.into(),
                 target,
-                job: Some(answer(&state, &headers, started).1 .0),
+                job: Some(super::jobs::started(&state, &headers, started).1 .0),
                 error: None,
             },
             Err(e) => wire::UpdateQueued {

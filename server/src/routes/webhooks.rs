@@ -25,7 +25,7 @@ use crate::auth::policy::resolve::Policy;
 use crate::auth::{CurrentUser, Peer};
 use crate::docker::Endpoint;
 use crate::error::{AppError, AppResult, JsonBody, PathArgs, QueryArgs};
-use crate::jobs::{self, Submitted};
+use crate::jobs;
 use crate::registry::secret;
 use crate::stacks::{check_name, files, ops};
 use crate::state::AppState;
@@ -542,27 +542,12 @@ pub async fn call(
                 res
             }
         };
-        state.jobs.submit(&state.db, spec, work).ok_or_else(|| {
-            AppError::coded(
-                StatusCode::TOO_MANY_REQUESTS,
-                "too_many_jobs",
-                format!(
-                    "{} deploys of {} are queued already: wait for one to end",
-                    jobs::MAX_QUEUED,
-                    row.target
-                ),
-            )
-        })
+        state
+            .jobs
+            .submit(&state.db, spec, work)
+            .ok_or_else(|| super::jobs::queue_full(&row.target))
     })
     .await?;
     let _ = store::webhooks::touch(&state.db, &id).await;
-    let (job, joined) = match started {
-        Submitted::New(j) => (j, false),
-        Submitted::Joined(j) => (j, true),
-    };
-    let url = format!("{}/api/jobs/{job}", base_url(&state, &headers));
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(wire::JobStarted { job, url, joined }),
-    ))
+    Ok(super::jobs::started(&state, &headers, started))
 }
