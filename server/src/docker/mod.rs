@@ -32,6 +32,7 @@ pub mod stack_up;
 pub mod stack_waits;
 pub mod stacks;
 pub mod stats;
+pub mod swarm;
 pub mod system;
 pub mod tar_gate;
 pub mod terminal;
