@@ -24,6 +24,7 @@ pub mod raw;
 pub mod recreate;
 pub mod reference;
 pub mod run;
+pub mod service_logs;
 pub mod settle;
 pub mod stack_images;
 pub mod stack_logs;
