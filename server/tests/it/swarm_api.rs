@@ -41,6 +41,12 @@ impl Swarm {
             .map(|n| n["unix"].as_str().expect("unix").to_owned())
             .collect()
     }
+    fn node_name(&self, k: usize) -> String {
+        self.0["nodes"][k - 1]["name"]
+            .as_str()
+            .expect("name")
+            .to_owned()
+    }
     fn addr_of(&self, hostname: &str) -> String {
         self.0["nodes"]
             .as_array()
@@ -769,4 +775,164 @@ async fn swarm_api_cluster_nodes_and_a_daemon_that_is_no_manager() {
             got.1
         );
     }
+}
+
+/// The docker CLI with a user's token, on berth's Docker API of `local` (the manager).
+struct Cli {
+    host: String,
+    config: tempfile::TempDir,
+}
+
+impl Cli {
+    async fn new(app: &TestApp, c: &Client) -> Cli {
+        let (status, t) = send(
+            c,
+            Method::POST,
+            &app.url("/api/tokens"),
+            Some(json!({"name": "swarm-cli"})),
+        )
+        .await;
+        assert_eq!(status, 201, "{t}");
+        let config = tempfile::tempdir().unwrap();
+        let token = t["token"].as_str().unwrap();
+        std::fs::write(
+            config.path().join("config.json"),
+            json!({"HttpHeaders": {"Authorization": format!("Bearer {token}")}}).to_string(),
+        )
+        .unwrap();
+        Cli {
+            host: format!("tcp://127.0.0.1:{}/docker/local", app.port()),
+            config,
+        }
+    }
+
+    fn run(&self, args: &[&str]) -> (bool, String) {
+        let out = Command::new("docker")
+            .env("DOCKER_HOST", &self.host)
+            .env("DOCKER_CONFIG", self.config.path())
+            .env_remove("DOCKER_TLS_VERIFY")
+            .args(args)
+            .output()
+            .expect("run docker");
+        (
+            out.status.success(),
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ),
+        )
+    }
+}
+
+/// The CLI's words for a missing service, secret or network.
+fn missing(out: &str) -> bool {
+    let out = out.to_lowercase();
+    out.contains("not found") || out.contains("no such")
+}
+
+#[tokio::test]
+async fn swarm_api_docker_cli_through_berth_is_judged_by_the_same_policy() {
+    let (s, app, t, mut clean) = start().await;
+    let red = Cli::new(&app, &t.op_red).await;
+    let blue = Cli::new(&app, &t.op_blue).await;
+    let name = unique("swarm-cli");
+    clean.services.push(name.clone());
+    let (ok, out) = red.run(&[
+        "service",
+        "create",
+        "-d",
+        "--name",
+        &name,
+        &s.image(),
+        "sleep",
+        "3600",
+    ]);
+    assert!(ok, "{out}");
+    let (ok, out) = red.run(&["service", "ls", "--format", "{{.Name}}"]);
+    assert!(ok && out.contains(&name), "{out}");
+    // berth stamped the team on what the CLI sent.
+    let (status, inspect) = app.get(&format!("/api/services/{name}")).await;
+    assert_eq!(status, 200);
+    assert_eq!(inspect["Spec"]["Labels"]["berth.team"], t.red, "{inspect}");
+
+    // A host folder, added capabilities: refused, naming the power.
+    let bad = unique("swarm-cli-bad");
+    clean.services.push(bad.clone());
+    let (ok, out) = red.run(&[
+        "service",
+        "create",
+        "-d",
+        "--name",
+        &bad,
+        "--mount",
+        "type=bind,src=/,dst=/host",
+        &s.image(),
+        "sleep",
+        "60",
+    ]);
+    assert!(!ok && out.contains("bind"), "{out}");
+    let (ok, out) = red.run(&[
+        "service",
+        "create",
+        "-d",
+        "--name",
+        &bad,
+        "--cap-add",
+        "SYS_ADMIN",
+        &s.image(),
+        "sleep",
+        "60",
+    ]);
+    assert!(!ok && out.contains("capabilities"), "{out}");
+    // ... and on update of one's own service.
+    let (ok, out) = red.run(&[
+        "service",
+        "update",
+        "-d",
+        "--mount-add",
+        "type=bind,src=/etc,dst=/host",
+        &name,
+    ]);
+    assert!(!ok && out.contains("bind"), "{out}");
+    let (ok, out) = red.run(&["service", "update", "-d", "--env-add", "A=1", &name]);
+    assert!(ok, "{out}");
+
+    // Blue sees nothing of red's, and cannot change it or mount red's secret.
+    let (ok, out) = blue.run(&["service", "ls", "--format", "{{.Name}}"]);
+    assert!(ok && !out.contains(&name), "{out}");
+    let (ok, out) = blue.run(&["service", "inspect", &name]);
+    assert!(!ok && missing(&out), "{out}");
+    let (ok, out) = blue.run(&["service", "update", "-d", "--env-add", "B=1", &name]);
+    assert!(!ok && missing(&out), "{out}");
+    let (ok, out) = blue.run(&["service", "rm", &name]);
+    assert!(!ok && missing(&out), "{out}");
+    let secret = unique("swarm-cli-secret");
+    clean.secrets.push(secret.clone());
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(file.path(), "red value").unwrap();
+    let (ok, out) = red.run(&["secret", "create", &secret, file.path().to_str().unwrap()]);
+    assert!(ok, "{out}");
+    let (ok, out) = blue.run(&["secret", "ls", "--format", "{{.Name}}"]);
+    assert!(ok && !out.contains(&secret), "{out}");
+    let steal = unique("swarm-cli-steal");
+    clean.services.push(steal.clone());
+    let (ok, out) = blue.run(&[
+        "service",
+        "create",
+        "-d",
+        "--name",
+        &steal,
+        "--secret",
+        &secret,
+        &s.image(),
+        "sleep",
+        "60",
+    ]);
+    assert!(!ok && missing(&out), "{out}");
+    // Nodes and the swarm itself are the admin's to change.
+    let (ok, out) = red.run(&["node", "update", "--availability", "drain", &s.node_name(2)]);
+    assert!(!ok && out.contains("admin"), "{out}");
+    let (ok, out) = red.run(&["swarm", "join-token", "worker"]);
+    assert!(!ok, "{out}");
 }
