@@ -90,6 +90,8 @@ struct Cleanup {
     secrets: Vec<String>,
     configs: Vec<String>,
     networks: Vec<String>,
+    /// (node socket, tag) made on a node.
+    tags: Vec<(String, String)>,
 }
 
 impl Drop for Cleanup {
@@ -109,6 +111,9 @@ impl Drop for Cleanup {
                     std::thread::sleep(Duration::from_millis(500));
                 }
             }
+        }
+        for (sock, tag) in &self.tags {
+            docker(sock, &["rmi", "-f", tag]);
         }
     }
 }
@@ -198,6 +203,7 @@ async fn swarm_api_service_published_scaled_updated_and_rolled_back() {
     for sock in s.sockets() {
         let (ok, out) = docker(&sock, &["tag", &s.image(), &v2]);
         assert!(ok, "{out}");
+        clean.tags.push((sock, v2.clone()));
     }
     let name = unique("swarm-web");
     clean.services.push(name.clone());
@@ -336,9 +342,6 @@ async fn swarm_api_service_published_scaled_updated_and_rolled_back() {
     )
     .await;
     assert_eq!(status, 204);
-    for sock in s.sockets() {
-        docker(&sock, &["rmi", &v2]);
-    }
 }
 
 #[tokio::test]
