@@ -24,6 +24,8 @@ pub mod automation;
 pub use automation::*;
 pub mod gitstacks;
 pub use gitstacks::*;
+pub mod swarm;
+pub use swarm::*;
 
 /// The error envelope every JSON error carries: `{"error":{"code","message"}}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

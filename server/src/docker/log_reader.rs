@@ -84,7 +84,6 @@ pub struct LogReader {
 pub async fn open(ep: &Endpoint, req: &Request<'_>) -> AppResult<LogReader> {
     let client = ep.client().await?;
     let version = client.client_version();
-    let unavailable = |e: io::Error| AppError::DockerUnavailable(format!("{}: {e}", ep.name));
     let io = ep.dial().await?;
     let host = "docker";
     let path = format!(
@@ -96,7 +95,20 @@ pub async fn open(ep: &Endpoint, req: &Request<'_>) -> AppResult<LogReader> {
         req.since.max(0),
         percent_encoding::utf8_percent_encode(req.tail, percent_encoding::NON_ALPHANUMERIC),
     );
-    LogReader::start(io, host, &path, req.tty)
+    open_path(ep, io, host, &path, req.tty).await
+}
+
+/// Opens a log stream at `path` (with its version prefix): a container's or, as
+/// `/services/{id}/logs`, a service's, which the daemon frames the same way.
+pub async fn open_path(
+    ep: &Endpoint,
+    io: Box<dyn Io>,
+    host: &str,
+    path: &str,
+    tty: bool,
+) -> AppResult<LogReader> {
+    let unavailable = |e: io::Error| AppError::DockerUnavailable(format!("{}: {e}", ep.name));
+    LogReader::start(io, host, path, tty)
         .await
         .map_err(|e| match e {
             Failure::Io(e) => unavailable(e),

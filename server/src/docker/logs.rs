@@ -47,6 +47,11 @@ pub struct Line {
     /// RFC 3339 with nanoseconds, when `timestamps=true`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ts: Option<String>,
+    /// A service's log line: the task (and node) that wrote it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub task: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub node: Option<String>,
 }
 
 /// One item of the stream: a line or a notice.
@@ -61,7 +66,7 @@ pub type Batch = Vec<Item>;
 
 /// A line as the daemon sends it with `timestamps=1` (`RFC3339Nano text\n`), split into
 /// (timestamp, text).
-fn split(raw: &[u8]) -> (&[u8], &[u8]) {
+pub(crate) fn split(raw: &[u8]) -> (&[u8], &[u8]) {
     let raw = raw.strip_suffix(b"\n").unwrap_or(raw);
     let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
     match raw.iter().position(|&b| b == b' ') {
@@ -73,7 +78,7 @@ fn split(raw: &[u8]) -> (&[u8], &[u8]) {
 /// A daemon timestamp as (unix seconds, nanoseconds), for ordering and `since`. The
 /// daemon's own form (`2006-01-02T15:04:05.999999999Z`, UTC) is read by hand, as it comes
 /// with every line; anything else goes through `time`'s RFC 3339 parser.
-fn instant(ts: &[u8]) -> Option<(i64, u32)> {
+pub(crate) fn instant(ts: &[u8]) -> Option<(i64, u32)> {
     fast_instant(ts).or_else(|| {
         let t = OffsetDateTime::parse(std::str::from_utf8(ts).ok()?, &Rfc3339).ok()?;
         Some((t.unix_timestamp(), t.nanosecond()))
@@ -159,20 +164,28 @@ async fn run_state(ep: &Endpoint, id: &str) -> AppResult<RunState> {
 const HELD: usize = 256;
 
 /// The pump's side of the channel: history waits for room, live lines never do.
-struct Outbox {
+pub(crate) struct Outbox {
     tx: mpsc::Sender<Batch>,
     held: VecDeque<Item>,
     skipped: u64,
 }
 
 /// The client went away.
-struct Closed;
+pub(crate) struct Closed;
 
-fn notice(n: wire::LogNotice) -> Batch {
+pub(crate) fn notice(n: wire::LogNotice) -> Batch {
     vec![Item::Notice(n)]
 }
 
 impl Outbox {
+    pub(crate) fn new(tx: mpsc::Sender<Batch>) -> Self {
+        Outbox {
+            tx,
+            held: VecDeque::new(),
+            skipped: 0,
+        }
+    }
+
     /// What is held, after the "skipped" marker if lines were dropped, as one batch.
     fn take_held(&mut self) -> Batch {
         let mut batch = Vec::with_capacity(self.held.len() + 1);
@@ -185,7 +198,7 @@ impl Outbox {
     }
 
     /// Send what is held if there is room, without waiting.
-    fn drain(&mut self) -> Result<(), Closed> {
+    pub(crate) fn drain(&mut self) -> Result<(), Closed> {
         if !self.pending() {
             return Ok(());
         }
@@ -212,12 +225,12 @@ impl Outbox {
         }
     }
 
-    fn pending(&self) -> bool {
+    pub(crate) fn pending(&self) -> bool {
         self.skipped > 0 || !self.held.is_empty()
     }
 
     /// Live lines: sent at once if there is room, else held, the oldest dropped and counted.
-    fn live(&mut self, mut batch: Batch) -> Result<(), Closed> {
+    pub(crate) fn live(&mut self, mut batch: Batch) -> Result<(), Closed> {
         if !self.pending() {
             match self.tx.try_send(batch) {
                 Ok(()) => return Ok(()),
@@ -235,7 +248,7 @@ impl Outbox {
     }
 
     /// Send everything held, waiting for room.
-    async fn flush(&mut self) -> Result<(), Closed> {
+    pub(crate) async fn flush(&mut self) -> Result<(), Closed> {
         if !self.pending() {
             return Ok(());
         }
@@ -244,7 +257,7 @@ impl Outbox {
     }
 
     /// Lines or notices that must not be lost: after everything before them.
-    async fn send(&mut self, batch: Batch) -> Result<(), Closed> {
+    pub(crate) async fn send(&mut self, batch: Batch) -> Result<(), Closed> {
         self.flush().await?;
         self.tx.send(batch).await.map_err(|_| Closed)
     }
@@ -325,6 +338,8 @@ async fn stream(ep: &Endpoint, id: &str, q: &LogQuery, out: &mut Outbox) -> Resu
                         ts: q
                             .timestamps
                             .then(|| String::from_utf8_lossy(ts).into_owned()),
+                        task: None,
+                        node: None,
                     });
                     let history = at.is_some_and(|at| at < opened);
                     match runs.last_mut() {
@@ -552,6 +567,8 @@ mod tests {
             stream: "stdout",
             line: n.to_string(),
             ts: None,
+            task: None,
+            node: None,
         })
     }
 

@@ -529,12 +529,20 @@ pub async fn decide(
         (_, ["session"]) if !admin => Err(refuse(
             "berth does not pass BuildKit sessions through: build with DOCKER_BUILDKIT=0 (the classic builder)".into(),
         )),
+        _ if !admin && matches!(segs.first(), Some(&("services" | "tasks" | "secrets" | "configs"))) => {
+            swarm_call(call, &p, m, &segs, body).await
+        }
+        // `docker service ps` and `docker node ls` read the nodes; changing them (and the
+        // swarm itself, whose answer carries the join tokens) is the admin's.
+        ("GET", ["nodes", ..]) if !admin => {
+            user.require(Role::Viewer)?;
+            Ok(plan(body, Filter::None, None))
+        }
         (_, [kind, ..])
             if !admin
                 && matches!(
                     *kind,
-                    "plugins" | "swarm" | "nodes" | "services" | "tasks" | "secrets" | "configs"
-                        | "distribution"
+                    "plugins" | "swarm" | "nodes" | "distribution"
                 ) =>
         {
             Err(refuse(format!(
@@ -548,6 +556,175 @@ pub async fn decide(
             Filter::None,
             changes.then(|| ("docker_api", call.describe())),
         )),
+        _ => Err(refuse(format!(
+            "berth does not pass {} through for {}s: it needs the admin role",
+            call.describe(),
+            user.role.as_str()
+        ))),
+    }
+}
+
+/// Services, tasks, secrets and configs for a non-admin: every id resolved and checked
+/// as `/api/services` does, every create and update body decided by the one policy.
+async fn swarm_call(
+    call: &Call,
+    p: &Policy<'_>,
+    m: &str,
+    segs: &[&str],
+    body: Body,
+) -> AppResult<Plan> {
+    let user = p.user;
+    let plan =
+        |path: String, body: Body, filter: Filter, audit: Option<(&'static str, String)>| Plan {
+            path,
+            body,
+            filter,
+            audit,
+            after: After::None,
+        };
+    let same = call.path();
+    match (m, segs) {
+        ("GET", ["services"]) | ("GET", ["secrets"]) | ("GET", ["configs"]) => {
+            user.require(Role::Viewer)?;
+            Ok(plan(same, body, Filter::SwarmObjects, None))
+        }
+        ("GET", ["tasks"]) => {
+            user.require(Role::Viewer)?;
+            Ok(plan(same, body, Filter::Tasks, None))
+        }
+        ("GET", ["tasks", id]) => {
+            user.require(Role::Viewer)?;
+            let tid = (*id).to_owned();
+            let t = crate::docker::swarm::call(p.ep, |d| async move { d.inspect_task(&tid).await })
+                .await?;
+            let labels: std::collections::BTreeMap<String, String> = t
+                .spec
+                .and_then(|s| s.container_spec)
+                .and_then(|c| c.labels)
+                .unwrap_or_default()
+                .into_iter()
+                .collect();
+            if !user.can_see_map(&labels) {
+                return Err(AppError::NotFound(format!("task {id} not found")));
+            }
+            Ok(plan(same, body, Filter::None, None))
+        }
+        ("POST", ["services", "create"]) => {
+            user.require(Role::Operator)?;
+            let spec: bollard::models::ServiceSpec = read_json(body, "the service's spec").await?;
+            let team = team_of(user, &spec.labels.clone().unwrap_or_default())?;
+            let name = spec.name.clone().unwrap_or_default();
+            let decided = p
+                .service(spec, Some(team.as_str()).filter(|t| !t.is_empty()))
+                .await?;
+            Ok(plan(
+                same,
+                json_body(&decided.spec)?,
+                Filter::None,
+                Some(("service_create", name)),
+            ))
+        }
+        (_, ["services", id, rest @ ..]) => {
+            let action = rest.first().copied().unwrap_or("");
+            let role = if m == "GET" {
+                Role::Viewer
+            } else {
+                Role::Operator
+            };
+            if !matches!(
+                (m, action),
+                ("GET", "" | "logs") | ("DELETE", "") | ("POST", "update")
+            ) {
+                return Err(refuse(format!(
+                    "berth does not pass {} through",
+                    call.describe()
+                )));
+            }
+            let s = p.service_ref(id, role).await?;
+            let sid = s.id.clone().unwrap_or_default();
+            let mut new_segs = vec!["services", sid.as_str()];
+            new_segs.extend(rest.iter().copied());
+            let path = call.path_of(&new_segs, &call.query);
+            match (m, action) {
+                ("POST", "update") => {
+                    let spec: bollard::models::ServiceSpec =
+                        read_json(body, "the service's spec").await?;
+                    let body = if call.param("rollback").is_some_and(|r| r == "previous") {
+                        p.service_rollback(&s).await?;
+                        json_body(&spec)?
+                    } else {
+                        json_body(&p.service_update(&s, spec).await?)?
+                    };
+                    Ok(plan(
+                        path,
+                        body,
+                        Filter::None,
+                        Some(("service_update", sid)),
+                    ))
+                }
+                ("DELETE", _) => Ok(plan(
+                    path,
+                    body,
+                    Filter::None,
+                    Some(("service_remove", sid)),
+                )),
+                _ => Ok(plan(path, body, Filter::None, None)),
+            }
+        }
+        ("POST", [kind @ ("secrets" | "configs"), "create"]) => {
+            user.require(Role::Operator)?;
+            let mut v: Value = read_json(body, "the spec").await?;
+            let labels: HashMap<String, String> =
+                serde_json::from_value(v["Labels"].take()).unwrap_or_default();
+            if v.get("Driver").is_some_and(|d| !d.is_null()) {
+                return Err(refuse("only an admin may use a secret driver".into()));
+            }
+            v["Labels"] = serde_json::to_value(policy::own_labels(user, labels, None)?)
+                .map_err(|e| AppError::Internal(e.into()))?;
+            let name = v["Name"].as_str().unwrap_or_default().to_owned();
+            let audit = if *kind == "secrets" {
+                "secret_create"
+            } else {
+                "config_create"
+            };
+            Ok(plan(
+                same,
+                json_body(&v)?,
+                Filter::None,
+                Some((audit, name)),
+            ))
+        }
+        (_, [kind @ ("secrets" | "configs"), id]) if m == "GET" || m == "DELETE" => {
+            let role = if m == "GET" {
+                Role::Viewer
+            } else {
+                Role::Operator
+            };
+            user.require(role)?;
+            let found = if *kind == "secrets" {
+                p.secret(id).await?.id
+            } else {
+                p.config(id).await?.id
+            };
+            let fid = found.unwrap_or_default();
+            let path = call.path_of(&[kind, fid.as_str()], &call.query);
+            let audit = (m == "DELETE").then(|| {
+                (
+                    if *kind == "secrets" {
+                        "secret_remove"
+                    } else {
+                        "config_remove"
+                    },
+                    fid.clone(),
+                )
+            });
+            let filter = if m == "GET" {
+                Filter::SwarmObjects
+            } else {
+                Filter::None
+            };
+            Ok(plan(path, body, filter, audit))
+        }
         _ => Err(refuse(format!(
             "berth does not pass {} through for {}s: it needs the admin role",
             call.describe(),

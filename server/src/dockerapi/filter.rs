@@ -28,6 +28,11 @@ pub enum Filter {
     Volumes,
     Df,
     Events,
+    /// Services, secrets or configs (a list, or one already checked): by their spec's team
+    /// label, without a config's value.
+    SwarmObjects,
+    /// Tasks: by their containers' team label (berth sets it on every service's tasks).
+    Tasks,
 }
 
 fn labels_of(v: &Value) -> HashMap<String, String> {
@@ -81,6 +86,22 @@ pub async fn apply(
                 v["BuildCache"] = Value::Array(Vec::new());
             }
         }
+        Filter::SwarmObjects => {
+            retain(&mut v, |o| sees(user, &o["Spec"]["Labels"]));
+            // A config's value goes in once and is not shown again through berth.
+            let strip = |o: &mut Value| {
+                if let Some(spec) = o["Spec"].as_object_mut() {
+                    spec.remove("Data");
+                }
+            };
+            match v.as_array_mut() {
+                Some(a) => a.iter_mut().for_each(strip),
+                None => strip(&mut v),
+            }
+        }
+        Filter::Tasks => retain(&mut v, |t| {
+            sees(user, &t["Spec"]["ContainerSpec"]["Labels"])
+        }),
         Filter::None | Filter::Json | Filter::Events => {}
     }
     serde_json::to_vec(&v).map(Bytes::from).unwrap_or(bytes)

@@ -23,13 +23,13 @@ use crate::state::AppState;
 /// Batches held between the daemon and a socket (each the lines of one read of the daemon's
 /// stream, 64 KiB at most): with the pump's few hundred held-back lines, the most a slow
 /// client costs in memory.
-const CHANNEL: usize = 8;
+pub(crate) const CHANNEL: usize = 8;
 /// A frame takes queued batches along until it has this many lines (one batch may be
 /// bigger). Nothing waits for more: a quiet container's line leaves at once, and while the
 /// socket is busy lines queue up, so frames grow exactly when that helps.
 const BATCH_LINES: usize = 1000;
 /// What tungstenite reads from the client at once (its default is 128 KiB).
-const READ_BUFFER: usize = 4 * 1024;
+pub(crate) const READ_BUFFER: usize = 4 * 1024;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -51,7 +51,7 @@ pub struct LogsArgs {
 }
 
 impl LogsArgs {
-    fn query(self, follow_default: bool) -> AppResult<LogQuery> {
+    pub(crate) fn query(self, follow_default: bool) -> AppResult<LogQuery> {
         let tail = match self.tail.as_deref().map(str::trim) {
             None | Some("") | Some("all") => "all".to_string(),
             Some(n) => match n.parse::<u64>() {
@@ -143,7 +143,7 @@ fn encode(batch: &[Item]) -> String {
     String::from_utf8(out).unwrap_or_else(|_| "[]".into())
 }
 
-async fn forward(socket: WebSocket, mut rx: mpsc::Receiver<logs::Batch>) {
+pub(crate) async fn forward(socket: WebSocket, mut rx: mpsc::Receiver<logs::Batch>) {
     let (mut sink, mut incoming) = socket.split();
     let mut ping = tokio::time::interval(Duration::from_secs(15));
     loop {

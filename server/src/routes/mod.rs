@@ -19,9 +19,12 @@ pub mod jobs;
 pub mod ndjson;
 pub mod networks;
 pub mod registries;
+pub mod services;
 pub mod shares;
 pub mod stack_logs;
 pub mod stacks;
+pub mod swarm;
+pub mod swarm_files;
 pub mod system;
 pub mod terminal;
 pub mod tokens;
@@ -96,6 +99,9 @@ pub fn router() -> Router<AppState> {
         .merge(webhooks::router())
         .merge(jobs::router())
         .merge(updates::router())
+        .merge(swarm::router())
+        .merge(services::router())
+        .merge(swarm_files::router())
         .split_for_parts();
     let api = std::sync::Arc::new(api);
     router

@@ -32,6 +32,7 @@ mod stacks;
 mod strict_input;
 mod support;
 mod swarm;
+mod swarm_api;
 mod system;
 mod terminal;
 mod updates;

@@ -13,6 +13,7 @@
 pub mod build;
 pub mod images;
 pub mod resolve;
+pub mod services;
 
 use std::collections::HashMap;
 
@@ -183,11 +184,12 @@ pub fn check_volume_create(
 }
 
 /// Refuse a network driver that attaches to host interfaces (macvlan, ipvlan and their
-/// kin), unless admin.
+/// kin), unless admin. `bridge` and, on a swarm, `overlay` (VXLAN between the nodes, no
+/// host interface) are everyone's.
 pub fn check_network_create(user: &CurrentUser, driver: Option<&str>) -> AppResult<()> {
     user.require(Role::Operator)?;
     let driver = driver.filter(|d| !d.is_empty()).unwrap_or("bridge");
-    if driver != "bridge" && user.role != Role::Admin {
+    if driver != "bridge" && driver != "overlay" && user.role != Role::Admin {
         return Err(AppError::Forbidden(format!(
             "only an admin may create {driver} networks"
         )));
