@@ -22,6 +22,8 @@ pub mod environments;
 pub use environments::*;
 pub mod automation;
 pub use automation::*;
+pub mod templates;
+pub use templates::*;
 
 /// The error envelope every JSON error carries: `{"error":{"code","message"}}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

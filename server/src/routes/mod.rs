@@ -22,6 +22,7 @@ pub mod shares;
 pub mod stack_logs;
 pub mod stacks;
 pub mod system;
+pub mod templates;
 pub mod terminal;
 pub mod tokens;
 pub mod updates;
@@ -94,6 +95,7 @@ pub fn router() -> Router<AppState> {
         .merge(webhooks::router())
         .merge(jobs::router())
         .merge(updates::router())
+        .merge(templates::router())
         .split_for_parts();
     let api = std::sync::Arc::new(api);
     router

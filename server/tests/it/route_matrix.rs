@@ -104,6 +104,10 @@ fn rule(path: &str, param: &str) -> Option<Rule> {
         ("hooks", "id") => Rule::Global(
             "a webhook call is judged on its secret (401 without it), then acts as the hook's owner",
         ),
+        ("templates", "id") => Rule::Global(
+            "templates and their sources are shared by all: everyone logged in reads them, admins \
+             add and remove sources, and a deploy is decided by the policy on what it makes",
+        ),
         ("registries", "id") => {
             Rule::Global("registries are the admin's and shared by all; only admins change them")
         }
