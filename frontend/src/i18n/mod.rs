@@ -18,6 +18,7 @@ pub mod automation;
 pub mod confirm;
 pub mod files;
 pub mod stacks;
+pub mod templates;
 
 use crate::api::ApiError;
 use crate::prefs;
