@@ -33,7 +33,8 @@ struct AppImage {
 /// initialises the data dir once with `MYSQL_ROOT_PASSWORD` for root from anywhere.
 const MYSQL_ENTRYPOINT: &str = r#"#!/bin/sh
 set -e
-mkdir -p /run/mysqld && chown mysql:mysql /run/mysqld /var/lib/mysql
+# The image's files are imported owned by root: hand the server its own again.
+mkdir -p /run/mysqld /var/lib/mysql && chown -R mysql:mysql /run/mysqld /var/lib/mysql
 if [ ! -d /var/lib/mysql/mysql ]; then
   mariadb-install-db --user=mysql --datadir=/var/lib/mysql >/dev/null
   cat > /tmp/init.sql <<SQL
@@ -57,9 +58,11 @@ const IMAGES: &[AppImage] = &[
     AppImage {
         tag: "nginx:stable",
         packages: &["nginx-light"],
-        setup: "ln -sf /dev/stdout /var/log/nginx/access.log; ln -sf /dev/stderr /var/log/nginx/error.log; \
-                echo 'web' > /var/www/html/index.html",
-        changes: &[r#"CMD ["nginx", "-g", "daemon off;"]"#],
+        setup: "ln -sf /dev/stdout /var/log/nginx/access.log; ln -sf /dev/stderr /var/log/nginx/error.log",
+        // The page names the container, so a balancer in front shows which replica answered.
+        changes: &[
+            r#"CMD ["sh", "-c", "hostname > /var/www/html/index.html; exec nginx -g 'daemon off;'"]"#,
+        ],
     },
     AppImage {
         tag: "haproxy:lts",
@@ -86,7 +89,9 @@ const IMAGES: &[AppImage] = &[
     AppImage {
         tag: "mysql:8",
         packages: &["mariadb-server", "mariadb-client"],
-        setup: "",
+        // The package initialised a data dir without a root password: the entrypoint makes
+        // a fresh one with the template's.
+        setup: "rm -rf /var/lib/mysql/*",
         changes: &[r#"CMD ["/usr/local/bin/mysql-entrypoint"]"#],
     },
     AppImage {

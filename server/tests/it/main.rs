@@ -32,6 +32,7 @@ mod strict_input;
 mod support;
 mod swarm;
 mod system;
+mod template_builtins;
 mod templates;
 mod terminal;
 mod updates;
