@@ -101,7 +101,7 @@ pub fn Header() -> impl IntoView {
                         {images::tr(images::Key::NavRegistries)}
                     </A>
                     <A href="/environments" attr:data-testid="nav-environments">
-                        "Environments"
+                        {crate::i18n::environments::tr(crate::i18n::environments::Key::NavEnvironments)}
                     </A>
                     <A href="/templates" attr:data-testid="nav-templates">
                         {crate::i18n::templates::tr(crate::i18n::templates::Key::NavTemplates)}
