@@ -1713,3 +1713,130 @@ async fn make_a_stack_from_git_and_pull_a_new_commit_with_pull_now() {
     browser.close().await;
     docker::remove_project(&name);
 }
+
+/// Removes a container the test made, also when it fails.
+struct RemoveOnDrop(String);
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        docker::remove(&self.0);
+    }
+}
+
+/// A template list served on 127.0.0.1 for the page's "add a source by URL".
+async fn serve_once_per_request(body: String) -> (String, tokio::task::JoinHandle<()>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/templates.json", listener.local_addr().unwrap());
+    let task = tokio::spawn(async move {
+        while let Ok((mut sock, _)) = listener.accept().await {
+            let mut buf = [0u8; 4096];
+            let _ = sock.read(&mut buf).await;
+            let resp = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = sock.write_all(resp.as_bytes()).await;
+        }
+    });
+    (url, task)
+}
+
+#[tokio::test]
+async fn add_a_template_source_then_deploy_a_template_through_its_form_and_see_it_running() {
+    let _slot = BROWSER_SLOTS.acquire().await.unwrap();
+    let name = unique("e2e-templates");
+    let _cleanup = RemoveOnDrop(name.clone());
+    let image =
+        std::env::var("BERTH_TEST_IMAGE").unwrap_or_else(|_| "berth-test/busybox:latest".into());
+    let list = serde_json::json!({"version": "2", "templates": [{
+        "type": 1, "title": "E2E idle box", "description": "busybox idling", "image": image,
+        "command": "sh -c 'trap \"exit 0\" TERM; echo \"$GREETING\"; while true; do sleep 1; done'",
+        "env": [{"name": "GREETING", "label": "Greeting"},
+                {"name": "MODE", "label": "Mode", "select": [
+                    {"text": "Fast", "value": "fast", "default": true}, {"text": "Slow", "value": "slow"}]}]
+    }]})
+    .to_string();
+    let (url, server) = serve_once_per_request(list).await;
+    let berth = Berth::start().await;
+    let browser = Browser::start().await;
+    let c = &browser.client;
+
+    action::login(c, &berth, "admin", e2e::berth::ADMIN_PASSWORD).await;
+    c.goto(&berth.url("/templates")).await.unwrap();
+    // The built-ins are listed; the admin adds a Portainer list by its URL.
+    find::by_testid(c, "template-card").await;
+    find::by_testid(c, "source-url")
+        .await
+        .send_keys(&url)
+        .await
+        .unwrap();
+    find::by_testid(c, "source-add")
+        .await
+        .click()
+        .await
+        .unwrap();
+    find::by_testid(c, "source-row").await;
+    // Search narrows the list to the new template; its form marks the required variable.
+    find::by_testid(c, "template-search")
+        .await
+        .send_keys("E2E idle")
+        .await
+        .unwrap();
+    let card = c
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(fantoccini::Locator::XPath(
+            "//*[@data-testid='template-card'][.//h3[text()='E2E idle box']]",
+        ))
+        .await
+        .unwrap();
+    let cards = c
+        .find_all(fantoccini::Locator::Css(&find::testid("template-card")))
+        .await
+        .unwrap();
+    assert_eq!(cards.len(), 1, "search keeps only the match");
+    card.find(fantoccini::Locator::Css(&find::testid("template-open")))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let form = find::by_testid(c, "template-form").await;
+    let text = form.text().await.unwrap();
+    assert!(text.contains("Greeting *"), "required marked: {text}");
+    find::by_testid(c, "template-name")
+        .await
+        .send_keys(&name)
+        .await
+        .unwrap();
+    c.find(fantoccini::Locator::Css(
+        "[data-testid=\"template-var\"][data-name=\"GREETING\"]",
+    ))
+    .await
+    .unwrap()
+    .send_keys("hello-from-template")
+    .await
+    .unwrap();
+    check::screenshot(c, "template-form").await;
+    find::by_testid(c, "template-deploy")
+        .await
+        .click()
+        .await
+        .unwrap();
+
+    // The result links to the container, which runs with the form's value.
+    find::by_testid(c, "template-done").await;
+    find::by_testid(c, "template-result")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let title = find::by_testid(c, "detail-name").await;
+    check::text_becomes(&title, &name, Duration::from_secs(10)).await;
+    assert_eq!(docker::state(&name), "running", "the daemon agrees");
+    check::screenshot(c, "template-deployed").await;
+
+    browser.close().await;
+    server.abort();
+}

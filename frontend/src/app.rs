@@ -16,6 +16,7 @@ use crate::pages::networks::Networks;
 use crate::pages::stack_detail::StackDetailPage;
 use crate::pages::stacks::{NewStack, Stacks};
 use crate::pages::system::System;
+use crate::pages::templates::Templates;
 use crate::pages::volumes::Volumes;
 use crate::pages::webhooks::Webhooks;
 use crate::pages::{
@@ -143,6 +144,7 @@ fn Shell() -> impl IntoView {
                     path=path!("/volumes/:name/files")
                     view=|| view! { <Protected><VolumeFiles /></Protected> }
                 />
+                <Route path=path!("/templates") view=|| view! { <Protected><Templates /></Protected> } />
                 <Route path=path!("/webhooks") view=|| view! { <Protected><Webhooks /></Protected> } />
                 <Route path=path!("/images") view=|| view! { <Protected><Images /></Protected> } />
                 <Route

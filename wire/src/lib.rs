@@ -26,6 +26,8 @@ pub mod gitstacks;
 pub use gitstacks::*;
 pub mod swarm;
 pub use swarm::*;
+pub mod templates;
+pub use templates::*;
 
 /// The error envelope every JSON error carries: `{"error":{"code","message"}}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -106,7 +106,7 @@ pub fn smoke_test(host: &str) -> Result<()> {
     Ok(())
 }
 
-fn has_image(host: &str, image: &str) -> Result<bool> {
+pub(crate) fn has_image(host: &str, image: &str) -> Result<bool> {
     let status = Command::new("docker")
         .args(["-H", host, "image", "inspect", image])
         .stdin(Stdio::null())
@@ -124,7 +124,7 @@ fn import_busybox(host: &str) -> Result<()> {
 }
 
 /// `tar | docker import -`: numeric root ownership whoever runs this.
-fn import(host: &str, rootfs: &Path, image: &str, changes: &[&str]) -> Result<()> {
+pub(crate) fn import(host: &str, rootfs: &Path, image: &str, changes: &[&str]) -> Result<()> {
     let mut tar = Command::new("tar")
         .arg("-C")
         .arg(rootfs)
@@ -197,10 +197,10 @@ fn busybox_rootfs(dir: &Path) -> Result<()> {
 }
 
 /// A scratch directory removed on drop (hand-written: one use does not justify `tempfile`).
-struct TempDir(PathBuf);
+pub(crate) struct TempDir(pub(crate) PathBuf);
 
 impl TempDir {
-    fn new(prefix: &str) -> Result<Self> {
+    pub(crate) fn new(prefix: &str) -> Result<Self> {
         let path = env::temp_dir().join(format!("{prefix}-{}", std::process::id()));
         // A leftover from a crashed run with the same pid would make symlink() fail.
         let _ = fs::remove_dir_all(&path);

@@ -1,6 +1,7 @@
 //! `cargo xtask`: berth's build, run, test and bench orchestration, in Rust so that it runs
 //! wherever cargo does (the matklad xtask pattern). `cargo xtask help` lists the commands.
 
+mod app_images;
 mod bench;
 mod daemon;
 mod deps;
@@ -37,6 +38,8 @@ usage: cargo xtask <command>
                    build, then run the benchmarks against the private dockerd and
                    nginx; print the table and update BENCHMARKS.md. GROUPs: weight,
                    list, load, logs, exec, stats, files (default: all)
+  template-images  (for developers) make the built-in templates' images (redis:7, nginx:stable, ...)
+                   from Debian packages on BERTH_TEST_DOCKER_HOST, as `test` does; cached by tag
   fuzz             (for developers) schemathesis against a debug berth on the private
                    dockerd (or BERTH_TEST_DOCKER_HOST), as `test` runs it after the tests
   hosts [N]        (for developers) start N (default 2) more dockerds, each in a network
@@ -82,6 +85,13 @@ fn dispatch(args: &[String]) -> Result<ExitCode> {
         "ui" => {
             no_arguments(command, rest)?;
             frontend::build_ui()?;
+            Ok(ExitCode::SUCCESS)
+        }
+        "template-images" => {
+            no_arguments(command, rest)?;
+            let host = env::var("BERTH_TEST_DOCKER_HOST")
+                .context("BERTH_TEST_DOCKER_HOST names the daemon to make the images on")?;
+            app_images::ensure(&host)?;
             Ok(ExitCode::SUCCESS)
         }
         "run" => run::run(rest),

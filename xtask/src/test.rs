@@ -46,6 +46,8 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
     let daemon = daemon::start()?;
     images::ensure(&daemon.host)?;
     images::smoke_test(&daemon.host)?;
+    // The built-in templates' images (minutes the first time, cached by tag after).
+    crate::app_images::ensure(&daemon.host)?;
     // Two more daemons in network namespaces, for the environment tests (issue 14).
     let hosts = hosts::start(2)?;
     // A Swarm of three more daemons, for the Swarm tests (issue 15); index 9 keeps it

@@ -103,6 +103,9 @@ pub fn Header() -> impl IntoView {
                     <A href="/environments" attr:data-testid="nav-environments">
                         {crate::i18n::environments::tr(crate::i18n::environments::Key::NavEnvironments)}
                     </A>
+                    <A href="/templates" attr:data-testid="nav-templates">
+                        {crate::i18n::templates::tr(crate::i18n::templates::Key::NavTemplates)}
+                    </A>
                     <A href="/webhooks" attr:data-testid="nav-webhooks">
                         {crate::i18n::automation::tr(crate::i18n::automation::Key::NavWebhooks)}
                     </A>

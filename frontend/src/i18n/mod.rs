@@ -20,6 +20,7 @@ pub mod environments;
 pub mod files;
 pub mod gitstacks;
 pub mod stacks;
+pub mod templates;
 
 use crate::api::ApiError;
 use crate::prefs;

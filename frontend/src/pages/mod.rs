@@ -18,6 +18,7 @@ pub mod shares;
 pub mod stack_detail;
 pub mod stacks;
 pub mod system;
+pub mod templates;
 pub mod volume_files;
 pub mod volumes;
 pub mod webhooks;

@@ -67,9 +67,22 @@ pub async fn create(
     daemon: Daemon,
     JsonBody(req): JsonBody<wire::CreateContainer>,
 ) -> AppResult<(StatusCode, Json<wire::CreatedContainer>)> {
-    let res = audit::audited(&state.db, &user, "create", &target_of(&req), async {
-        let plan = prepare(&state, &user, &daemon, &req).await?;
-        let (id, warnings) = create::create(&daemon, plan).await?;
+    create_audited(&state, &user, &daemon, &req)
+        .await
+        .map(|c| (StatusCode::CREATED, Json(c)))
+}
+
+/// What `POST /api/containers` does (also for container templates): policy, create,
+/// start unless `start` is false, audited.
+pub async fn create_audited(
+    state: &AppState,
+    user: &CurrentUser,
+    daemon: &Endpoint,
+    req: &wire::CreateContainer,
+) -> AppResult<wire::CreatedContainer> {
+    audit::audited(&state.db, user, "create", &target_of(req), async {
+        let plan = prepare(state, user, daemon, req).await?;
+        let (id, warnings) = create::create(daemon, plan).await?;
         if req.start.unwrap_or(true) {
             let sid = id.clone();
             let started = daemon
@@ -83,14 +96,13 @@ pub async fn create(
                 .await;
             if let Err(e) = started {
                 // Leave nothing half-made behind: the form can simply be sent again.
-                create::discard(&daemon, &id).await;
+                create::discard(daemon, &id).await;
                 return Err(e);
             }
         }
         Ok(wire::CreatedContainer { id, warnings })
     })
-    .await;
-    res.map(|c| (StatusCode::CREATED, Json(c)))
+    .await
 }
 
 /// Run a container to completion: ndjson lines `{"id"}`, then `{"stream","line"}` as it

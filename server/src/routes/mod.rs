@@ -26,6 +26,7 @@ pub mod stacks;
 pub mod swarm;
 pub mod swarm_files;
 pub mod system;
+pub mod templates;
 pub mod terminal;
 pub mod tokens;
 pub mod updates;
@@ -102,6 +103,7 @@ pub fn router() -> Router<AppState> {
         .merge(swarm::router())
         .merge(services::router())
         .merge(swarm_files::router())
+        .merge(templates::router())
         .split_for_parts();
     let api = std::sync::Arc::new(api);
     router

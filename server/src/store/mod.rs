@@ -8,6 +8,7 @@ pub mod jobs;
 pub mod registries;
 pub mod shares;
 pub mod teams;
+pub mod template_sources;
 pub mod tokens;
 pub mod users;
 pub mod webhooks;

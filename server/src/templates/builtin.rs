@@ -207,6 +207,23 @@ volumes:
   src: {}
 "#;
 
+/// Why a built-in cannot run here as it is: Jenkins and GitLab CE are not packaged in
+/// Debian, so only their upstream images run them, and berth's test sites (which reach no
+/// registry) cannot have those. The form still deploys them with an image a site has.
+pub fn unavailable(id: &str) -> Option<&'static str> {
+    match id {
+        "berth-jenkins" => Some(
+            "needs the upstream jenkins/jenkins image (Jenkins is not packaged in Debian): \
+             pull or load it first",
+        ),
+        "berth-gitlab-ce" => Some(
+            "needs the upstream gitlab/gitlab-ce image (GitLab is not packaged in Debian): \
+             pull or load it first",
+        ),
+        _ => None,
+    }
+}
+
 /// The built-in templates, ids prefixed `berth-` so a source cannot shadow them.
 pub fn all() -> Vec<Template> {
     let port = |d: &str| {

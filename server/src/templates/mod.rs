@@ -3,6 +3,9 @@
 //! user typed in its form (`vars`). Templates are data: nothing here renders HTML.
 
 pub mod builtin;
+pub mod catalog;
+pub mod deploy;
+pub mod fetch;
 pub mod parse;
 pub mod vars;
 

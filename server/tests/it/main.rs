@@ -34,6 +34,8 @@ mod support;
 mod swarm;
 mod swarm_api;
 mod system;
+mod template_builtins;
+mod templates;
 mod terminal;
 mod updates;
 mod volume_files;

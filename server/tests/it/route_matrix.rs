@@ -115,6 +115,10 @@ fn rule(path: &str, param: &str) -> Option<Rule> {
         ("nodes", "id") => Rule::Global(
             "nodes are the cluster's machines: everyone on the environment reads them, only admins change them (tests/it/swarm_api.rs)",
         ),
+        ("templates", "id") => Rule::Global(
+            "templates and their sources are shared by all: everyone logged in reads them, admins \
+             add and remove sources, and a deploy is decided by the policy on what it makes",
+        ),
         ("registries", "id") => {
             Rule::Global("registries are the admin's and shared by all; only admins change them")
         }
