@@ -1059,21 +1059,208 @@ async fn the_account_page_gives_a_docker_cli_its_token_and_the_cli_works_through
     );
 }
 
+/// The namespace hosts of `cargo xtask hosts` (issue 14), as its hosts.json describes them.
+fn test_hosts() -> serde_json::Value {
+    let file = std::env::var("BERTH_TEST_HOSTS").expect(
+        "BERTH_TEST_HOSTS is not set: run under `cargo xtask test`, or `cargo xtask hosts 2`",
+    );
+    serde_json::from_str(&std::fs::read_to_string(&file).expect("hosts.json"))
+        .expect("hosts.json is JSON")
+}
+
+/// Adds test host `index` as environment `name` over mutual TLS, as an admin would with the
+/// form; returns the admin's API client (logged in).
+async fn add_tls_environment(
+    berth: &Berth,
+    hosts: &serde_json::Value,
+    name: &str,
+    index: usize,
+) -> reqwest::Client {
+    let pem = |what: &str| {
+        std::fs::read_to_string(hosts["pki"][what].as_str().expect("a pki path"))
+            .expect("a pki file")
+    };
+    let api = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let r = api
+        .post(berth.url("/api/auth/login"))
+        .json(&serde_json::json!({"username": "admin", "password": e2e::berth::ADMIN_PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let r = api
+        .post(berth.url("/api/environments"))
+        .json(&serde_json::json!({
+            "name": name,
+            "url": hosts["hosts"][index]["tcp"],
+            "tls": {"ca": pem("ca"), "cert": pem("cert"), "key": pem("key")},
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    api
+}
+
+/// Issue 14: an admin edits a host in its form (a new name and role limits, the stored TLS
+/// keys kept because the key fields stay empty), is asked before removing it, and reads the
+/// page in Chinese.
+#[tokio::test]
+async fn an_admin_edits_an_environment_and_is_asked_before_removing_it() {
+    let _slot = BROWSER_SLOTS.acquire().await.unwrap();
+    let hosts = test_hosts();
+    let h2 = &hosts["hosts"][1];
+    let berth = Berth::start().await;
+    let api = add_tls_environment(&berth, &hosts, "edit-me", 1).await;
+
+    let browser = Browser::start().await;
+    let c = &browser.client;
+    action::login(c, &berth, "admin", e2e::berth::ADMIN_PASSWORD).await;
+    c.goto(&berth.url("/environments")).await.unwrap();
+    let status = "const r = document.querySelector('[data-testid=env-row][data-name=\"edit-me\"] [data-testid=env-status]'); return r ? r.textContent : '';";
+    wait_js(c, status, Duration::from_secs(20), |v| {
+        v.as_str() == Some("up")
+    })
+    .await;
+    c.find(fantoccini::Locator::Css(
+        "[data-testid=env-row][data-name=\"edit-me\"] [data-testid=env-edit]",
+    ))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+    // The form starts from what is stored.
+    let url_field = find::by_testid(c, "env-url").await;
+    assert_eq!(
+        url_field.prop("value").await.unwrap().as_deref(),
+        h2["tcp"].as_str(),
+        "the edit form shows the stored URL"
+    );
+    let name_field = find::by_testid(c, "env-name").await;
+    name_field.clear().await.unwrap();
+    name_field.send_keys("edited").await.unwrap();
+    find::by_testid(c, "env-roles")
+        .await
+        .send_keys("*=viewer")
+        .await
+        .unwrap();
+    find::by_testid(c, "env-save").await.click().await.unwrap();
+    // The row has its new name, and the host stays up with the keys it had.
+    let edited = "const r = document.querySelector('[data-testid=env-row][data-name=\"edited\"] [data-testid=env-status]'); return r ? r.textContent : '';";
+    wait_js(c, edited, Duration::from_secs(20), |v| {
+        v.as_str() == Some("up")
+    })
+    .await;
+    let list: serde_json::Value = api
+        .get(berth.url("/api/environments"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let env = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"] == "edited")
+        .unwrap_or_else(|| panic!("renamed: {list}"));
+    assert_eq!(env["roles"], serde_json::json!({"*": "viewer"}), "{env}");
+    assert_eq!(env["tls"], true, "the stored keys were kept: {env}");
+    assert!(
+        !list.to_string().contains("edit-me"),
+        "the old name is gone: {list}"
+    );
+
+    // Removing asks first, naming the host; Cancel keeps it.
+    let remove = "[data-testid=env-row][data-name=\"edited\"] [data-testid=env-remove]";
+    c.find(fantoccini::Locator::Css(remove))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let question = find::by_testid(c, "confirm-question").await;
+    let text = question.text().await.unwrap();
+    assert!(
+        text.contains("edited"),
+        "the question names the host: {text}"
+    );
+    find::by_testid(c, "confirm-no")
+        .await
+        .click()
+        .await
+        .unwrap();
+    c.find(fantoccini::Locator::Css(
+        "[data-testid=env-row][data-name=\"edited\"]",
+    ))
+    .await
+    .expect("Cancel keeps the host");
+
+    // In Chinese, the page speaks Chinese.
+    find::by_testid(c, "lang-switch")
+        .await
+        .select_by_value("zh-CN")
+        .await
+        .unwrap();
+    wait_js(c, edited, Duration::from_secs(10), |v| {
+        v.as_str() == Some("在线")
+    })
+    .await;
+    let nav = find::by_testid(c, "nav-environments").await;
+    check::text_becomes(&nav, "环境", Duration::from_secs(5)).await;
+    let edit_label = c
+        .find(fantoccini::Locator::Css(
+            "[data-testid=env-row][data-name=\"edited\"] [data-testid=env-edit]",
+        ))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(edit_label, "编辑");
+
+    // Confirmed, it goes.
+    c.find(fantoccini::Locator::Css(remove))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    find::by_testid(c, "confirm-yes")
+        .await
+        .click()
+        .await
+        .unwrap();
+    wait_js(
+        c,
+        "return !!document.querySelector('[data-testid=env-row][data-name=\"edited\"]');",
+        Duration::from_secs(10),
+        |v| v.as_bool() == Some(false),
+    )
+    .await;
+    let list: serde_json::Value = api
+        .get(berth.url("/api/environments"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(!list.to_string().contains("edited"), "{list}");
+    browser.close().await;
+}
+
 /// Issue 14: with a second host (`cargo xtask hosts`, named by BERTH_TEST_HOSTS), the
 /// switcher in the top bar moves the whole UI to it: its containers, and a terminal in one.
 #[tokio::test]
 async fn switch_environments_and_open_a_terminal_on_the_second_host() {
     let _slot = BROWSER_SLOTS.acquire().await.unwrap();
-    let hosts_file = std::env::var("BERTH_TEST_HOSTS").expect(
-        "BERTH_TEST_HOSTS is not set: run under `cargo xtask test`, or `cargo xtask hosts 2`",
-    );
-    let hosts: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&hosts_file).expect("hosts.json"))
-            .expect("hosts.json is JSON");
-    let pem = |what: &str| {
-        std::fs::read_to_string(hosts["pki"][what].as_str().expect("a pki path"))
-            .expect("a pki file")
-    };
+    let hosts = test_hosts();
     let h1 = &hosts["hosts"][0];
     // A container on the second host only, made with its own socket.
     let name = unique("e2e-env-term");
@@ -1101,28 +1288,7 @@ async fn switch_environments_and_open_a_terminal_on_the_second_host() {
 
     let berth = Berth::start().await;
     // The environment, added through the API as an admin would with the form.
-    let api = reqwest::Client::builder()
-        .cookie_store(true)
-        .build()
-        .unwrap();
-    let r = api
-        .post(berth.url("/api/auth/login"))
-        .json(&serde_json::json!({"username": "admin", "password": e2e::berth::ADMIN_PASSWORD}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    let r = api
-        .post(berth.url("/api/environments"))
-        .json(&serde_json::json!({
-            "name": "second",
-            "url": h1["tcp"],
-            "tls": {"ca": pem("ca"), "cert": pem("cert"), "key": pem("key")},
-        }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 201);
+    add_tls_environment(&berth, &hosts, "second", 0).await;
 
     let browser = Browser::start().await;
     let c = &browser.client;

@@ -8,9 +8,11 @@ use std::{os::unix::process::CommandExt, process::Command, process::ExitCode};
 
 use anyhow::{bail, Context, Result};
 
-use crate::{build, cargo, daemon, deps, exit_code, images, root, say, status, target_dir};
+use crate::{build, cargo, daemon, deps, exit_code, hosts, images, root, say, status, target_dir};
 
-const GROUPS: &[&str] = &["weight", "list", "load", "logs", "exec", "stats", "files"];
+const GROUPS: &[&str] = &[
+    "weight", "list", "load", "logs", "exec", "stats", "files", "envs",
+];
 
 /// `cargo xtask bench [--quick] [GROUP...]`: every group unless some are named.
 pub fn run(args: &[String]) -> Result<ExitCode> {
@@ -34,8 +36,17 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
 
     let daemon = daemon::start()?;
     images::ensure(&daemon.host)?;
+    // Two daemons in network namespaces for the environments group (issue 14).
+    let hosts = if only.is_empty() || only.contains(&"envs") {
+        Some(hosts::start(2)?)
+    } else {
+        None
+    };
 
     let mut cmd = Command::new(&bench);
+    if let Some(hosts) = &hosts {
+        cmd.env("BERTH_TEST_HOSTS", &hosts.file);
+    }
     cmd.env("BERTH_TEST_DOCKER_HOST", &daemon.host)
         .env("BERTH_BIN", &berth)
         .env("BERTH_UI_DIR", target_dir()?.join("ui"))
@@ -64,6 +75,7 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
     daemon::set_foreground_group(child.id());
     let done = child.wait().context("waiting for the bench")?;
     daemon::set_foreground_group(0);
+    drop(hosts);
     drop(daemon);
     Ok(exit_code(done))
 }

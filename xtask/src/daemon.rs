@@ -266,6 +266,24 @@ fn is_ours(pid: i32, program: &str) -> bool {
     pid_alive(pid) && cmdline.contains(program) && cmdline.contains(ROOT)
 }
 
+/// Waits (at most 60 s) until the dockerd `pid` answers on `sock`; if it exits or never
+/// answers, the error names `what` and ends with the last lines of its `log`.
+pub(crate) fn wait_until_up(sock: &str, pid: i32, log: &std::path::Path, what: &str) -> Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !answers(sock) {
+        if !pid_alive(pid) || Instant::now() > deadline {
+            let log = fs::read_to_string(log).unwrap_or_default();
+            let tail: Vec<&str> = log.lines().rev().take(20).collect();
+            bail!(
+                "dockerd of {what} did not come up:\n{}",
+                tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+            );
+        }
+        thread::sleep(Duration::from_millis(250));
+    }
+    Ok(())
+}
+
 /// Alive and not a zombie: an adopted daemon is not our child, and if nothing reaps it, its
 /// zombie would otherwise look alive forever.
 pub(crate) fn pid_alive(pid: i32) -> bool {

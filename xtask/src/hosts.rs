@@ -157,6 +157,11 @@ pub fn run(args: &[String]) -> Result<std::process::ExitCode> {
 }
 
 pub(crate) fn sh(cmd: &mut Command) -> Result<()> {
+    output(cmd).map(drop)
+}
+
+/// Runs `cmd` to its end; its standard output, or an error with its standard error.
+pub(crate) fn output(cmd: &mut Command) -> Result<String> {
     let out = cmd
         .stdin(Stdio::null())
         .output()
@@ -167,7 +172,7 @@ pub(crate) fn sh(cmd: &mut Command) -> Result<()> {
             String::from_utf8_lossy(&out.stderr).trim()
         );
     }
-    Ok(())
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 pub(crate) fn ip(args: &[&str]) -> Result<()> {
@@ -446,18 +451,7 @@ fn start_one(i: usize) -> Result<serde_json::Value> {
         .context("cannot start dockerd in the namespace")?;
     // nsenter execs dockerd in place: the child's pid is dockerd's.
     let pid = child.id() as i32;
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !crate::daemon::answers(&sock) {
-        if !pid_alive(pid) || Instant::now() > deadline {
-            let log = fs::read_to_string(d.join("dockerd.log")).unwrap_or_default();
-            let tail: Vec<&str> = log.lines().rev().take(20).collect();
-            bail!(
-                "dockerd of host {i} did not come up:\n{}",
-                tail.into_iter().rev().collect::<Vec<_>>().join("\n")
-            );
-        }
-        thread::sleep(Duration::from_millis(250));
-    }
+    crate::daemon::wait_until_up(&sock, pid, &d.join("dockerd.log"), &format!("host {i}"))?;
     crate::images::ensure(&sock)?;
 
     // sshd: a host key of its own, the one authorized key, DOCKER_HOST for dial-stdio.

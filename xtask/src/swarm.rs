@@ -29,8 +29,7 @@ use std::{
 
 use anyhow::{bail, Context, Result};
 
-use crate::daemon::pid_alive;
-use crate::hosts::{cleanup_dir, ip, sh};
+use crate::hosts::{cleanup_dir, ip, output, sh};
 use crate::say;
 
 /// Three nodes: the first is the manager.
@@ -291,20 +290,6 @@ pub fn start(c: &Cluster, image_from: &str) -> Result<Guard> {
     Ok(guard)
 }
 
-fn output(cmd: &mut Command) -> Result<String> {
-    let out = cmd
-        .stdin(Stdio::null())
-        .output()
-        .with_context(|| format!("cannot run {cmd:?}"))?;
-    if !out.status.success() {
-        bail!(
-            "{cmd:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr).trim()
-        );
-    }
-    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-}
-
 /// Node `k`: its namespace on the bridge, its dockerd (hostname = the namespace, so that
 /// the nodes have distinct names), the test image loaded. Returns dockerd's pid.
 fn start_node(c: &Cluster, k: usize, image: &Path) -> Result<i32> {
@@ -369,18 +354,12 @@ fn start_node(c: &Cluster, k: usize, image: &Path) -> Result<i32> {
         .spawn()
         .context("cannot start dockerd in the namespace")?;
     let pid = child.id() as i32;
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !crate::daemon::answers(&sock) {
-        if !pid_alive(pid) || Instant::now() > deadline {
-            let log = fs::read_to_string(d.join("dockerd.log")).unwrap_or_default();
-            let tail: Vec<&str> = log.lines().rev().take(20).collect();
-            bail!(
-                "dockerd of swarm node {k} did not come up:\n{}",
-                tail.into_iter().rev().collect::<Vec<_>>().join("\n")
-            );
-        }
-        thread::sleep(Duration::from_millis(250));
-    }
+    crate::daemon::wait_until_up(
+        &sock,
+        pid,
+        &d.join("dockerd.log"),
+        &format!("swarm node {k}"),
+    )?;
     sh(Command::new("docker")
         .args(["-H", &sock, "load", "-q", "-i"])
         .arg(image))?;

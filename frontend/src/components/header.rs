@@ -101,7 +101,7 @@ pub fn Header() -> impl IntoView {
                         {images::tr(images::Key::NavRegistries)}
                     </A>
                     <A href="/environments" attr:data-testid="nav-environments">
-                        "Environments"
+                        {crate::i18n::environments::tr(crate::i18n::environments::Key::NavEnvironments)}
                     </A>
                     <A href="/webhooks" attr:data-testid="nav-webhooks">
                         {crate::i18n::automation::tr(crate::i18n::automation::Key::NavWebhooks)}

@@ -11,6 +11,7 @@ pub enum What {
     Network,
     Registry,
     Tag,
+    Environment,
 }
 
 /// The question for removing `what` called `name`.
@@ -28,6 +29,9 @@ pub fn question(lang: Lang, what: What, name: &str) -> String {
             Network => format!("Remove network “{name}”?"),
             Registry => format!("Remove registry “{name}”? Its stored credentials are deleted."),
             Tag => format!("Delete tag “{name}” from the registry?"),
+            Environment => format!(
+                "Remove environment “{name}”? berth forgets the host and its stored keys; nothing on the host is touched."
+            ),
         },
         Lang::ZhCn => match what {
             Container => format!("删除容器“{name}”？容器会先被停止，其匿名数据一并删除。"),
@@ -36,6 +40,9 @@ pub fn question(lang: Lang, what: What, name: &str) -> String {
             Network => format!("删除网络“{name}”？"),
             Registry => format!("删除镜像仓库“{name}”？其保存的凭据将被删除。"),
             Tag => format!("从镜像仓库删除标签“{name}”？"),
+            Environment => {
+                format!("删除环境“{name}”？berth 将忘记该主机及其保存的密钥；主机上的内容不受影响。")
+            }
         },
     }
 }

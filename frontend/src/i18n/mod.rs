@@ -16,6 +16,7 @@ use leptos::prelude::*;
 pub mod admin;
 pub mod automation;
 pub mod confirm;
+pub mod environments;
 pub mod files;
 pub mod stacks;
 

@@ -122,6 +122,16 @@ impl Endpoint {
         self.status_tx.send_replace(EnvStatus::Up);
     }
 
+    /// Waits, at most `limit`, for the first check of a host just added or edited, so the
+    /// admin who saved it reads its state (up, or down and why) instead of "checking".
+    pub async fn settled(&self, limit: Duration) {
+        if self.paused {
+            return;
+        }
+        let mut rx = self.status_tx.subscribe();
+        let _ = tokio::time::timeout(limit, rx.wait_for(|s| *s != EnvStatus::Unknown)).await;
+    }
+
     /// Starts the health loop (paused hosts have none: they are not contacted at all).
     pub(super) fn start_health(self: &Arc<Self>) {
         if self.paused {

@@ -54,6 +54,11 @@ fn info(ep: &Endpoint) -> wire::EnvironmentInfo {
     }
 }
 
+/// How long an add or edit waits for the host's first check before answering: a little
+/// over the check's own timeout, so the answer says up, or down and why.
+const SETTLE: std::time::Duration =
+    std::time::Duration::from_secs(crate::docker::health::CHECK_TIMEOUT.as_secs() + 1);
+
 /// The environments the caller may use, with their state as their health loops last saw
 /// it: this never waits for a host.
 #[utoipa::path(get, path = "/api/environments", tag = "environments",
@@ -239,6 +244,7 @@ pub async fn create(
         })?;
         let ep = Endpoint::from_row(&row, &state.config.data_dir);
         state.daemons.put(ep.clone());
+        ep.settled(SETTLE).await;
         Ok(info(&ep))
     }
     .await;
@@ -282,8 +288,10 @@ pub async fn update(
         let ep = Endpoint::from_row(&row, &state.config.data_dir);
         if row.name != name {
             state.daemons.remove(&name);
+            crate::stacks::files::move_endpoint(&state.config.data_dir, &name, &row.name).await?;
         }
         state.daemons.put(ep.clone());
+        ep.settled(SETTLE).await;
         Ok(info(&ep))
     }
     .await;

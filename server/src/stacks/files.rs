@@ -158,6 +158,26 @@ async fn put(dir: &Path, file: &str, bytes: &[u8]) -> AppResult<()> {
         .map_err(|e| io(e, dir))
 }
 
+/// A renamed environment takes its stacks along: every stack that lived on `old` lives on
+/// `new` (its metadata rewritten through a rename, like [`write`]). Returns how many moved.
+pub async fn move_endpoint(data_dir: &Path, old: &str, new: &str) -> AppResult<usize> {
+    let mut moved = 0;
+    for name in list(data_dir).await? {
+        let Some(mut files) = read(data_dir, &name).await? else {
+            continue;
+        };
+        if !files.meta.on(old) {
+            continue;
+        }
+        files.meta.endpoint = Some(new.to_owned());
+        let json =
+            serde_json::to_vec_pretty(&files.meta).map_err(|e| AppError::Internal(e.into()))?;
+        put(&files.dir, META_FILE, &json).await?;
+        moved += 1;
+    }
+    Ok(moved)
+}
+
 /// Forget a stack's files.
 pub async fn remove(data_dir: &Path, name: &str) -> AppResult<()> {
     let dir = dir(data_dir, name)?;

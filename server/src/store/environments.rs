@@ -91,11 +91,17 @@ pub async fn update(db: &SqlitePool, old_name: &str, r: &Row) -> sqlx::Result<bo
     .execute(&mut *tx)
     .await?;
     if old_name != r.name {
-        sqlx::query("UPDATE image_owners SET endpoint = ? WHERE endpoint = ?")
+        // What berth keeps per host follows its new name: image owners, the webhooks
+        // that deploy on it and the jobs they ran.
+        for table in ["image_owners", "webhooks", "jobs"] {
+            sqlx::query(&format!(
+                "UPDATE {table} SET endpoint = ? WHERE endpoint = ?"
+            ))
             .bind(&r.name)
             .bind(old_name)
             .execute(&mut *tx)
             .await?;
+        }
     }
     tx.commit().await?;
     Ok(res.rows_affected() > 0)

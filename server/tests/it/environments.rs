@@ -706,10 +706,50 @@ async fn environments_a_stack_belongs_to_one_host() {
     assert_eq!(status, 200, "{detail}");
     let (status, _) = app.get(&format!("/api/stacks/{name}")).await;
     assert_eq!(status, 404, "on local it is missing");
+
+    // A webhook deploys the stack on its host; renaming the host takes both along.
+    let (status, hook) = app
+        .call(
+            Method::POST,
+            "/api/webhooks?endpoint=st1",
+            Some(json!({"kind": "stack", "target": name, "endpoint": "st1"})),
+        )
+        .await;
+    assert_eq!(status, 201, "{hook}");
+    let (status, env) = app
+        .call(
+            Method::PATCH,
+            "/api/environments/st1",
+            Some(json!({"name": "st1-renamed"})),
+        )
+        .await;
+    assert_eq!(status, 200, "{env}");
+    wait_status(&app, "st1-renamed", "up", Duration::from_secs(10)).await;
+    let (_, on_renamed) = app.get("/api/stacks?endpoint=st1-renamed").await;
+    assert!(
+        listed(&on_renamed),
+        "the stack stayed behind on the old name: {on_renamed}"
+    );
+    let (status, detail) = app
+        .get(&format!("/api/stacks/{name}?endpoint=st1-renamed"))
+        .await;
+    assert_eq!(status, 200, "{detail}");
+    let (_, hooks) = app.get("/api/webhooks").await;
+    let moved = hooks
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["id"] == hook["id"]);
+    assert_eq!(
+        moved.map(|w| w["endpoint"].clone()),
+        Some(json!("st1-renamed")),
+        "{hooks}"
+    );
+
     let (status, body) = app
         .call(
             Method::DELETE,
-            &format!("/api/stacks/{name}?endpoint=st1&volumes=true"),
+            &format!("/api/stacks/{name}?endpoint=st1-renamed&volumes=true"),
             None,
         )
         .await;

@@ -11,11 +11,13 @@
 //! Variables: BERTH_TEST_DOCKER_HOST (required, `unix://`), BERTH_BIN (release berth),
 //! BERTH_TEST_IMAGE, BERTH_UI_DIR, BERTH_CHROMIUM, BERTH_CHROMEDRIVER, BERTH_NGINX,
 //! BERTH_BENCH_OUT (the markdown file to update), BERTH_BENCH_ONLY (comma-separated
-//! groups: weight, list, load, logs, exec, stats, files), BERTH_BENCH_QUICK=1 (fewer rounds).
+//! groups: weight, list, load, logs, exec, stats, files, envs), BERTH_BENCH_QUICK=1 (fewer
+//! rounds), BERTH_TEST_HOSTS (the hosts file of `cargo xtask hosts`, for envs).
 
 mod berth;
 mod cli;
 mod docker;
+mod envs;
 mod exec;
 mod fanout;
 mod files;
@@ -144,6 +146,9 @@ async fn run() -> Result<()> {
         }
         if selected("files") {
             rows.extend(report::or_failed("shares", files::run(&ctx).await));
+        }
+        if selected("envs") {
+            rows.extend(report::or_failed("environments", envs::run(&ctx).await));
         }
         rows
     };
