@@ -28,6 +28,11 @@ impl Berth {
 
     /// berth with extra flags (`--share NAME=PATH`, ...).
     pub async fn start_with(args: &[String]) -> Berth {
+        Berth::start_with_env(args, &[]).await
+    }
+
+    /// berth with extra flags and environment variables.
+    pub async fn start_with_env(args: &[String], envs: &[(&str, &str)]) -> Berth {
         let docker_host = std::env::var("BERTH_TEST_DOCKER_HOST")
             .expect("BERTH_TEST_DOCKER_HOST is not set: run the tests with `cargo xtask test`");
         let port = TcpListener::bind("127.0.0.1:0")
@@ -42,6 +47,7 @@ impl Berth {
             .arg("--data-dir")
             .arg(data.path())
             .args(args)
+            .envs(envs.iter().copied())
             .env("BERTH_ADMIN_PASSWORD", ADMIN_PASSWORD)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())

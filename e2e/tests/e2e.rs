@@ -1840,3 +1840,89 @@ async fn add_a_template_source_then_deploy_a_template_through_its_form_and_see_i
     browser.close().await;
     server.abort();
 }
+
+/// One page of every page group (frontend/src/lazy.rs), the containers list (in the main
+/// module) first: (path, the nav link that leads there in the app, the page's test id).
+const PAGE_GROUPS: [(&str, &str, &str); 7] = [
+    ("/containers", "nav-containers", "containers-page"),
+    ("/", "nav-dashboard", "dashboard-page"),
+    ("/containers/new", "new-container", "create-page"),
+    ("/stacks", "nav-stacks", "stacks-page"),
+    ("/images", "nav-images", "images-page"),
+    ("/volumes", "nav-volumes", "volumes-page"),
+    ("/account", "nav-account", "account-page"),
+];
+
+/// Opens every page group cold in `c` (a fresh profile): each by its address (the app
+/// starts, the session and the page's chunk load side by side), then each again through
+/// the app's own links (a chunk loaded by a running app).
+async fn visit_every_page_group(c: &fantoccini::Client, berth: &Berth, round: usize) {
+    for (path, _, page) in PAGE_GROUPS {
+        c.goto(&berth.url(path)).await.unwrap();
+        find::by_testid(c, page).await;
+        eprintln!("round {round}: {path} by address");
+    }
+    c.goto(&berth.url("/containers")).await.unwrap();
+    find::by_testid(c, "containers-page").await;
+    for (path, link, page) in PAGE_GROUPS.iter().skip(1).chain(PAGE_GROUPS.first()) {
+        if *link == "new-container" {
+            // Its link is on the containers list.
+            find::by_testid(c, "nav-containers")
+                .await
+                .click()
+                .await
+                .unwrap();
+            find::by_testid(c, "containers-page").await;
+        }
+        find::by_testid(c, link).await.click().await.unwrap();
+        find::by_testid(c, page).await;
+        eprintln!("round {round}: {path} in the app");
+    }
+}
+
+#[tokio::test]
+async fn every_page_group_appears_cold_ten_times_over() {
+    let _slot = BROWSER_SLOTS.acquire().await.unwrap();
+    let berth = Berth::start().await;
+    for round in 1..=10 {
+        // A fresh Chromium profile each round: nothing cached, no chunk loaded.
+        let browser = Browser::start().await;
+        let c = &browser.client;
+        action::login(c, &berth, "admin", e2e::berth::ADMIN_PASSWORD).await;
+        visit_every_page_group(c, &berth, round).await;
+        browser.close().await;
+    }
+}
+
+#[tokio::test]
+async fn a_page_whose_chunk_fails_to_load_appears_after_a_retry() {
+    let _slot = BROWSER_SLOTS.acquire().await.unwrap();
+    // Every chunk's first fetch answers 503: the loader retries by itself.
+    let berth = Berth::start_with_env(&[], &[("BERTH_TEST_FAIL_CHUNK_FETCHES", "1")]).await;
+    let browser = Browser::start().await;
+    let c = &browser.client;
+    action::login(c, &berth, "admin", e2e::berth::ADMIN_PASSWORD).await;
+    visit_every_page_group(c, &berth, 1).await;
+    browser.close().await;
+
+    // Every chunk's first three fetches fail: past its own retries the page says so and
+    // offers Retry, which brings the page.
+    let berth = Berth::start_with_env(&[], &[("BERTH_TEST_FAIL_CHUNK_FETCHES", "3")]).await;
+    let browser = Browser::start().await;
+    let c = &browser.client;
+    action::login(c, &berth, "admin", e2e::berth::ADMIN_PASSWORD).await;
+    c.goto(&berth.url("/images")).await.unwrap();
+    let message = find::by_testid(c, "error-message").await;
+    assert!(
+        message
+            .text()
+            .await
+            .unwrap()
+            .contains("Cannot reach the berth server"),
+        "the error says what failed"
+    );
+    check::screenshot(c, "chunk-failed").await;
+    find::by_testid(c, "retry").await.click().await.unwrap();
+    find::by_testid(c, "images-page").await;
+    browser.close().await;
+}

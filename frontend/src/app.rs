@@ -11,29 +11,8 @@ use crate::api::{self, ApiError};
 use crate::components::header::Header;
 use crate::components::status::{ErrorPanel, Loading};
 use crate::i18n::{tr, I18n, Key};
-use crate::pages::environments::Environments;
-use crate::pages::networks::Networks;
-use crate::pages::stack_detail::StackDetailPage;
-use crate::pages::stacks::{NewStack, Stacks};
-use crate::pages::system::System;
-use crate::pages::templates::Templates;
-use crate::pages::volumes::Volumes;
-use crate::pages::webhooks::Webhooks;
-use crate::pages::{
-    account::Account,
-    admin::Admin,
-    build::Build,
-    container_create::ContainerCreate,
-    container_detail::ContainerDetail,
-    containers::Containers,
-    dashboard::Dashboard,
-    image_detail::ImageDetail,
-    images::Images,
-    login::Login,
-    registries::Registries,
-    shares::{ShareFiles, Shares},
-    volume_files::{ContainerFiles, VolumeFiles},
-};
+use crate::lazy::{self, Lazy, Page};
+use crate::pages::{containers::Containers, login::Login};
 
 /// Who is logged in, shared through context.
 #[derive(Clone, Copy)]
@@ -106,62 +85,68 @@ fn Shell() -> impl IntoView {
         <main class="main" id="main">
             <Routes fallback=NotFound>
                 <Route path=path!("/login") view=Login />
-                <Route path=path!("/") view=|| view! { <Protected><Dashboard /></Protected> } />
+                <Route path=path!("/") view=|| page(Page::Dashboard) />
                 <Route
                     path=path!("/containers")
                     view=|| view! { <Protected><Containers /></Protected> }
                 />
-                <Route path=path!("/stacks") view=|| view! { <Protected><Stacks /></Protected> } />
-                <Route path=path!("/stacks/new") view=|| view! { <Protected><NewStack /></Protected> } />
+                <Route path=path!("/stacks") view=|| page(Page::Stacks) />
+                <Route path=path!("/stacks/new") view=|| page(Page::NewStack) />
                 <Route
                     path=path!("/stacks/:name")
-                    view=|| view! { <Protected><StackDetailPage /></Protected> }
+                    view=|| page(Page::StackDetail)
                 />
-                <Route path=path!("/networks") view=|| view! { <Protected><Networks /></Protected> } />
-                <Route path=path!("/volumes") view=|| view! { <Protected><Volumes /></Protected> } />
-                <Route path=path!("/system") view=|| view! { <Protected><System /></Protected> } />
-                <Route path=path!("/environments") view=|| view! { <Protected><Environments /></Protected> } />
-                <Route path=path!("/admin") view=|| view! { <Protected><Admin /></Protected> } />
-                <Route path=path!("/account") view=|| view! { <Protected><Account /></Protected> } />
+                <Route path=path!("/networks") view=|| page(Page::Networks) />
+                <Route path=path!("/volumes") view=|| page(Page::Volumes) />
+                <Route path=path!("/system") view=|| page(Page::System) />
+                <Route path=path!("/environments") view=|| page(Page::Environments) />
+                <Route path=path!("/admin") view=|| page(Page::Admin) />
+                <Route path=path!("/account") view=|| page(Page::Account) />
                 <Route
                     path=path!("/containers/new")
-                    view=|| view! { <Protected><ContainerCreate /></Protected> }
+                    view=|| page(Page::ContainerCreate)
                 />
                 <Route
                     path=path!("/containers/:id")
-                    view=|| view! { <Protected><ContainerDetail /></Protected> }
+                    view=|| page(Page::ContainerDetail)
                 />
                 <Route
                     path=path!("/containers/:id/files")
-                    view=|| view! { <Protected><ContainerFiles /></Protected> }
+                    view=|| page(Page::ContainerFiles)
                 />
-                <Route path=path!("/shares") view=|| view! { <Protected><Shares /></Protected> } />
+                <Route path=path!("/shares") view=|| page(Page::Shares) />
                 <Route
                     path=path!("/shares/:name")
-                    view=|| view! { <Protected><ShareFiles /></Protected> }
+                    view=|| page(Page::ShareFiles)
                 />
                 <Route
                     path=path!("/volumes/:name/files")
-                    view=|| view! { <Protected><VolumeFiles /></Protected> }
+                    view=|| page(Page::VolumeFiles)
                 />
-                <Route path=path!("/templates") view=|| view! { <Protected><Templates /></Protected> } />
-                <Route path=path!("/webhooks") view=|| view! { <Protected><Webhooks /></Protected> } />
-                <Route path=path!("/images") view=|| view! { <Protected><Images /></Protected> } />
+                <Route path=path!("/templates") view=|| page(Page::Templates) />
+                <Route path=path!("/webhooks") view=|| page(Page::Webhooks) />
+                <Route path=path!("/images") view=|| page(Page::Images) />
                 <Route
                     path=path!("/images/build")
-                    view=|| view! { <Protected><Build /></Protected> }
+                    view=|| page(Page::Build)
                 />
                 <Route
                     path=path!("/images/:id")
-                    view=|| view! { <Protected><ImageDetail /></Protected> }
+                    view=|| page(Page::ImageDetail)
                 />
                 <Route
                     path=path!("/registries")
-                    view=|| view! { <Protected><Registries /></Protected> }
+                    view=|| page(Page::Registries)
                 />
             </Routes>
         </main>
     }
+}
+
+/// A page whose code is in a chunk (`lazy`): its load starts at once, beside the session's.
+fn page(page: Page) -> impl IntoView {
+    lazy::start(page.group());
+    view! { <Protected><Lazy page /></Protected> }
 }
 
 /// Renders its children only once the session is known, so pages never fire requests that

@@ -7,6 +7,7 @@ mod app;
 mod components;
 mod format;
 mod i18n;
+mod lazy;
 mod ndjson;
 mod pages;
 mod prefs;

@@ -1,8 +1,9 @@
 //! The browser app: the built frontend (`target/ui/`, made by `cargo xtask build`) embedded
 //! in the release binary, or a `ui/` folder next to the binary when one is there.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 
 use axum::body::Body;
 use axum::http::{header, HeaderValue, StatusCode, Uri};
@@ -45,11 +46,43 @@ fn load(path: &str) -> Option<Vec<u8>> {
     Embedded::get(path).map(|f| f.data.into_owned())
 }
 
+/// For the browser tests of the page chunks' retries: with `BERTH_TEST_FAIL_CHUNK_FETCHES=N`
+/// in the environment, the first N requests of every lazily loaded wasm chunk (any `.wasm`
+/// but the main `berth_bg.wasm`) answer 503, as a flaky network would. Unset: nothing fails.
+fn fail_chunk_fetch(path: &str) -> bool {
+    /// How many fetches of each chunk fail, and how many each has had.
+    type Fails = (u32, Mutex<HashMap<String, u32>>);
+    static FAILS: OnceLock<Option<Fails>> = OnceLock::new();
+    let Some((n, seen)) = FAILS.get_or_init(|| {
+        let n = std::env::var("BERTH_TEST_FAIL_CHUNK_FETCHES")
+            .ok()?
+            .parse()
+            .ok()?;
+        Some((n, Mutex::new(HashMap::new())))
+    }) else {
+        return false;
+    };
+    if !path.ends_with(".wasm") || path == "berth_bg.wasm" {
+        return false;
+    }
+    let mut seen = seen.lock().unwrap_or_else(|e| e.into_inner());
+    let count = seen.entry(path.to_owned()).or_default();
+    *count += 1;
+    *count <= *n
+}
+
 /// Serve a UI file, or `index.html` for any other path (the app routes on the client).
 pub async fn serve(uri: Uri) -> Response {
     let path = uri.path().trim_start_matches('/');
     if path.starts_with("api/") || path == "api" {
         return AppError::NotFound(format!("no API route {}", uri.path())).into_response();
+    }
+    if fail_chunk_fetch(path) {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "failing this chunk once (test flag)",
+        )
+            .into_response();
     }
     let (body, name) =
         match load(path).filter(|_| !path.is_empty()) {

@@ -9,7 +9,8 @@ use std::{
     fs,
     io::{ErrorKind, Write},
     path::{Path, PathBuf},
-    process::Command,
+    process::{Command, Stdio},
+    time::Instant,
 };
 
 use anyhow::{bail, Context, Result};
@@ -22,18 +23,24 @@ const WASM_TARGET: &str = "wasm32-unknown-unknown";
 /// its wasm-opt (v108) predates the features rustc now emits and corrupts the module.
 const BINARYEN: (&str, &str) = ("binaryen", "132.0.0");
 /// The wasm features rustc enables by default for wasm32-unknown-unknown; wasm-opt must
-/// accept them to validate the module, and may use no others.
-const WASM_FEATURES: &[&str] = &[
-    "--enable-bulk-memory",
-    "--enable-bulk-memory-opt",
-    "--enable-nontrapping-float-to-int",
-    "--enable-reference-types",
-    "--enable-sign-ext",
-    "--enable-mutable-globals",
-    "--enable-multivalue",
+/// accept them to validate the module, and may use no others. Each as wasm-opt's flag and as
+/// binaryen.js' `binaryen.Features` name (for the chunks, see [`optimise_chunks`]).
+const WASM_FEATURES: &[(&str, &str)] = &[
+    ("--enable-bulk-memory", "BulkMemory"),
+    ("--enable-bulk-memory-opt", "BulkMemoryOpt"),
+    ("--enable-nontrapping-float-to-int", "NontrappingFPToInt"),
+    ("--enable-reference-types", "ReferenceTypes"),
+    ("--enable-sign-ext", "SignExt"),
+    ("--enable-mutable-globals", "MutableGlobals"),
+    ("--enable-multivalue", "Multivalue"),
 ];
 /// Change when the steps after cargo change, so an unchanged wasm is bound afresh.
-const STEPS: &str = "wasm-bindgen 0.2.130 --target web; wasm-opt -Oz binaryen 132";
+const STEPS: &str = "wasm_split_cli_support 0.2.4; wasm-bindgen 0.2.130 --target web; \
+     wasm-opt -Oz binaryen 132; chunks: binaryen.js -Oz (wasm_opt_chunks.mjs v1)";
+/// Optimises the split chunks like `wasm-opt -Oz`, all in one node process; see the script.
+const WASM_OPT_CHUNKS: &str = include_str!("wasm_opt_chunks.mjs");
+/// The fetch the chunk loader uses; see [`chunk_loader`].
+const CHUNK_FETCH: &str = include_str!("chunk_fetch.js");
 
 /// A file in the target directory whose presence says `<target>/ui` gained files since the
 /// release server last compiled. rust-embed lists the folder when the server compiles and
@@ -103,15 +110,19 @@ fn ensure_wasm_target() -> Result<()> {
     status(Command::new("rustup").args(["target", "add", WASM_TARGET]))
 }
 
-/// Binds `wasm` into `work/bindgen/` (berth.js, berth_bg.wasm, snippets), then optimises it.
-/// Skipped when the wasm is byte-for-byte the last one bound.
+/// Splits `wasm` at the frontend's `#[wasm_split]` functions (`frontend/src/lazy.rs`) into a
+/// main module and one chunk per page group (plus chunks of code groups share), binds the main module into `work/bindgen/`
+/// (berth.js, berth_bg.wasm, snippets) next to the chunks and their loader
+/// (`__wasm_split.js`), then optimises every module. Skipped when the wasm is byte-for-byte
+/// the last one bound.
 fn bind(wasm: &Path, work: &Path) -> Result<PathBuf> {
     let input = fs::read(wasm).with_context(|| format!("could not read {}", wasm.display()))?;
     let out = work.join("bindgen");
-    let (last_input, last_steps, optimised) = (
+    let (last_input, last_steps, optimised, chunks_optimised) = (
         work.join("input.wasm"),
         work.join("steps"),
         work.join("optimised"),
+        work.join("chunks-optimised"),
     );
     let same = fs::read(&last_input).is_ok_and(|last| last == input)
         && fs::read_to_string(&last_steps).is_ok_and(|steps| steps == STEPS)
@@ -119,12 +130,28 @@ fn bind(wasm: &Path, work: &Path) -> Result<PathBuf> {
     if same {
         say!("the wasm is unchanged; reusing its bindings");
     } else {
-        say!("binding {} with wasm-bindgen", wasm.display());
         let _ = fs::remove_dir_all(work);
         fs::create_dir_all(work)?;
+        say!("splitting {} at its page groups", wasm.display());
+        let split = work.join("split");
+        let main = split.join("main.wasm");
+        let mut opts = wasm_split_cli_support::Options::new(&input);
+        opts.output_dir = &split;
+        opts.main_out_path = &main;
+        opts.link_name = SPLIT_JS_IMPORT;
+        // The loader imports `initSync` from the bound main module, served next to it.
+        opts.main_module = "./berth.js";
+        let chunks = wasm_split_cli_support::transform(opts)
+            .map_err(|err| anyhow::anyhow!("{err:?}"))
+            .context("splitting the wasm failed")?
+            .split_modules;
+        say!("binding the main module with wasm-bindgen");
         Bindgen::new()
-            .input_path(wasm)
+            .input_path(&main)
             .web(true)?
+            // The chunks import the function table, the stack pointer... from the main
+            // module under the names the linker gave them.
+            .keep_lld_exports(true)
             .remove_name_section(true)
             .remove_producers_section(true)
             .out_name("berth")
@@ -133,14 +160,50 @@ fn bind(wasm: &Path, work: &Path) -> Result<PathBuf> {
                 "wasm-bindgen failed; xtask's wasm-bindgen-cli-support must be the same \
                  version as the frontend's wasm-bindgen (see xtask/Cargo.toml)",
             )?;
+        for chunk in &chunks {
+            let name = chunk.file_name().context("a split module without a name")?;
+            fs::copy(chunk, out.join(name))
+                .with_context(|| format!("could not copy {}", chunk.display()))?;
+        }
         fs::write(&last_steps, STEPS)?;
         fs::write(&last_input, &input)?;
     }
-    // Retried on every build until it succeeds once for this wasm.
+    // Written on every build, so a change to chunk_fetch.js alone is picked up.
+    fs::write(
+        out.join(SPLIT_JS),
+        chunk_loader(&work.join("split").join(SPLIT_JS))?,
+    )?;
+    // Each retried on every build until it succeeds once for this wasm. The main module with
+    // wasm-opt; the chunks (~190) with binaryen.js in one node process, as one wasm-opt run
+    // per chunk would add minutes to every build.
     if !optimised.exists() && optimise(&out.join("berth_bg.wasm")) {
         fs::write(&optimised, "")?;
     }
+    if !chunks_optimised.exists() && optimise_chunks(&out, work) {
+        fs::write(&chunks_optimised, "")?;
+    }
     Ok(out)
+}
+
+/// The loader of the split chunks, next to berth.js, which imports it (by a relative path:
+/// a bare name would not resolve in the browser).
+const SPLIT_JS: &str = "__wasm_split.js";
+const SPLIT_JS_IMPORT: &str = "./__wasm_split.js";
+
+/// The splitter's loader with our fetch (`chunk_fetch.js`: errors on a bad status, aborts a
+/// stalled download) in place of the plain `fetch` it uses for every chunk.
+fn chunk_loader(path: &Path) -> Result<String> {
+    let js =
+        fs::read_to_string(path).with_context(|| format!("could not read {}", path.display()))?;
+    const CALL: &str = "fetch(new URL(";
+    if !js.contains(CALL) {
+        bail!(
+            "{} has no `{CALL}`: the splitter's loader changed, update chunk_loader",
+            path.display()
+        );
+    }
+    let js = js.replace(CALL, "berthChunkFetch(new URL(");
+    Ok(format!("{CHUNK_FETCH}\n{js}"))
 }
 
 /// Runs wasm-opt -Oz in place; false (and the file untouched) when it is unavailable or fails.
@@ -149,10 +212,13 @@ fn optimise(wasm: &Path) -> bool {
         return false;
     };
     let tmp = wasm.with_extension("opt.wasm");
-    say!("optimising with wasm-opt -Oz");
+    say!(
+        "optimising {} with wasm-opt -Oz",
+        wasm.file_name().unwrap_or_default().to_string_lossy()
+    );
     let ok = Command::new(&wasm_opt)
         .arg("-Oz")
-        .args(WASM_FEATURES)
+        .args(WASM_FEATURES.iter().map(|(flag, _)| flag))
         .arg(wasm)
         .arg("-o")
         .arg(&tmp)
@@ -167,6 +233,71 @@ fn optimise(wasm: &Path) -> bool {
         let _ = fs::remove_file(&tmp);
         say!("wasm-opt failed; keeping the unoptimised wasm");
         false
+    }
+}
+
+/// Optimises every split chunk in `dir` (each `.wasm` but the main `berth_bg.wasm`) in place
+/// with `wasm_opt_chunks.mjs`, written into `work`: binaryen.js' `-Oz` in one node process.
+/// A chunk is rewritten only when its optimised module validates and is smaller; its
+/// exports, and the imports it keeps, are unchanged, so it still links to the main module.
+/// False when node or binaryen is unavailable or the script fails.
+fn optimise_chunks(dir: &Path, work: &Path) -> bool {
+    let Some(wasm_opt) = wasm_opt() else {
+        return false;
+    };
+    // <prefix>/node_modules/.bin/wasm-opt → <prefix>/node_modules/binaryen/index.js
+    let Some(binaryen) = wasm_opt
+        .parent()
+        .and_then(Path::parent)
+        .map(|modules| modules.join(BINARYEN.0).join("index.js"))
+    else {
+        return false;
+    };
+    let mut chunks: Vec<PathBuf> = match fs::read_dir(dir) {
+        Ok(entries) => entries
+            .filter_map(|entry| Some(entry.ok()?.path()))
+            .filter(|path| {
+                path.extension().is_some_and(|ext| ext == "wasm")
+                    && path.file_name().is_some_and(|name| name != "berth_bg.wasm")
+            })
+            .collect(),
+        Err(_) => return false,
+    };
+    if chunks.is_empty() {
+        return true;
+    }
+    chunks.sort();
+    let script = work.join("wasm_opt_chunks.mjs");
+    if fs::write(&script, WASM_OPT_CHUNKS).is_err() {
+        return false;
+    }
+    let features: Vec<&str> = WASM_FEATURES.iter().map(|(_, name)| *name).collect();
+    say!(
+        "optimising {} lazy wasm modules with binaryen.js -Oz (one node process)",
+        chunks.len()
+    );
+    let started = Instant::now();
+    let out = Command::new("node")
+        .arg(&script)
+        .arg(&binaryen)
+        .arg(features.join(","))
+        .args(&chunks)
+        .stderr(Stdio::inherit())
+        .output();
+    match out {
+        Ok(out) if out.status.success() => {
+            let summary = String::from_utf8_lossy(&out.stdout);
+            say!(
+                "{} in {:.1} s",
+                summary.trim(),
+                started.elapsed().as_secs_f64()
+            );
+            true
+        }
+        _ => {
+            say!("optimising the lazy wasm modules failed; keeping them unoptimised");
+            false
+        }
     }
 }
 
@@ -303,9 +434,11 @@ fn sync(files: &BTreeMap<PathBuf, Vec<u8>>, ui: &Path) -> Result<usize> {
     Ok(changed)
 }
 
-/// What a browser downloads: each file's size and its gzip'd size.
+/// What a browser downloads: each file's size and its gzip'd size. The split modules (every
+/// `.wasm` but the main `berth_bg.wasm`) load with their pages: summed on one line, apart
+/// from what a first load fetches.
 fn report_sizes(files: &BTreeMap<PathBuf, Vec<u8>>) {
-    let (mut raw, mut gz) = (0, 0);
+    let (mut raw, mut gz, mut lazy, mut lazy_gz, mut lazy_n) = (0, 0, 0, 0, 0);
     for (rel, bytes) in files {
         let ext = rel.extension().and_then(|e| e.to_str()).unwrap_or("");
         if !matches!(ext, "wasm" | "js" | "css") {
@@ -315,21 +448,33 @@ fn report_sizes(files: &BTreeMap<PathBuf, Vec<u8>>) {
         let zipped = enc
             .write_all(bytes)
             .and_then(|()| enc.finish())
-            .map_or(0, |v| v.len());
+            .map_or(0, |v| v.len()) as u64;
+        if ext == "wasm" && rel != Path::new("berth_bg.wasm") {
+            lazy += bytes.len() as u64;
+            lazy_gz += zipped;
+            lazy_n += 1;
+            continue;
+        }
         say!(
             "  {:<28} {:>10} {:>10} gzip",
             rel.display(),
             kib(bytes.len() as u64),
-            kib(zipped as u64)
+            kib(zipped)
         );
         raw += bytes.len() as u64;
-        gz += zipped as u64;
+        gz += zipped;
     }
     say!(
         "  {:<28} {:>10} {:>10} gzip",
         "wasm + js + css",
         kib(raw),
         kib(gz)
+    );
+    say!(
+        "  {:<28} {:>10} {:>10} gzip",
+        format!("+ {lazy_n} lazy wasm modules"),
+        kib(lazy),
+        kib(lazy_gz)
     );
 }
 

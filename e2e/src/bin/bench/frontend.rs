@@ -40,11 +40,18 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
 }
 
 /// `.wasm` + `.js` + `.css` of the built UI, gzip'd (best), third-party `vendor/` apart.
+///
+/// The wasm is split (xtask/src/frontend.rs): `berth_bg.wasm` is the main module, and every
+/// other `.wasm` (`split_<page>_*.wasm`, and `chunk_*.wasm` that pages share) is fetched only
+/// when a page that needs it is first shown. The containers page is in the main module, so a
+/// first load of it fetches the JS, the CSS and the main module only: that is the row the
+/// target is judged on. A second row gives the total of every file, chunks included.
 pub fn weight() -> Result<Vec<Row>> {
     let dir = ui_dir();
     let mut files = Vec::new();
     walk(&dir, &mut files)?;
-    let (mut app, mut xterm) = ([0u64; 3], 0u64);
+    // [wasm, js, css] of the first load; every lazily loaded module; xterm.js apart.
+    let (mut first, mut lazy, mut lazy_files, mut xterm) = ([0u64; 3], 0u64, 0usize, 0u64);
     for f in files {
         let ext = f.extension().and_then(|e| e.to_str()).unwrap_or("");
         let slot = match ext {
@@ -62,11 +69,14 @@ pub fn weight() -> Result<Vec<Row>> {
         // Third-party files (xterm.js and its addon, under vendor/) are counted apart.
         if rel.starts_with("vendor/") || rel.contains("xterm") {
             xterm += size;
+        } else if slot == 0 && rel != "berth_bg.wasm" {
+            lazy += size;
+            lazy_files += 1;
         } else {
-            app[slot] += size;
+            first[slot] += size;
         }
     }
-    let total: u64 = app.iter().sum();
+    let total: u64 = first.iter().sum();
     if total == 0 {
         bail!(
             "no wasm, js or css in {}: build the UI first",
@@ -75,17 +85,28 @@ pub fn weight() -> Result<Vec<Row>> {
     }
     let kb = |b: u64| format!("{:.1} KB", b as f64 / 1000.0);
     let app_row = Row::new(
-        "frontend weight: app .wasm + .js + .css, gzip",
+        "frontend weight: first load of /containers, app .wasm + .js + .css, gzip",
         format!(
             "{} (wasm {}, js {}, css {})",
             kb(total),
-            kb(app[0]),
-            kb(app[1]),
-            kb(app[2])
+            kb(first[0]),
+            kb(first[1]),
+            kb(first[2])
         ),
         "—",
     )
-    .target("≤ 500 KB", total <= 500_000);
+    .target("≤ 300 KB", total <= 300_000);
+    let mut all_row = Row::new(
+        "frontend weight: every file, the pages' lazily loaded wasm included, gzip",
+        format!(
+            "{} (first load {} + {lazy_files} lazy modules {})",
+            kb(total + lazy),
+            kb(total),
+            kb(lazy)
+        ),
+        "—",
+    );
+    all_row.target = "—".into();
     let mut xterm_row = Row::new(
         "frontend weight: xterm.js + addon + css (vendor/), gzip, apart",
         kb(xterm),
@@ -97,7 +118,7 @@ pub fn weight() -> Result<Vec<Row>> {
     } else {
         "—".into()
     };
-    Ok(vec![app_row, xterm_row])
+    Ok(vec![app_row, all_row, xterm_row])
 }
 
 /// chromedriver in its own process group, ended with it.
@@ -240,7 +261,19 @@ async fn load_once(c: &Client, berth: &Berth) -> Result<f64> {
             .await
             .is_ok()
         {
-            return Ok(start.elapsed().as_secs_f64() * 1000.0);
+            let elapsed = start.elapsed().as_secs_f64() * 1000.0;
+            // The weight row counts berth_bg.wasm alone for this page: hold it to that.
+            let wasm = c
+                .execute(
+                    "return performance.getEntriesByType('resource').map(e => e.name)\
+                     .filter(n => n.endsWith('.wasm') && !n.endsWith('/berth_bg.wasm'))",
+                    vec![],
+                )
+                .await?;
+            if wasm.as_array().is_some_and(|a| !a.is_empty()) {
+                bail!("the containers page loaded more wasm than the main module: {wasm}");
+            }
+            return Ok(elapsed);
         }
         if Instant::now() > deadline {
             bail!("no container row within 20 s");
