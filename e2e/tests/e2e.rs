@@ -1373,3 +1373,136 @@ impl Drop for Cleanup {
         }
     }
 }
+
+#[tokio::test]
+async fn load_older_logs_in_order_and_step_through_search_matches() {
+    let _slot = BROWSER_SLOTS.acquire().await.unwrap();
+    let name = unique("uxpages-older");
+    docker::run_script(
+        &name,
+        "i=1; while [ $i -le 3000 ]; do echo line-$i; i=$((i+1)); done; trap 'exit 0' TERM; while true; do sleep 1; done",
+    );
+    let _gone = docker::Removed(name.clone());
+    // All 3,000 lines are written before the page opens.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let berth = Berth::start().await;
+    let browser = Browser::start().await;
+    let c = &browser.client;
+    action::login(c, &berth, "admin", e2e::berth::ADMIN_PASSWORD).await;
+    c.goto(&berth.url(&format!("/containers/{name}?tab=logs")))
+        .await
+        .unwrap();
+    find::by_testid(c, "logs-view").await;
+    let numbers_js = "return [...document.querySelectorAll('[data-testid=log-line] .log-text')].map(e => Number(e.textContent.replace('line-', '')));";
+    let shown = wait_js(c, numbers_js, Duration::from_secs(15), |v| {
+        v.as_array().is_some_and(|a| a.len() == 500)
+    })
+    .await;
+    let want: Vec<u64> = (2501..=3000).collect();
+    assert_eq!(
+        serde_json::from_value::<Vec<u64>>(shown).unwrap(),
+        want,
+        "the last 500 lines"
+    );
+
+    // "Load older" brings the 500 before them above, in order, nothing twice.
+    find::by_testid(c, "logs-older")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let shown = wait_js(c, numbers_js, Duration::from_secs(15), |v| {
+        v.as_array().is_some_and(|a| a.len() == 1000)
+    })
+    .await;
+    let want: Vec<u64> = (2001..=3000).collect();
+    assert_eq!(
+        serde_json::from_value::<Vec<u64>>(shown).unwrap(),
+        want,
+        "lines 2001–3000, once each, in order"
+    );
+
+    // Search counts its matches among the shown lines and steps through them.
+    find::by_testid(c, "logs-search")
+        .await
+        .send_keys("line-29")
+        .await
+        .unwrap();
+    let matches = find::by_testid(c, "logs-matches").await;
+    check::text_becomes(&matches, "100 of 100", Duration::from_secs(5)).await;
+    find::by_testid(c, "logs-match-prev")
+        .await
+        .click()
+        .await
+        .unwrap();
+    check::text_becomes(&matches, "99 of 100", Duration::from_secs(5)).await;
+    let current = c
+        .execute("return document.querySelector('[data-testid=log-lines] mark.current')?.closest('[data-testid=log-line]').innerText;", vec![])
+        .await
+        .unwrap();
+    assert!(
+        current.as_str().unwrap_or("").contains("line-2998"),
+        "the 99th match is marked: {current}"
+    );
+    find::by_testid(c, "logs-match-next")
+        .await
+        .click()
+        .await
+        .unwrap();
+    find::by_testid(c, "logs-match-next")
+        .await
+        .click()
+        .await
+        .unwrap();
+    check::text_becomes(&matches, "1 of 100", Duration::from_secs(5)).await;
+
+    // Timestamps show local time, the daemon's UTC on hover.
+    find::by_testid(c, "logs-timestamps")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let ts = wait_js(
+        c,
+        "const t = document.querySelector('[data-testid=log-line] .log-ts'); return t ? [t.textContent, t.title] : null;",
+        Duration::from_secs(5),
+        |v| v.is_array(),
+    )
+    .await;
+    let (shown, raw) = (ts[0].as_str().unwrap(), ts[1].as_str().unwrap());
+    assert!(
+        raw.ends_with('Z') && raw.contains('T'),
+        "raw UTC in the title: {raw}"
+    );
+    assert!(
+        !shown.contains('T') && shown.len() == 23,
+        "a local, readable time: {shown}"
+    );
+
+    // The stderr-only filter leaves nothing of this stdout-only container.
+    let streams = find::by_testid(c, "logs-streams").await;
+    streams.select_by_value("stderr").await.unwrap();
+    wait_js(
+        c,
+        "return document.querySelectorAll('[data-testid=log-line]').length;",
+        Duration::from_secs(5),
+        |v| v.as_u64() == Some(0),
+    )
+    .await;
+    streams.select_by_value("all").await.unwrap();
+
+    // Full screen covers the window.
+    find::by_testid(c, "logs-fullscreen")
+        .await
+        .click()
+        .await
+        .unwrap();
+    wait_js(
+        c,
+        "const r = document.querySelector('[data-testid=logs-view]').getBoundingClientRect(); return [r.top, r.width, document.documentElement.clientWidth];",
+        Duration::from_secs(5),
+        |v| v[0].as_f64().is_some_and(|t| t.abs() < 1.0) && v[1].as_f64() >= v[2].as_f64().map(|w| w - 1.0),
+    )
+    .await;
+    browser.close().await;
+}
