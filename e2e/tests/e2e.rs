@@ -1506,3 +1506,65 @@ async fn load_older_logs_in_order_and_step_through_search_matches() {
     .await;
     browser.close().await;
 }
+
+#[tokio::test]
+async fn stats_charts_have_time_and_value_axes_and_grow_live() {
+    let _slot = BROWSER_SLOTS.acquire().await.unwrap();
+    let name = unique("uxpages-stats");
+    docker::run_idle(&name);
+    let _gone = docker::Removed(name.clone());
+    let berth = Berth::start().await;
+    let browser = Browser::start().await;
+    let c = &browser.client;
+    action::login(c, &berth, "admin", e2e::berth::ADMIN_PASSWORD).await;
+    c.goto(&berth.url(&format!("/containers/{name}?tab=stats")))
+        .await
+        .unwrap();
+    find::by_testid(c, "stats-view").await;
+    let axes_js = "const t = id => [...document.querySelectorAll(`[data-testid=${id}] span`)].map(s => s.textContent); return [t('chart-mem-y'), t('chart-cpu-x'), t('chart-cpu-y')];";
+    let axes = wait_js(c, axes_js, Duration::from_secs(20), |v| {
+        v[0].as_array().is_some_and(|a| a.len() == 3)
+    })
+    .await;
+    // Memory from 0, at least 64 MiB tall; the time axis spans the window.
+    assert_eq!(axes[0][2], "0 B", "{axes}");
+    assert!(axes[0][0].as_str().unwrap().ends_with("MiB"), "{axes}");
+    let top: f64 = axes[0][0]
+        .as_str()
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(top >= 64.0, "a scale of at least 64 MiB: {axes}");
+    assert_eq!(axes[1], serde_json::json!(["-5 min", "-2.5 min", "now"]));
+    assert_eq!(axes[2][0], "10 %", "{axes}");
+
+    // Samples arrive live: the memory line gains points, its reading is filled in.
+    let points_js = "const p = document.querySelector('[data-testid=chart-mem] polyline'); return p ? p.getAttribute('points').split(' ').filter(Boolean).length : 0;";
+    let first = wait_js(c, points_js, Duration::from_secs(20), |v| {
+        v.as_u64() >= Some(2)
+    })
+    .await;
+    wait_js(c, points_js, Duration::from_secs(20), |v| {
+        v.as_u64() > first.as_u64()
+    })
+    .await;
+    let now = find::by_testid(c, "chart-mem-now")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(now.contains(" / "), "usage / limit: {now}");
+
+    // A shorter window relabels the time axis.
+    find::by_testid(c, "stats-window")
+        .await
+        .select_by_value("1")
+        .await
+        .unwrap();
+    let axes = wait_js(c, axes_js, Duration::from_secs(5), |v| v[1][0] == "-1 min").await;
+    assert_eq!(axes[1][1], "-0.5 min");
+    browser.close().await;
+}

@@ -1,5 +1,5 @@
-//! Strings of the logs toolbar's paging, filters and search navigation, in English and
-//! Simplified Chinese.
+//! Strings of the logs toolbar's paging, filters and search navigation, and of the stats
+//! charts' axes and window, in English and Simplified Chinese.
 
 use leptos::prelude::*;
 
@@ -19,6 +19,8 @@ pub enum Key {
     PrevMatch,
     NextMatch,
     Streams,
+    ChartWindow,
+    Now,
 }
 
 pub fn t(lang: Lang, key: Key) -> &'static str {
@@ -37,6 +39,8 @@ pub fn t(lang: Lang, key: Key) -> &'static str {
             PrevMatch => "Previous match",
             NextMatch => "Next match",
             Streams => "Streams",
+            ChartWindow => "Time window",
+            Now => "now",
         },
         Lang::ZhCn => match key {
             LoadOlder => "加载更早的日志",
@@ -51,6 +55,8 @@ pub fn t(lang: Lang, key: Key) -> &'static str {
             PrevMatch => "上一个匹配",
             NextMatch => "下一个匹配",
             Streams => "输出流",
+            ChartWindow => "时间范围",
+            Now => "现在",
         },
     }
 }
@@ -60,6 +66,20 @@ pub fn match_count(lang: Lang, current: usize, total: usize) -> String {
     match lang {
         Lang::En => format!("{current} of {total}"),
         Lang::ZhCn => format!("第 {current} 个，共 {total} 个"),
+    }
+}
+
+/// A span of minutes: "5 min", or "-5 min" before now.
+pub fn minutes(lang: Lang, m: f64, ago: bool) -> String {
+    let sign = if ago { "-" } else { "" };
+    let m = if m.fract() == 0.0 {
+        format!("{m:.0}")
+    } else {
+        format!("{m:.1}")
+    };
+    match lang {
+        Lang::En => format!("{sign}{m} min"),
+        Lang::ZhCn => format!("{sign}{m} 分钟"),
     }
 }
 
