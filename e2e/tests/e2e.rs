@@ -1568,3 +1568,58 @@ async fn stats_charts_have_time_and_value_axes_and_grow_live() {
     assert_eq!(axes[1][1], "-0.5 min");
     browser.close().await;
 }
+
+#[tokio::test]
+async fn a_containers_files_page_names_it_reads_its_path_and_downloads_a_file_as_itself() {
+    let _slot = BROWSER_SLOTS.acquire().await.unwrap();
+    let name = unique("uxpages-files");
+    docker::run_script(
+        &name,
+        "mkdir -p /data/sub; echo hello-from-the-container > /data/note.txt; trap 'exit 0' TERM; while true; do sleep 1; done",
+    );
+    let _gone = docker::Removed(name.clone());
+    let berth = Berth::start().await;
+    let browser = Browser::start().await;
+    let c = &browser.client;
+    action::login(c, &berth, "admin", e2e::berth::ADMIN_PASSWORD).await;
+    c.goto(&berth.url(&format!("/containers/{name}/files?path=/data")))
+        .await
+        .unwrap();
+    find::by_testid(c, "container-files-page").await;
+    let crumbs = find::by_testid(c, "crumbs").await;
+    check::text_becomes_with(
+        &crumbs,
+        |t| t.split_whitespace().collect::<Vec<_>>() == ["/", "data"],
+        Duration::from_secs(10),
+    )
+    .await;
+    // The back link says which container, by the name people gave it.
+    let back = c
+        .find(fantoccini::Locator::Css(
+            "[data-testid=container-files-page] .back-link",
+        ))
+        .await
+        .unwrap();
+    check::text_becomes(&back, &format!("← {name}"), Duration::from_secs(10)).await;
+
+    // One file downloads as itself, not as a tar.
+    let row = c
+        .wait()
+        .at_most(Duration::from_secs(15))
+        .for_element(fantoccini::Locator::Css(
+            "[data-testid=file-row][data-name='note.txt'] [data-testid=file-link]",
+        ))
+        .await
+        .unwrap();
+    let href = row.attr("href").await.unwrap().unwrap();
+    assert!(href.contains("/download?path="), "{href}");
+    let body = c
+        .execute_async(
+            "const done = arguments[arguments.length - 1]; fetch(arguments[0]).then(r => r.text()).then(done, e => done(String(e)));",
+            vec![serde_json::json!(href)],
+        )
+        .await
+        .unwrap();
+    assert_eq!(body, "hello-from-the-container\n");
+    browser.close().await;
+}
