@@ -785,7 +785,7 @@ async fn build_from_the_editor_streams_its_output() {
     editor.clear().await.unwrap();
     editor
         .send_keys(&format!(
-            "FROM {base}\nRUN echo {marker}-step-one\nRUN sleep 2 && echo {marker}-step-two\n"
+            "FROM {base}\nRUN echo {marker}-step-one && seq 1 300\nRUN sleep 3 && echo {marker}-step-two\n"
         ))
         .await
         .unwrap();
@@ -817,8 +817,24 @@ async fn build_from_the_editor_streams_its_output() {
             .await
             .unwrap()
             .unwrap_or_default();
-        if text.contains(&format!("{marker}-step-one")) && state == "running" {
+        if text.contains("\n300") && state == "running" && !seen_running {
             seen_running = true;
+            // The output is on screen (not below the fold) and follows its end.
+            let pane = c
+                .execute(
+                    "const e = document.querySelector('[data-testid=build-output]'); const r = e.getBoundingClientRect(); return [r.top < window.innerHeight && r.bottom > 0, e.scrollHeight - e.scrollTop - e.clientHeight, e.scrollHeight > e.clientHeight];",
+                    vec![],
+                )
+                .await
+                .unwrap();
+            assert_eq!(pane[0], true, "the output pane is in view: {pane}");
+            wait_js(
+                c,
+                "const e = document.querySelector('[data-testid=build-output]'); return e.scrollHeight <= e.clientHeight || e.scrollHeight - e.scrollTop - e.clientHeight < 41;",
+                Duration::from_secs(3),
+                |v| v == &serde_json::Value::Bool(true),
+            )
+            .await;
         }
         if state == "done" {
             assert!(text.contains(&format!("{marker}-step-two")), "{text}");

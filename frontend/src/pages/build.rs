@@ -82,6 +82,9 @@ pub fn Build() -> impl IntoView {
     let folder_in = NodeRef::<leptos::html::Input>::new();
     let archive_in = NodeRef::<leptos::html::Input>::new();
     let output = RwSignal::new(String::new());
+    // The output pane and its panel: shown when a build starts, kept scrolled to the end.
+    let output_pane = NodeRef::<leptos::html::Pre>::new();
+    let result_panel = NodeRef::<leptos::html::Div>::new();
     let state = RwSignal::new(BuildState::Idle);
     // Not an attribute leptos knows: set it on the element once it exists.
     Effect::new(move |_| {
@@ -140,8 +143,22 @@ pub fn Build() -> impl IntoView {
         let url = format!("/api/images/build?{}", query.join("&"));
         output.set(String::new());
         state.set(BuildState::Running);
+        if let Some(panel) = result_panel.get_untracked() {
+            panel.scroll_into_view_with_bool(true);
+        }
         spawn_local(async move {
             let res = stream::post_lines(&url, Payload::Form(form), move |lines| {
+                // Follows the end unless the user scrolled up to read.
+                let at_end = output_pane.get_untracked().is_none_or(|el| {
+                    el.scroll_height() - el.scroll_top() - el.client_height() < 40
+                });
+                if at_end {
+                    request_animation_frame(move || {
+                        if let Some(el) = output_pane.get_untracked() {
+                            el.set_scroll_top(el.scroll_height());
+                        }
+                    });
+                }
                 output.update(|out| {
                     for line in &lines {
                         if let Some(text) = &line.stream {
@@ -297,7 +314,7 @@ pub fn Build() -> impl IntoView {
                     {tr(Key::StartBuild)}
                 </button>
             </form>
-            <div class="panel" data-testid="build-result" data-state=state_name>
+            <div class="panel" data-testid="build-result" data-state=state_name node_ref=result_panel>
                 <h2>{tr(Key::Output)}</h2>
                 {move || match state.get() {
                     BuildState::Failed(why) => view! {
@@ -321,7 +338,7 @@ pub fn Build() -> impl IntoView {
                     BuildState::Running => view! { <span class="spinner" aria-hidden="true"></span> }.into_any(),
                     BuildState::Idle => ().into_any(),
                 }}
-                <pre class="build-output mono" data-testid="build-output">{move || output.get()}</pre>
+                <pre class="build-output mono" data-testid="build-output" node_ref=output_pane>{move || output.get()}</pre>
             </div>
         </section>
     }
