@@ -1012,6 +1012,49 @@ async fn write_a_compose_file_in_the_editor_deploy_it_and_see_its_services_runni
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     check::screenshot(c, "stack-running").await;
+    // The merged logs are searchable: a line that does not match goes, the match is marked.
+    find::by_testid(c, "stack-logs-search")
+        .await
+        .send_keys("hello-from")
+        .await
+        .unwrap();
+    wait_js(
+        c,
+        "return document.querySelectorAll('[data-testid=stack-logs] mark').length;",
+        Duration::from_secs(5),
+        |v| v.as_u64() >= Some(1),
+    )
+    .await;
+
+    // Stop from the list: the row is busy until the daemon is done (the services ignore
+    // SIGTERM, so that takes the stop timeout), then shows the new state.
+    c.goto(&berth.url("/stacks")).await.unwrap();
+    let row_css = format!("[data-testid=\"stack-row\"][data-name=\"{name}\"]");
+    let row = c
+        .wait()
+        .at_most(Duration::from_secs(15))
+        .for_element(fantoccini::Locator::Css(&row_css))
+        .await
+        .unwrap();
+    row.find(fantoccini::Locator::Css(&find::testid("stack-stop")))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let busy_js = format!("const r = document.querySelector('{}'); return r ? [r.dataset.busy, !!r.querySelector('[data-testid=stack-busy]'), r.querySelector('[data-testid=stack-stop]').disabled] : null;", row_css.replace('\'', "\\'"));
+    let seen = wait_js(c, &busy_js, Duration::from_secs(5), |v| v[0] == "true").await;
+    assert_eq!(
+        seen,
+        serde_json::json!(["true", true, true]),
+        "busy, with its buttons off"
+    );
+    wait_js(c, &busy_js, Duration::from_secs(60), |v| v[0] == "false").await;
+    assert_ne!(
+        docker::state(&format!("{name}_web_1")),
+        "running",
+        "stopped"
+    );
 
     browser.close().await;
     docker::remove_project(&name);
@@ -1637,5 +1680,68 @@ async fn a_containers_files_page_names_it_reads_its_path_and_downloads_a_file_as
         .await
         .unwrap();
     assert_eq!(body, "hello-from-the-container\n");
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn the_compose_editor_fills_its_card_and_comes_back_from_a_long_line() {
+    let _slot = BROWSER_SLOTS.acquire().await.unwrap();
+    let berth = Berth::start().await;
+    let browser = Browser::start().await;
+    let c = &browser.client;
+    c.set_window_size(1440, 900).await.unwrap();
+    action::login(c, &berth, "admin", e2e::berth::ADMIN_PASSWORD).await;
+    c.goto(&berth.url("/stacks/new")).await.unwrap();
+    let editor = find::by_testid(c, "compose-editor").await;
+    let widths = c
+        .execute(
+            "const e = document.querySelector('.yaml-editor'); const f = e.closest('form'); return [e.getBoundingClientRect().width, f.getBoundingClientRect().width];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let (w, card) = (widths[0].as_f64().unwrap(), widths[1].as_f64().unwrap());
+    assert!(
+        w >= card - 2.0 && w > 1000.0,
+        "the editor is as wide as its card: {widths}"
+    );
+
+    // A long line scrolls sideways; the next short line brings the starts back.
+    editor.click().await.unwrap();
+    editor
+        .send_keys(&format!("\n# {}", "x".repeat(300)))
+        .await
+        .unwrap();
+    let scrolled = c
+        .execute(
+            "return document.querySelector('.yaml-editor').scrollLeft;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert!(
+        scrolled.as_f64().unwrap() > 0.0,
+        "the caret at the end of the long line is in view"
+    );
+    editor.send_keys("\nnext: 1").await.unwrap();
+    wait_js(
+        c,
+        "return document.querySelector('.yaml-editor').scrollLeft;",
+        Duration::from_secs(3),
+        |v| v.as_f64() == Some(0.0),
+    )
+    .await;
+
+    // The Dockerfile editor is the same component, with line numbers.
+    c.goto(&berth.url("/images/build")).await.unwrap();
+    find::by_testid(c, "dockerfile-editor").await;
+    let numbers = c
+        .execute(
+            "return document.querySelectorAll('.build-form [data-testid=line-number]').length;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert!(numbers.as_u64() > Some(0), "line numbers: {numbers}");
     browser.close().await;
 }

@@ -8,8 +8,9 @@ use wasm_bindgen::JsValue;
 use web_sys::{File, FormData};
 
 use crate::api;
+use crate::components::yaml_editor::YamlEditor;
 use crate::i18n::error_text;
-use crate::i18n::images::{tr, Key};
+use crate::i18n::images::{t, tr, Key};
 use crate::i18n::use_i18n;
 use crate::stream::{self, Payload};
 
@@ -228,15 +229,13 @@ pub fn Build() -> impl IntoView {
             <form class="build-form" on:submit=submit>
                 <div class="panel">
                     <h2>{tr(Key::DockerfileEditor)}</h2>
-                    <textarea
-                        class="input editor mono"
-                        data-testid="dockerfile-editor"
-                        rows="14"
-                        spellcheck="false"
-                        aria-label=tr(Key::DockerfileEditor)
-                        prop:value=move || dockerfile.get()
-                        on:input=move |ev| dockerfile.set(event_target_value(&ev))
-                    ></textarea>
+                    <YamlEditor
+                        text=dockerfile
+                        problems=Signal::derive(Vec::new)
+                        label=t(i18n.lang.get_untracked(), Key::DockerfileEditor).to_owned()
+                        testid="dockerfile-editor"
+                        plain=true
+                    />
                 </div>
                 <div class="panel">
                     <h2>{tr(Key::ContextTitle)}</h2>
