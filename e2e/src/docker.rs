@@ -181,3 +181,33 @@ pub fn remove_project(project: &str) {
         let _ = docker().args(["network", "rm", id]).output();
     }
 }
+
+/// `docker run -d --name NAME busybox sh -c SCRIPT`, labelled `berth-test=1`; returns the id.
+pub fn run_script(name: &str, script: &str) -> String {
+    let image =
+        std::env::var("BERTH_TEST_IMAGE").unwrap_or_else(|_| "berth-test/busybox:latest".into());
+    let out = docker()
+        .args([
+            "run",
+            "-d",
+            "--name",
+            name,
+            "--label",
+            "berth-test=1",
+            &image,
+        ])
+        .args(["sh", "-c", script])
+        .output()
+        .expect("docker run");
+    assert!(out.status.success(), "docker run: {out:?}");
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+/// Removes the container with this name when dropped (also when a test fails).
+pub struct Removed(pub String);
+
+impl Drop for Removed {
+    fn drop(&mut self) {
+        remove(&self.0);
+    }
+}

@@ -785,7 +785,7 @@ async fn build_from_the_editor_streams_its_output() {
     editor.clear().await.unwrap();
     editor
         .send_keys(&format!(
-            "FROM {base}\nRUN echo {marker}-step-one\nRUN sleep 2 && echo {marker}-step-two\n"
+            "FROM {base}\nRUN echo {marker}-step-one && seq 1 300\nRUN sleep 3 && echo {marker}-step-two\n"
         ))
         .await
         .unwrap();
@@ -817,8 +817,24 @@ async fn build_from_the_editor_streams_its_output() {
             .await
             .unwrap()
             .unwrap_or_default();
-        if text.contains(&format!("{marker}-step-one")) && state == "running" {
+        if text.contains("\n300") && state == "running" && !seen_running {
             seen_running = true;
+            // The output is on screen (not below the fold) and follows its end.
+            let pane = c
+                .execute(
+                    "const e = document.querySelector('[data-testid=build-output]'); const r = e.getBoundingClientRect(); return [r.top < window.innerHeight && r.bottom > 0, e.scrollHeight - e.scrollTop - e.clientHeight, e.scrollHeight > e.clientHeight];",
+                    vec![],
+                )
+                .await
+                .unwrap();
+            assert_eq!(pane[0], true, "the output pane is in view: {pane}");
+            wait_js(
+                c,
+                "const e = document.querySelector('[data-testid=build-output]'); return e.scrollHeight <= e.clientHeight || e.scrollHeight - e.scrollTop - e.clientHeight < 41;",
+                Duration::from_secs(3),
+                |v| v == &serde_json::Value::Bool(true),
+            )
+            .await;
         }
         if state == "done" {
             assert!(text.contains(&format!("{marker}-step-two")), "{text}");
@@ -996,6 +1012,49 @@ async fn write_a_compose_file_in_the_editor_deploy_it_and_see_its_services_runni
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     check::screenshot(c, "stack-running").await;
+    // The merged logs are searchable: a line that does not match goes, the match is marked.
+    find::by_testid(c, "stack-logs-search")
+        .await
+        .send_keys("hello-from")
+        .await
+        .unwrap();
+    wait_js(
+        c,
+        "return document.querySelectorAll('[data-testid=stack-logs] mark').length;",
+        Duration::from_secs(5),
+        |v| v.as_u64() >= Some(1),
+    )
+    .await;
+
+    // Stop from the list: the row is busy until the daemon is done (the services ignore
+    // SIGTERM, so that takes the stop timeout), then shows the new state.
+    c.goto(&berth.url("/stacks")).await.unwrap();
+    let row_css = format!("[data-testid=\"stack-row\"][data-name=\"{name}\"]");
+    let row = c
+        .wait()
+        .at_most(Duration::from_secs(15))
+        .for_element(fantoccini::Locator::Css(&row_css))
+        .await
+        .unwrap();
+    row.find(fantoccini::Locator::Css(&find::testid("stack-stop")))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let busy_js = format!("const r = document.querySelector('{}'); return r ? [r.dataset.busy, !!r.querySelector('[data-testid=stack-busy]'), r.querySelector('[data-testid=stack-stop]').disabled] : null;", row_css.replace('\'', "\\'"));
+    let seen = wait_js(c, &busy_js, Duration::from_secs(5), |v| v[0] == "true").await;
+    assert_eq!(
+        seen,
+        serde_json::json!(["true", true, true]),
+        "busy, with its buttons off"
+    );
+    wait_js(c, &busy_js, Duration::from_secs(60), |v| v[0] == "false").await;
+    assert_ne!(
+        docker::state(&format!("{name}_web_1")),
+        "running",
+        "stopped"
+    );
 
     browser.close().await;
     docker::remove_project(&name);
@@ -1924,5 +1983,318 @@ async fn a_page_whose_chunk_fails_to_load_appears_after_a_retry() {
     check::screenshot(c, "chunk-failed").await;
     find::by_testid(c, "retry").await.click().await.unwrap();
     find::by_testid(c, "images-page").await;
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn load_older_logs_in_order_and_step_through_search_matches() {
+    let _slot = BROWSER_SLOTS.acquire().await.unwrap();
+    let name = unique("uxpages-older");
+    docker::run_script(
+        &name,
+        "i=1; while [ $i -le 3000 ]; do echo line-$i; i=$((i+1)); done; trap 'exit 0' TERM; while true; do sleep 1; done",
+    );
+    let _gone = docker::Removed(name.clone());
+    // All 3,000 lines are written before the page opens.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let berth = Berth::start().await;
+    let browser = Browser::start().await;
+    let c = &browser.client;
+    action::login(c, &berth, "admin", e2e::berth::ADMIN_PASSWORD).await;
+    c.goto(&berth.url(&format!("/containers/{name}?tab=logs")))
+        .await
+        .unwrap();
+    find::by_testid(c, "logs-view").await;
+    let numbers_js = "return [...document.querySelectorAll('[data-testid=log-line] .log-text')].map(e => Number(e.textContent.replace('line-', '')));";
+    let shown = wait_js(c, numbers_js, Duration::from_secs(15), |v| {
+        v.as_array().is_some_and(|a| a.len() == 500)
+    })
+    .await;
+    let want: Vec<u64> = (2501..=3000).collect();
+    assert_eq!(
+        serde_json::from_value::<Vec<u64>>(shown).unwrap(),
+        want,
+        "the last 500 lines"
+    );
+
+    // "Load older" brings the 500 before them above, in order, nothing twice.
+    find::by_testid(c, "logs-older")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let shown = wait_js(c, numbers_js, Duration::from_secs(15), |v| {
+        v.as_array().is_some_and(|a| a.len() == 1000)
+    })
+    .await;
+    let want: Vec<u64> = (2001..=3000).collect();
+    assert_eq!(
+        serde_json::from_value::<Vec<u64>>(shown).unwrap(),
+        want,
+        "lines 2001–3000, once each, in order"
+    );
+
+    // Search counts its matches among the shown lines and steps through them.
+    find::by_testid(c, "logs-search")
+        .await
+        .send_keys("line-29")
+        .await
+        .unwrap();
+    let matches = find::by_testid(c, "logs-matches").await;
+    check::text_becomes(&matches, "100 of 100", Duration::from_secs(5)).await;
+    find::by_testid(c, "logs-match-prev")
+        .await
+        .click()
+        .await
+        .unwrap();
+    check::text_becomes(&matches, "99 of 100", Duration::from_secs(5)).await;
+    let current = c
+        .execute("return document.querySelector('[data-testid=log-lines] mark.current')?.closest('[data-testid=log-line]').innerText;", vec![])
+        .await
+        .unwrap();
+    assert!(
+        current.as_str().unwrap_or("").contains("line-2998"),
+        "the 99th match is marked: {current}"
+    );
+    find::by_testid(c, "logs-match-next")
+        .await
+        .click()
+        .await
+        .unwrap();
+    find::by_testid(c, "logs-match-next")
+        .await
+        .click()
+        .await
+        .unwrap();
+    check::text_becomes(&matches, "1 of 100", Duration::from_secs(5)).await;
+
+    // Timestamps show local time, the daemon's UTC on hover.
+    find::by_testid(c, "logs-timestamps")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let ts = wait_js(
+        c,
+        "const t = document.querySelector('[data-testid=log-line] .log-ts'); return t ? [t.textContent, t.title] : null;",
+        Duration::from_secs(5),
+        |v| v.is_array(),
+    )
+    .await;
+    let (shown, raw) = (ts[0].as_str().unwrap(), ts[1].as_str().unwrap());
+    assert!(
+        raw.ends_with('Z') && raw.contains('T'),
+        "raw UTC in the title: {raw}"
+    );
+    assert!(
+        !shown.contains('T') && shown.len() == 23,
+        "a local, readable time: {shown}"
+    );
+
+    // The stderr-only filter leaves nothing of this stdout-only container.
+    let streams = find::by_testid(c, "logs-streams").await;
+    streams.select_by_value("stderr").await.unwrap();
+    wait_js(
+        c,
+        "return document.querySelectorAll('[data-testid=log-line]').length;",
+        Duration::from_secs(5),
+        |v| v.as_u64() == Some(0),
+    )
+    .await;
+    streams.select_by_value("all").await.unwrap();
+
+    // Full screen covers the window.
+    find::by_testid(c, "logs-fullscreen")
+        .await
+        .click()
+        .await
+        .unwrap();
+    wait_js(
+        c,
+        "const r = document.querySelector('[data-testid=logs-view]').getBoundingClientRect(); return [r.top, r.width, document.documentElement.clientWidth];",
+        Duration::from_secs(5),
+        |v| v[0].as_f64().is_some_and(|t| t.abs() < 1.0) && v[1].as_f64() >= v[2].as_f64().map(|w| w - 1.0),
+    )
+    .await;
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn stats_charts_have_time_and_value_axes_and_grow_live() {
+    let _slot = BROWSER_SLOTS.acquire().await.unwrap();
+    let name = unique("uxpages-stats");
+    docker::run_idle(&name);
+    let _gone = docker::Removed(name.clone());
+    let berth = Berth::start().await;
+    let browser = Browser::start().await;
+    let c = &browser.client;
+    action::login(c, &berth, "admin", e2e::berth::ADMIN_PASSWORD).await;
+    c.goto(&berth.url(&format!("/containers/{name}?tab=stats")))
+        .await
+        .unwrap();
+    find::by_testid(c, "stats-view").await;
+    let axes_js = "const t = id => [...document.querySelectorAll(`[data-testid=${id}] span`)].map(s => s.textContent); return [t('chart-mem-y'), t('chart-cpu-x'), t('chart-cpu-y')];";
+    let axes = wait_js(c, axes_js, Duration::from_secs(20), |v| {
+        v[0].as_array().is_some_and(|a| a.len() == 3)
+    })
+    .await;
+    // Memory from 0, at least 64 MiB tall; the time axis spans the window.
+    assert_eq!(axes[0][2], "0 B", "{axes}");
+    assert!(axes[0][0].as_str().unwrap().ends_with("MiB"), "{axes}");
+    let top: f64 = axes[0][0]
+        .as_str()
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(top >= 64.0, "a scale of at least 64 MiB: {axes}");
+    assert_eq!(axes[1], serde_json::json!(["-5 min", "-2.5 min", "now"]));
+    assert_eq!(axes[2][0], "10 %", "{axes}");
+
+    // Samples arrive live: the memory line gains points, its reading is filled in.
+    let points_js = "const p = document.querySelector('[data-testid=chart-mem] polyline'); return p ? p.getAttribute('points').split(' ').filter(Boolean).length : 0;";
+    let first = wait_js(c, points_js, Duration::from_secs(20), |v| {
+        v.as_u64() >= Some(2)
+    })
+    .await;
+    wait_js(c, points_js, Duration::from_secs(20), |v| {
+        v.as_u64() > first.as_u64()
+    })
+    .await;
+    let now = find::by_testid(c, "chart-mem-now")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(now.contains(" / "), "usage / limit: {now}");
+
+    // A shorter window relabels the time axis.
+    find::by_testid(c, "stats-window")
+        .await
+        .select_by_value("1")
+        .await
+        .unwrap();
+    let axes = wait_js(c, axes_js, Duration::from_secs(5), |v| v[1][0] == "-1 min").await;
+    assert_eq!(axes[1][1], "-0.5 min");
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn a_containers_files_page_names_it_reads_its_path_and_downloads_a_file_as_itself() {
+    let _slot = BROWSER_SLOTS.acquire().await.unwrap();
+    let name = unique("uxpages-files");
+    docker::run_script(
+        &name,
+        "mkdir -p /data/sub; echo hello-from-the-container > /data/note.txt; trap 'exit 0' TERM; while true; do sleep 1; done",
+    );
+    let _gone = docker::Removed(name.clone());
+    let berth = Berth::start().await;
+    let browser = Browser::start().await;
+    let c = &browser.client;
+    action::login(c, &berth, "admin", e2e::berth::ADMIN_PASSWORD).await;
+    c.goto(&berth.url(&format!("/containers/{name}/files?path=/data")))
+        .await
+        .unwrap();
+    find::by_testid(c, "container-files-page").await;
+    let crumbs = find::by_testid(c, "crumbs").await;
+    check::text_becomes_with(
+        &crumbs,
+        |t| t.split_whitespace().collect::<Vec<_>>() == ["/", "data"],
+        Duration::from_secs(10),
+    )
+    .await;
+    // The back link says which container, by the name people gave it.
+    let back = c
+        .find(fantoccini::Locator::Css(
+            "[data-testid=container-files-page] .back-link",
+        ))
+        .await
+        .unwrap();
+    check::text_becomes(&back, &format!("← {name}"), Duration::from_secs(10)).await;
+
+    // One file downloads as itself, not as a tar.
+    let row = c
+        .wait()
+        .at_most(Duration::from_secs(15))
+        .for_element(fantoccini::Locator::Css(
+            "[data-testid=file-row][data-name='note.txt'] [data-testid=file-link]",
+        ))
+        .await
+        .unwrap();
+    let href = row.attr("href").await.unwrap().unwrap();
+    assert!(href.contains("/download?path="), "{href}");
+    let body = c
+        .execute_async(
+            "const done = arguments[arguments.length - 1]; fetch(arguments[0]).then(r => r.text()).then(done, e => done(String(e)));",
+            vec![serde_json::json!(href)],
+        )
+        .await
+        .unwrap();
+    assert_eq!(body, "hello-from-the-container\n");
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn the_compose_editor_fills_its_card_and_comes_back_from_a_long_line() {
+    let _slot = BROWSER_SLOTS.acquire().await.unwrap();
+    let berth = Berth::start().await;
+    let browser = Browser::start().await;
+    let c = &browser.client;
+    c.set_window_size(1440, 900).await.unwrap();
+    action::login(c, &berth, "admin", e2e::berth::ADMIN_PASSWORD).await;
+    c.goto(&berth.url("/stacks/new")).await.unwrap();
+    let editor = find::by_testid(c, "compose-editor").await;
+    let widths = c
+        .execute(
+            "const e = document.querySelector('.yaml-editor'); const f = e.closest('form'); return [e.getBoundingClientRect().width, f.getBoundingClientRect().width];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let (w, card) = (widths[0].as_f64().unwrap(), widths[1].as_f64().unwrap());
+    assert!(
+        w >= card - 2.0 && w > 1000.0,
+        "the editor is as wide as its card: {widths}"
+    );
+
+    // A long line scrolls sideways; the next short line brings the starts back.
+    editor.click().await.unwrap();
+    editor
+        .send_keys(&format!("\n# {}", "x".repeat(300)))
+        .await
+        .unwrap();
+    let scrolled = c
+        .execute(
+            "return document.querySelector('.yaml-editor').scrollLeft;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert!(
+        scrolled.as_f64().unwrap() > 0.0,
+        "the caret at the end of the long line is in view"
+    );
+    editor.send_keys("\nnext: 1").await.unwrap();
+    wait_js(
+        c,
+        "return document.querySelector('.yaml-editor').scrollLeft;",
+        Duration::from_secs(3),
+        |v| v.as_f64() == Some(0.0),
+    )
+    .await;
+
+    // The Dockerfile editor is the same component, with line numbers.
+    c.goto(&berth.url("/images/build")).await.unwrap();
+    find::by_testid(c, "dockerfile-editor").await;
+    let numbers = c
+        .execute(
+            "return document.querySelectorAll('.build-form [data-testid=line-number]').length;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert!(numbers.as_u64() > Some(0), "line numbers: {numbers}");
     browser.close().await;
 }

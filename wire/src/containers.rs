@@ -205,6 +205,15 @@ pub struct LogLine {
     pub ts: Option<String>,
 }
 
+/// `GET /api/containers/{id}/logs/page`: the lines just before a moment, oldest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LogPage {
+    pub lines: Vec<LogLine>,
+    /// Whether older lines than the first of `lines` may exist.
+    pub more: bool,
+}
+
 /// What else the logs socket says, tagged `berth` like [`crate::StreamNotice`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

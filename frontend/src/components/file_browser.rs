@@ -309,9 +309,11 @@ pub fn FileBrowser(
                     view! { <span class="crumb-current" data-testid="crumb-current">{name}</span> }
                         .into_any()
                 } else {
+                    // A root named "/" is its own separator: "/ data", not "/ / data".
+                    let sep = (name != "/").then(|| view! { <span class="crumb-sep">"/"</span> });
                     view! {
                         <A href=href_for(&p) attr:class="crumb">{name}</A>
-                        <span class="crumb-sep">"/"</span>
+                        {sep}
                     }
                     .into_any()
                 }

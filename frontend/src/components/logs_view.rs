@@ -14,18 +14,21 @@ use std::time::Duration;
 use leptos::html;
 use leptos::prelude::*;
 use send_wrapper::SendWrapper;
-use wire::{LogLine, LogNotice};
+use wire::{LogLine, LogNotice, LogPage};
 
 use crate::ansi::{self, Segment};
 use crate::api;
 use crate::components::socket::{Callbacks, Socket};
 use crate::i18n::containers_more::{exit_code, lines_skipped, tr, Key};
+use crate::i18n::logs_ux::{self as lx, match_count};
 use crate::i18n::use_i18n;
 
 const KEEP: usize = 5000;
 const WINDOW: usize = 1000;
 const BATCH: Duration = Duration::from_millis(250);
 const FIRST_TAIL: usize = 500;
+/// Lines one "load older" brings.
+const OLDER_PAGE: usize = 500;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Note {
@@ -132,6 +135,9 @@ struct Feed {
     link: RwSignal<Link>,
     follow: RwSignal<bool>,
     scroller: NodeRef<html::Div>,
+    /// Lines kept and shown: `KEEP` and `WINDOW`, plus what "load older" brought.
+    kept: RwSignal<usize>,
+    window: RwSignal<usize>,
 }
 
 /// RFC 3339 with the fraction padded to nine digits: comparable as a string.
@@ -283,7 +289,8 @@ impl Feed {
         }
         self.rows.update(|rows| {
             rows.extend(new.into_iter().map(Arc::new));
-            while rows.len() > KEEP {
+            let keep = self.kept.get_untracked();
+            while rows.len() > keep {
                 rows.pop_front();
             }
         });
@@ -296,6 +303,103 @@ impl Feed {
             });
         }
     }
+}
+
+impl Feed {
+    /// Older lines (oldest first) go above the first one, the view staying where it was.
+    fn prepend(&self, lines: Vec<LogLine>) {
+        let n = lines.len();
+        if n == 0 {
+            return;
+        }
+        let new: Vec<Arc<Row>> = lines
+            .into_iter()
+            .map(|line| {
+                Arc::new(Row {
+                    id: self.id(),
+                    stderr: line.stream == "stderr",
+                    segments: ansi::parse(&line.line),
+                    text: line.line,
+                    ts: line.ts.unwrap_or_default(),
+                    note: None,
+                })
+            })
+            .collect();
+        let before = self
+            .scroller
+            .get_untracked()
+            .map(|el| (el.scroll_height(), el.scroll_top()));
+        self.follow.set(false);
+        self.kept.update(|k| *k += n);
+        self.window.update(|w| *w += n);
+        self.rows.update(|rows| {
+            for row in new.into_iter().rev() {
+                rows.push_front(row);
+            }
+        });
+        let scroller = self.scroller;
+        request_animation_frame(move || {
+            if let (Some(el), Some((height, top))) = (scroller.get_untracked(), before) {
+                el.set_scroll_top(top + el.scroll_height() - height);
+            }
+        });
+    }
+}
+
+/// A daemon timestamp in the browser's time zone, to the millisecond (the raw one stays in
+/// the title).
+fn local_time(ts: &str) -> String {
+    // JS reads three digits of fraction at most.
+    let cut = match ts.split_once('.') {
+        Some((head, rest)) => {
+            let frac: String = rest.trim_end_matches('Z').chars().take(3).collect();
+            format!("{head}.{frac:0<3}Z")
+        }
+        None => ts.to_string(),
+    };
+    let d = js_sys::Date::new(&cut.into());
+    if d.get_time().is_nan() {
+        return ts.to_string();
+    }
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}:{:02}.{:03}",
+        d.get_full_year(),
+        d.get_month() + 1,
+        d.get_date(),
+        d.get_hours(),
+        d.get_minutes(),
+        d.get_seconds(),
+        d.get_milliseconds()
+    )
+}
+
+/// Which stream the filter lets through: "all", "stdout" or "stderr".
+fn stream_ok(filter: &str, row: &Row) -> bool {
+    row.note.is_some()
+        || match filter {
+            "stdout" => !row.stderr,
+            "stderr" => row.stderr,
+            _ => true,
+        }
+}
+
+/// The search's `<mark>`s in the log, oldest first (through `Reflect`, as a `NodeList`
+/// binding is not worth its weight for one call).
+fn marks(scroller: &web_sys::HtmlDivElement) -> Vec<web_sys::Element> {
+    use wasm_bindgen::JsCast;
+    let Ok(f) = js_sys::Reflect::get(scroller, &"querySelectorAll".into()) else {
+        return Vec::new();
+    };
+    let Ok(list) = f
+        .unchecked_ref::<js_sys::Function>()
+        .call1(scroller, &"[data-testid=log-match]".into())
+    else {
+        return Vec::new();
+    };
+    js_sys::Array::from(&list)
+        .iter()
+        .map(|e| e.unchecked_into())
+        .collect()
 }
 
 /// The logs of container `id` (full id, short id or name).
@@ -311,6 +415,15 @@ pub fn LogsView(id: String) -> impl IntoView {
     let use_regex = RwSignal::new(false);
     let only_matching = RwSignal::new(false);
     let scroller = NodeRef::<html::Div>::new();
+    let streams = RwSignal::new("all".to_string());
+    let wrap = RwSignal::new(true);
+    let full = RwSignal::new(false);
+    let older_busy = RwSignal::new(false);
+    let older_more = RwSignal::new(true);
+    let older_error = RwSignal::new(None::<String>);
+    let kept = RwSignal::new(KEEP);
+    let window = RwSignal::new(WINDOW);
+    let current = RwSignal::new(0usize);
 
     let feed = Rc::new(Feed {
         path: format!("/api/containers/{}/logs/ws", api::enc(&id)),
@@ -325,8 +438,11 @@ pub fn LogsView(id: String) -> impl IntoView {
         link,
         follow,
         scroller,
+        kept,
+        window,
     });
     feed.connect();
+    let older_feed = SendWrapper::new(Rc::clone(&feed));
     let resume = SendWrapper::new(Rc::clone(&feed));
     let feed = SendWrapper::new(feed);
     on_cleanup(move || {
@@ -343,19 +459,104 @@ pub fn LogsView(id: String) -> impl IntoView {
     let visible = move || {
         let s = search.get();
         let filter = only_matching.get() && !s.text.is_empty();
+        let streams = streams.get();
         rows.with(|rows| {
             let mut out: Vec<Arc<Row>> = rows
                 .iter()
                 .rev()
+                .filter(|r| stream_ok(&streams, r))
                 .filter(|r| {
                     !filter || r.note.is_some() || s.ranges(&r.text).is_ok_and(|m| !m.is_empty())
                 })
-                .take(WINDOW)
+                .take(window.get())
                 .cloned()
                 .collect();
             out.reverse();
             out
         })
+    };
+    // Matches among the lines shown (the same rows `visible` takes).
+    let total = Memo::new(move |_| {
+        let s = search.get();
+        if s.text.is_empty() {
+            return 0;
+        }
+        let streams = streams.get();
+        let window = window.get();
+        rows.with(|rows| {
+            rows.iter()
+                .rev()
+                .filter(|r| r.note.is_none() && stream_ok(&streams, r))
+                .take(window)
+                .map(|r| {
+                    s.ranges(&r.text)
+                        .map_or(0, |m| m.iter().filter(|(a, b)| a != b).count())
+                })
+                .sum::<usize>()
+        })
+    });
+    // A new search starts at its newest match.
+    Effect::new(move |_| {
+        search.track();
+        current.set(total.get_untracked());
+    });
+    let go_to = move |step: isize| {
+        let n = total.get_untracked();
+        if n == 0 {
+            return;
+        }
+        let at = current.get_untracked().clamp(1, n) as isize + step;
+        let at = if at < 1 {
+            n
+        } else if at as usize > n {
+            1
+        } else {
+            at as usize
+        };
+        current.set(at);
+        follow.set(false);
+        request_animation_frame(move || {
+            let Some(el) = scroller.get_untracked() else {
+                return;
+            };
+            for (i, m) in marks(&el).iter().enumerate() {
+                let here = i + 1 == at;
+                let _ = m.class_list().toggle_with_force("current", here);
+                if here {
+                    m.scroll_into_view_with_bool(false);
+                }
+            }
+        });
+    };
+    let load_older = {
+        let id = id.clone();
+        move |_| {
+            if older_busy.get_untracked() {
+                return;
+            }
+            let before =
+                rows.with_untracked(|r| r.iter().find(|r| !r.ts.is_empty()).map(|r| r.ts.clone()));
+            let mut url = format!(
+                "/api/containers/{}/logs/page?lines={OLDER_PAGE}",
+                api::enc(&id)
+            );
+            if let Some(b) = &before {
+                url.push_str(&format!("&before={}", api::enc(b)));
+            }
+            older_busy.set(true);
+            older_error.set(None);
+            let feed = older_feed.clone();
+            leptos::task::spawn_local(async move {
+                match api::get::<LogPage>(&url).await {
+                    Ok(page) => {
+                        older_more.set(page.more);
+                        feed.prepend(page.lines);
+                    }
+                    Err(e) => older_error.set(Some(e.message)),
+                }
+                older_busy.set(false);
+            });
+        }
     };
     let on_scroll = move |_| {
         if let Some(el) = scroller.get_untracked() {
@@ -379,7 +580,7 @@ pub fn LogsView(id: String) -> impl IntoView {
     };
 
     view! {
-        <div class="logs" data-testid="logs-view">
+        <div class="logs" class:logs-full=move || full.get() data-testid="logs-view">
             <div class="toolbar logs-toolbar">
                 <button
                     type="button"
@@ -409,6 +610,32 @@ pub fn LogsView(id: String) -> impl IntoView {
                     <input type="checkbox" data-testid="logs-only-matching" bind:checked=only_matching />
                     <span>{tr(Key::OnlyMatching)}</span>
                 </label>
+                <span class="logs-matches" class:hidden=move || search_text.with(String::is_empty)>
+                    <span data-testid="logs-matches" aria-live="polite">
+                        {move || match_count(i18n.lang.get(), current.get().min(total.get()), total.get())}
+                    </span>
+                    <button type="button" class="btn btn-sm" data-testid="logs-match-prev"
+                        title=lx::tr(lx::Key::PrevMatch) aria-label=lx::tr(lx::Key::PrevMatch)
+                        on:click=move |_| go_to(-1)>"↑"</button>
+                    <button type="button" class="btn btn-sm" data-testid="logs-match-next"
+                        title=lx::tr(lx::Key::NextMatch) aria-label=lx::tr(lx::Key::NextMatch)
+                        on:click=move |_| go_to(1)>"↓"</button>
+                </span>
+                <select class="input input-sm" data-testid="logs-streams" aria-label=lx::tr(lx::Key::Streams)
+                    on:change=move |ev| streams.set(event_target_value(&ev))>
+                    <option value="all">{lx::tr(lx::Key::AllStreams)}</option>
+                    <option value="stdout">{lx::tr(lx::Key::StdoutOnly)}</option>
+                    <option value="stderr">{lx::tr(lx::Key::StderrOnly)}</option>
+                </select>
+                <label class="check">
+                    <input type="checkbox" data-testid="logs-wrap" bind:checked=wrap />
+                    <span>{lx::tr(lx::Key::Wrap)}</span>
+                </label>
+                <button type="button" class="btn btn-sm" data-testid="logs-fullscreen"
+                    aria-pressed=move || full.get().to_string()
+                    on:click=move |_| full.update(|f| *f = !*f)>
+                    {move || if full.get() { lx::tr(lx::Key::ExitFullscreen)() } else { lx::tr(lx::Key::Fullscreen)() }}
+                </button>
                 <a class="btn btn-sm" data-testid="logs-download" href=download download="">
                     {tr(Key::Download)}
                 </a>
@@ -430,12 +657,26 @@ pub fn LogsView(id: String) -> impl IntoView {
                 }.into_any()),
                 _ => None,
             }}
+            {move || older_error.get().map(|e| view! { <p class="form-error" data-testid="logs-older-error">{e}</p> })}
             <div
                 class="log-lines mono"
+                class:nowrap=move || !wrap.get()
                 data-testid="log-lines"
                 node_ref=scroller
                 on:scroll=on_scroll
             >
+                <div class="logs-older">
+                    {move || if older_more.get() {
+                        view! {
+                            <button type="button" class="btn btn-sm" data-testid="logs-older"
+                                disabled=move || older_busy.get() on:click=load_older.clone()>
+                                {move || if older_busy.get() { lx::tr(lx::Key::Loading)() } else { lx::tr(lx::Key::LoadOlder)() }}
+                            </button>
+                        }.into_any()
+                    } else {
+                        view! { <span class="muted" data-testid="logs-no-older">{lx::tr(lx::Key::NoOlder)}</span> }.into_any()
+                    }}
+                </div>
                 {move || rows.with(VecDeque::is_empty).then(|| view! {
                     <p class="muted">{tr(Key::NoLogLines)}</p>
                 })}
@@ -483,6 +724,7 @@ fn LogRow(row: Arc<Row>, show_ts: RwSignal<bool>, search: Memo<Search>) -> impl 
     };
     let stream = if row.stderr { "stderr" } else { "stdout" };
     let ts = row.ts.clone();
+    let local = local_time(&ts);
     let body = {
         let row = row.clone();
         move || search.with(|s| pieces(&row, s))
@@ -490,7 +732,7 @@ fn LogRow(row: Arc<Row>, show_ts: RwSignal<bool>, search: Memo<Search>) -> impl 
     view! {
         <div class=class data-testid="log-line" data-stream=stream>
             <Show when=move || show_ts.get()>
-                <span class="log-ts">{ts.clone()}</span>
+                <span class="log-ts" title=ts.clone()>{local.clone()}</span>
             </Show>
             <span class="log-text">{body}</span>
         </div>

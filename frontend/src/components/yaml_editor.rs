@@ -110,7 +110,35 @@ pub fn YamlEditor(
     text: RwSignal<String>,
     #[prop(into)] problems: Signal<Vec<ComposeProblem>>,
     #[prop(into, optional)] label: String,
+    /// The textarea's test id (default `compose-editor`).
+    #[prop(optional)]
+    testid: Option<&'static str>,
+    /// Plain text without YAML colours (a Dockerfile).
+    #[prop(optional)]
+    plain: bool,
 ) -> impl IntoView {
+    let box_ref = NodeRef::<leptos::html::Div>::new();
+    // Long lines scroll the editor sideways; once the caret is back within the visible
+    // width (a new line, a click on a short one), the start of the lines comes back
+    // into view instead of staying scrolled right.
+    let unscroll = move |ev: leptos::ev::Event| {
+        use wasm_bindgen::JsCast;
+        let (Some(el), Some(area)) = (
+            box_ref.get_untracked(),
+            ev.target()
+                .and_then(|t| t.dyn_into::<web_sys::HtmlTextAreaElement>().ok()),
+        ) else {
+            return;
+        };
+        let caret = area.selection_start().ok().flatten().unwrap_or(0) as usize;
+        let value = area.value();
+        let before: String = value.chars().take(caret).collect();
+        let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count());
+        // About 8 px a character at 13 px monospace, and the gutter.
+        if (column as i32 + 8) * 8 + 48 < el.client_width() {
+            el.set_scroll_left(0);
+        }
+    };
     let lines =
         Memo::new(move |_| text.with(|t| t.split('\n').map(str::to_owned).collect::<Vec<_>>()));
     let bad_lines = Memo::new(move |_| {
@@ -120,7 +148,7 @@ pub fn YamlEditor(
     let cols = move || lines.with(|ls| ls.iter().map(|l| l.chars().count()).max().unwrap_or(0)) + 4;
 
     view! {
-        <div class="yaml-editor">
+        <div class="yaml-editor" node_ref=box_ref>
             <div class="yaml-gutter" aria-hidden="true">
                 {move || {
                     let bad = bad_lines.get();
@@ -143,10 +171,15 @@ pub fn YamlEditor(
                             .get()
                             .into_iter()
                             .map(|line| {
-                                let spans = tokens(&line)
-                                    .into_iter()
-                                    .map(|(tok, s)| view! { <span class=tok.class()>{s}</span> })
-                                    .collect_view();
+                                let spans = if plain {
+                                    view! { <span>{line}</span> }.into_any()
+                                } else {
+                                    tokens(&line)
+                                        .into_iter()
+                                        .map(|(tok, s)| view! { <span class=tok.class()>{s}</span> })
+                                        .collect_view()
+                                        .into_any()
+                                };
                                 view! { <div class="yaml-line">{spans}"\u{200b}"</div> }
                             })
                             .collect_view()
@@ -154,7 +187,7 @@ pub fn YamlEditor(
                 </pre>
                 <textarea
                     class="yaml-input"
-                    data-testid="compose-editor"
+                    data-testid=testid.unwrap_or("compose-editor")
                     aria-label=label
                     spellcheck="false"
                     autocomplete="off"
@@ -162,7 +195,12 @@ pub fn YamlEditor(
                     rows=rows
                     cols=cols
                     prop:value=move || text.get()
-                    on:input=move |ev| text.set(event_target_value(&ev))
+                    on:input=move |ev| {
+                        text.set(event_target_value(&ev));
+                        unscroll(ev);
+                    }
+                    on:keyup=move |ev| unscroll(ev.into())
+                    on:click=move |ev| unscroll(ev.into())
                 ></textarea>
             </div>
         </div>

@@ -10,6 +10,7 @@
 
 pub mod containers_more;
 pub mod images;
+pub mod logs_ux;
 
 use leptos::prelude::*;
 

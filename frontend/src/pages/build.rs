@@ -8,8 +8,9 @@ use wasm_bindgen::JsValue;
 use web_sys::{File, FormData};
 
 use crate::api;
+use crate::components::yaml_editor::YamlEditor;
 use crate::i18n::error_text;
-use crate::i18n::images::{tr, Key};
+use crate::i18n::images::{t, tr, Key};
 use crate::i18n::use_i18n;
 use crate::stream::{self, Payload};
 
@@ -82,6 +83,9 @@ pub fn Build() -> impl IntoView {
     let folder_in = NodeRef::<leptos::html::Input>::new();
     let archive_in = NodeRef::<leptos::html::Input>::new();
     let output = RwSignal::new(String::new());
+    // The output pane and its panel: shown when a build starts, kept scrolled to the end.
+    let output_pane = NodeRef::<leptos::html::Pre>::new();
+    let result_panel = NodeRef::<leptos::html::Div>::new();
     let state = RwSignal::new(BuildState::Idle);
     // Not an attribute leptos knows: set it on the element once it exists.
     Effect::new(move |_| {
@@ -140,8 +144,22 @@ pub fn Build() -> impl IntoView {
         let url = format!("/api/images/build?{}", query.join("&"));
         output.set(String::new());
         state.set(BuildState::Running);
+        if let Some(panel) = result_panel.get_untracked() {
+            panel.scroll_into_view_with_bool(true);
+        }
         spawn_local(async move {
             let res = stream::post_lines(&url, Payload::Form(form), move |lines| {
+                // Follows the end unless the user scrolled up to read.
+                let at_end = output_pane.get_untracked().is_none_or(|el| {
+                    el.scroll_height() - el.scroll_top() - el.client_height() < 40
+                });
+                if at_end {
+                    request_animation_frame(move || {
+                        if let Some(el) = output_pane.get_untracked() {
+                            el.set_scroll_top(el.scroll_height());
+                        }
+                    });
+                }
                 output.update(|out| {
                     for line in &lines {
                         if let Some(text) = &line.stream {
@@ -211,15 +229,13 @@ pub fn Build() -> impl IntoView {
             <form class="build-form" on:submit=submit>
                 <div class="panel">
                     <h2>{tr(Key::DockerfileEditor)}</h2>
-                    <textarea
-                        class="input editor mono"
-                        data-testid="dockerfile-editor"
-                        rows="14"
-                        spellcheck="false"
-                        aria-label=tr(Key::DockerfileEditor)
-                        prop:value=move || dockerfile.get()
-                        on:input=move |ev| dockerfile.set(event_target_value(&ev))
-                    ></textarea>
+                    <YamlEditor
+                        text=dockerfile
+                        problems=Signal::derive(Vec::new)
+                        label=t(i18n.lang.get_untracked(), Key::DockerfileEditor).to_owned()
+                        testid="dockerfile-editor"
+                        plain=true
+                    />
                 </div>
                 <div class="panel">
                     <h2>{tr(Key::ContextTitle)}</h2>
@@ -297,7 +313,7 @@ pub fn Build() -> impl IntoView {
                     {tr(Key::StartBuild)}
                 </button>
             </form>
-            <div class="panel" data-testid="build-result" data-state=state_name>
+            <div class="panel" data-testid="build-result" data-state=state_name node_ref=result_panel>
                 <h2>{tr(Key::Output)}</h2>
                 {move || match state.get() {
                     BuildState::Failed(why) => view! {
@@ -321,7 +337,7 @@ pub fn Build() -> impl IntoView {
                     BuildState::Running => view! { <span class="spinner" aria-hidden="true"></span> }.into_any(),
                     BuildState::Idle => ().into_any(),
                 }}
-                <pre class="build-output mono" data-testid="build-output">{move || output.get()}</pre>
+                <pre class="build-output mono" data-testid="build-output" node_ref=output_pane>{move || output.get()}</pre>
             </div>
         </section>
     }

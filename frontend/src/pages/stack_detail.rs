@@ -19,6 +19,8 @@ use super::stacks::{use_validation_with, ProfilePreview, ProgressLog};
 use crate::api::{self, ApiError, Method};
 use crate::components::status::{ErrorPanel, Loading, StateBadge};
 use crate::components::yaml_editor::{ProblemList, YamlEditor};
+use crate::i18n::containers_more as cm;
+use crate::i18n::logs_ux as lx;
 use crate::i18n::stacks::{t, tr, Key};
 use crate::i18n::{error_text, use_i18n};
 
@@ -250,6 +252,27 @@ fn Services(detail: StackDetail) -> impl IntoView {
     }
 }
 
+/// `text` with the (ASCII case-insensitive) occurrences of `needle` in `<mark>`s.
+fn marked(text: &str, needle: &str) -> Vec<AnyView> {
+    let hay = text.to_lowercase();
+    if needle.is_empty() || hay.len() != text.len() {
+        return vec![text.to_string().into_any()];
+    }
+    let mut out = Vec::new();
+    let mut cut = 0;
+    for (i, m) in hay.match_indices(needle) {
+        if !text.is_char_boundary(i) || !text.is_char_boundary(i + m.len()) {
+            continue;
+        }
+        out.push(text[cut..i].to_string().into_any());
+        let hit = text[i..i + m.len()].to_string();
+        out.push(view! { <mark data-testid="log-match">{hit}</mark> }.into_any());
+        cut = i + m.len();
+    }
+    out.push(text[cut..].to_string().into_any());
+    out
+}
+
 /// The merged, live log of every service. Frames are buffered and shown every 250 ms.
 #[component]
 fn StackLogs(name: String) -> impl IntoView {
@@ -305,30 +328,60 @@ fn StackLogs(name: String) -> impl IntoView {
         }
     });
 
+    let search = RwSignal::new(String::new());
+    let streams = RwSignal::new("all".to_string());
+    let wrap = RwSignal::new(true);
     view! {
-        <div class="toolbar">
+        <div class="toolbar logs-toolbar">
             <button class="btn btn-sm" data-testid="logs-pause" on:click=move |_| paused.update(|p| *p = !*p)>
                 {move || if paused.get() { tr(Key::Resume)() } else { tr(Key::Pause)() }}
             </button>
             <button class="btn btn-sm" on:click=move |_| lines.set(vec![])>{tr(Key::Clear)}</button>
+            <input
+                type="search"
+                class="input filter"
+                data-testid="stack-logs-search"
+                placeholder=cm::tr(cm::Key::Search)
+                aria-label=cm::tr(cm::Key::Search)
+                bind:value=search
+            />
+            <select class="input input-sm" data-testid="stack-logs-streams" aria-label=lx::tr(lx::Key::Streams)
+                on:change=move |ev| streams.set(event_target_value(&ev))>
+                <option value="all">{lx::tr(lx::Key::AllStreams)}</option>
+                <option value="stdout">{lx::tr(lx::Key::StdoutOnly)}</option>
+                <option value="stderr">{lx::tr(lx::Key::StderrOnly)}</option>
+            </select>
+            <label class="check">
+                <input type="checkbox" bind:checked=wrap />
+                <span>{lx::tr(lx::Key::Wrap)}</span>
+            </label>
         </div>
-        <pre class="log-view stack-logs" data-testid="stack-logs">
+        // Styled as a container's logs; search keeps the lines that contain the text.
+        <div class="log-lines mono stack-logs" class:nowrap=move || !wrap.get() data-testid="stack-logs">
             {move || {
+                let needle = search.get().to_lowercase();
+                let streams = streams.get();
                 lines
                     .get()
                     .into_iter()
+                    .filter(|l| match streams.as_str() {
+                        "stdout" => l.stream != "stderr",
+                        "stderr" => l.stream == "stderr",
+                        _ => true,
+                    })
+                    .filter(|l| needle.is_empty() || l.line.to_lowercase().contains(&needle))
                     .map(|l| {
-                        let cls = format!("log-line log-{}", if l.stream == "stderr" { "err" } else if l.stream == "berth" { "note" } else { "out" });
+                        let cls = format!("log-line log-{}", if l.stream == "stderr" { "stderr" } else if l.stream == "berth" { "note" } else { "stdout" });
                         view! {
                             <div class=cls data-service=l.service.clone()>
                                 <span class=colour(&l.service)>{format!("{:<12}", l.service)}</span>
                                 " | "
-                                {l.line}
+                                {marked(&l.line, &needle)}
                             </div>
                         }
                     })
                     .collect_view()
             }}
-        </pre>
+        </div>
     }
 }

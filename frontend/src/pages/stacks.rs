@@ -165,13 +165,20 @@ pub fn Stacks() -> impl IntoView {
     let list = LocalResource::new(|| api::get::<Vec<StackSummary>>("/api/stacks"));
     let error = RwSignal::new(None::<String>);
     let retry = Callback::new(move |_| list.refetch());
+    // Stacks with an action under way: their row says so until the daemon is done.
+    let busy = RwSignal::new(Vec::<String>::new());
     let act = move |name: String, action: &'static str| {
+        if busy.with_untracked(|b| b.contains(&name)) {
+            return;
+        }
+        busy.update(|b| b.push(name.clone()));
         spawn_local(async move {
             let url = format!("/api/stacks/{}/{action}", api::enc(&name));
             let res = api::call::<(), serde_json::Value>(Method::Post, &url, None).await;
             if let Err(e) = res {
                 error.set(Some(error_text(i18n.lang.get_untracked(), &e)));
             }
+            busy.update(|b| b.retain(|n| *n != name));
             list.refetch();
         });
     };
@@ -215,8 +222,11 @@ pub fn Stacks() -> impl IntoView {
                                             let services = s.services.join(", ");
                                             let status = s.status.clone();
                                             let managed = s.managed;
+                                            let me = s.name.clone();
+                                            let is_busy = Signal::derive(move || busy.with(|b| b.contains(&me)));
                                             view! {
-                                                <tr data-testid="stack-row" data-name=row_name>
+                                                <tr data-testid="stack-row" data-name=row_name
+                                                    data-busy=move || is_busy.get().to_string() aria-busy=move || is_busy.get().to_string()>
                                                     <td><A href=href>{link_text}</A></td>
                                                     <td><StateBadge state=status /></td>
                                                     <td>{services}</td>
@@ -224,11 +234,16 @@ pub fn Stacks() -> impl IntoView {
                                                         {if managed { tr(Key::ManagedYes)() } else { tr(Key::ManagedCli)() }}
                                                     </td>
                                                     <td class="col-actions">
-                                                        <button class="btn btn-sm" data-testid="stack-restart"
+                                                        <Show when=move || is_busy.get()>
+                                                            <span class="muted" data-testid="stack-busy" role="status">
+                                                                <span class="spinner" aria-hidden="true"></span>" "{tr(Key::Working)}
+                                                            </span>
+                                                        </Show>
+                                                        <button class="btn btn-sm" data-testid="stack-restart" disabled=move || is_busy.get()
                                                             on:click=move |_| act(n1.clone(), "restart")>{tr(Key::Restart)}</button>
-                                                        <button class="btn btn-sm" data-testid="stack-stop"
+                                                        <button class="btn btn-sm" data-testid="stack-stop" disabled=move || is_busy.get()
                                                             on:click=move |_| act(n2.clone(), "stop")>{tr(Key::Stop)}</button>
-                                                        <button class="btn btn-sm btn-danger" data-testid="stack-down"
+                                                        <button class="btn btn-sm btn-danger" data-testid="stack-down" disabled=move || is_busy.get()
                                                             on:click=move |_| act(n3.clone(), "down")>{tr(Key::Down)}</button>
                                                     </td>
                                                 </tr>

@@ -115,7 +115,14 @@ pub fn ContainerFiles() -> impl IntoView {
         <section class="page" data-testid="container-files-page">
             <div class="page-head">
                 <A href=move || format!("/containers/{}", enc(&id.get())) attr:class="back-link">
-                    "← " {move || id.get()}
+                    "← " {move || {
+                        // The container's name, as people know it; the id until it is known.
+                        inspect
+                            .get()
+                            .and_then(|r| r.ok())
+                            .and_then(|v| v["Name"].as_str().map(|n| n.trim_start_matches('/').to_string()))
+                            .unwrap_or_else(|| id.get())
+                    }}
                 </A>
             </div>
             <h1>{tr(Key::ContainerFilesTitle)}</h1>

@@ -16,6 +16,7 @@ pub mod events;
 pub mod files;
 pub mod health;
 pub mod images;
+pub mod log_page;
 pub mod log_reader;
 pub mod logs;
 pub mod networks;

@@ -1,5 +1,6 @@
 //! `GET /api/containers/{id}/logs/ws` (live, batched JSON frames) and
-//! `GET /api/containers/{id}/logs` (a text download, streamed).
+//! `GET /api/containers/{id}/logs` (a text download, streamed) and
+//! `GET /api/containers/{id}/logs/page` (the lines before a moment, for "load older").
 
 use std::time::Duration;
 
@@ -8,6 +9,7 @@ use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
+use axum::Json;
 use futures::{SinkExt, StreamExt};
 use serde::Deserialize;
 use tokio::sync::mpsc;
@@ -15,6 +17,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use wire::Role;
 
 use crate::auth::{access, sockets, CurrentUser};
+use crate::docker::log_page::{self, PageQuery};
 use crate::docker::logs::{self, Item, LogQuery};
 use crate::docker::Daemon;
 use crate::error::{AppError, AppResult, PathArgs, QueryArgs};
@@ -35,6 +38,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(logs_ws))
         .routes(routes!(download))
+        .routes(routes!(page))
 }
 
 #[derive(Debug, Deserialize)]
@@ -209,4 +213,69 @@ pub async fn download(
         body,
     )
         .into_response())
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PageArgs {
+    /// RFC 3339: lines strictly older than this (the `ts` of the oldest line shown).
+    before: Option<String>,
+    /// Unix seconds: none older than this.
+    since: Option<i64>,
+    /// How many lines (default 500, at most 5000).
+    lines: Option<usize>,
+    stdout: Option<bool>,
+    stderr: Option<bool>,
+}
+
+/// The newest lines written before `before` (or before now), oldest first, with their
+/// timestamps: what "load older" adds above the lines already shown.
+#[utoipa::path(get, path = "/api/containers/{id}/logs/page", tag = "containers",
+    params(("id" = String, Path, description = "container id, short id or name"),
+           ("before" = Option<String>, Query, description = "RFC 3339: lines strictly older than this"),
+           ("since" = Option<i64>, Query, description = "unix seconds: none older than this"),
+           ("lines" = Option<usize>, Query, description = "how many (default 500, at most 5000)"),
+           ("stdout" = Option<bool>, Query), ("stderr" = Option<bool>, Query)),
+    responses((status = 200, body = wire::LogPage), (status = 400, description = "a bad moment or count"),
+              (status = 404, description = "no such container")))]
+pub async fn page(
+    user: CurrentUser,
+    Daemon(ep): Daemon,
+    PathArgs(id): PathArgs<String>,
+    QueryArgs(args): QueryArgs<PageArgs>,
+) -> AppResult<Json<wire::LogPage>> {
+    let c = access::container(&user, &ep, &id, Role::Viewer).await?;
+    let before = match args.before.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(ts) => Some(log_page::parse_moment(ts).ok_or_else(|| {
+            AppError::bad_request(
+                "invalid_before",
+                format!("before: {ts:?} is not an RFC 3339 time such as 2026-01-02T03:04:05Z"),
+            )
+        })?),
+    };
+    let lines = args.lines.unwrap_or(500);
+    if lines == 0 || lines > log_page::MAX_LINES {
+        return Err(AppError::bad_request(
+            "invalid_lines",
+            format!(
+                "lines: {lines} is not between 1 and {}",
+                log_page::MAX_LINES
+            ),
+        ));
+    }
+    let since = args.since.unwrap_or(0);
+    if since < 0 {
+        return Err(AppError::bad_request(
+            "invalid_since",
+            "since: must be unix seconds (0 or more)",
+        ));
+    }
+    let q = PageQuery {
+        before,
+        since,
+        lines,
+        stdout: args.stdout.unwrap_or(true),
+        stderr: args.stderr.unwrap_or(true),
+    };
+    Ok(Json(log_page::page(&ep, &c.id, &q).await?))
 }

@@ -329,3 +329,101 @@ async fn a_closed_client_socket_is_fine() {
     assert_eq!(status, 200);
     remove_container(&id).await;
 }
+
+/// Removes a container when the test ends, also when it fails.
+struct Gone(String);
+
+impl Drop for Gone {
+    fn drop(&mut self) {
+        let host = std::env::var("BERTH_TEST_DOCKER_HOST").unwrap_or_default();
+        let _ = std::process::Command::new("docker")
+            .args(["-H", &host, "rm", "-f", &self.0])
+            .output();
+    }
+}
+
+#[tokio::test]
+async fn older_lines_come_a_page_at_a_time_in_order() {
+    let app = TestApp::start().await;
+    let name = unique("uxpages-pages");
+    // The daemon orders lines of two pipes as it read them, so the numbered lines go to
+    // one stream and a last line, well after them, to the other.
+    let id = run_labeled(
+        &app,
+        &name,
+        "i=1; while [ $i -le 3000 ]; do echo line-$i; i=$((i+1)); done; sleep 1; echo oops >&2",
+    )
+    .await;
+    let _gone = Gone(id.clone());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (_, c) = app.get(&format!("/api/containers/{id}")).await;
+        if c.to_string().contains("exited") || Instant::now() > deadline {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    let numbers = |page: &Value| -> Vec<u64> {
+        page["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|l| {
+                l["line"]
+                    .as_str()
+                    .unwrap()
+                    .strip_prefix("line-")?
+                    .parse()
+                    .ok()
+            })
+            .collect()
+    };
+    let (status, newest) = app
+        .get(&format!("/api/containers/{id}/logs/page?lines=501"))
+        .await;
+    assert_eq!(status, 200, "{newest}");
+    assert_eq!(numbers(&newest), (2501..=3000).collect::<Vec<_>>());
+    assert_eq!(newest["more"], true);
+    assert_eq!(newest["lines"][500]["stream"], "stderr");
+    assert_eq!(newest["lines"][500]["line"], "oops");
+    let first_ts = newest["lines"][0]["ts"].as_str().unwrap().to_string();
+
+    let (status, older) = app
+        .get(&format!(
+            "/api/containers/{id}/logs/page?lines=500&before={first_ts}"
+        ))
+        .await;
+    assert_eq!(status, 200, "{older}");
+    assert_eq!(numbers(&older), (2001..=2500).collect::<Vec<_>>());
+    let ts = older["lines"][0]["ts"].as_str().unwrap().to_string();
+
+    let (_, rest) = app
+        .get(&format!(
+            "/api/containers/{id}/logs/page?lines=5000&before={ts}"
+        ))
+        .await;
+    assert_eq!(numbers(&rest), (1..=2000).collect::<Vec<_>>());
+    assert_eq!(rest["more"], false, "the first line was reached");
+
+    let (_, only_out) = app
+        .get(&format!(
+            "/api/containers/{id}/logs/page?lines=3&stderr=false"
+        ))
+        .await;
+    assert_eq!(numbers(&only_out), [2998, 2999, 3000]);
+    let (_, only_err) = app
+        .get(&format!("/api/containers/{id}/logs/page?stdout=false"))
+        .await;
+    assert_eq!(only_err["lines"].as_array().unwrap().len(), 1, "{only_err}");
+
+    let (status, bad) = app
+        .get(&format!("/api/containers/{id}/logs/page?before=yesterday"))
+        .await;
+    assert_eq!(status, 400);
+    assert_eq!(bad["error"]["code"], "invalid_before", "{bad}");
+    let (status, bad) = app
+        .get(&format!("/api/containers/{id}/logs/page?lines=0"))
+        .await;
+    assert_eq!(status, 400);
+    assert_eq!(bad["error"]["code"], "invalid_lines", "{bad}");
+}
