@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct GitSource {
-    /// `git://host[:port]/path` or (admins) `file:///path`.
+    /// `https://`, `ssh://` (or `user@host:path`), `git://`, `http://` to loopback, or
+    /// (admins) `file:///path`.
     pub url: String,
     /// A branch or a tag (default `main`).
     #[serde(default, rename = "ref")]
@@ -24,19 +25,43 @@ pub struct GitSource {
     pub credentials: Option<GitCredentials>,
 }
 
-/// What the repository asks for; sealed at rest and never sent back.
+/// What the repository asks for; sealed at rest and never sent back. One kind at a time:
+/// a token (`username` optional), a `username` and `password`, or an `ssh_key` (ssh://,
+/// with an optional `known_hosts`).
 #[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct GitCredentials {
     #[serde(default)]
     pub username: Option<String>,
-    /// An HTTPS access token.
+    /// An HTTPS access token (sent as the password of `username`, `x-access-token` if none).
     #[serde(default)]
     pub token: Option<String>,
-    /// An SSH private key (PEM / OpenSSH text).
+    /// An HTTPS password (with `username`).
+    #[serde(default)]
+    pub password: Option<String>,
+    /// An SSH private key (OpenSSH / PEM text, without a passphrase).
     #[serde(default)]
     pub ssh_key: Option<String>,
+    /// OpenSSH `known_hosts` lines for ssh://: only these host keys are trusted. Without
+    /// them, the key the server shows first is kept and a different one later is refused.
+    #[serde(default)]
+    pub known_hosts: Option<String>,
+}
+
+impl GitCredentials {
+    /// `token`, `password`, `ssh_key`, or None when nothing is given.
+    pub fn kind(&self) -> Option<&'static str> {
+        if self.ssh_key.is_some() {
+            Some("ssh_key")
+        } else if self.token.is_some() {
+            Some("token")
+        } else if self.password.is_some() {
+            Some("password")
+        } else {
+            None
+        }
+    }
 }
 
 impl std::fmt::Debug for GitCredentials {
@@ -44,7 +69,9 @@ impl std::fmt::Debug for GitCredentials {
         f.debug_struct("GitCredentials")
             .field("username", &self.username)
             .field("token", &self.token.as_ref().map(|_| "<hidden>"))
+            .field("password", &self.password.as_ref().map(|_| "<hidden>"))
             .field("ssh_key", &self.ssh_key.as_ref().map(|_| "<hidden>"))
+            .field("known_hosts", &self.known_hosts)
             .finish()
     }
 }
@@ -61,6 +88,15 @@ pub struct GitState {
     pub poll_seconds: u64,
     /// Whether credentials are stored (they are never shown).
     pub has_credentials: bool,
+    /// Their kind (`token`, `password`, `ssh_key`) and user, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credentials_kind: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credentials_user: Option<String>,
+    /// For ssh://: the server's host keys berth trusts (`known_hosts` lines), learnt on the
+    /// first fetch or given with the credentials.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host_keys: Option<String>,
     /// The commit that is deployed, and its first message line.
     pub commit: Option<String>,
     pub summary: Option<String>,
@@ -107,4 +143,8 @@ pub struct PatchGit {
     pub credentials: Option<GitCredentials>,
     #[serde(default)]
     pub remove_credentials: bool,
+    /// Forget the ssh host key learnt on first use (after the server's key changed on
+    /// purpose); the next fetch learns the new one.
+    #[serde(default)]
+    pub reset_host_key: bool,
 }

@@ -87,7 +87,8 @@ pub async fn create(
     // Whatever a failed creation fetched is not kept.
     let _ = tokio::fs::remove_dir_all(&root).await;
     let prepared = async {
-        let fetched = gitsync::fetch(&data, &name, &url, &git_ref).await?;
+        let fetched =
+            gitsync::fetch(&data, &name, &url, &git_ref, git.credentials.as_ref()).await?;
         let p = gitsync::prepare(&data, &name, &path, fetched, meta).await?;
         stack_up::authorize(&user, &p.project, &gitsync::up_options(&p.files, false))?;
         Ok::<_, AppError>(p)
@@ -232,7 +233,8 @@ pub async fn pull(
     Ok(super::jobs::started(&state, &headers, started))
 }
 
-/// Change a Git stack's ref, compose path, poll interval or credentials. A new ref is
+/// Change a Git stack's ref, compose path, poll interval or credentials (or forget the
+/// ssh host key learnt on first use). A new ref is
 /// fetched first (an unknown one is a 400); the next poll deploys it.
 #[utoipa::path(patch, path = "/api/stacks/{name}/git", tag = "stacks",
     params(("name" = String, Path, description = "stack name")),
@@ -249,9 +251,25 @@ pub async fn patch(
     audit::audited(&state.db, &user, "stack_git_update", &name, async {
         let before = git_stack(&state, &user, &ep, &name, Role::Operator).await?;
         let row = &before;
+        if let Some(c) = &req.credentials {
+            gitsync::check_credentials(&row.url, c)?;
+        }
+        if req.reset_host_key {
+            gitsync::reset_host_key(&state.config.data_dir, &name).await?;
+        }
         if let Some(r) = &req.git_ref {
             gitsync::check_ref(r)?;
-            gitsync::fetch(&state.config.data_dir, &name, &row.url, r).await?;
+            // With the credentials it will poll with (the new ones if given).
+            let creds = match (&req.credentials, req.remove_credentials) {
+                (Some(c), _) => Some(c.clone()),
+                (None, true) => None,
+                (None, false) => row
+                    .credentials
+                    .as_deref()
+                    .map(|s| gitsync::open(&state, s))
+                    .transpose()?,
+            };
+            gitsync::fetch(&state.config.data_dir, &name, &row.url, r, creds.as_ref()).await?;
         }
         if let Some(p) = &req.path {
             gitsync::check_path(p)?;
@@ -264,10 +282,7 @@ pub async fn patch(
                     "credentials and remove_credentials: give one of them",
                 ))
             }
-            (Some(c), false) => {
-                gitsync::check_credentials(&row.url, c)?;
-                Some(Some(gitsync::seal(&state, c)?))
-            }
+            (Some(c), false) => Some(Some(gitsync::seal(&state, c)?)),
             (None, true) => Some(None),
             (None, false) => None,
         };

@@ -247,7 +247,7 @@ pub async fn detail_of(
         git: match f {
             Some(_) => crate::store::git_stacks::get(&state.db, name)
                 .await?
-                .map(|r| crate::stacks::gitsync::state_of(&r)),
+                .map(|r| crate::stacks::gitsync::state_of(state, &r)),
             None => None,
         },
     })

@@ -3,8 +3,11 @@
 //! a folder the stack engine deploys from. Everything here is blocking; callers run it on a
 //! blocking thread and give it an interrupt flag they raise on a timeout.
 
-use std::path::Path;
+use std::any::Any;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex};
 
 use anyhow::{anyhow, bail, Context};
 
@@ -15,6 +18,89 @@ pub struct Fetched {
     pub summary: String,
 }
 
+/// How a fetch authenticates. HTTP(S) takes `basic` (a user and a token or password); ssh
+/// takes a private key and always a known-hosts file: either the one the user gave
+/// (`strict`: only its keys are trusted) or the stack's own, which learns the first key a
+/// server shows and refuses a different one later (trust on first use).
+#[derive(Default)]
+pub struct Access {
+    pub basic: Option<(String, String)>,
+    pub ssh_key: Option<String>,
+    pub known_hosts: Option<KnownHosts>,
+}
+
+pub struct KnownHosts {
+    pub file: PathBuf,
+    pub strict: bool,
+}
+
+impl std::fmt::Debug for Access {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Access")
+            .field("basic", &self.basic.as_ref().map(|(u, _)| u))
+            .field("ssh_key", &self.ssh_key.is_some())
+            .finish()
+    }
+}
+
+/// A shell word: gix runs `core.sshCommand` through `sh -c`, as git does.
+fn sh_quote(p: &Path) -> String {
+    format!("'{}'", p.display().to_string().replace('\'', "'\\''"))
+}
+
+/// The ssh command line for a fetch: only the given key (`IdentitiesOnly`, no agent), no
+/// user or system ssh config, no prompt (`BatchMode`), host keys from the stack's file only.
+fn ssh_command(key: Option<&Path>, known: &KnownHosts) -> String {
+    let mut cmd = String::from(
+        "ssh -F /dev/null -o BatchMode=yes -o ConnectTimeout=20 -o GlobalKnownHostsFile=/dev/null",
+    );
+    match key {
+        Some(k) => {
+            cmd += &format!(
+                " -o IdentitiesOnly=yes -o IdentityAgent=none -i {}",
+                sh_quote(k)
+            )
+        }
+        None => cmd += " -o IdentitiesOnly=yes -o IdentityAgent=none -o IdentityFile=none",
+    }
+    cmd += &format!(
+        " -o UserKnownHostsFile={} -o StrictHostKeyChecking={}",
+        sh_quote(&known.file),
+        if known.strict { "yes" } else { "accept-new" }
+    );
+    cmd
+}
+
+/// gix's HTTP client trusts the webpki roots (Mozilla's list), nothing from the host.
+fn http_options(repo: &gix::Repository, url: &str) -> anyhow::Result<Option<Box<dyn Any>>> {
+    use gix_transport::client::blocking_io::http;
+    let Some(mut opts) = repo
+        .transport_options(url, None)
+        .map_err(|e| anyhow!("transport options: {e}"))?
+    else {
+        return Ok(None);
+    };
+    if let Some(o) = opts.downcast_mut::<http::Options>() {
+        let roots = rustls::RootCertStore {
+            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+        };
+        let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| anyhow!("TLS: {e}"))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+        let configure: Box<http::reqwest::ConfigureClientFn> =
+            Box::new(move |b| Ok(b.tls_backend_preconfigured(tls.clone())));
+        o.backend = Some(Arc::new(Mutex::new(http::reqwest::Options {
+            configure_client: Some(configure),
+            configure_request: None,
+        })));
+    }
+    Ok(Some(opts))
+}
+
 /// Fetches `url` into the bare repository `repo_dir` (made on first use) and resolves `refname`
 /// (a branch, a tag or a full ref name) to a commit. Branches are kept as
 /// `refs/remotes/origin/*`, tags as `refs/tags/*`, both forced so a rewritten branch is followed.
@@ -22,15 +108,39 @@ pub fn fetch(
     repo_dir: &Path,
     url: &str,
     refname: &str,
+    access: &Access,
     interrupt: &AtomicBool,
 ) -> anyhow::Result<Fetched> {
-    let repo = if repo_dir.join("HEAD").exists() {
+    let mut repo = if repo_dir.join("HEAD").exists() {
         gix::open(repo_dir).map_err(|e| anyhow!("cannot open {}: {e}", repo_dir.display()))?
     } else {
         std::fs::create_dir_all(repo_dir)
             .with_context(|| format!("cannot create {}", repo_dir.display()))?;
         gix::init_bare(repo_dir).map_err(|e| anyhow!("cannot create a repository: {e}"))?
     };
+    // The key lives in a 0600 file (tempfile's default mode) only while ssh runs.
+    let key_file = match &access.ssh_key {
+        Some(k) => {
+            let mut f = tempfile::NamedTempFile::new().context("key file")?;
+            let mut text = k.trim().replace("\r\n", "\n");
+            text.push('\n');
+            f.write_all(text.as_bytes()).context("key file")?;
+            f.flush().context("key file")?;
+            Some(f)
+        }
+        None => None,
+    };
+    if let Some(known) = &access.known_hosts {
+        let cmd = ssh_command(key_file.as_ref().map(|f| f.path()), known);
+        let mut config = repo.config_snapshot_mut();
+        config
+            .set_raw_value(gix::config::tree::Core::SSH_COMMAND, cmd.as_str())
+            .map_err(|e| anyhow!("ssh command: {e}"))?;
+        config
+            .set_raw_value(gix::config::tree::Ssh::VARIANT, "ssh")
+            .map_err(|e| anyhow!("ssh variant: {e}"))?;
+        config.commit().map_err(|e| anyhow!("ssh config: {e}"))?;
+    }
     let remote = repo
         .remote_at(url)
         .map_err(|e| anyhow!("{url:?} is not a repository URL: {e}"))?
@@ -42,14 +152,33 @@ pub fn fetch(
             gix::remote::Direction::Fetch,
         )
         .map_err(|e| anyhow!("refspec: {e}"))?;
-    let connection = remote
+    let mut connection = remote
         .connect(gix::remote::Direction::Fetch)
         .map_err(|e| anyhow!("cannot reach {url}: {e}"))?;
+    if let Some(opts) = http_options(&repo, url)? {
+        connection.set_transport_options(opts);
+    }
+    // Only what the stack holds: never the server's credential helpers, never a prompt.
+    let basic = access.basic.clone();
+    connection.set_credentials(move |action| match (&action, &basic) {
+        (gix::credentials::helper::Action::Get(ctx), Some((user, pass))) => {
+            Ok(Some(gix::credentials::protocol::Outcome {
+                credentials: gix::sec::identity::Credentials::UsernamePassword {
+                    username: user.clone(),
+                    password: pass.clone(),
+                    oauth_refresh_token: None,
+                },
+                next: ctx.clone().into(),
+            }))
+        }
+        _ => Ok(None),
+    });
     connection
         .prepare_fetch(gix::progress::Discard, Default::default())
-        .map_err(|e| anyhow!("cannot list the refs of {url}: {e}"))?
+        .map_err(|e| anyhow!("cannot list the refs of {url}: {e:#}"))?
         .receive(gix::progress::Discard, interrupt)
-        .map_err(|e| anyhow!("fetching {url} failed: {e}"))?;
+        .map_err(|e| anyhow!("fetching {url} failed: {e:#}"))?;
+    drop(key_file);
     resolve(&repo, refname)
 }
 
@@ -223,7 +352,7 @@ mod tests {
         let stop = AtomicBool::new(false);
         let mut first = None;
         for _ in 0..50 {
-            match fetch(&repo_dir, &url, "main", &stop) {
+            match fetch(&repo_dir, &url, "main", &Access::default(), &stop) {
                 Ok(f) => {
                     first = Some(f);
                     break;
@@ -246,7 +375,7 @@ mod tests {
         .unwrap();
         git(&work, &["commit", "-q", "-am", "second version"]);
         git(&work, &["push", "-q", bare, "main"]);
-        let second = fetch(&repo_dir, &url, "main", &stop).unwrap();
+        let second = fetch(&repo_dir, &url, "main", &Access::default(), &stop).unwrap();
         assert_eq!(second.summary, "second version");
         assert_ne!(second.commit, first.commit);
         checkout(&repo_dir, &second.commit, &tmp.path().join("out2")).unwrap();
@@ -255,15 +384,18 @@ mod tests {
             "services: {b: {image: y}}\n"
         );
         // The tag still names the first commit.
-        assert_eq!(fetch(&repo_dir, &url, "v1", &stop).unwrap(), first);
+        assert_eq!(
+            fetch(&repo_dir, &url, "v1", &Access::default(), &stop).unwrap(),
+            first
+        );
 
-        let err = fetch(&repo_dir, &url, "nope", &stop).unwrap_err();
+        let err = fetch(&repo_dir, &url, "nope", &Access::default(), &stop).unwrap_err();
         assert!(
             err.to_string().contains("no branch or tag \"nope\""),
             "{err}"
         );
         drop(daemon);
-        let err = fetch(&repo_dir, &url, "main", &stop).unwrap_err();
+        let err = fetch(&repo_dir, &url, "main", &Access::default(), &stop).unwrap_err();
         assert!(err.to_string().contains("cannot reach"), "{err}");
     }
 }

@@ -33,8 +33,24 @@ const FETCH_TIMEOUT: Duration = Duration::from_secs(120);
 /// The shortest poll interval.
 pub const MIN_POLL: u64 = 5;
 
-pub const SUPPORTED: &str =
-    "git://host[:port]/path (served by git daemon) and, for admins, file:///path on the server";
+pub const SUPPORTED: &str = "https://host/path, ssh://[user@]host[:port]/path (or user@host:path), \
+     git://host[:port]/path, http:// to this machine (loopback), and, for admins, file:///path on the server";
+
+/// The scheme of a Git URL; scp-like `user@host:path` is ssh.
+pub fn scheme(url: &str) -> &str {
+    match url.trim().split_once("://") {
+        Some((s, _)) => s,
+        None => "ssh",
+    }
+}
+
+fn is_loopback(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
 
 pub fn root(data_dir: &Path, name: &str) -> AppResult<PathBuf> {
     Ok(data_dir.join("git").join(super::check_name(name)?))
@@ -47,13 +63,60 @@ fn bad(code: &'static str, m: impl Into<String>) -> AppError {
 /// `git.url`: a scheme berth fetches over, no credentials inside it.
 pub fn check_url(user: &CurrentUser, url: &str) -> AppResult<()> {
     let url = url.trim();
-    let Some((scheme, rest)) = url.split_once("://") else {
+    if url.chars().any(|c| c.is_control() || c == ' ') {
         return Err(bad(
             "invalid_git_url",
-            format!("git.url {url:?} is not a URL: use {SUPPORTED}"),
+            "git.url must not hold spaces or control characters",
         ));
+    }
+    let Some((scheme, rest)) = url.split_once("://") else {
+        // scp-like ssh: `git@host:path`.
+        return match gix::url::parse(gix::bstr::BStr::new(url)) {
+            Ok(u) if u.scheme == gix::url::Scheme::Ssh && u.host().is_some() => Ok(()),
+            _ => Err(bad(
+                "invalid_git_url",
+                format!("git.url {url:?} is not a URL: use {SUPPORTED}"),
+            )),
+        };
     };
     match scheme {
+        "https" | "http" => {
+            let host = rest.split('/').next().unwrap_or_default();
+            if host.contains('@') {
+                return Err(bad(
+                    "invalid_git_url",
+                    "git.url: put no user or token in the URL; give them in git.credentials (sealed at rest)",
+                ));
+            }
+            if host.is_empty() || rest.len() <= host.len() + 1 {
+                return Err(bad(
+                    "invalid_git_url",
+                    format!("git.url {url:?}: write {scheme}://host[:port]/path/to/repo"),
+                ));
+            }
+            let name = match host.rsplit_once(':') {
+                Some((h, p)) if p.chars().all(|c| c.is_ascii_digit()) => h,
+                _ => host,
+            };
+            if scheme == "http" && !is_loopback(name) {
+                return Err(bad(
+                    "insecure_git_url",
+                    format!("git.url: plain http:// is only allowed to this machine (127.0.0.1, localhost); use https://{rest}"),
+                ));
+            }
+        }
+        "ssh" => match gix::url::parse(gix::bstr::BStr::new(url)) {
+            Ok(u)
+                if u.host()
+                    .is_some_and(|h| !h.is_empty() && !h.starts_with('-'))
+                    && u.path.len() > 1 => {}
+            _ => {
+                return Err(bad(
+                    "invalid_git_url",
+                    format!("git.url {url:?}: write ssh://[user@]host[:port]/path/to/repo"),
+                ))
+            }
+        },
         "git" => {
             let host = rest.split('/').next().unwrap_or_default();
             if host.is_empty() || host.contains('@') || rest.len() <= host.len() + 1 {
@@ -85,12 +148,6 @@ pub fn check_url(user: &CurrentUser, url: &str) -> AppResult<()> {
                 ),
             ))
         }
-    }
-    if url.chars().any(|c| c.is_control() || c == ' ') {
-        return Err(bad(
-            "invalid_git_url",
-            "git.url must not hold spaces or control characters",
-        ));
     }
     Ok(())
 }
@@ -143,18 +200,210 @@ pub fn check_poll(s: u64) -> AppResult<i64> {
     }
 }
 
-/// `git.credentials`: neither git:// nor file:// authenticates, so none are taken for them.
+/// `git.credentials`: one kind, and one the URL's scheme can use (https/http: a token or
+/// a user and password; ssh: a key and known hosts; git:// and file://: none).
 pub fn check_credentials(url: &str, c: &wire::GitCredentials) -> AppResult<()> {
-    if c.token.is_none() && c.ssh_key.is_none() && c.username.is_none() {
+    let cred = |m: String| bad("invalid_git_credentials", format!("git.credentials: {m}"));
+    let scheme = scheme(url);
+    let given = |v: &Option<String>| v.as_deref().is_some_and(|s| !s.is_empty());
+    let any = [
+        &c.username,
+        &c.token,
+        &c.password,
+        &c.ssh_key,
+        &c.known_hosts,
+    ]
+    .into_iter()
+    .any(given);
+    if !any {
         return Ok(());
     }
-    Err(bad(
-        "unsupported_git_credentials",
-        format!(
-            "git.credentials: {} takes no credentials (berth fetches {SUPPORTED}; https:// and ssh:// are not supported)",
-            url.split("://").next().unwrap_or(url)
-        ),
-    ))
+    match scheme {
+        "https" | "http" => {
+            if given(&c.ssh_key) || given(&c.known_hosts) {
+                return Err(cred(format!(
+                    "ssh_key and known_hosts are for ssh:// URLs; {scheme}:// takes a token, or a username and password"
+                )));
+            }
+            if given(&c.token) && given(&c.password) {
+                return Err(cred("give a token or a password, not both".into()));
+            }
+            if given(&c.password) && !given(&c.username) {
+                return Err(cred("a password needs its username".into()));
+            }
+            if !given(&c.token) && !given(&c.password) {
+                return Err(cred("a username needs a token or a password".into()));
+            }
+        }
+        "ssh" => {
+            if given(&c.token) || given(&c.password) || given(&c.username) {
+                return Err(cred(
+                    "ssh:// takes an ssh_key (and known_hosts); put the user in the URL (ssh://git@host/path)".into(),
+                ));
+            }
+            if let Some(k) = c.ssh_key.as_deref().filter(|k| !k.is_empty()) {
+                if !k.contains("PRIVATE KEY-----") {
+                    return Err(cred(
+                        "ssh_key is not a private key (paste the whole file, from -----BEGIN to END ... PRIVATE KEY-----)".into(),
+                    ));
+                }
+                if k.contains("Proc-Type: 4,ENCRYPTED") {
+                    return Err(cred("ssh_key has a passphrase; give a key without one (a deploy key)".into()));
+                }
+            }
+            if let Some(k) = c.known_hosts.as_deref().filter(|k| !k.is_empty()) {
+                let bad_line = k.lines().map(str::trim).find(|l| {
+                    !l.is_empty()
+                        && !l.starts_with('#')
+                        && (l.split_whitespace().count() < 3 || l.chars().any(|c| c.is_control()))
+                });
+                if let Some(l) = bad_line {
+                    return Err(cred(format!(
+                        "known_hosts: {l:?} is not a known_hosts line (host key-type key, as ssh-keyscan prints)"
+                    )));
+                }
+            }
+        }
+        other => {
+            return Err(bad(
+                "unsupported_git_credentials",
+                format!("git.credentials: {other}:// takes no credentials (they are for https:// and ssh:// URLs)"),
+            ))
+        }
+    }
+    Ok(())
+}
+
+/// Credentials the stack keeps, unsealed.
+pub fn open(state: &AppState, sealed: &str) -> AppResult<wire::GitCredentials> {
+    let json = secret::open(&state.config.data_dir, sealed).map_err(AppError::Internal)?;
+    serde_json::from_str(&json).map_err(|e| AppError::Internal(e.into()))
+}
+
+/// The stack's own known-hosts file (learnt on first use) and the one the user gave.
+fn known_hosts_files(data_dir: &Path, name: &str) -> AppResult<(PathBuf, PathBuf)> {
+    let root = root(data_dir, name)?;
+    Ok((root.join("known_hosts"), root.join("known_hosts.given")))
+}
+
+/// Forget the host key learnt on first use.
+pub async fn reset_host_key(data_dir: &Path, name: &str) -> AppResult<()> {
+    let (learnt, _) = known_hosts_files(data_dir, name)?;
+    match tokio::fs::remove_file(&learnt).await {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(io(e, &learnt)),
+        _ => Ok(()),
+    }
+}
+
+/// How a fetch of `url` authenticates with `creds`.
+async fn access(
+    data_dir: &Path,
+    name: &str,
+    url: &str,
+    creds: Option<&wire::GitCredentials>,
+) -> AppResult<git::Access> {
+    let nonempty = |v: &Option<String>| v.clone().filter(|s| !s.is_empty());
+    let mut a = git::Access::default();
+    match scheme(url) {
+        "https" | "http" => {
+            if let Some(c) = creds {
+                if let Some(secret) = nonempty(&c.token).or_else(|| nonempty(&c.password)) {
+                    let user = nonempty(&c.username).unwrap_or_else(|| "x-access-token".to_owned());
+                    a.basic = Some((user, secret));
+                }
+            }
+        }
+        "ssh" => {
+            let (learnt, given) = known_hosts_files(data_dir, name)?;
+            let root = root(data_dir, name)?;
+            tokio::fs::create_dir_all(&root)
+                .await
+                .map_err(|e| io(e, &root))?;
+            a.ssh_key = creds.and_then(|c| nonempty(&c.ssh_key));
+            a.known_hosts = Some(match creds.and_then(|c| nonempty(&c.known_hosts)) {
+                Some(lines) => {
+                    tokio::fs::write(&given, format!("{}\n", lines.trim()))
+                        .await
+                        .map_err(|e| io(e, &given))?;
+                    git::KnownHosts {
+                        file: given,
+                        strict: true,
+                    }
+                }
+                None => {
+                    let _ = tokio::fs::remove_file(&given).await;
+                    git::KnownHosts {
+                        file: learnt,
+                        strict: false,
+                    }
+                }
+            });
+        }
+        _ => {}
+    }
+    Ok(a)
+}
+
+/// What a failed fetch says, with the field to fix: the credentials or the host key when
+/// the server refused them (a 400: the input is wrong), the URL otherwise (a 502).
+fn fetch_error(url: &str, m: String, creds: bool) -> AppError {
+    let lower = m.to_lowercase();
+    if m.contains("no branch or tag") {
+        return bad("unknown_git_ref", format!("git.ref: {m}"));
+    }
+    let coded = |code, m: String| AppError::coded(http::StatusCode::BAD_GATEWAY, code, m);
+    if lower.contains("host identification has changed")
+        || lower.contains("host key verification failed")
+        || lower.contains("host key for") && lower.contains("has changed")
+    {
+        return bad(
+            "git_host_key_mismatch",
+            format!(
+                "git.url: the SSH host key of {url} is not the one berth trusts (it changed since the first fetch, or is not in known_hosts); \
+                 if the server's key changed on purpose, PATCH /api/stacks/NAME/git with {{\"reset_host_key\":true}} or give git.credentials.known_hosts ({m})"
+            ),
+        );
+    }
+    let ssh = scheme(url) == "ssh";
+    // gix does not pass ssh's own reason up when ssh ends before the handshake: a refused
+    // host key and a refused login look the same (an early end of the stream).
+    if ssh && lower.contains("handshake failed") {
+        return bad(
+            "git_ssh_refused",
+            format!(
+                "git.url: ssh to {url} ended before Git could talk: the SSH host key is not the one berth trusts \
+                 (it changed since the first fetch, or is not in known_hosts), or git.credentials.ssh_key was refused; \
+                 if the server's key changed on purpose, PATCH /api/stacks/NAME/git with {{\"reset_host_key\":true}} ({m})"
+            ),
+        );
+    }
+    if ssh
+        && (lower.contains("permission denied")
+            || lower.contains("publickey")
+            || lower.contains("unauthenticated"))
+    {
+        return bad(
+            "git_auth_failed",
+            format!("git.credentials: the SSH server refused the key for {url} ({m})"),
+        );
+    }
+    if lower.contains("401")
+        || lower.contains("unauthenticated")
+        || lower.contains("403")
+        || lower.contains("authentication")
+        || lower.contains("unauthorized")
+    {
+        let what = if creds {
+            "the server refused the credentials (a wrong or expired token or password?)"
+        } else {
+            "the server asks for credentials; give a token or a username and password"
+        };
+        return bad(
+            "git_auth_failed",
+            format!("git.credentials: {what} for {url} ({m})"),
+        );
+    }
+    coded("git_fetch_failed", format!("git.url: {m}"))
 }
 
 /// Seal credentials for the database.
@@ -163,12 +412,21 @@ pub fn seal(state: &AppState, c: &wire::GitCredentials) -> AppResult<String> {
     secret::seal(&state.config.data_dir, &json).map_err(AppError::Internal)
 }
 
-/// Fetch the ref on a blocking thread, stopped after [`FETCH_TIMEOUT`].
-pub async fn fetch(data_dir: &Path, name: &str, url: &str, git_ref: &str) -> AppResult<Fetched> {
+/// Fetch the ref on a blocking thread with `creds`, stopped after [`FETCH_TIMEOUT`].
+pub async fn fetch(
+    data_dir: &Path,
+    name: &str,
+    url: &str,
+    git_ref: &str,
+    creds: Option<&wire::GitCredentials>,
+) -> AppResult<Fetched> {
     let repo = root(data_dir, name)?.join("repo.git");
+    let access = access(data_dir, name, url, creds).await?;
+    let has_creds = access.basic.is_some() || access.ssh_key.is_some();
     let stop = Arc::new(AtomicBool::new(false));
     let (url2, ref2, stop2) = (url.to_owned(), git_ref.to_owned(), stop.clone());
-    let task = tokio::task::spawn_blocking(move || git::fetch(&repo, &url2, &ref2, &stop2));
+    let task =
+        tokio::task::spawn_blocking(move || git::fetch(&repo, &url2, &ref2, &access, &stop2));
     let res = tokio::time::timeout(FETCH_TIMEOUT, task).await;
     let res = match res {
         Ok(Ok(r)) => r,
@@ -185,18 +443,24 @@ pub async fn fetch(data_dir: &Path, name: &str, url: &str, git_ref: &str) -> App
             ));
         }
     };
-    res.map_err(|e| {
-        let m = e.to_string();
-        if m.contains("no branch or tag") {
-            bad("unknown_git_ref", format!("git.ref: {m}"))
-        } else {
-            AppError::coded(
-                http::StatusCode::BAD_GATEWAY,
-                "git_fetch_failed",
-                format!("git.url: {m}"),
-            )
-        }
-    })
+    res.map_err(|e| fetch_error(url, e.to_string(), has_creds))
+}
+
+/// Fetch with the credentials the stack keeps.
+pub async fn fetch_row(state: &AppState, row: &Row, git_ref: &str) -> AppResult<Fetched> {
+    let creds = row
+        .credentials
+        .as_deref()
+        .map(|s| open(state, s))
+        .transpose()?;
+    fetch(
+        &state.config.data_dir,
+        &row.name,
+        &row.url,
+        git_ref,
+        creds.as_ref(),
+    )
+    .await
 }
 
 /// A commit checked out into `tree.new` and compiled: what would be deployed.
@@ -414,7 +678,7 @@ async fn attempt(
             format!("fetching {} of {}", row.git_ref, row.url),
         )
         .await;
-    let fetched = fetch(data_dir, name, &row.url, &row.git_ref).await?;
+    let fetched = fetch_row(state, row, &row.git_ref).await?;
     progress
         .say(
             None,
@@ -498,15 +762,30 @@ async fn attempt(
     Ok(Synced::Deployed(p.fetched))
 }
 
-/// The stack's Git state for `GET /api/stacks/{name}`.
-pub fn state_of(row: &Row) -> wire::GitState {
+/// The stack's Git state for `GET /api/stacks/{name}`: the credentials' kind and user,
+/// never their secret.
+pub fn state_of(state: &AppState, row: &Row) -> wire::GitState {
     let poll = row.poll_seconds.max(0) as u64;
+    let creds = row.credentials.as_deref().and_then(|s| open(state, s).ok());
+    let host_keys = (scheme(&row.url) == "ssh")
+        .then(|| known_hosts_files(&state.config.data_dir, &row.name).ok())
+        .flatten()
+        .and_then(|(learnt, given)| {
+            std::fs::read_to_string(given)
+                .or_else(|_| std::fs::read_to_string(learnt))
+                .ok()
+        })
+        .map(|t| t.trim().to_owned())
+        .filter(|t| !t.is_empty());
     wire::GitState {
         url: row.url.clone(),
         git_ref: row.git_ref.clone(),
         path: row.path.clone(),
         poll_seconds: poll,
         has_credentials: row.credentials.is_some(),
+        credentials_kind: creds.as_ref().and_then(|c| c.kind()).map(str::to_owned),
+        credentials_user: creds.and_then(|c| c.username).filter(|u| !u.is_empty()),
+        host_keys,
         commit: row.commit_id.clone(),
         summary: row.commit_summary.clone(),
         last_poll: row.last_poll,
@@ -548,16 +827,73 @@ mod tests {
     }
 
     #[test]
-    fn credentials_are_refused_for_schemes_without_authentication_and_never_echoed() {
-        let c = wire::GitCredentials {
-            username: None,
+    fn credentials_must_fit_the_url_and_are_never_echoed() {
+        let token = wire::GitCredentials {
             token: Some("SECRET".into()),
-            ssh_key: None,
+            ..Default::default()
         };
-        let e = check_credentials("git://h/r", &c).unwrap_err();
+        let e = check_credentials("git://h/r", &token).unwrap_err();
         assert!(e.to_string().contains("git.credentials"), "{e}");
         assert!(!e.to_string().contains("SECRET"));
-        assert!(!format!("{c:?}").contains("SECRET"));
+        assert!(!format!("{token:?}").contains("SECRET"));
         assert!(check_credentials("git://h/r", &Default::default()).is_ok());
+        assert!(check_credentials("https://h/r.git", &token).is_ok());
+        assert!(check_credentials("ssh://git@h/r.git", &token).is_err());
+        let pw = wire::GitCredentials {
+            password: Some("pw".into()),
+            ..Default::default()
+        };
+        assert!(
+            check_credentials("https://h/r.git", &pw).is_err(),
+            "no user"
+        );
+        let key = wire::GitCredentials {
+            ssh_key: Some(
+                "-----BEGIN OPENSSH PRIVATE KEY-----\nx\n-----END OPENSSH PRIVATE KEY-----".into(),
+            ),
+            known_hosts: Some("[127.0.0.1]:2222 ssh-ed25519 AAAA".into()),
+            ..Default::default()
+        };
+        assert!(check_credentials("ssh://git@h/r.git", &key).is_ok());
+        assert!(check_credentials("git@h:r.git", &key).is_ok());
+        assert!(check_credentials("https://h/r.git", &key).is_err());
+        let not_key = wire::GitCredentials {
+            ssh_key: Some("hello".into()),
+            ..Default::default()
+        };
+        assert!(check_credentials("ssh://h/r", &not_key).is_err());
+    }
+
+    #[test]
+    fn urls_https_ssh_and_loopback_http() {
+        let u = |url: &str| check_url_scheme_only(url);
+        assert!(u("https://git.example.com/a/b.git"));
+        assert!(u("ssh://git@git.example.com:2222/a/b.git"));
+        assert!(u("git@git.example.com:a/b.git"));
+        assert!(u("http://127.0.0.1:8080/r.git"));
+        assert!(u("http://localhost/r.git"));
+        assert!(
+            !u("http://git.example.com/r.git"),
+            "clear text off the machine"
+        );
+        assert!(
+            !u("https://user:tok@git.example.com/r.git"),
+            "credentials in the URL"
+        );
+        assert!(!u("ftp://h/r"));
+        assert!(!u("ssh://-oProxyCommand=x/r"));
+    }
+
+    /// `check_url` for the schemes a non-admin may use.
+    fn check_url_scheme_only(url: &str) -> bool {
+        let user = CurrentUser {
+            id: 1,
+            username: "op".into(),
+            role: Role::Operator,
+            teams: vec![],
+            via: crate::auth::Via::Session,
+            peer: None,
+        };
+        check_url(&user, url).is_ok()
     }
 }

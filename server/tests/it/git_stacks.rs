@@ -15,7 +15,7 @@ use crate::support::*;
 
 const IDLE: &str = "trap 'exit 0' TERM; while true; do sleep 1; done";
 
-fn git(dir: &Path, args: &[&str]) -> String {
+pub(crate) fn git(dir: &Path, args: &[&str]) -> String {
     let out = Command::new("git")
         .args([
             "-c",
@@ -121,7 +121,7 @@ impl Repo {
     }
 }
 
-fn compose(greeting: &str) -> String {
+pub(crate) fn compose(greeting: &str) -> String {
     format!(
         "services:\n  app:\n    image: {img}\n    command: [\"sh\", \"-c\", \"{IDLE}\"]\n    environment:\n      GREETING: {greeting}\n  other:\n    image: {img}\n    command: [\"sh\", \"-c\", \"{IDLE}\"]\n",
         img = test_image()
@@ -129,7 +129,7 @@ fn compose(greeting: &str) -> String {
 }
 
 /// Removes the stack's containers and network on drop (also on failure).
-struct Cleanup(String);
+pub(crate) struct Cleanup(pub(crate) String);
 impl Drop for Cleanup {
     fn drop(&mut self) {
         let ids = docker_cli_quiet(&[
@@ -154,7 +154,7 @@ fn docker_cli_quiet(args: &[&str]) -> String {
         .unwrap_or_default()
 }
 
-async fn container(name: &str) -> (String, Vec<String>) {
+pub(crate) async fn container(name: &str) -> (String, Vec<String>) {
     let c = daemon_inspect(name).await;
     let env = c["Config"]["Env"]
         .as_array()
@@ -168,7 +168,7 @@ async fn container(name: &str) -> (String, Vec<String>) {
 }
 
 /// Poll the stack's GET until `pred` holds on its `git` (or fail after `secs`).
-async fn until(
+pub(crate) async fn until(
     app: &TestApp,
     name: &str,
     secs: u64,
@@ -188,7 +188,7 @@ async fn until(
     panic!("{what}: not within {secs} s; last: {:#}", last["git"]);
 }
 
-async fn wait_job(c: &Client, app: &TestApp, job: &str) -> Value {
+pub(crate) async fn wait_job(c: &Client, app: &TestApp, job: &str) -> Value {
     let (s, j) = send(
         c,
         Method::GET,
@@ -396,10 +396,10 @@ async fn git_stacks_refuse_bad_input_strangers_and_never_show_credentials() {
     let create = |git: Value| json!({"name": name, "git": git});
     let cases = [
         (
-            json!({"url": "https://example.com/app.git"}),
+            json!({"url": "ftp://example.com/app.git"}),
             400,
             "unsupported_git_url",
-            "git://",
+            "https://",
         ),
         (json!({"url": "nothing"}), 400, "invalid_git_url", "git.url"),
         (

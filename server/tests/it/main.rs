@@ -15,6 +15,7 @@ mod environments;
 mod events;
 mod files;
 mod first_run;
+mod git_creds;
 mod git_stacks;
 mod hardening;
 mod images;
