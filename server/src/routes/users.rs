@@ -168,6 +168,13 @@ pub async fn patch(
             ));
         }
     }
+    // Locking oneself out is never what was meant: another admin can do it if it must be.
+    if is_self && req.disabled == Some(true) {
+        return Err(AppError::bad_request(
+            "self_disable",
+            "you cannot disable your own account: ask another admin",
+        ));
+    }
     // Checked before anything changes: a refused request changes nothing.
     let losing_admin = target.role() == Role::Admin
         && (req.role.is_some_and(|r| r != Role::Admin) || req.disabled == Some(true));
@@ -258,7 +265,8 @@ pub async fn patch(
 /// Delete a user (admin).
 #[utoipa::path(delete, path = "/api/users/{name}", tag = "users",
     params(("name" = String, Path, description = "username")),
-    responses((status = 204, description = "deleted"), (status = 404, description = "no such user"),
+    responses((status = 204, description = "deleted"), (status = 400, description = "one's own account"),
+              (status = 404, description = "no such user"),
               (status = 409, description = "the last admin")))]
 pub async fn delete(
     State(state): State<AppState>,
@@ -269,6 +277,12 @@ pub async fn delete(
     let target = store::users::by_name(&state.db, &name)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("no user {name:?}")))?;
+    if target.id == user.id {
+        return Err(AppError::bad_request(
+            "self_delete",
+            "you cannot delete your own account: ask another admin",
+        ));
+    }
     if target.role() == Role::Admin
         && !target.disabled
         && store::users::count_active_admins(&state.db).await? <= 1

@@ -395,8 +395,18 @@ async fn user_admin_and_own_password() {
         )
         .await;
     assert_error(&got, 409, "conflict");
+    // An admin cannot delete or disable their own account (another admin can): a clear 400.
     let got = app.call(Method::DELETE, "/api/users/admin", None).await;
-    assert_error(&got, 409, "conflict");
+    assert_error(&got, 400, "self_delete");
+    let got = app
+        .call(
+            Method::PATCH,
+            "/api/users/admin",
+            Some(serde_json::json!({"disabled": true})),
+        )
+        .await;
+    assert_error(&got, 400, "self_disable");
+    assert_eq!(app.get("/api/auth/me").await.0, 200, "still logged in");
     let (status, users) = app.get("/api/users").await;
     assert_eq!(status, 200);
     let row = users
