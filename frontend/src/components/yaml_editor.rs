@@ -241,12 +241,7 @@ mod tests {
 
     #[test]
     fn lines_are_split_into_coloured_pieces() {
-        let kinds = |l: &str| {
-            tokens(l)
-                .into_iter()
-                .map(|(k, s)| (k, s))
-                .collect::<Vec<_>>()
-        };
+        let kinds = |l: &str| tokens(l).into_iter().collect::<Vec<_>>();
         let t = kinds("  image: \"nginx\" # web");
         assert_eq!(t[1], (Tok::Key, "image".into()));
         assert_eq!(t[3], (Tok::Str, " \"nginx\" ".into()));
