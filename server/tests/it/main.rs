@@ -34,6 +34,8 @@ mod strict_input;
 mod support;
 mod swarm;
 mod swarm_api;
+mod swarm_hooks;
+mod swarm_nodes;
 mod system;
 mod template_builtins;
 mod templates;

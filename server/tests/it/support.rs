@@ -499,3 +499,8 @@ pub async fn daemon_inspect(id: &str) -> Value {
         .expect("inspect");
     serde_json::to_value(info).unwrap()
 }
+
+/// The test swarm (`BERTH_TEST_SWARM`) is one cluster for the whole run: the swarm tests
+/// use it side by side (a read guard), and a test that takes a node away from the others
+/// (drained, or its dockerd stopped) has it alone (the write guard).
+pub static SWARM: tokio::sync::RwLock<()> = tokio::sync::RwLock::const_new(());

@@ -8,6 +8,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+use crate::support::SWARM;
+
 struct Swarm(Value);
 
 fn swarm() -> Swarm {
@@ -73,6 +75,7 @@ impl Drop for Cleanup {
 
 #[test]
 fn swarm_cluster_has_three_ready_nodes() {
+    let _shared = SWARM.blocking_read();
     let s = swarm();
     let (ok, out) = docker(
         s.node(1),
@@ -91,6 +94,7 @@ fn swarm_cluster_has_three_ready_nodes() {
 
 #[test]
 fn swarm_overlay_reaches_a_task_on_another_node() {
+    let _shared = SWARM.blocking_read();
     let s = swarm();
     let manager = s.node(1).to_string();
     let mut clean = Cleanup {

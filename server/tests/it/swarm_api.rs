@@ -16,9 +16,9 @@ use tokio_tungstenite::tungstenite::Message;
 
 use crate::support::*;
 
-struct Swarm(Value);
+pub(crate) struct Swarm(Value);
 
-fn swarm() -> Swarm {
+pub(crate) fn swarm() -> Swarm {
     let path = std::env::var("BERTH_TEST_SWARM").expect(
         "BERTH_TEST_SWARM is not set: run the tests with `cargo xtask test`, or start a \
          cluster with `cargo xtask swarm --index 2` and set BERTH_TEST_SWARM=/tmp/bs2/swarm.json",
@@ -27,13 +27,17 @@ fn swarm() -> Swarm {
 }
 
 impl Swarm {
-    fn manager(&self) -> String {
+    /// Node `k` (1 is the manager) as `swarm.json` describes it.
+    pub(crate) fn node(&self, k: usize) -> &Value {
+        &self.0["nodes"][k - 1]
+    }
+    pub(crate) fn manager(&self) -> String {
         self.0["manager"].as_str().expect("manager").to_owned()
     }
-    fn image(&self) -> String {
+    pub(crate) fn image(&self) -> String {
         self.0["image"].as_str().expect("image").to_owned()
     }
-    fn sockets(&self) -> Vec<String> {
+    pub(crate) fn sockets(&self) -> Vec<String> {
         self.0["nodes"]
             .as_array()
             .expect("nodes")
@@ -41,13 +45,13 @@ impl Swarm {
             .map(|n| n["unix"].as_str().expect("unix").to_owned())
             .collect()
     }
-    fn node_name(&self, k: usize) -> String {
+    pub(crate) fn node_name(&self, k: usize) -> String {
         self.0["nodes"][k - 1]["name"]
             .as_str()
             .expect("name")
             .to_owned()
     }
-    fn addr_of(&self, hostname: &str) -> String {
+    pub(crate) fn addr_of(&self, hostname: &str) -> String {
         self.0["nodes"]
             .as_array()
             .expect("nodes")
@@ -57,7 +61,7 @@ impl Swarm {
             .unwrap_or_else(|| panic!("no node {hostname}"))
             .to_owned()
     }
-    fn addr(&self, k: usize) -> String {
+    pub(crate) fn addr(&self, k: usize) -> String {
         self.0["nodes"][k - 1]["addr"]
             .as_str()
             .expect("addr")
@@ -65,7 +69,7 @@ impl Swarm {
     }
 }
 
-fn docker(host: &str, args: &[&str]) -> (bool, String) {
+pub(crate) fn docker(host: &str, args: &[&str]) -> (bool, String) {
     let out = Command::new("docker")
         .arg("-H")
         .arg(host)
@@ -84,14 +88,17 @@ fn docker(host: &str, args: &[&str]) -> (bool, String) {
 
 /// Removes what a test made on the cluster, also on failure.
 #[derive(Default)]
-struct Cleanup {
-    manager: String,
-    services: Vec<String>,
-    secrets: Vec<String>,
-    configs: Vec<String>,
-    networks: Vec<String>,
+pub(crate) struct Cleanup {
+    pub(crate) manager: String,
+    pub(crate) services: Vec<String>,
+    pub(crate) secrets: Vec<String>,
+    pub(crate) configs: Vec<String>,
+    pub(crate) networks: Vec<String>,
     /// (node socket, tag) made on a node.
-    tags: Vec<(String, String)>,
+    pub(crate) tags: Vec<(String, String)>,
+    /// The cluster shared with the other swarm tests (see `support::SWARM`), held until
+    /// the clean-up above is done.
+    pub(crate) _shared: Option<tokio::sync::RwLockReadGuard<'static, ()>>,
 }
 
 impl Drop for Cleanup {
@@ -119,24 +126,25 @@ impl Drop for Cleanup {
 }
 
 /// berth on the manager's socket, logged in as admin, and two teams' users.
-async fn start() -> (Swarm, TestApp, TwoTeams, Cleanup) {
+pub(crate) async fn start() -> (Swarm, TestApp, TwoTeams, Cleanup) {
     let s = swarm();
     let app = TestApp::spawn(&s.manager()).await;
     app.login("admin", ADMIN_PASSWORD).await;
     let teams = app.two_teams().await;
     let mut clean = Cleanup::default();
     clean.manager = s.manager();
+    clean._shared = Some(SWARM.read().await);
     (s, app, teams, clean)
 }
 
-async fn create_service(app: &TestApp, c: &Client, body: Value) -> String {
+pub(crate) async fn create_service(app: &TestApp, c: &Client, body: Value) -> String {
     let (status, created) = send(c, Method::POST, &app.url("/api/services"), Some(body)).await;
     assert_eq!(status, 201, "service create: {created}");
     created["id"].as_str().expect("an id").to_owned()
 }
 
 /// The service's tasks, until `pred` holds for them.
-async fn tasks_until(
+pub(crate) async fn tasks_until(
     app: &TestApp,
     c: &Client,
     id: &str,
@@ -162,7 +170,7 @@ async fn tasks_until(
     }
 }
 
-fn running(tasks: &[Value]) -> Vec<&Value> {
+pub(crate) fn running(tasks: &[Value]) -> Vec<&Value> {
     tasks
         .iter()
         .filter(|t| t["state"] == "running" && t["desired_state"] == "running")
