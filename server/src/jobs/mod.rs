@@ -13,6 +13,7 @@
 //! channel) and is written to the database when the job is made, starts and ends.
 
 pub mod container;
+pub mod service;
 pub mod stack;
 
 use std::collections::HashMap;

@@ -443,12 +443,13 @@ pub async fn remove(
 }
 
 /// Send the updated spec of `current`, decided by the policy (as every change is).
-async fn send_update(
+pub(crate) async fn send_update(
     p: &Policy<'_>,
     ep: &Endpoint,
     current: &Service,
     spec: ServiceSpec,
     rollback: bool,
+    credentials: Option<bollard::auth::DockerCredentials>,
 ) -> AppResult<Value> {
     let spec = if rollback {
         p.service_rollback(current).await?;
@@ -468,7 +469,7 @@ async fn send_update(
         ..Default::default()
     };
     let res = swarm::call(ep, |d| async move {
-        d.update_service(&id, spec, opts, None).await
+        d.update_service(&id, spec, opts, credentials).await
     })
     .await?;
     Ok(serde_json::json!({ "warnings": res.warnings.unwrap_or_default() }))
@@ -500,7 +501,7 @@ pub async fn scale(
                 ))
             }
         }
-        send_update(&p, &daemon, &current, spec, false).await
+        send_update(&p, &daemon, &current, spec, false, None).await
     })
     .await?;
     Ok(Json(res))
@@ -573,7 +574,7 @@ pub async fn update(
                 }
             }
         }
-        send_update(&p, &daemon, &current, spec, false).await
+        send_update(&p, &daemon, &current, spec, false, None).await
     })
     .await?;
     Ok(Json(res))
@@ -594,7 +595,7 @@ pub async fn rollback(
         let p = Policy::new(&user, &daemon, &state.db);
         let current = p.service_ref(&id, Role::Operator).await?;
         let spec = current.spec.clone().unwrap_or_default();
-        send_update(&p, &daemon, &current, spec, true).await
+        send_update(&p, &daemon, &current, spec, true, None).await
     })
     .await?;
     Ok(Json(res))

@@ -133,10 +133,7 @@ async fn check_target(
             }
             Ok(name.to_owned())
         }
-        WebhookKind::Service => Err(AppError::bad_request(
-            "unsupported_kind",
-            "service webhooks come with swarm services; make a container or stack webhook",
-        )),
+        WebhookKind::Service => jobs::service::target_name(policy, target).await,
     }
 }
 
@@ -151,7 +148,7 @@ fn new_secret(state: &AppState, github: bool) -> AppResult<(String, String, Opti
     Ok((secret, hash, sealed))
 }
 
-/// Make a webhook that redeploys a container or a stack as the caller. The secret is
+/// Make a webhook that redeploys a container, a stack or a Swarm service as the caller. The secret is
 /// shown this once.
 #[utoipa::path(post, path = "/api/webhooks", tag = "automation",
     request_body = wire::CreateWebhook,
@@ -398,7 +395,8 @@ fn ask(query: Vec<(String, String)>, body: &[u8], row: &Row) -> AppResult<Ask> {
         return Err(AppError::bad_request(
             "invalid_query",
             format!(
-                "a container webhook takes tag, pull and settle, not variables ({})",
+                "a {} webhook takes tag, pull and settle, not variables ({})",
+                row.kind,
                 a.variables.keys().cloned().collect::<Vec<_>>().join(", ")
             ),
         ));
@@ -525,7 +523,15 @@ pub async fn call(
                             Err(e) => Err(e),
                         }
                     }
-                    _ => {
+                    WebhookKind::Service => {
+                        let plan = jobs::container::Plan {
+                            tag: a.tag,
+                            pull: a.pull,
+                            window,
+                        };
+                        jobs::service::redeploy(&state, policy, &row.target, plan, &progress).await
+                    }
+                    WebhookKind::Container => {
                         let plan = jobs::container::Plan {
                             tag: a.tag,
                             pull: a.pull,

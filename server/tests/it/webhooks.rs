@@ -99,7 +99,12 @@ impl Drop for Made {
     }
 }
 
-async fn make_hook(c: &Client, app: &TestApp, kind: &str, target: &str) -> (String, String) {
+pub(crate) async fn make_hook(
+    c: &Client,
+    app: &TestApp,
+    kind: &str,
+    target: &str,
+) -> (String, String) {
     let (status, body) = send(
         c,
         Method::POST,
@@ -118,7 +123,7 @@ async fn make_hook(c: &Client, app: &TestApp, kind: &str, target: &str) -> (Stri
 }
 
 /// Call a hook as a CI job would: no session, the secret in a header.
-async fn call(app: &TestApp, id: &str, secret: &str, query: &str) -> (u16, Value) {
+pub(crate) async fn call(app: &TestApp, id: &str, secret: &str, query: &str) -> (u16, Value) {
     let r = Client::new()
         .post(app.url(&format!("/api/hooks/{id}{query}")))
         .header("X-Berth-Secret", secret)
@@ -130,7 +135,7 @@ async fn call(app: &TestApp, id: &str, secret: &str, query: &str) -> (u16, Value
 }
 
 /// Wait for a job's end with the webhook's secret, as a CI job would.
-async fn wait_job(app: &TestApp, job: &str, secret: &str) -> Value {
+pub(crate) async fn wait_job(app: &TestApp, job: &str, secret: &str) -> Value {
     let r = Client::new()
         .get(app.url(&format!("/api/jobs/{job}?wait=240")))
         .header("X-Berth-Secret", secret)
