@@ -435,10 +435,11 @@ fn sync(files: &BTreeMap<PathBuf, Vec<u8>>, ui: &Path) -> Result<usize> {
 }
 
 /// What a browser downloads: each file's size and its gzip'd size. The split modules (every
-/// `.wasm` but the main `berth_bg.wasm`) load with their pages: summed on one line, apart
-/// from what a first load fetches.
+/// `.wasm` but the main `berth_bg.wasm`) load with their pages, and `vendor/` (xterm.js) with
+/// the first terminal: each summed on a line of its own, apart from what a first load fetches.
 fn report_sizes(files: &BTreeMap<PathBuf, Vec<u8>>) {
     let (mut raw, mut gz, mut lazy, mut lazy_gz, mut lazy_n) = (0, 0, 0, 0, 0);
+    let (mut vendor, mut vendor_gz) = (0, 0);
     for (rel, bytes) in files {
         let ext = rel.extension().and_then(|e| e.to_str()).unwrap_or("");
         if !matches!(ext, "wasm" | "js" | "css") {
@@ -461,14 +462,25 @@ fn report_sizes(files: &BTreeMap<PathBuf, Vec<u8>>) {
             kib(bytes.len() as u64),
             kib(zipped)
         );
-        raw += bytes.len() as u64;
-        gz += zipped;
+        if rel.starts_with("vendor") {
+            vendor += bytes.len() as u64;
+            vendor_gz += zipped;
+        } else {
+            raw += bytes.len() as u64;
+            gz += zipped;
+        }
     }
     say!(
         "  {:<28} {:>10} {:>10} gzip",
-        "wasm + js + css",
+        "first load (wasm + js + css)",
         kib(raw),
         kib(gz)
+    );
+    say!(
+        "  {:<28} {:>10} {:>10} gzip",
+        "+ vendor/ (first terminal)",
+        kib(vendor),
+        kib(vendor_gz)
     );
     say!(
         "  {:<28} {:>10} {:>10} gzip",
