@@ -138,6 +138,16 @@ fn Shell() -> impl IntoView {
                     path=path!("/registries")
                     view=|| page(Page::Registries)
                 />
+                <Route path=path!("/swarm") view=|| page(Page::Swarm) />
+                <Route path=path!("/swarm/services") view=|| page(Page::Services) />
+                <Route
+                    path=path!("/swarm/services/:id")
+                    view=|| page(Page::Service)
+                />
+                <Route
+                    path=path!("/swarm/visualizer")
+                    view=|| page(Page::Visualizer)
+                />
             </Routes>
         </main>
     }
