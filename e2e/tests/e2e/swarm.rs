@@ -84,7 +84,7 @@ async fn the_visualiser_shows_a_services_tasks_on_their_nodes_and_follows_a_scal
         .header("X-Berth-Endpoint", "swarm")
         .json(&json!({
             "name": name, "image": s["image"], "replicas": 3,
-            "cmd": ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done"],
+            "cmd": ["sh", "-c", "trap 'exit 0' TERM; while true; do echo tick-$(hostname); sleep 1; done"],
         }))
         .send()
         .await
@@ -163,6 +163,14 @@ async fn the_visualiser_shows_a_services_tasks_on_their_nodes_and_follows_a_scal
         .unwrap();
     let running = find::by_testid(c, "service-running").await;
     e2e::check::text_becomes(&running, "3 / 3", Duration::from_secs(30)).await;
+    // Every task's output, followed live.
+    wait_js(
+        c,
+        "const l = document.querySelector('[data-testid=log-lines]'); return l ? l.textContent : '';",
+        Duration::from_secs(30),
+        |v| v.as_str().is_some_and(|t| t.matches("tick-").count() >= 3),
+    )
+    .await;
     let input = find::by_testid(c, "service-replicas-input").await;
     input.clear().await.unwrap();
     input.send_keys("1").await.unwrap();
@@ -192,5 +200,260 @@ async fn the_visualiser_shows_a_services_tasks_on_their_nodes_and_follows_a_scal
         .await
         .unwrap();
     assert_eq!(still, json!(true), "no page reload happened");
+    browser.close().await;
+}
+
+/// The cluster page as an admin: the counts, a join command to copy, a worker token rotated
+/// after a confirmation (the daemon hands out the new one), a node's labels edited in place,
+/// a drain asked first and cancelled; then in Chinese and at phone width.
+#[tokio::test]
+async fn the_cluster_page_shows_the_nodes_rotates_a_token_and_edits_labels() {
+    let _slot = BROWSER_SLOTS.acquire().await.unwrap();
+    let s = swarm();
+    let manager = s["manager"].as_str().expect("manager").to_owned();
+    let berth = Berth::start().await;
+    let api = add_swarm_environment(&berth, &manager).await;
+    let browser = Browser::start().await;
+    let c = &browser.client;
+    action::login(c, &berth, "admin", e2e::berth::ADMIN_PASSWORD).await;
+    // As a person gets there: the environment chosen in the top bar, then "Swarm" in the
+    // nav (offered on a manager only).
+    c.goto(&berth.url("/containers")).await.unwrap();
+    // Once the nav has asked the local daemon what it is (and drawn the answer):
+    wait_js(
+        c,
+        "return performance.getEntriesByType('resource').some(e => e.name.includes('/api/system/info') && e.responseEnd > 0);",
+        Duration::from_secs(10),
+        |v| v == &json!(true),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        c.find(fantoccini::Locator::Css("[data-testid=nav-swarm]"))
+            .await
+            .is_err(),
+        "no Swarm entry on a daemon that is no manager"
+    );
+    find::by_testid(c, "env-switcher")
+        .await
+        .select_by_value("swarm")
+        .await
+        .unwrap();
+    find::by_testid(c, "nav-swarm").await.click().await.unwrap();
+    find::by_testid(c, "swarm-page").await;
+    let nodes = find::by_testid(c, "swarm-nodes").await;
+    e2e::check::text_becomes(&nodes, "3", Duration::from_secs(20)).await;
+    assert_eq!(
+        find::by_testid(c, "swarm-managers")
+            .await
+            .text()
+            .await
+            .unwrap(),
+        "1"
+    );
+    wait_js(
+        c,
+        "return document.querySelectorAll('[data-testid=node-row]').length;",
+        Duration::from_secs(20),
+        |v| v.as_u64() == Some(3),
+    )
+    .await;
+
+    // The join command, and a rotation that asks first.
+    let field = find::by_testid(c, "join-worker").await;
+    let before = field.prop("value").await.unwrap().unwrap_or_default();
+    assert!(
+        before.starts_with("docker swarm join --token SWMTKN-") && before.ends_with(":2377"),
+        "{before}"
+    );
+    find::by_testid(c, "join-worker-copy")
+        .await
+        .click()
+        .await
+        .unwrap();
+    e2e::check::text_becomes(
+        &find::by_testid(c, "join-worker-copy").await,
+        "Copied",
+        Duration::from_secs(5),
+    )
+    .await;
+    find::by_testid(c, "join-worker-rotate")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let q = find::by_testid(c, "confirm-question")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(q.contains("worker join token"), "{q}");
+    find::by_testid(c, "confirm-yes")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let after = wait_js(
+        c,
+        "return document.querySelector('[data-testid=join-worker]').value;",
+        Duration::from_secs(20),
+        |v| {
+            v.as_str()
+                .is_some_and(|t| t.starts_with("docker swarm join") && t != before)
+        },
+    )
+    .await;
+    let out = std::process::Command::new("docker")
+        .args(["-H", &manager, "swarm", "join-token", "-q", "worker"])
+        .output()
+        .expect("docker");
+    let token = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    assert!(
+        after.as_str().unwrap().contains(&token),
+        "the page shows the daemon's new token {token}: {after}"
+    );
+
+    // Labels of the manager's node (the Swarm API tests use the workers'), edited in place.
+    let row = "[data-testid=node-row][data-role=manager]";
+    let host = c
+        .find(fantoccini::Locator::Css(row))
+        .await
+        .unwrap()
+        .attr("data-name")
+        .await
+        .unwrap()
+        .expect("a host name");
+    let label = format!("e2e-{}", std::process::id());
+    c.find(fantoccini::Locator::Css(&format!(
+        "{row} [data-testid=node-edit-labels]"
+    )))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+    let input = find::by_testid(c, "node-labels-input").await;
+    let old = input.prop("value").await.unwrap().unwrap_or_default();
+    input.clear().await.unwrap();
+    let new = if old.is_empty() {
+        format!("{label}=yes")
+    } else {
+        format!("{old}, {label}=yes")
+    };
+    input.send_keys(&new).await.unwrap();
+    find::by_testid(c, "node-labels-save")
+        .await
+        .click()
+        .await
+        .unwrap();
+    wait_js(
+        c,
+        &format!(
+            "return Array.from(document.querySelectorAll('{row} [data-testid=node-label]')).map(l => l.textContent);"
+        ),
+        Duration::from_secs(20),
+        |v| v.as_array().is_some_and(|a| a.iter().any(|l| l == &json!(format!("{label}=yes")))),
+    )
+    .await;
+    let out = std::process::Command::new("docker")
+        .args([
+            "-H",
+            &manager,
+            "node",
+            "inspect",
+            &host,
+            "--format",
+            "{{json .Spec.Labels}}",
+        ])
+        .output()
+        .expect("docker");
+    let labels: Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+    assert_eq!(labels[&label], "yes", "the daemon has the label: {labels}");
+    // Back as it was, through the API.
+    let mut restore = labels.as_object().cloned().unwrap_or_default();
+    restore.remove(&label);
+    let r = api
+        .patch(berth.url(&format!("/api/nodes/{host}")))
+        .header("X-Berth-Endpoint", "swarm")
+        .json(&json!({"labels": restore}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    // The page follows (a node event), the row drawn again without the label.
+    wait_js(
+        c,
+        &format!(
+            "return Array.from(document.querySelectorAll('{row} [data-testid=node-label]')).map(l => l.textContent);"
+        ),
+        Duration::from_secs(20),
+        |v| v.as_array().is_some_and(|a| !a.iter().any(|l| l == &json!(format!("{label}=yes")))),
+    )
+    .await;
+
+    // Draining asks first, naming the node; Cancel leaves it active.
+    c.find(fantoccini::Locator::Css(&format!(
+        "{row} [data-testid=node-drain]"
+    )))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+    let q = find::by_testid(c, "confirm-question")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(q.contains(&host), "{q}");
+    find::by_testid(c, "confirm-no")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let availability = c
+        .find(fantoccini::Locator::Css(row))
+        .await
+        .unwrap()
+        .attr("data-availability")
+        .await
+        .unwrap();
+    assert_eq!(availability.as_deref(), Some("active"));
+    e2e::check::screenshot(c, "swarm-cluster").await;
+
+    // In Chinese; and on a phone, nothing scrolls sideways but the tables.
+    find::by_testid(c, "lang-switch")
+        .await
+        .select_by_value("zh-CN")
+        .await
+        .unwrap();
+    e2e::check::text_becomes(
+        &find::by_testid(c, "nav-swarm").await,
+        "集群",
+        Duration::from_secs(5),
+    )
+    .await;
+    e2e::check::text_becomes(
+        &find::by_testid(c, "swarm-tab-visualizer").await,
+        "可视化",
+        Duration::from_secs(5),
+    )
+    .await;
+    c.set_window_size(375, 800).await.unwrap();
+    find::by_testid(c, "swarm-tab-visualizer")
+        .await
+        .click()
+        .await
+        .unwrap();
+    find::by_testid(c, "visualizer-page").await;
+    let width = c
+        .execute("return document.documentElement.scrollWidth;", vec![])
+        .await
+        .unwrap();
+    assert!(
+        width.as_i64().unwrap() <= 400,
+        "no sideways scrolling: {width}"
+    );
+    e2e::check::screenshot(c, "swarm-visualizer-phone-zh").await;
     browser.close().await;
 }
