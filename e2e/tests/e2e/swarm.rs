@@ -188,6 +188,7 @@ async fn the_visualiser_shows_a_services_tasks_on_their_nodes_and_follows_a_scal
     .await;
     let running = find::by_testid(c, "service-running").await;
     e2e::check::text_becomes(&running, "1 / 1", Duration::from_secs(60)).await;
+    e2e::check::screenshot(c, "swarm-service").await;
 
     // Back on the visualiser: two cards went, by themselves.
     c.switch_to_window(visualizer).await.unwrap();
@@ -455,5 +456,180 @@ async fn the_cluster_page_shows_the_nodes_rotates_a_token_and_edits_labels() {
         "no sideways scrolling: {width}"
     );
     e2e::check::screenshot(c, "swarm-visualizer-phone-zh").await;
+    browser.close().await;
+}
+
+/// A tag made on every node, removed again at the end.
+struct Tag {
+    sockets: Vec<String>,
+    tag: String,
+}
+
+impl Drop for Tag {
+    fn drop(&mut self) {
+        for sock in &self.sockets {
+            let _ = std::process::Command::new("docker")
+                .args(["-H", sock, "rmi", "-f", &self.tag])
+                .output();
+        }
+    }
+}
+
+/// From the services list to a service's page: a new image rolled out, rolled back, and the
+/// service removed after a confirmation, the list following without a reload.
+#[tokio::test]
+async fn a_service_gets_a_new_image_is_rolled_back_and_removed_from_its_page() {
+    let _slot = BROWSER_SLOTS.acquire().await.unwrap();
+    let s = swarm();
+    let manager = s["manager"].as_str().expect("manager").to_owned();
+    let image = s["image"].as_str().expect("image").to_owned();
+    let name = unique("e2e-svc");
+    // A second tag of the test image on every node, to update to (nothing is pulled).
+    let v2 = format!("{}:{name}", image.split(':').next().unwrap());
+    let sockets: Vec<String> = s["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["unix"].as_str().unwrap().to_owned())
+        .collect();
+    let _tag = Tag {
+        sockets: sockets.clone(),
+        tag: v2.clone(),
+    };
+    for sock in &sockets {
+        let out = std::process::Command::new("docker")
+            .args(["-H", sock, "tag", &image, &v2])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+    }
+    let berth = Berth::start().await;
+    let api = add_swarm_environment(&berth, &manager).await;
+    let _cleanup = Service {
+        manager: manager.clone(),
+        name: name.clone(),
+    };
+    let r = api
+        .post(berth.url("/api/services"))
+        .header("X-Berth-Endpoint", "swarm")
+        .json(&json!({
+            "name": name, "image": image, "replicas": 2,
+            "cmd": ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done"],
+            "update_order": "start-first",
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201, "{:?}", r.text().await);
+
+    let browser = Browser::start().await;
+    let c = &browser.client;
+    action::login(c, &berth, "admin", e2e::berth::ADMIN_PASSWORD).await;
+    c.goto(&berth.url("/swarm/services?env=swarm"))
+        .await
+        .unwrap();
+    c.execute("window.__berthNoReload = true;", vec![])
+        .await
+        .unwrap();
+    let row = format!("[data-testid=service-row][data-name=\"{name}\"]");
+    wait_js(
+        c,
+        &format!("const r = document.querySelector('{row} [data-testid=service-replicas]'); return r ? r.textContent : '';"),
+        Duration::from_secs(90),
+        |v| v == &json!("2 / 2"),
+    )
+    .await;
+    c.find(fantoccini::Locator::Css(&format!(
+        "{row} [data-testid=service-link]"
+    )))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+    find::by_testid(c, "service-page").await;
+
+    // A new image: a rolling update, every running task on it.
+    let field = find::by_testid(c, "service-image-input").await;
+    e2e::check::text_becomes_with(
+        &find::by_testid(c, "service-image-now").await,
+        |t| t == image,
+        Duration::from_secs(10),
+    )
+    .await;
+    field.clear().await.unwrap();
+    field.send_keys(&v2).await.unwrap();
+    find::by_testid(c, "service-update")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let now = find::by_testid(c, "service-image-now").await;
+    e2e::check::text_becomes(&now, &v2, Duration::from_secs(20)).await;
+    let tasks_on = |img: &str| {
+        format!(
+            "return Array.from(document.querySelectorAll('[data-testid=task-row][data-desired=running][data-state=running]')).filter(r => r.dataset.image === '{img}').length;"
+        )
+    };
+    wait_js(c, &tasks_on(&v2), Duration::from_secs(120), |v| {
+        v.as_u64() == Some(2)
+    })
+    .await;
+
+    // Rolled back: the old image again.
+    find::by_testid(c, "service-rollback")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let now = find::by_testid(c, "service-image-now").await;
+    e2e::check::text_becomes(&now, &image, Duration::from_secs(20)).await;
+    wait_js(c, &tasks_on(&image), Duration::from_secs(120), |v| {
+        v.as_u64() == Some(2)
+    })
+    .await;
+
+    // Removed, after saying which: back on the list, where it is gone.
+    find::by_testid(c, "service-remove")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let q = find::by_testid(c, "confirm-question")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(q.contains(&name), "{q}");
+    find::by_testid(c, "confirm-yes")
+        .await
+        .click()
+        .await
+        .unwrap();
+    find::by_testid(c, "services-page").await;
+    // The list of the same environment (not an error), without the service.
+    wait_js(
+        c,
+        &format!(
+            "return !document.querySelector('{row}') && !document.querySelector('[data-testid=not-a-swarm], [data-testid=error]') \
+             && !!document.querySelector('[data-testid=services-table], [data-testid=no-services]');"
+        ),
+        Duration::from_secs(20),
+        |v| v == &json!(true),
+    )
+    .await;
+    let out = std::process::Command::new("docker")
+        .args(["-H", &manager, "service", "inspect", &name])
+        .output()
+        .unwrap();
+    assert!(
+        !out.status.success(),
+        "the daemon has no such service any more"
+    );
+    let still = c
+        .execute("return window.__berthNoReload === true;", vec![])
+        .await
+        .unwrap();
+    assert_eq!(still, json!(true), "no page reload happened");
     browser.close().await;
 }

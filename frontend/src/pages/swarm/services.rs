@@ -62,7 +62,7 @@ pub fn Services() -> impl IntoView {
             {move || match list.get() {
                 None => view! { <Loading /> }.into_any(),
                 Some(Err(err)) => view! { <SwarmError err retry /> }.into_any(),
-                Some(Ok(rows)) if rows.is_empty() => view! { <p class="muted">{tr(Key::NoServices)}</p> }.into_any(),
+                Some(Ok(rows)) if rows.is_empty() => view! { <p class="muted" data-testid="no-services">{tr(Key::NoServices)}</p> }.into_any(),
                 Some(Ok(rows)) => view! {
                     <div class="table-wrap">
                         <table class="table" data-testid="services-table">
@@ -236,7 +236,7 @@ pub fn ServicePage() -> impl IntoView {
                 Some(Err(err)) => view! { <SwarmError err retry /> }.into_any(),
                 Some(Ok(s)) => view! {
                     <div class="cards">
-                        <div class="card stat"><div class="stat-label">{tr(Key::Image)}</div>
+                        <div class="card stat stat-wide"><div class="stat-label">{tr(Key::Image)}</div>
                             <div class="stat-value stat-text mono" data-testid="service-image-now">{s.image.clone()}</div></div>
                         <div class="card stat"><div class="stat-label">{tr(Key::Mode)}</div>
                             <div class="stat-value stat-text">{s.mode.clone()}</div></div>
@@ -301,12 +301,15 @@ pub fn ServicePage() -> impl IntoView {
                         </tr></thead>
                         <tbody>
                             <For each=shown key=|t| format!("{t:?}") let:t>
-                                <tr data-testid="task-row" data-state=t.state.clone() data-desired=t.desired_state.clone()>
+                                <tr data-testid="task-row" data-state=t.state.clone() data-desired=t.desired_state.clone() data-image=t.image.clone()>
                                     <td class="mono">{t.name.clone()}</td>
                                     <td>{t.node.clone().unwrap_or_else(|| "—".into())}</td>
                                     <td><span class=format!("badge {}", state_class(&t.state)) data-testid="task-state">{t.state.clone()}</span></td>
                                     <td>{t.desired_state.clone()}</td>
-                                    <td class="task-error">{t.error.clone().or(t.message.clone()).unwrap_or_default()}</td>
+                                    {match (t.error.clone(), t.message.clone()) {
+                                        (Some(e), _) => view! { <td class="task-error" data-testid="task-error">{e}</td> }.into_any(),
+                                        (None, m) => view! { <td class="task-message">{m.unwrap_or_default()}</td> }.into_any(),
+                                    }}
                                     <td>{t.updated.as_deref().map(|u| format::local_time(u, i18n.lang.get_untracked().code())).unwrap_or_default()}</td>
                                 </tr>
                             </For>
