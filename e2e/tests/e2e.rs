@@ -1,6 +1,9 @@
 //! berth in a real headless Chromium: the real binary, a real dockerd.
 //! ONE test binary; run through `cargo xtask test`.
 
+#[path = "e2e/swarm.rs"]
+mod swarm;
+
 use std::time::Duration;
 
 use e2e::{action, check, docker, find, Berth, Browser, BROWSER_SLOTS};

@@ -138,6 +138,16 @@ fn Shell() -> impl IntoView {
                     path=path!("/registries")
                     view=|| page(Page::Registries)
                 />
+                <Route path=path!("/swarm") view=|| page(Page::Swarm) />
+                <Route path=path!("/swarm/services") view=|| page(Page::Services) />
+                <Route
+                    path=path!("/swarm/services/:id")
+                    view=|| page(Page::Service)
+                />
+                <Route
+                    path=path!("/swarm/visualizer")
+                    view=|| page(Page::Visualizer)
+                />
             </Routes>
         </main>
     }
@@ -182,6 +192,11 @@ fn NotFound() -> impl IntoView {
 /// Keeps `?env=` in the address bar after every navigation, so a copied link opens the
 /// same host (in-app links leave it out; the chosen environment is remembered).
 fn keep_env_in_url() {
+    // Opening a link with `?env=` chooses that host, as the switcher does: otherwise the
+    // first in-app link (which leaves `?env=` out) would go back to the remembered one.
+    if let Some(env) = api::env_in_url() {
+        api::choose_env(&env);
+    }
     let location = leptos_router::hooks::use_location();
     Effect::new(move |_| {
         let _ = location.pathname.get();

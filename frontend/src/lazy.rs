@@ -1,5 +1,5 @@
 //! Page groups loaded on demand: the code of every page but the login and the containers
-//! list is in one of six wasm chunks (`cargo xtask ui` splits the wasm at
+//! list is in one of seven wasm chunks (`cargo xtask ui` splits the wasm at
 //! the `#[wasm_split]` functions below), fetched the first time a page of its group is shown.
 //!
 //! Made robust where the first split (18 `#[lazy]` pages behind `Suspend`, reverted) was not:
@@ -16,7 +16,7 @@
 //! - A stalled fetch does not wait forever: the chunk loader's fetch (patched in by xtask,
 //!   `xtask/src/chunk_fetch.js`) aborts a download that receives nothing for 10 s.
 //!
-//! Fewer, larger chunks (six groups, not one per page) keep a first visit to a handful of
+//! Fewer, larger chunks (seven groups, not one per page) keep a first visit to a handful of
 //! fetches.
 
 use std::cell::RefCell;
@@ -61,6 +61,10 @@ pub enum Page {
     Account,
     Webhooks,
     Templates,
+    Swarm,
+    Services,
+    Service,
+    Visualizer,
 }
 
 /// The chunks: pages that are visited together share one.
@@ -72,9 +76,10 @@ pub enum Group {
     Images,
     Storage,
     Settings,
+    Swarm,
 }
 
-const GROUPS: usize = 6;
+const GROUPS: usize = 7;
 
 impl Page {
     pub fn group(self) -> Group {
@@ -86,6 +91,7 @@ impl Page {
             Images | Build | ImageDetail | Registries => Group::Images,
             Networks | Volumes | VolumeFiles | Shares | ShareFiles => Group::Storage,
             Environments | Admin | Account | Webhooks => Group::Settings,
+            Swarm | Services | Service | Visualizer => Group::Swarm,
         }
     }
 }
@@ -198,6 +204,7 @@ async fn preload(group: Group) -> Result<(), SplitLoaderError> {
         Group::Images => preload_images().await,
         Group::Storage => preload_storage().await,
         Group::Settings => preload_settings().await,
+        Group::Swarm => preload_swarm().await,
     }
 }
 
@@ -209,6 +216,7 @@ async fn render(page: Page) -> Result<AnyView, SplitLoaderError> {
         Group::Images => images(page).await,
         Group::Storage => storage(page).await,
         Group::Settings => settings(page).await,
+        Group::Swarm => swarm(page).await,
     }
 }
 
@@ -276,5 +284,16 @@ fn settings(page: Page) -> Result<AnyView, SplitLoaderError> {
         Page::Account => view! { <account::Account /> }.into_any(),
         Page::Webhooks => view! { <webhooks::Webhooks /> }.into_any(),
         _ => view! { <environments::Environments /> }.into_any(),
+    })
+}
+
+#[wasm_split(berth_swarm, wasm_split_path = ::leptos::wasm_split, fallible, preload(preload_swarm))]
+fn swarm(page: Page) -> Result<AnyView, SplitLoaderError> {
+    use crate::pages::swarm::*;
+    Ok(match page {
+        Page::Services => view! { <services::Services /> }.into_any(),
+        Page::Service => view! { <services::ServicePage /> }.into_any(),
+        Page::Visualizer => view! { <visualizer::Visualizer /> }.into_any(),
+        _ => view! { <overview::Overview /> }.into_any(),
     })
 }

@@ -31,6 +31,19 @@ pub struct JoinTokens {
     pub manager: String,
 }
 
+/// `POST /api/swarm/rotate` (admin): `docker swarm join-token --rotate` for either role or
+/// both; the answer is the new [`JoinTokens`]. A node that already joined stays; only the
+/// old token stops working for new joins.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct SwarmRotate {
+    #[serde(default)]
+    pub worker: bool,
+    #[serde(default)]
+    pub manager: bool,
+}
+
 /// `POST /api/swarm/init` (admin): `docker swarm init`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -95,6 +95,7 @@ pub fn Header() -> impl IntoView {
                     <A href="/shares" attr:data-testid="nav-files">
                         {crate::i18n::files::tr(crate::i18n::files::Key::NavFiles)}
                     </A>
+                    <SwarmNav />
                     // What the daemon runs, then how berth and the host are set up.
                     <span class="nav-sep" aria-hidden="true"></span>
                     <A href="/registries" attr:data-testid="nav-registries">
@@ -150,5 +151,25 @@ pub fn Header() -> impl IntoView {
                 }}
             </div>
         </header>
+    }
+}
+
+/// "Swarm" in the nav, shown when the environment's daemon is a swarm manager (what the
+/// Swarm pages need): asked once per page load, as choosing an environment reloads the page.
+#[component]
+fn SwarmNav() -> impl IntoView {
+    let manager = LocalResource::new(|| async {
+        api::get::<serde_json::Value>("/api/system/info")
+            .await
+            .is_ok_and(|info| info["Swarm"]["ControlAvailable"] == true)
+    });
+    move || {
+        (manager.get() == Some(true)).then(|| {
+            view! {
+                <A href="/swarm" attr:data-testid="nav-swarm">
+                    {crate::i18n::swarm::tr(crate::i18n::swarm::Key::NavSwarm)}
+                </A>
+            }
+        })
     }
 }

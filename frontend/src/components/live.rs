@@ -41,6 +41,8 @@ const BACKOFF_SECS: [u64; 3] = [1, 2, 5];
 
 struct Feed {
     state: RwSignal<LiveState>,
+    /// The event types (`container`, `service`, `node`, ...) the page listens to.
+    kinds: &'static [&'static str],
     wants: Box<dyn Fn(&DaemonEvent) -> bool>,
     on_change: Box<dyn Fn()>,
     socket: RefCell<Option<WebSocket>>,
@@ -120,7 +122,7 @@ impl Feed {
                 }
             }
         } else if let Ok(event) = serde_json::from_str::<DaemonEvent>(text) {
-            if event.kind == "container" && (self.wants)(&event) {
+            if self.kinds.contains(&event.kind.as_str()) && (self.wants)(&event) {
                 self.schedule_change();
             }
         }
@@ -171,9 +173,20 @@ pub fn use_container_events(
     wants: impl Fn(&DaemonEvent) -> bool + 'static,
     on_change: impl Fn() + 'static,
 ) -> ReadSignal<LiveState> {
+    use_daemon_events(&["container"], wants, on_change)
+}
+
+/// [`use_container_events`] for other event types too: the Swarm pages listen to `service`
+/// and `node` events (which a manager sends) beside the containers of its own tasks.
+pub fn use_daemon_events(
+    kinds: &'static [&'static str],
+    wants: impl Fn(&DaemonEvent) -> bool + 'static,
+    on_change: impl Fn() + 'static,
+) -> ReadSignal<LiveState> {
     let state = RwSignal::new(LiveState::Connecting);
     let feed = Rc::new(Feed {
         state,
+        kinds,
         wants: Box::new(wants),
         on_change: Box::new(on_change),
         socket: RefCell::new(None),

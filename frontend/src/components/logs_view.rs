@@ -402,9 +402,11 @@ fn marks(scroller: &web_sys::HtmlDivElement) -> Vec<web_sys::Element> {
         .collect()
 }
 
-/// The logs of container `id` (full id, short id or name).
+/// The logs of container `id` (full id, short id or name), or with `service` those of
+/// swarm service `id`, every task's merged (`/api/services/{id}/logs/ws`; a service has no
+/// paged or downloadable logs, so those two buttons are left out).
 #[component]
-pub fn LogsView(id: String) -> impl IntoView {
+pub fn LogsView(id: String, #[prop(optional)] service: bool) -> impl IntoView {
     let i18n = use_i18n();
     let rows = RwSignal::new(VecDeque::<Arc<Row>>::new());
     let paused = RwSignal::new(false);
@@ -426,7 +428,11 @@ pub fn LogsView(id: String) -> impl IntoView {
     let current = RwSignal::new(0usize);
 
     let feed = Rc::new(Feed {
-        path: format!("/api/containers/{}/logs/ws", api::enc(&id)),
+        path: if service {
+            format!("/api/services/{}/logs/ws", api::enc(&id))
+        } else {
+            format!("/api/containers/{}/logs/ws", api::enc(&id))
+        },
         socket: RefCell::new(None),
         pending: RefCell::new(Vec::new()),
         next_id: Cell::new(0),
@@ -636,9 +642,11 @@ pub fn LogsView(id: String) -> impl IntoView {
                     on:click=move |_| full.update(|f| *f = !*f)>
                     {move || if full.get() { lx::tr(lx::Key::ExitFullscreen)() } else { lx::tr(lx::Key::Fullscreen)() }}
                 </button>
-                <a class="btn btn-sm" data-testid="logs-download" href=download download="">
-                    {tr(Key::Download)}
-                </a>
+                {(!service).then(|| view! {
+                    <a class="btn btn-sm" data-testid="logs-download" href=download download="">
+                        {tr(Key::Download)}
+                    </a>
+                })}
                 <span class="logs-count muted" data-testid="logs-count">
                     {move || rows.with(|r| r.iter().filter(|r| r.note.is_none()).count())}
                 </span>
@@ -665,7 +673,7 @@ pub fn LogsView(id: String) -> impl IntoView {
                 node_ref=scroller
                 on:scroll=on_scroll
             >
-                <div class="logs-older">
+                <div class="logs-older" class:hidden=service>
                     {move || if older_more.get() {
                         view! {
                             <button type="button" class="btn btn-sm" data-testid="logs-older"

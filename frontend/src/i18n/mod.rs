@@ -21,6 +21,7 @@ pub mod environments;
 pub mod files;
 pub mod gitstacks;
 pub mod stacks;
+pub mod swarm;
 pub mod templates;
 
 use crate::api::ApiError;

@@ -17,6 +17,7 @@ pub mod registries;
 pub mod shares;
 pub mod stack_detail;
 pub mod stacks;
+pub mod swarm;
 pub mod system;
 pub mod templates;
 pub mod volume_files;

@@ -137,6 +137,26 @@ pub async fn delete_config(ep: &Endpoint, id: &str) -> AppResult<()> {
     raw_json(ep, Method::DELETE, &path, None).await.map(|_| ())
 }
 
+/// `POST /swarm/update` with the cluster's own spec and version, asking for new join
+/// tokens (bollard 0.19 has no `update_swarm`, so this goes over [`raw_json`] as the
+/// docker CLI's `swarm join-token --rotate` does: inspect, then update with the same spec).
+pub async fn rotate_join_tokens(ep: &Endpoint, worker: bool, manager: bool) -> AppResult<()> {
+    let swarm = call(ep, |d| async move { d.inspect_swarm().await }).await?;
+    let version = swarm
+        .version
+        .as_ref()
+        .and_then(|v| v.index)
+        .unwrap_or_default();
+    let spec = swarm.spec.unwrap_or_default();
+    let body = serde_json::to_vec(&spec).map_err(|e| AppError::Internal(e.into()))?;
+    let path = format!(
+        "/swarm/update?version={version}&rotateWorkerToken={worker}&rotateManagerToken={manager}"
+    );
+    raw_json(ep, Method::POST, &path, Some(body))
+        .await
+        .map(|_| ())
+}
+
 /// A service's `PreviousSpec` (what a rollback brings back), which bollard's `Service`
 /// does not carry.
 pub async fn previous_spec(

@@ -25,6 +25,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(summary))
         .routes(routes!(init))
+        .routes(routes!(rotate))
         .routes(routes!(nodes))
         .routes(routes!(update_node, remove_node))
 }
@@ -129,6 +130,45 @@ pub async fn init(
         StatusCode::CREATED,
         Json(serde_json::json!({ "node_id": res })),
     ))
+}
+
+/// New join tokens for workers, managers or both (admin): after a token leaked, or to
+/// close the door behind the last node that joined. Nodes already in the swarm stay.
+#[utoipa::path(post, path = "/api/swarm/rotate", tag = "swarm",
+    request_body = wire::SwarmRotate,
+    responses((status = 200, description = "the join tokens now", body = wire::JoinTokens),
+              (status = 400, description = "neither worker nor manager asked for"),
+              (status = 403, description = "not an admin"),
+              (status = 409, description = "not_a_swarm_manager")))]
+pub async fn rotate(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    daemon: Daemon,
+    JsonBody(req): JsonBody<wire::SwarmRotate>,
+) -> AppResult<Json<wire::JoinTokens>> {
+    user.require(Role::Admin)?;
+    if !req.worker && !req.manager {
+        return Err(AppError::bad_request(
+            "nothing_to_rotate",
+            "say which join token to rotate: {\"worker\": true}, {\"manager\": true} or both",
+        ));
+    }
+    let what = match (req.worker, req.manager) {
+        (true, true) => "worker+manager",
+        (true, false) => "worker",
+        _ => "manager",
+    };
+    let tokens = audit::audited(&state.db, &user, "swarm_rotate", what, async {
+        swarm::rotate_join_tokens(&daemon, req.worker, req.manager).await?;
+        swarm::call(&daemon, |d| async move { d.inspect_swarm().await }).await
+    })
+    .await?
+    .join_tokens
+    .unwrap_or_default();
+    Ok(Json(wire::JoinTokens {
+        worker: tokens.worker.unwrap_or_default(),
+        manager: tokens.manager.unwrap_or_default(),
+    }))
 }
 
 /// The cluster's nodes (`docker node ls`).

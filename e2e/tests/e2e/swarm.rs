@@ -1,0 +1,635 @@
+//! Issue 15: the Swarm pages in a real Chromium, on the real three-node cluster of
+//! `cargo xtask swarm` (`BERTH_TEST_SWARM`), added to berth as an environment.
+
+use std::time::Duration;
+
+use e2e::{action, find, Berth, Browser, BROWSER_SLOTS};
+use serde_json::{json, Value};
+
+use super::{unique, wait_js};
+
+fn swarm() -> Value {
+    let path = std::env::var("BERTH_TEST_SWARM").expect(
+        "BERTH_TEST_SWARM is not set: run under `cargo xtask test`, or start a cluster with \
+         `cargo xtask swarm --index 2` and set BERTH_TEST_SWARM=/tmp/bs2/swarm.json",
+    );
+    serde_json::from_str(&std::fs::read_to_string(path).expect("swarm.json")).expect("json")
+}
+
+/// Removes the test's service from the cluster, also when the test fails.
+struct Service {
+    manager: String,
+    name: String,
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("docker")
+            .args(["-H", &self.manager, "service", "rm", &self.name])
+            .output();
+    }
+}
+
+/// The admin's API client, logged in, and the swarm's manager added as environment `swarm`
+/// (a unix socket, as an admin would add it with the form).
+async fn add_swarm_environment(berth: &Berth, manager: &str) -> reqwest::Client {
+    let api = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let r = api
+        .post(berth.url("/api/auth/login"))
+        .json(&json!({"username": "admin", "password": e2e::berth::ADMIN_PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let r = api
+        .post(berth.url("/api/environments"))
+        .json(&json!({"name": "swarm", "url": manager}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201, "{:?}", r.text().await);
+    api
+}
+
+/// The JS that counts the service's cards the visualiser shows, with their columns.
+fn cards_js(service: &str) -> String {
+    format!(
+        "return Array.from(document.querySelectorAll('[data-testid=viz-node]')).flatMap(col => \
+         Array.from(col.querySelectorAll('[data-testid=task-card][data-service=\"{service}\"]')) \
+         .map(card => col.dataset.name + '|' + card.dataset.state));"
+    )
+}
+
+/// A 3-replica service made through the API shows as three running cards spread over the
+/// visualiser's node columns, each in the column of the node the daemon put it on; scaled
+/// to 1 from the service page (in another tab), two cards go from the visualiser, live.
+#[tokio::test]
+async fn the_visualiser_shows_a_services_tasks_on_their_nodes_and_follows_a_scale_down() {
+    let _slot = BROWSER_SLOTS.acquire().await.unwrap();
+    let s = swarm();
+    let manager = s["manager"].as_str().expect("manager").to_owned();
+    let berth = Berth::start().await;
+    let api = add_swarm_environment(&berth, &manager).await;
+
+    let name = unique("e2e-viz");
+    let _cleanup = Service {
+        manager: manager.clone(),
+        name: name.clone(),
+    };
+    let r = api
+        .post(berth.url("/api/services"))
+        .header("X-Berth-Endpoint", "swarm")
+        .json(&json!({
+            "name": name, "image": s["image"], "replicas": 3,
+            "cmd": ["sh", "-c", "trap 'exit 0' TERM; while true; do echo tick-$(hostname); sleep 1; done"],
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201, "{:?}", r.text().await);
+
+    let browser = Browser::start().await;
+    let c = &browser.client;
+    action::login(c, &berth, "admin", e2e::berth::ADMIN_PASSWORD).await;
+    c.goto(&berth.url("/swarm/visualizer?env=swarm"))
+        .await
+        .unwrap();
+    find::by_testid(c, "visualizer-page").await;
+    // The nav offers the Swarm pages on a manager.
+    find::by_testid(c, "nav-swarm").await;
+    // A column per node.
+    wait_js(
+        c,
+        "return document.querySelectorAll('[data-testid=viz-node]').length;",
+        Duration::from_secs(20),
+        |v| v.as_u64() == Some(3),
+    )
+    .await;
+    // Three running cards, without a reload.
+    c.execute("window.__berthNoReload = true;", vec![])
+        .await
+        .unwrap();
+    let cards = wait_js(c, &cards_js(&name), Duration::from_secs(120), |v| {
+        v.as_array().is_some_and(|a| {
+            a.len() == 3
+                && a.iter()
+                    .all(|x| x.as_str().is_some_and(|s| s.ends_with("|running")))
+        })
+    })
+    .await;
+    let mut columns: Vec<String> = cards
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_str().unwrap().split('|').next().unwrap().to_owned())
+        .collect();
+    columns.sort();
+    // Each in the column of the node the daemon says runs it.
+    let tasks: Value = api
+        .get(berth.url(&format!("/api/services/{name}/tasks")))
+        .header("X-Berth-Endpoint", "swarm")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut nodes: Vec<String> = tasks
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["desired_state"] == "running")
+        .map(|t| t["node"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    nodes.sort();
+    assert_eq!(columns, nodes, "cards sit on their tasks' nodes: {tasks:#}");
+    let mut distinct = columns.clone();
+    distinct.dedup();
+    assert!(
+        distinct.len() >= 2,
+        "the swarm spread the tasks over the nodes: {columns:?}"
+    );
+    e2e::check::screenshot(c, "swarm-visualizer").await;
+
+    // The service page, in a second tab: scale to 1.
+    let visualizer = c.window().await.unwrap();
+    let tab = c.new_window(true).await.unwrap();
+    c.switch_to_window(tab.handle).await.unwrap();
+    c.goto(&berth.url(&format!("/swarm/services/{name}?env=swarm")))
+        .await
+        .unwrap();
+    let running = find::by_testid(c, "service-running").await;
+    e2e::check::text_becomes(&running, "3 / 3", Duration::from_secs(30)).await;
+    // Every task's output, followed live.
+    wait_js(
+        c,
+        "const l = document.querySelector('[data-testid=log-lines]'); return l ? l.textContent : '';",
+        Duration::from_secs(30),
+        |v| v.as_str().is_some_and(|t| t.matches("tick-").count() >= 3),
+    )
+    .await;
+    let input = find::by_testid(c, "service-replicas-input").await;
+    input.clear().await.unwrap();
+    input.send_keys("1").await.unwrap();
+    find::by_testid(c, "service-scale")
+        .await
+        .click()
+        .await
+        .unwrap();
+    wait_js(
+        c,
+        "return document.querySelectorAll('[data-testid=task-row][data-desired=running]').length;",
+        Duration::from_secs(60),
+        |v| v.as_u64() == Some(1),
+    )
+    .await;
+    let running = find::by_testid(c, "service-running").await;
+    e2e::check::text_becomes(&running, "1 / 1", Duration::from_secs(60)).await;
+    e2e::check::screenshot(c, "swarm-service").await;
+
+    // Back on the visualiser: two cards went, by themselves.
+    c.switch_to_window(visualizer).await.unwrap();
+    wait_js(c, &cards_js(&name), Duration::from_secs(60), |v| {
+        v.as_array().is_some_and(|a| a.len() == 1)
+    })
+    .await;
+    let still = c
+        .execute("return window.__berthNoReload === true;", vec![])
+        .await
+        .unwrap();
+    assert_eq!(still, json!(true), "no page reload happened");
+    browser.close().await;
+}
+
+/// The cluster page as an admin: the counts, a join command to copy, a worker token rotated
+/// after a confirmation (the daemon hands out the new one), a node's labels edited in place,
+/// a drain asked first and cancelled; then in Chinese and at phone width.
+#[tokio::test]
+async fn the_cluster_page_shows_the_nodes_rotates_a_token_and_edits_labels() {
+    let _slot = BROWSER_SLOTS.acquire().await.unwrap();
+    let s = swarm();
+    let manager = s["manager"].as_str().expect("manager").to_owned();
+    let berth = Berth::start().await;
+    let api = add_swarm_environment(&berth, &manager).await;
+    let browser = Browser::start().await;
+    let c = &browser.client;
+    action::login(c, &berth, "admin", e2e::berth::ADMIN_PASSWORD).await;
+    // As a person gets there: the environment chosen in the top bar, then "Swarm" in the
+    // nav (offered on a manager only).
+    c.goto(&berth.url("/containers")).await.unwrap();
+    // Once the nav has asked the local daemon what it is (and drawn the answer):
+    wait_js(
+        c,
+        "return performance.getEntriesByType('resource').some(e => e.name.includes('/api/system/info') && e.responseEnd > 0);",
+        Duration::from_secs(10),
+        |v| v == &json!(true),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        c.find(fantoccini::Locator::Css("[data-testid=nav-swarm]"))
+            .await
+            .is_err(),
+        "no Swarm entry on a daemon that is no manager"
+    );
+    find::by_testid(c, "env-switcher")
+        .await
+        .select_by_value("swarm")
+        .await
+        .unwrap();
+    find::by_testid(c, "nav-swarm").await.click().await.unwrap();
+    find::by_testid(c, "swarm-page").await;
+    let nodes = find::by_testid(c, "swarm-nodes").await;
+    e2e::check::text_becomes(&nodes, "3", Duration::from_secs(20)).await;
+    assert_eq!(
+        find::by_testid(c, "swarm-managers")
+            .await
+            .text()
+            .await
+            .unwrap(),
+        "1"
+    );
+    wait_js(
+        c,
+        "return document.querySelectorAll('[data-testid=node-row]').length;",
+        Duration::from_secs(20),
+        |v| v.as_u64() == Some(3),
+    )
+    .await;
+
+    // The join command, and a rotation that asks first.
+    let field = find::by_testid(c, "join-worker").await;
+    let before = field.prop("value").await.unwrap().unwrap_or_default();
+    assert!(
+        before.starts_with("docker swarm join --token SWMTKN-") && before.ends_with(":2377"),
+        "{before}"
+    );
+    find::by_testid(c, "join-worker-copy")
+        .await
+        .click()
+        .await
+        .unwrap();
+    e2e::check::text_becomes(
+        &find::by_testid(c, "join-worker-copy").await,
+        "Copied",
+        Duration::from_secs(5),
+    )
+    .await;
+    find::by_testid(c, "join-worker-rotate")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let q = find::by_testid(c, "confirm-question")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(q.contains("worker join token"), "{q}");
+    find::by_testid(c, "confirm-yes")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let after = wait_js(
+        c,
+        "return document.querySelector('[data-testid=join-worker]').value;",
+        Duration::from_secs(20),
+        |v| {
+            v.as_str()
+                .is_some_and(|t| t.starts_with("docker swarm join") && t != before)
+        },
+    )
+    .await;
+    let out = std::process::Command::new("docker")
+        .args(["-H", &manager, "swarm", "join-token", "-q", "worker"])
+        .output()
+        .expect("docker");
+    let token = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    assert!(
+        after.as_str().unwrap().contains(&token),
+        "the page shows the daemon's new token {token}: {after}"
+    );
+
+    // Labels of the manager's node (the Swarm API tests use the workers'), edited in place.
+    let row = "[data-testid=node-row][data-role=manager]";
+    let host = c
+        .find(fantoccini::Locator::Css(row))
+        .await
+        .unwrap()
+        .attr("data-name")
+        .await
+        .unwrap()
+        .expect("a host name");
+    let label = format!("e2e-{}", std::process::id());
+    c.find(fantoccini::Locator::Css(&format!(
+        "{row} [data-testid=node-edit-labels]"
+    )))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+    let input = find::by_testid(c, "node-labels-input").await;
+    let old = input.prop("value").await.unwrap().unwrap_or_default();
+    input.clear().await.unwrap();
+    let new = if old.is_empty() {
+        format!("{label}=yes")
+    } else {
+        format!("{old}, {label}=yes")
+    };
+    input.send_keys(&new).await.unwrap();
+    find::by_testid(c, "node-labels-save")
+        .await
+        .click()
+        .await
+        .unwrap();
+    wait_js(
+        c,
+        &format!(
+            "return Array.from(document.querySelectorAll('{row} [data-testid=node-label]')).map(l => l.textContent);"
+        ),
+        Duration::from_secs(20),
+        |v| v.as_array().is_some_and(|a| a.iter().any(|l| l == &json!(format!("{label}=yes")))),
+    )
+    .await;
+    let out = std::process::Command::new("docker")
+        .args([
+            "-H",
+            &manager,
+            "node",
+            "inspect",
+            &host,
+            "--format",
+            "{{json .Spec.Labels}}",
+        ])
+        .output()
+        .expect("docker");
+    let labels: Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+    assert_eq!(labels[&label], "yes", "the daemon has the label: {labels}");
+    // Back as it was, through the API.
+    let mut restore = labels.as_object().cloned().unwrap_or_default();
+    restore.remove(&label);
+    let r = api
+        .patch(berth.url(&format!("/api/nodes/{host}")))
+        .header("X-Berth-Endpoint", "swarm")
+        .json(&json!({"labels": restore}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    // The page follows (a node event), the row drawn again without the label.
+    wait_js(
+        c,
+        &format!(
+            "return Array.from(document.querySelectorAll('{row} [data-testid=node-label]')).map(l => l.textContent);"
+        ),
+        Duration::from_secs(20),
+        |v| v.as_array().is_some_and(|a| !a.iter().any(|l| l == &json!(format!("{label}=yes")))),
+    )
+    .await;
+
+    // Draining asks first, naming the node; Cancel leaves it active.
+    c.find(fantoccini::Locator::Css(&format!(
+        "{row} [data-testid=node-drain]"
+    )))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+    let q = find::by_testid(c, "confirm-question")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(q.contains(&host), "{q}");
+    find::by_testid(c, "confirm-no")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let availability = c
+        .find(fantoccini::Locator::Css(row))
+        .await
+        .unwrap()
+        .attr("data-availability")
+        .await
+        .unwrap();
+    assert_eq!(availability.as_deref(), Some("active"));
+    e2e::check::screenshot(c, "swarm-cluster").await;
+
+    // In Chinese; and on a phone, nothing scrolls sideways but the tables.
+    find::by_testid(c, "lang-switch")
+        .await
+        .select_by_value("zh-CN")
+        .await
+        .unwrap();
+    e2e::check::text_becomes(
+        &find::by_testid(c, "nav-swarm").await,
+        "集群",
+        Duration::from_secs(5),
+    )
+    .await;
+    e2e::check::text_becomes(
+        &find::by_testid(c, "swarm-tab-visualizer").await,
+        "可视化",
+        Duration::from_secs(5),
+    )
+    .await;
+    c.set_window_size(375, 800).await.unwrap();
+    find::by_testid(c, "swarm-tab-visualizer")
+        .await
+        .click()
+        .await
+        .unwrap();
+    find::by_testid(c, "visualizer-page").await;
+    let width = c
+        .execute("return document.documentElement.scrollWidth;", vec![])
+        .await
+        .unwrap();
+    assert!(
+        width.as_i64().unwrap() <= 400,
+        "no sideways scrolling: {width}"
+    );
+    e2e::check::screenshot(c, "swarm-visualizer-phone-zh").await;
+    browser.close().await;
+}
+
+/// A tag made on every node, removed again at the end.
+struct Tag {
+    sockets: Vec<String>,
+    tag: String,
+}
+
+impl Drop for Tag {
+    fn drop(&mut self) {
+        for sock in &self.sockets {
+            let _ = std::process::Command::new("docker")
+                .args(["-H", sock, "rmi", "-f", &self.tag])
+                .output();
+        }
+    }
+}
+
+/// From the services list to a service's page: a new image rolled out, rolled back, and the
+/// service removed after a confirmation, the list following without a reload.
+#[tokio::test]
+async fn a_service_gets_a_new_image_is_rolled_back_and_removed_from_its_page() {
+    let _slot = BROWSER_SLOTS.acquire().await.unwrap();
+    let s = swarm();
+    let manager = s["manager"].as_str().expect("manager").to_owned();
+    let image = s["image"].as_str().expect("image").to_owned();
+    let name = unique("e2e-svc");
+    // A second tag of the test image on every node, to update to (nothing is pulled).
+    let v2 = format!("{}:{name}", image.split(':').next().unwrap());
+    let sockets: Vec<String> = s["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["unix"].as_str().unwrap().to_owned())
+        .collect();
+    let _tag = Tag {
+        sockets: sockets.clone(),
+        tag: v2.clone(),
+    };
+    for sock in &sockets {
+        let out = std::process::Command::new("docker")
+            .args(["-H", sock, "tag", &image, &v2])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+    }
+    let berth = Berth::start().await;
+    let api = add_swarm_environment(&berth, &manager).await;
+    let _cleanup = Service {
+        manager: manager.clone(),
+        name: name.clone(),
+    };
+    let r = api
+        .post(berth.url("/api/services"))
+        .header("X-Berth-Endpoint", "swarm")
+        .json(&json!({
+            "name": name, "image": image, "replicas": 2,
+            "cmd": ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done"],
+            "update_order": "start-first",
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201, "{:?}", r.text().await);
+
+    let browser = Browser::start().await;
+    let c = &browser.client;
+    action::login(c, &berth, "admin", e2e::berth::ADMIN_PASSWORD).await;
+    c.goto(&berth.url("/swarm/services?env=swarm"))
+        .await
+        .unwrap();
+    c.execute("window.__berthNoReload = true;", vec![])
+        .await
+        .unwrap();
+    let row = format!("[data-testid=service-row][data-name=\"{name}\"]");
+    wait_js(
+        c,
+        &format!("const r = document.querySelector('{row} [data-testid=service-replicas]'); return r ? r.textContent : '';"),
+        Duration::from_secs(90),
+        |v| v == &json!("2 / 2"),
+    )
+    .await;
+    c.find(fantoccini::Locator::Css(&format!(
+        "{row} [data-testid=service-link]"
+    )))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+    find::by_testid(c, "service-page").await;
+
+    // A new image: a rolling update, every running task on it.
+    let field = find::by_testid(c, "service-image-input").await;
+    e2e::check::text_becomes_with(
+        &find::by_testid(c, "service-image-now").await,
+        |t| t == image,
+        Duration::from_secs(10),
+    )
+    .await;
+    field.clear().await.unwrap();
+    field.send_keys(&v2).await.unwrap();
+    find::by_testid(c, "service-update")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let now = find::by_testid(c, "service-image-now").await;
+    e2e::check::text_becomes(&now, &v2, Duration::from_secs(20)).await;
+    let tasks_on = |img: &str| {
+        format!(
+            "return Array.from(document.querySelectorAll('[data-testid=task-row][data-desired=running][data-state=running]')).filter(r => r.dataset.image === '{img}').length;"
+        )
+    };
+    wait_js(c, &tasks_on(&v2), Duration::from_secs(120), |v| {
+        v.as_u64() == Some(2)
+    })
+    .await;
+
+    // Rolled back: the old image again.
+    find::by_testid(c, "service-rollback")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let now = find::by_testid(c, "service-image-now").await;
+    e2e::check::text_becomes(&now, &image, Duration::from_secs(20)).await;
+    wait_js(c, &tasks_on(&image), Duration::from_secs(120), |v| {
+        v.as_u64() == Some(2)
+    })
+    .await;
+
+    // Removed, after saying which: back on the list, where it is gone.
+    find::by_testid(c, "service-remove")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let q = find::by_testid(c, "confirm-question")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(q.contains(&name), "{q}");
+    find::by_testid(c, "confirm-yes")
+        .await
+        .click()
+        .await
+        .unwrap();
+    find::by_testid(c, "services-page").await;
+    // The list of the same environment (not an error), without the service.
+    wait_js(
+        c,
+        &format!(
+            "return !document.querySelector('{row}') && !document.querySelector('[data-testid=not-a-swarm], [data-testid=error]') \
+             && !!document.querySelector('[data-testid=services-table], [data-testid=no-services]');"
+        ),
+        Duration::from_secs(20),
+        |v| v == &json!(true),
+    )
+    .await;
+    let out = std::process::Command::new("docker")
+        .args(["-H", &manager, "service", "inspect", &name])
+        .output()
+        .unwrap();
+    assert!(
+        !out.status.success(),
+        "the daemon has no such service any more"
+    );
+    let still = c
+        .execute("return window.__berthNoReload === true;", vec![])
+        .await
+        .unwrap();
+    assert_eq!(still, json!(true), "no page reload happened");
+    browser.close().await;
+}
