@@ -1,6 +1,10 @@
 //! berth in a real headless Chromium: the real binary, a real dockerd.
 //! ONE test binary; run through `cargo xtask test`.
 
+// A crate root in tests/ looks for modules next to it; these live in tests/e2e/.
+#[path = "e2e/uxconfirm.rs"]
+mod uxconfirm;
+
 use std::time::Duration;
 
 use e2e::{action, check, docker, find, Berth, Browser, BROWSER_SLOTS};

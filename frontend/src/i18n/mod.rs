@@ -22,6 +22,7 @@ pub mod files;
 pub mod gitstacks;
 pub mod stacks;
 pub mod templates;
+pub mod ux;
 
 use crate::api::ApiError;
 use crate::prefs;

@@ -6,6 +6,7 @@ use wire::{CreateToken, NewToken, PatchUser, TokenInfo};
 
 use crate::api::{self, ApiError, Method};
 use crate::app::use_session;
+use crate::components::confirm::{self, ConfirmButton, What};
 use crate::components::status::Loading;
 use crate::format;
 use crate::i18n::admin::{tr, Key};
@@ -168,6 +169,8 @@ pub fn Account() -> impl IntoView {
                                                     .into_iter()
                                                     .map(|t| {
                                                         let id = t.id;
+                                                        let token = t.name.clone();
+                                                        let lang = i18n.lang;
                                                         view! {
                                                             <tr data-testid="token-row">
                                                                 <td>{t.name}</td>
@@ -180,9 +183,12 @@ pub fn Account() -> impl IntoView {
                                                                     }}
                                                                 </td>
                                                                 <td>
-                                                                    <button class="btn btn-sm btn-danger" on:click=move |_| revoke(id)>
-                                                                        {tr(Key::Revoke)}
-                                                                    </button>
+                                                                    <ConfirmButton
+                                                                        label=Signal::derive(move || tr(Key::Revoke)().to_string())
+                                                                        question=Signal::derive(move || confirm::question(lang.get(), What::Token, &token))
+                                                                        testid="token-revoke"
+                                                                        on_confirm=Callback::new(move |()| revoke(id))
+                                                                    />
                                                                 </td>
                                                             </tr>
                                                         }
