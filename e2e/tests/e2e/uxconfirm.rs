@@ -5,7 +5,7 @@
 use std::process::Command;
 use std::time::Duration;
 
-use e2e::{action, docker, find, Berth, Browser, BROWSER_SLOTS};
+use e2e::{action, check, docker, find, Berth, Browser, BROWSER_SLOTS};
 use fantoccini::{Client, Locator};
 
 use super::{unique, wait_js};
@@ -123,6 +123,14 @@ async fn ask_cancel_confirm(
         .expect("the removal asks first, next to the row");
     let text = question.text().await.unwrap();
     assert!(text.contains(name), "the question names {name}: {text}");
+    check::screenshot(
+        c,
+        &format!(
+            "uxconfirm-ask-{}",
+            remove.replace(|ch: char| !ch.is_ascii_alphanumeric(), "")
+        ),
+    )
+    .await;
     assert!(still_there(), "nothing is removed before the answer");
 
     click(c, &format!("{row} [data-testid=confirm-no]")).await;
@@ -235,6 +243,16 @@ async fn an_image_a_stopped_container_uses_says_to_tick_force_in_its_row_and_for
         .any(|w| w.len() == 64);
     assert!(!long_hex, "no 64-character ids in the message: {msg}");
     assert!(docker::has_image(&tag), "refused: the image stays");
+    let notice = find::by_testid(c, "images-notice")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        notice.contains("Nothing was removed"),
+        "the summary points at the row: {notice}"
+    );
+    check::screenshot(c, "uxconfirm-image-force-hint").await;
 
     click(c, &format!("{row} [data-testid=image-row-force]")).await;
     let forced = c
@@ -355,6 +373,7 @@ async fn the_network_form_starts_over_after_a_create_and_a_refused_user_form_kee
     assert_eq!(value_of(c, "user-name").await, "admin");
     assert_eq!(value_of(c, "user-password").await, "another-pw-123");
     assert_eq!(value_of(c, "user-teams").await, "ops, dev");
+    check::screenshot(c, "uxconfirm-user-refused").await;
 
     // The admin's own row offers neither Disable nor Delete.
     let own = row_css("user-row", "data-name", "admin");
@@ -369,6 +388,43 @@ async fn the_network_form_starts_over_after_a_create_and_a_refused_user_form_kee
         .find(Locator::Css(&format!("{own} [data-testid=user-disable]")))
         .await
         .is_err());
+
+    // Deleting a team asks first too, naming it.
+    let team = unique("e2e-ux-team");
+    find::by_testid(c, "team-name")
+        .await
+        .send_keys(&team)
+        .await
+        .unwrap();
+    find::by_testid(c, "team-create")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let row = row_css("team-row", "data-name", &team);
+    click(c, &format!("{row} [data-testid=team-delete]")).await;
+    let q = c
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css(&format!(
+            "{row} [data-testid=confirm-question]"
+        )))
+        .await
+        .expect("deleting a team asks first");
+    assert!(q.text().await.unwrap().contains(&team));
+    assert_eq!(
+        value_of(c, "team-name").await,
+        "",
+        "a made team clears its form"
+    );
+    click(c, &format!("{row} [data-testid=confirm-no]")).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    c.find(Locator::Css(&row))
+        .await
+        .expect("Cancel keeps the team");
+    click(c, &format!("{row} [data-testid=team-delete]")).await;
+    click(c, &format!("{row} [data-testid=confirm-yes]")).await;
+    gone(c, &row).await;
 }
 
 #[tokio::test]
@@ -411,6 +467,7 @@ async fn a_bad_stack_name_is_flagged_a_missing_container_has_its_page_and_a_long
         .unwrap();
     let missing = find::by_testid(c, "container-missing").await;
     assert!(missing.text().await.unwrap().contains("No such container"));
+    check::screenshot(c, "uxconfirm-container-missing").await;
     for absent in ["live-indicator", "commit-form", "tabs"] {
         assert!(
             c.find(Locator::Css(&find::testid(absent))).await.is_err(),
@@ -461,6 +518,7 @@ async fn a_bad_stack_name_is_flagged_a_missing_container_has_its_page_and_a_long
         .text()
         .await
         .unwrap();
+    check::screenshot(c, "uxconfirm-prune-preview").await;
     assert!(
         !text.contains("Space reclaimed"),
         "nothing was reclaimed before the prune ran: {text}"

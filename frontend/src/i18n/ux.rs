@@ -71,11 +71,13 @@ pub fn and_more(lang: Lang, n: usize) -> String {
 
 /// After a batch removal where some failed: the reasons are in the rows.
 pub fn not_removed(lang: Lang, removed: usize, failed: usize) -> String {
-    match lang {
-        Lang::En => {
+    match (lang, removed) {
+        (Lang::En, 0) => "Nothing was removed: the reason is in the marked row.".to_string(),
+        (Lang::En, _) => {
             format!("Removed {removed}; {failed} could not be removed: see the marked rows.")
         }
-        Lang::ZhCn => format!("已删除 {removed} 个；{failed} 个未能删除：原因见标出的行。"),
+        (Lang::ZhCn, 0) => "未删除任何镜像：原因见标出的行。".to_string(),
+        (Lang::ZhCn, _) => format!("已删除 {removed} 个；{failed} 个未能删除：原因见标出的行。"),
     }
 }
 

@@ -145,7 +145,23 @@ pub fn ContainerDetail() -> impl IntoView {
                 navigate("/containers", Default::default())
             }
             Ok(()) => detail.refetch(),
-            Err(e) => action_error.set(Some(error_text(i18n.lang.get_untracked(), &e))),
+            Err(e) => {
+                // The daemon names this container by its 64-hex id; the page knows its name.
+                let named = detail.with_untracked(|d| match d {
+                    Some(Ok(info)) => Some((
+                        str_at(info, "/Id").to_string(),
+                        str_at(info, "/Name").trim_start_matches('/').to_string(),
+                    )),
+                    _ => None,
+                });
+                let msg = format::name_ids(&error_text(i18n.lang.get_untracked(), &e), |hex| {
+                    named
+                        .as_ref()
+                        .filter(|(id, _)| id == hex)
+                        .map(|(_, name)| name.clone())
+                });
+                action_error.set(Some(msg));
+            }
         },
     );
     let retry = Callback::new(move |_| detail.refetch());
