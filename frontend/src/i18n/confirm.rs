@@ -21,6 +21,7 @@ pub enum What {
     Team,
     Token,
     Webhook,
+    TemplateSource,
 }
 
 /// The question for removing `what` called `name`.
@@ -49,6 +50,7 @@ pub fn question(lang: Lang, what: What, name: &str) -> String {
             Team => format!("Delete team “{name}”? Its members lose what the team gave them."),
             Token => format!("Revoke token “{name}”? Whatever uses it stops working."),
             Webhook => format!("Revoke webhook “{name}”? Calls to its URL start failing."),
+            TemplateSource => format!("Remove template source “{name}”? Its templates leave the list; stacks deployed from them stay."),
         },
         Lang::ZhCn => match what {
             Container => format!("删除容器“{name}”？容器会先被停止，其匿名数据一并删除。"),
@@ -68,6 +70,7 @@ pub fn question(lang: Lang, what: What, name: &str) -> String {
             Team => format!("删除团队“{name}”？其成员将失去该团队授予的权限。"),
             Token => format!("撤销令牌“{name}”？使用它的程序将无法工作。"),
             Webhook => format!("撤销 Webhook“{name}”？对其 URL 的调用将失败。"),
+            TemplateSource => format!("删除模板来源“{name}”？其模板将从列表中移除；已部署的编排不受影响。"),
         },
     }
 }
