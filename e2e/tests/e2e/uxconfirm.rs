@@ -531,3 +531,107 @@ async fn a_bad_stack_name_is_flagged_a_missing_container_has_its_page_and_a_long
         .len();
     assert_eq!(shown, total, "'and N more' opens the rest");
 }
+
+#[tokio::test]
+async fn a_file_a_token_and_a_user_go_only_after_the_question_naming_them() {
+    let _slot = BROWSER_SLOTS.acquire().await.unwrap();
+    let mut clean = Cleanup::default();
+    let volume = unique("e2e-ux-files");
+    let mountpoint = std::path::PathBuf::from(docker::volume_create(&volume));
+    clean.volumes.push(volume.clone());
+    let doomed = mountpoint.join("doomed.txt");
+    std::fs::write(&doomed, "bye\n").unwrap();
+
+    let berth = Berth::start().await;
+    let browser = Browser::start().await;
+    let c = &browser.client;
+    action::login(c, &berth, "admin", e2e::berth::ADMIN_PASSWORD).await;
+
+    c.goto(&berth.url(&format!("/volumes/{volume}/files")))
+        .await
+        .unwrap();
+    let row = row_css("file-row", "data-name", "doomed.txt");
+    let on_disk = doomed.clone();
+    ask_cancel_confirm(c, &row, "[data-testid=delete]", "doomed.txt", move || {
+        on_disk.exists()
+    })
+    .await;
+
+    // A token, revoked from the account page.
+    let token = unique("e2e-ux-token");
+    c.goto(&berth.url("/account")).await.unwrap();
+    find::by_testid(c, "token-name")
+        .await
+        .send_keys(&token)
+        .await
+        .unwrap();
+    find::by_testid(c, "token-create")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let row = row_css("token-row", "data-name", &token);
+    c.wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css(&row))
+        .await
+        .expect("the new token is listed");
+    click(c, &format!("{row} [data-testid=token-revoke]")).await;
+    let q = find::by_testid(c, "confirm-question").await;
+    assert!(
+        q.text().await.unwrap().contains(&token),
+        "the question names the token"
+    );
+    click(c, &format!("{row} [data-testid=confirm-no]")).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    c.find(Locator::Css(&row))
+        .await
+        .expect("Cancel keeps the token");
+    click(c, &format!("{row} [data-testid=token-revoke]")).await;
+    click(c, &format!("{row} [data-testid=confirm-yes]")).await;
+    gone(c, &row).await;
+
+    // A user, deleted from the admin page.
+    let user = unique("e2e-ux-doomed");
+    c.goto(&berth.url("/admin")).await.unwrap();
+    find::by_testid(c, "user-name")
+        .await
+        .send_keys(&user)
+        .await
+        .unwrap();
+    find::by_testid(c, "user-password")
+        .await
+        .send_keys("a-good-pw-123")
+        .await
+        .unwrap();
+    find::by_testid(c, "user-create")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let row = row_css("user-row", "data-name", &user);
+    c.wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css(&row))
+        .await
+        .expect("the new user is listed");
+    assert_eq!(
+        value_of(c, "user-name").await,
+        "",
+        "a made user clears the form"
+    );
+    click(c, &format!("{row} [data-testid=user-delete]")).await;
+    let q = find::by_testid(c, "confirm-question").await;
+    assert!(
+        q.text().await.unwrap().contains(&user),
+        "the question names the user"
+    );
+    click(c, &format!("{row} [data-testid=confirm-no]")).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    c.find(Locator::Css(&row))
+        .await
+        .expect("Cancel keeps the user");
+    click(c, &format!("{row} [data-testid=user-delete]")).await;
+    click(c, &format!("{row} [data-testid=confirm-yes]")).await;
+    gone(c, &row).await;
+}

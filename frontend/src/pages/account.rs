@@ -167,9 +167,10 @@ pub fn Account() -> impl IntoView {
                                                     .map(|t| {
                                                         let id = t.id;
                                                         let token = t.name.clone();
+                                                        let token_row = t.name.clone();
                                                         let lang = i18n.lang;
                                                         view! {
-                                                            <tr data-testid="token-row">
+                                                            <tr data-testid="token-row" data-name=token_row>
                                                                 <td>{t.name}</td>
                                                                 <td>{t.username}</td>
                                                                 <td>{format::local_time_secs(t.created_at, code)}</td>
