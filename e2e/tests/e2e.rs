@@ -1,8 +1,11 @@
 //! berth in a real headless Chromium: the real binary, a real dockerd.
 //! ONE test binary; run through `cargo xtask test`.
 
+// A crate root in tests/ looks for modules next to it; these live in tests/e2e/.
 #[path = "e2e/swarm.rs"]
 mod swarm;
+#[path = "e2e/uxconfirm.rs"]
+mod uxconfirm;
 
 use std::time::Duration;
 

@@ -57,3 +57,55 @@ pub fn local_time_secs(secs: i64, lang_code: &str) -> String {
     date.to_locale_string(lang_code, &wasm_bindgen::JsValue::UNDEFINED)
         .into()
 }
+
+/// A daemon message with each 64-hex id (bare or `sha256:`) replaced by what the page calls
+/// it (`name_of` gets the bare hex), else by its 12-character short id, the way the CLI
+/// prints ids.
+pub fn name_ids(text: &str, name_of: impl Fn(&str) -> Option<String>) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while !rest.is_empty() {
+        // The next run of hex digits (ASCII, so byte offsets are char offsets).
+        let Some(start) = rest.find(|c: char| c.is_ascii_hexdigit()) else {
+            out.push_str(rest);
+            break;
+        };
+        let len = rest[start..]
+            .find(|c: char| !c.is_ascii_hexdigit())
+            .unwrap_or(rest.len() - start);
+        let hex = &rest[start..start + len];
+        // Only a whole word: "abc" inside "xabc" is not an id.
+        let word_start = start == 0 || !rest.as_bytes()[start - 1].is_ascii_alphanumeric();
+        if len == 64 && word_start {
+            let head = &rest[..start];
+            let head = head.strip_suffix("sha256:").unwrap_or(head);
+            out.push_str(head);
+            match name_of(hex) {
+                Some(name) => out.push_str(&name),
+                None => out.push_str(&hex[..12]),
+            }
+        } else {
+            out.push_str(&rest[..start + len]);
+        }
+        rest = &rest[start + len..];
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::name_ids;
+
+    #[test]
+    fn long_ids_become_names_or_short_ids() {
+        let a = "a".repeat(64);
+        let b = "0123456789ab".repeat(5) + "cdef";
+        let msg = format!("sha256:{a}: conflict with container {b}, see 0123456789ab");
+        let named = name_ids(&msg, |id| (id == a).then(|| "web:1".to_string()));
+        assert_eq!(
+            named,
+            "web:1: conflict with container 0123456789ab, see 0123456789ab"
+        );
+        assert_eq!(name_ids("no ids here", |_| None), "no ids here");
+    }
+}

@@ -128,3 +128,46 @@ pub fn ConfirmButton(
         </span>
     }
 }
+
+/// How many items a preview of what goes lists before "and N more".
+pub const PREVIEW_ITEMS: usize = 10;
+
+/// The list of what a prune (or any batch) would remove: its first [`PREVIEW_ITEMS`], then
+/// an "and N more" button that opens the rest, so a long preview neither hides how much goes
+/// nor fills the page. Test ids: `preview-item` for each, `preview-more` for the button.
+#[component]
+pub fn PreviewList(items: Vec<String>) -> impl IntoView {
+    let lang = use_i18n().lang;
+    let open = RwSignal::new(false);
+    let hidden = items.len().saturating_sub(PREVIEW_ITEMS);
+    let items = StoredValue::new(items);
+    view! {
+        <ul class="prune-list">
+            {move || {
+                let n = if open.get() { usize::MAX } else { PREVIEW_ITEMS };
+                items.with_value(|items| {
+                    items
+                        .iter()
+                        .take(n)
+                        .map(|i| view! { <li class="mono" data-testid="preview-item">{i.clone()}</li> })
+                        .collect_view()
+                })
+            }}
+        </ul>
+        {(hidden > 0).then(|| view! {
+            <button
+                type="button"
+                class="btn btn-xs btn-ghost"
+                data-testid="preview-more"
+                aria-expanded=move || open.get().to_string()
+                on:click=move |_| open.update(|o| *o = !*o)
+            >
+                {move || if open.get() {
+                    crate::i18n::ux::t(lang.get(), crate::i18n::ux::Key::ShowFewer).to_string()
+                } else {
+                    crate::i18n::ux::and_more(lang.get(), hidden)
+                }}
+            </button>
+        })}
+    }
+}

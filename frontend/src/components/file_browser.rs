@@ -11,6 +11,7 @@ use wasm_bindgen::JsCast;
 use wire::{FileEntry, FileKind};
 
 use crate::api::{self, enc, ApiError, Method};
+use crate::components::confirm::{self, ConfirmButton, What};
 use crate::format;
 use crate::i18n::files::{tr, Key};
 use crate::i18n::{error_text, use_i18n};
@@ -246,19 +247,11 @@ pub fn FileBrowser(
         });
     };
 
+    // Asked first, by the row's confirmation.
     let delete = move |p: String| {
-        let sure = window()
-            .confirm_with_message(crate::i18n::files::t(
-                i18n.lang.get_untracked(),
-                Key::ConfirmDelete,
-            ))
-            .unwrap_or(false);
         let Some(url) = src.with_value(|s| s.delete_url(&p)) else {
             return;
         };
-        if !sure {
-            return;
-        }
         spawn_local(async move {
             match api::call_unit(Method::Delete, &url).await {
                 Ok(()) => list.refetch(),
@@ -352,6 +345,7 @@ pub fn FileBrowser(
             .into_any()
         };
         let (p_del, p_ren, old) = (p.clone(), p.clone(), e.name.clone());
+        let doomed = e.name.clone();
         let can_delete = src.with_value(|s| s.delete_url("/").is_some());
         let can_rename = src.with_value(|s| s.rename_url().is_some());
         view! {
@@ -381,13 +375,18 @@ pub fn FileBrowser(
                         </button>
                     </Show>
                     <Show when=move || writable.get() && can_delete>
-                        <button type="button" class="btn btn-sm btn-danger" data-testid="delete"
-                            on:click={
+                        <ConfirmButton
+                            label=Signal::derive(move || tr(Key::Delete)().to_string())
+                            question=Signal::derive({
+                                let doomed = doomed.clone();
+                                move || confirm::question(i18n.lang.get(), What::File, &doomed)
+                            })
+                            testid="delete"
+                            on_confirm=Callback::new({
                                 let p = p_del.clone();
-                                move |_| delete(p.clone())
-                            }>
-                            {tr(Key::Delete)}
-                        </button>
+                                move |()| delete(p.clone())
+                            })
+                        />
                     </Show>
                 </td>
             </tr>

@@ -52,7 +52,6 @@ pub enum Key {
     RoleOperator,
     RoleViewer,
     TeamsHint,
-    ConfirmDelete,
     DockerCli,
     DockerCliHelp,
 }
@@ -121,7 +120,6 @@ fn en(key: Key) -> &'static str {
         RoleOperator => "operator",
         RoleViewer => "viewer",
         TeamsHint => "Teams, comma separated",
-        ConfirmDelete => "Really delete?",
     }
 }
 
@@ -176,6 +174,5 @@ fn zh_cn(key: Key) -> &'static str {
         RoleOperator => "操作员",
         RoleViewer => "只读",
         TeamsHint => "团队，用逗号分隔",
-        ConfirmDelete => "确定删除？",
     }
 }

@@ -23,6 +23,7 @@ pub mod gitstacks;
 pub mod stacks;
 pub mod swarm;
 pub mod templates;
+pub mod ux;
 
 use crate::api::ApiError;
 use crate::prefs;

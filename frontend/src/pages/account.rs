@@ -6,6 +6,7 @@ use wire::{CreateToken, NewToken, PatchUser, TokenInfo};
 
 use crate::api::{self, ApiError, Method};
 use crate::app::use_session;
+use crate::components::confirm::{self, ConfirmButton, What};
 use crate::components::status::Loading;
 use crate::format;
 use crate::i18n::admin::{tr, Key};
@@ -15,7 +16,9 @@ use crate::i18n::{error_text, use_i18n};
 pub fn Account() -> impl IntoView {
     let i18n = use_i18n();
     let session = use_session();
+    // Each error is shown under the form it came from: the password's, the tokens'.
     let error = RwSignal::new(None::<ApiError>);
+    let token_error = RwSignal::new(None::<ApiError>);
     let notice = RwSignal::new(false);
 
     let current = RwSignal::new(String::new());
@@ -56,12 +59,12 @@ pub fn Account() -> impl IntoView {
             match api::call::<CreateToken, NewToken>(Method::Post, "/api/tokens", Some(&body)).await
             {
                 Ok(t) => {
-                    error.set(None);
+                    token_error.set(None);
                     token_name.set(String::new());
                     fresh.set(Some(t));
                     tokens.refetch();
                 }
-                Err(e) => error.set(Some(e)),
+                Err(e) => token_error.set(Some(e)),
             }
         });
     };
@@ -69,7 +72,7 @@ pub fn Account() -> impl IntoView {
         spawn_local(async move {
             match api::call_unit(Method::Delete, &format!("/api/tokens/{id}")).await {
                 Ok(()) => tokens.refetch(),
-                Err(e) => error.set(Some(e)),
+                Err(e) => token_error.set(Some(e)),
             }
         });
     };
@@ -79,17 +82,6 @@ pub fn Account() -> impl IntoView {
             <div class="page-head">
                 <h1>{tr(Key::NavAccount)}</h1>
             </div>
-            {move || {
-                error
-                    .get()
-                    .map(|e| {
-                        view! {
-                            <div class="banner banner-error" role="alert" data-testid="account-error">
-                                {error_text(i18n.lang.get(), &e)}
-                            </div>
-                        }
-                    })
-            }}
             <div class="panel">
                 <h2>{tr(Key::ChangePassword)}</h2>
                 <form class="stack-form" on:submit=change>
@@ -108,6 +100,9 @@ pub fn Account() -> impl IntoView {
                         <p class="notice" data-testid="password-changed">{tr(Key::PasswordChanged)}</p>
                     </Show>
                 </form>
+                {move || error.get().map(|e| view! {
+                    <p class="form-error" role="alert" data-testid="account-error">{error_text(i18n.lang.get(), &e)}</p>
+                })}
             </div>
             <div class="panel" data-testid="docker-cli">
                 <h2>{tr(Key::DockerCli)}</h2>
@@ -133,6 +128,9 @@ pub fn Account() -> impl IntoView {
                         {tr(Key::NewToken)}
                     </button>
                 </form>
+                {move || token_error.get().map(|e| view! {
+                    <p class="form-error" role="alert" data-testid="token-error">{error_text(i18n.lang.get(), &e)}</p>
+                })}
                 {move || {
                     fresh
                         .get()
@@ -168,8 +166,11 @@ pub fn Account() -> impl IntoView {
                                                     .into_iter()
                                                     .map(|t| {
                                                         let id = t.id;
+                                                        let token = t.name.clone();
+                                                        let token_row = t.name.clone();
+                                                        let lang = i18n.lang;
                                                         view! {
-                                                            <tr data-testid="token-row">
+                                                            <tr data-testid="token-row" data-name=token_row>
                                                                 <td>{t.name}</td>
                                                                 <td>{t.username}</td>
                                                                 <td>{format::local_time_secs(t.created_at, code)}</td>
@@ -180,9 +181,12 @@ pub fn Account() -> impl IntoView {
                                                                     }}
                                                                 </td>
                                                                 <td>
-                                                                    <button class="btn btn-sm btn-danger" on:click=move |_| revoke(id)>
-                                                                        {tr(Key::Revoke)}
-                                                                    </button>
+                                                                    <ConfirmButton
+                                                                        label=Signal::derive(move || tr(Key::Revoke)().to_string())
+                                                                        question=Signal::derive(move || confirm::question(lang.get(), What::Token, &token))
+                                                                        testid="token-revoke"
+                                                                        on_confirm=Callback::new(move |()| revoke(id))
+                                                                    />
                                                                 </td>
                                                             </tr>
                                                         }

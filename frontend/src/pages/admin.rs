@@ -5,9 +5,12 @@ use leptos::task::spawn_local;
 use wire::{AuditEntry, CreateTeam, CreateUser, PatchUser, Role, TeamInfo, UserInfo};
 
 use crate::api::{self, ApiError, Method};
+use crate::app::use_session;
+use crate::components::confirm::{self, ConfirmButton, What};
 use crate::components::status::Loading;
 use crate::format;
 use crate::i18n::admin::{tr, Key};
+use crate::i18n::ux::{tr as trx, Key as X};
 use crate::i18n::{error_text, use_i18n};
 
 fn role_key(role: Role) -> Key {
@@ -32,24 +35,25 @@ pub fn Admin() -> impl IntoView {
     let i18n = use_i18n();
     let users = LocalResource::new(|| api::get::<Vec<UserInfo>>("/api/users"));
     let teams = LocalResource::new(|| api::get::<Vec<TeamInfo>>("/api/teams"));
-    let error = RwSignal::new(None::<ApiError>);
     let reload = move || {
         users.refetch();
         teams.refetch();
     };
-    // Runs a request; on success reloads users and teams, on failure shows the envelope.
-    let run =
-        move |fut: std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), ApiError>>>>| {
-            spawn_local(async move {
-                match fut.await {
-                    Ok(()) => {
-                        error.set(None);
-                        reload();
-                    }
-                    Err(e) => error.set(Some(e)),
+    // Runs a request; on success reloads users and teams, on failure puts the envelope in
+    // `slot`, which is shown next to what caused it (a form, a row).
+    let run = move |fut: Job, slot: ErrorSlot| {
+        spawn_local(async move {
+            match fut.await {
+                Ok(()) => {
+                    slot.set(None);
+                    reload();
                 }
-            });
-        };
+                Err(e) => slot.set(Some(e)),
+            }
+        });
+    };
+    let user_error = RwSignal::new(None::<ApiError>);
+    let team_error = RwSignal::new(None::<ApiError>);
 
     // New user form.
     let username = RwSignal::new(String::new());
@@ -64,13 +68,22 @@ pub fn Admin() -> impl IntoView {
             role: Role::parse(&role.get_untracked()).unwrap_or(Role::Viewer),
             teams: teams_of(&new_teams.get_untracked()),
         };
-        username.set(String::new());
-        password.set(String::new());
-        run(Box::pin(async move {
-            api::call::<CreateUser, UserInfo>(Method::Post, "/api/users", Some(&body))
-                .await
-                .map(|_| ())
-        }));
+        run(
+            Box::pin(async move {
+                let res =
+                    api::call::<CreateUser, UserInfo>(Method::Post, "/api/users", Some(&body))
+                        .await;
+                // Made: the form starts over. Refused: it keeps what was typed, so the
+                // admin corrects the one thing the message names.
+                if res.is_ok() {
+                    username.set(String::new());
+                    password.set(String::new());
+                    new_teams.set(String::new());
+                }
+                res.map(|_| ())
+            }),
+            user_error,
+        );
     };
     let team_name = RwSignal::new(String::new());
     let create_team = move |ev: leptos::ev::SubmitEvent| {
@@ -78,28 +91,37 @@ pub fn Admin() -> impl IntoView {
         let body = CreateTeam {
             name: team_name.get_untracked(),
         };
-        team_name.set(String::new());
-        run(Box::pin(async move {
-            api::call::<CreateTeam, ()>(Method::Post, "/api/teams", Some(&body)).await
-        }));
+        run(
+            Box::pin(async move {
+                let res =
+                    api::call::<CreateTeam, ()>(Method::Post, "/api/teams", Some(&body)).await;
+                if res.is_ok() {
+                    team_name.set(String::new());
+                }
+                res
+            }),
+            team_error,
+        );
     };
+    let shown = move |slot: ErrorSlot, testid: &'static str| {
+        move || {
+            slot.get().map(|e| {
+                view! {
+                    <p class="form-error" role="alert" data-testid=testid>
+                        {error_text(i18n.lang.get(), &e)}
+                    </p>
+                }
+            })
+        }
+    };
+    let me = use_session().me;
+    let my_name = move || me.with(|m| m.as_ref().map(|m| m.username.clone()));
 
     view! {
         <section class="page" data-testid="admin-page">
             <div class="page-head">
                 <h1>{tr(Key::NavAdmin)}</h1>
             </div>
-            {move || {
-                error
-                    .get()
-                    .map(|e| {
-                        view! {
-                            <div class="banner banner-error" role="alert" data-testid="admin-error">
-                                {error_text(i18n.lang.get(), &e)}
-                            </div>
-                        }
-                    })
-            }}
             <div class="panel">
                 <h2>{tr(Key::Teams)}</h2>
                 <form class="inline-form" on:submit=create_team>
@@ -114,6 +136,7 @@ pub fn Admin() -> impl IntoView {
                         {tr(Key::Create)}
                     </button>
                 </form>
+                {shown(team_error, "team-error")}
                 <Transition fallback=Loading>
                     {move || Suspend::new(async move {
                         match teams.await {
@@ -136,20 +159,24 @@ pub fn Admin() -> impl IntoView {
                                                     .into_iter()
                                                     .map(|team| {
                                                         let name = team.name.clone();
+                                                        let asked = team.name.clone();
+                                                        let row_error = RwSignal::new(None::<ApiError>);
+                                                        let run = StoredValue::new_local(run);
                                                         view! {
                                                             <tr data-testid="team-row" data-name=team.name.clone()>
                                                                 <td>{team.name.clone()}</td>
                                                                 <td>{team.members.join(", ")}</td>
                                                                 <td>
-                                                                    <button
-                                                                        class="btn btn-sm btn-danger"
-                                                                        on:click=move |_| {
+                                                                    <ConfirmButton
+                                                                        label=Signal::derive(move || tr(Key::Delete)().to_string())
+                                                                        question=Signal::derive(move || confirm::question(i18n.lang.get(), What::Team, &asked))
+                                                                        testid="team-delete"
+                                                                        on_confirm=Callback::new(move |()| {
                                                                             let url = format!("/api/teams/{}", api::enc(&name));
-                                                                            run(Box::pin(async move { api::call_unit(Method::Delete, &url).await }));
-                                                                        }
-                                                                    >
-                                                                        {tr(Key::Delete)}
-                                                                    </button>
+                                                                            run.with_value(|run| run(Box::pin(async move { api::call_unit(Method::Delete, &url).await }), row_error));
+                                                                        })
+                                                                    />
+                                                                    {shown(row_error, "row-error")}
                                                                 </td>
                                                             </tr>
                                                         }
@@ -181,6 +208,7 @@ pub fn Admin() -> impl IntoView {
                         {tr(Key::Create)}
                     </button>
                 </form>
+                {shown(user_error, "user-error")}
                 <Transition fallback=Loading>
                     {move || Suspend::new(async move {
                         match users.await {
@@ -198,7 +226,10 @@ pub fn Admin() -> impl IntoView {
                                                 </tr>
                                             </thead>
                                             <tbody>
-                                                {list.into_iter().map(|u| user_row(u, run)).collect_view()}
+                                                {list.into_iter().map(|u| {
+                                                    let me = my_name().as_deref() == Some(u.username.as_str());
+                                                    user_row(u, me, run)
+                                                }).collect_view()}
                                             </tbody>
                                         </table>
                                     </div>
@@ -215,12 +246,16 @@ pub fn Admin() -> impl IntoView {
     }
 }
 
-fn user_row(
-    u: UserInfo,
-    run: impl Fn(std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), ApiError>>>>)
-        + Copy
-        + 'static,
-) -> impl IntoView {
+/// A request `run` makes.
+type Job = std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), ApiError>>>>;
+/// Where a request's error is shown.
+type ErrorSlot = RwSignal<Option<ApiError>>;
+
+/// A user's row. On the admin's own row Disable and Delete are "you": the server refuses
+/// both (an admin cannot lock themselves out), so the page does not offer them.
+fn user_row(u: UserInfo, me: bool, run: impl Fn(Job, ErrorSlot) + Copy + 'static) -> impl IntoView {
+    let i18n = use_i18n();
+    let row_error = RwSignal::new(None::<ApiError>);
     let name = u.username.clone();
     let url = format!("/api/users/{}", api::enc(&name));
     let teams_text = RwSignal::new(u.teams.join(", "));
@@ -228,9 +263,12 @@ fn user_row(
     let role = u.role;
     let patch = move |body: PatchUser| {
         let url = url.clone();
-        run(Box::pin(async move {
-            api::call::<PatchUser, ()>(Method::Patch, &url, Some(&body)).await
-        }));
+        run(
+            Box::pin(
+                async move { api::call::<PatchUser, ()>(Method::Patch, &url, Some(&body)).await },
+            ),
+            row_error,
+        );
     };
     let patch_role = patch.clone();
     let patch_teams = patch.clone();
@@ -270,23 +308,36 @@ fn user_row(
                 </span>
             </td>
             <td class="row-actions">
-                <button
-                    class="btn btn-sm"
-                    on:click=move |_| patch(PatchUser { disabled: Some(!disabled), ..Default::default() })
-                >
-                    {if disabled { tr(Key::Enable) } else { tr(Key::Disable) }}
-                </button>
-                <button
-                    class="btn btn-sm btn-danger"
-                    on:click=move |_| {
-                        let url = delete_url.clone();
-                        if window().confirm_with_message(tr(Key::ConfirmDelete)()).unwrap_or(false) {
-                            run(Box::pin(async move { api::call_unit(Method::Delete, &url).await }));
-                        }
+                {if me {
+                    view! { <span class="badge" data-testid="user-you">{trx(X::You)}</span> }.into_any()
+                } else {
+                    let asked = name.clone();
+                    let run = StoredValue::new_local(run);
+                    view! {
+                        <button
+                            class="btn btn-sm"
+                            data-testid="user-disable"
+                            on:click=move |_| patch(PatchUser { disabled: Some(!disabled), ..Default::default() })
+                        >
+                            {if disabled { tr(Key::Enable) } else { tr(Key::Disable) }}
+                        </button>
+                        <ConfirmButton
+                            label=Signal::derive(move || tr(Key::Delete)().to_string())
+                            question=Signal::derive(move || confirm::question(i18n.lang.get(), What::User, &asked))
+                            testid="user-delete"
+                            on_confirm=Callback::new(move |()| {
+                                let url = delete_url.clone();
+                                run.with_value(|run| {
+                                    run(Box::pin(async move { api::call_unit(Method::Delete, &url).await }), row_error)
+                                });
+                            })
+                        />
                     }
-                >
-                    {tr(Key::Delete)}
-                </button>
+                    .into_any()
+                }}
+                {move || row_error.get().map(|e| view! {
+                    <p class="form-error" role="alert" data-testid="row-error">{error_text(i18n.lang.get(), &e)}</p>
+                })}
             </td>
         </tr>
     }

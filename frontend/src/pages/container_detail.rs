@@ -15,6 +15,7 @@ use crate::components::status::{boundary_fallback, Loading, StateBadge};
 use crate::components::terminal::{AttachTab, TerminalTab};
 use crate::format;
 use crate::i18n::containers_more::{tr as trc, Key as C};
+use crate::i18n::ux::{tr as trx, Key as X};
 use crate::i18n::{error_text, tr, use_i18n, Key};
 
 /// The tabs of the container page.
@@ -144,10 +145,29 @@ pub fn ContainerDetail() -> impl IntoView {
                 navigate("/containers", Default::default())
             }
             Ok(()) => detail.refetch(),
-            Err(e) => action_error.set(Some(error_text(i18n.lang.get_untracked(), &e))),
+            Err(e) => {
+                // The daemon names this container by its 64-hex id; the page knows its name.
+                let named = detail.with_untracked(|d| match d {
+                    Some(Ok(info)) => Some((
+                        str_at(info, "/Id").to_string(),
+                        str_at(info, "/Name").trim_start_matches('/').to_string(),
+                    )),
+                    _ => None,
+                });
+                let msg = format::name_ids(&error_text(i18n.lang.get_untracked(), &e), |hex| {
+                    named
+                        .as_ref()
+                        .filter(|(id, _)| id == hex)
+                        .map(|(_, name)| name.clone())
+                });
+                action_error.set(Some(msg));
+            }
         },
     );
     let retry = Callback::new(move |_| detail.refetch());
+    // The daemon has no such container: the page says so and nothing else (no live badge,
+    // no tabs, no commit form for a container that is not there).
+    let missing = Memo::new(move |_| detail.with(|d| matches!(d, Some(Err(e)) if e.status == 404)));
 
     view! {
         <section class="page" data-testid="container-detail">
@@ -156,7 +176,9 @@ pub fn ContainerDetail() -> impl IntoView {
                     "← "
                     {tr(Key::BackToContainers)}
                 </A>
-                <LiveIndicator state=live />
+                <Show when=move || !missing.get()>
+                    <LiveIndicator state=live />
+                </Show>
             </div>
             {move || {
                 action_error
@@ -182,14 +204,19 @@ pub fn ContainerDetail() -> impl IntoView {
             <Transition fallback=Loading>
                 <ErrorBoundary fallback=boundary_fallback(retry)>
                     {move || Suspend::new(async move {
-                        detail
-                            .await
-                            .map(|info| view! { <Facts info busy raw_open on_done tab /> })
+                        match detail.await {
+                            Ok(info) => Ok(view! { <Facts info busy raw_open on_done tab /> }.into_any()),
+                            Err(e) if e.status == 404 => Ok(view! { <NoSuchContainer id=id.get_untracked() /> }.into_any()),
+                            Err(e) => Err(e),
+                        }
                     })}
                 </ErrorBoundary>
             </Transition>
             {move || {
                 let id = id.get();
+                if missing.get() {
+                    return None;
+                }
                 match tab.get() {
                     Tab::Overview | Tab::Logs | Tab::Terminal | Tab::Files => None,
                     Tab::Attach => Some(view! { <AttachTab id /> }.into_any()),
@@ -199,7 +226,7 @@ pub fn ContainerDetail() -> impl IntoView {
             }}
             // Logs and terminals keep running (and keep their lines and sessions) while
             // another tab is shown, once opened.
-            {move || {
+            {move || (!missing.get()).then(|| {
                 let id = id.get();
                 // True from the first time the tab is shown on.
                 let seen_logs = Memo::new(move |prev: Option<&bool>| {
@@ -227,11 +254,26 @@ pub fn ContainerDetail() -> impl IntoView {
                         }
                     </div>
                 }
-            }}
+            })}
             // Outside the facts, which re-render on every event (a commit pauses the
             // container): the form keeps what was typed and its result.
-            {move || view! { <crate::components::commit::CommitForm id=id.get() /> }}
+            {move || (!missing.get()).then(|| view! { <crate::components::commit::CommitForm id=id.get() /> })}
         </section>
+    }
+}
+
+/// The page of a container the daemon does not have: what happened and the way back.
+#[component]
+fn NoSuchContainer(id: String) -> impl IntoView {
+    view! {
+        <div class="panel state-panel" data-testid="container-missing" role="alert">
+            <h2>{trx(X::NoSuchContainer)}</h2>
+            <p class="mono">{id}</p>
+            <p class="muted">{trx(X::NoSuchContainerHint)}</p>
+            <A href="/containers" attr:class="btn" attr:data-testid="container-missing-back">
+                {trx(X::BackToContainers)}
+            </A>
+        </div>
     }
 }
 

@@ -11,10 +11,12 @@ use wire::{ImageSummary, RegistryInfo};
 
 use crate::api::{self, Method};
 use crate::app::use_session;
+use crate::components::confirm::{self, ConfirmButton, PreviewList, What};
 use crate::components::pull::{PullPanel, StreamTask};
 use crate::components::status::{ErrorPanel, Loading};
 use crate::format;
 use crate::i18n::images::{tr, Key};
+use crate::i18n::ux::tr as trx;
 use crate::i18n::{ago, error_text, use_i18n};
 use crate::stream::{self, Payload};
 
@@ -50,6 +52,8 @@ pub fn Images() -> impl IntoView {
     let filter = RwSignal::new(String::new());
     let selected = RwSignal::new(BTreeSet::<String>::new());
     let force = RwSignal::new(false);
+    // Image id → why its removal failed, shown in its row.
+    let row_errors = RwSignal::new(std::collections::BTreeMap::<String, String>::new());
     let notice = RwSignal::new(None::<Notice>);
     let tagging = RwSignal::new(None::<String>);
     let pruning = RwSignal::new(false);
@@ -77,8 +81,19 @@ pub fn Images() -> impl IntoView {
         })
     });
 
-    let remove_selected = move |_| {
-        let images: Vec<String> = selected.get_untracked().into_iter().collect();
+    // What each image is called on this page: its first tag, else its short id. Used to
+    // name images in questions and in the daemon's messages (which carry 64-hex ids).
+    let name_of = move |id: &str| -> String {
+        let hex = id.strip_prefix("sha256:").unwrap_or(id);
+        rows.with_untracked(|rows| {
+            rows.iter()
+                .find(|i| i.id.strip_prefix("sha256:").unwrap_or(&i.id) == hex)
+                .and_then(|i| i.repo_tags.first().cloned())
+        })
+        .unwrap_or_else(|| short_id(id, false))
+    };
+    // Removes `images`; each one that fails gets its error next to its own row.
+    let remove = Callback::new(move |images: Vec<String>| {
         if images.is_empty() {
             return;
         }
@@ -96,29 +111,48 @@ pub fn Images() -> impl IntoView {
             let lang = i18n.lang.get_untracked();
             match res {
                 Ok(outcomes) => {
-                    let failed: Vec<String> = outcomes
-                        .iter()
-                        .filter_map(|o| {
-                            o.error
-                                .as_ref()
-                                .map(|e| format!("{}: {}", o.image, e.message))
-                        })
-                        .collect();
-                    if failed.is_empty() {
-                        let n = outcomes.len();
-                        notice.set(Some(Notice::Ok(format!(
-                            "{} {n}",
-                            crate::i18n::images::t(lang, Key::Removed)
-                        ))));
-                    } else {
-                        notice.set(Some(Notice::Err(failed.join("; "))));
+                    let mut errors = row_errors.get_untracked();
+                    let mut removed = 0;
+                    for o in &outcomes {
+                        match &o.error {
+                            Some(e) => {
+                                let msg = format::name_ids(&e.message, |hex| Some(name_of(hex)));
+                                errors.insert(o.image.clone(), msg);
+                            }
+                            None => {
+                                removed += 1;
+                                errors.remove(&o.image);
+                            }
+                        }
                     }
-                    selected.set(BTreeSet::new());
+                    let failed = outcomes.len() - removed;
+                    row_errors.set(errors);
+                    notice.set(Some(if failed == 0 {
+                        Notice::Ok(format!(
+                            "{} {removed}",
+                            crate::i18n::images::t(lang, Key::Removed)
+                        ))
+                    } else {
+                        Notice::Err(crate::i18n::ux::not_removed(lang, removed, failed))
+                    }));
+                    selected.update(|s| {
+                        for o in outcomes.iter().filter(|o| o.error.is_none()) {
+                            s.remove(&o.image);
+                        }
+                    });
                 }
                 Err(e) => notice.set(Some(Notice::Err(error_text(lang, &e)))),
             }
             list.refetch();
         });
+    });
+    let selected_names = move || {
+        selected.with(|s| {
+            s.iter()
+                .map(|id| format!("“{}”", name_of(id)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
     };
 
     let save_href = move || {
@@ -175,7 +209,8 @@ pub fn Images() -> impl IntoView {
             </div>
         }
         .into_any(),
-        _ => view! { <Table rows visible no_trunc selected tagging /> }.into_any(),
+        _ => view! { <Table rows visible no_trunc selected tagging row_errors force remove /> }
+            .into_any(),
     };
 
     view! {
@@ -262,15 +297,18 @@ pub fn Images() -> impl IntoView {
                     <input type="checkbox" data-testid="remove-force" bind:checked=force />
                     <span>{tr(Key::Force)}</span>
                 </label>
-                <button
-                    type="button"
-                    class="btn btn-danger btn-sm"
-                    data-testid="remove-selected"
-                    disabled=move || selected.with(BTreeSet::is_empty)
-                    on:click=remove_selected
-                >
-                    {tr(Key::RemoveSelected)}
-                </button>
+                <ConfirmButton
+                    label=Signal::derive(move || tr(Key::RemoveSelected)().to_string())
+                    question=Signal::derive(move || {
+                        confirm::question(i18n.lang.get(), What::Images, &selected_names())
+                    })
+                    confirm_label=Signal::derive(move || tr(Key::RemoveSelected)().to_string())
+                    testid="remove-selected"
+                    disabled=Signal::derive(move || selected.with(BTreeSet::is_empty))
+                    on_confirm=Callback::new(move |()| {
+                        remove.run(selected.get_untracked().into_iter().collect())
+                    })
+                />
                 <a
                     class="btn btn-sm"
                     data-testid="save-selected"
@@ -293,6 +331,9 @@ fn Table(
     no_trunc: RwSignal<bool>,
     selected: RwSignal<BTreeSet<String>>,
     tagging: RwSignal<Option<String>>,
+    row_errors: RwSignal<std::collections::BTreeMap<String, String>>,
+    force: RwSignal<bool>,
+    remove: Callback<Vec<String>>,
 ) -> impl IntoView {
     let all_selected = move || {
         visible.with(|v| !v.is_empty() && selected.with(|s| v.iter().all(|id| s.contains(id))))
@@ -329,7 +370,7 @@ fn Table(
                 </thead>
                 <tbody>
                     <For each=move || visible.get() key=|id| id.clone() let:id>
-                        <Row id rows no_trunc selected tagging />
+                        <Row id rows no_trunc selected tagging row_errors force remove />
                     </For>
                 </tbody>
             </table>
@@ -344,6 +385,9 @@ fn Row(
     no_trunc: RwSignal<bool>,
     selected: RwSignal<BTreeSet<String>>,
     tagging: RwSignal<Option<String>>,
+    row_errors: RwSignal<std::collections::BTreeMap<String, String>>,
+    force: RwSignal<bool>,
+    remove: Callback<Vec<String>>,
 ) -> impl IntoView {
     let i18n = use_i18n();
     let row = Memo::new({
@@ -373,6 +417,23 @@ fn Row(
     let href = format!("/images/{}", api::enc(&id));
     let save = format!("/api/images/save?names={}", api::enc(&id));
     let tag_id = id.clone();
+    let error = {
+        let id = id.clone();
+        Memo::new(move |_| row_errors.with(|e| e.get(&id).cloned()))
+    };
+    let question = {
+        let id = id.clone();
+        Signal::derive(move || {
+            let name = row
+                .with(|r| r.as_ref().and_then(|i| i.repo_tags.first().cloned()))
+                .unwrap_or_else(|| short_id(&id, false));
+            confirm::question(i18n.lang.get(), What::Images, &format!("“{name}”"))
+        })
+    };
+    let remove_this = {
+        let id = id.clone();
+        Callback::new(move |()| remove.run(vec![id.clone()]))
+    };
     let shown_id = {
         let id = id.clone();
         move || short_id(&id, no_trunc.get())
@@ -450,7 +511,31 @@ fn Row(
                     <a class="btn btn-sm" data-testid="image-save" href=save download="">
                         {tr(Key::Save)}
                     </a>
+                    <ConfirmButton
+                        label=Signal::derive(move || crate::i18n::confirm::t(i18n.lang.get(), crate::i18n::confirm::Key::Remove).to_string())
+                        question
+                        testid="image-remove"
+                        on_confirm=remove_this
+                    />
                 </div>
+                // Why removing it failed, next to it, with what to do about it.
+                {move || error.get().map(|msg| {
+                    let hint = crate::i18n::ux::image_remove_hint(&msg);
+                    view! {
+                        <div class="row-error form-error" role="alert" data-testid="image-row-error">
+                            <span data-testid="image-row-error-text">{msg}</span>
+                            {hint.map(|h| view! {
+                                <span class="hint" data-testid="image-row-hint">" "{trx(h)}</span>
+                            })}
+                            {(hint == Some(crate::i18n::ux::Key::ForceHint)).then(|| view! {
+                                <label class="check">
+                                    <input type="checkbox" data-testid="image-row-force" bind:checked=force />
+                                    <span>{trx(crate::i18n::ux::Key::Force)}</span>
+                                </label>
+                            })}
+                        </div>
+                    }
+                })}
             </td>
         </tr>
     }
@@ -574,18 +659,14 @@ fn PrunePanel(
                 }
                 Some(Ok(r)) => view! {
                     <p>{tr(Key::PruneWillRemove)}</p>
-                    <ul class="kv-list" data-testid="prune-list">
-                        {r.images.iter().map(|i| {
-                            let name = i.repo_tags.first().cloned().unwrap_or_else(|| short_id(&i.id, false));
-                            view! {
-                                <li data-testid="prune-item">
-                                    <span class="mono">{name}</span>
-                                    " "
-                                    <span class="muted">{format::bytes(i.size)}</span>
-                                </li>
-                            }
-                        }).collect_view()}
-                    </ul>
+                    <div data-testid="prune-list">
+                        <PreviewList items={
+                            r.images.iter().map(|i| {
+                                let name = i.repo_tags.first().cloned().unwrap_or_else(|| short_id(&i.id, false));
+                                format!("{name} ({})", format::bytes(i.size))
+                            }).collect::<Vec<_>>()
+                        } />
+                    </div>
                     <p data-testid="prune-space">
                         {tr(Key::SpaceUpTo)} " " <strong>{format::bytes(r.space_reclaimed)}</strong>
                     </p>

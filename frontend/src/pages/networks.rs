@@ -10,6 +10,7 @@ use wire::{ConnectNetwork, CreateNetwork, DisconnectNetwork, NetworkSummary};
 use crate::api::{self, ApiError, Method};
 use crate::components::confirm::{self, ConfirmButton, What};
 use crate::components::status::{ErrorPanel, Loading};
+use crate::format;
 use crate::i18n::stacks::{tr, Key};
 use crate::i18n::{error_text, use_i18n};
 
@@ -36,15 +37,40 @@ fn opt(s: String) -> Option<String> {
 pub fn Networks() -> impl IntoView {
     let i18n = use_i18n();
     let list = LocalResource::new(|| api::get::<Vec<NetworkSummary>>("/api/networks"));
-    let error = RwSignal::new(None::<ApiError>);
+    let error = RwSignal::new(None::<String>);
     let retry = Callback::new(move |_| list.refetch());
-    let run = move |fut: Job| {
+    // Runs a request; its error goes to `slot` (shown next to what caused it), success
+    // clears the slot and reloads the list. A failure keeps the list (and so the row
+    // showing the error) as it is.
+    let run = move |fut: Job, slot: RwSignal<Option<String>>| {
         spawn_local(async move {
             match fut.await {
-                Ok(()) => error.set(None),
-                Err(e) => error.set(Some(e)),
+                Ok(()) => {
+                    slot.set(None);
+                    list.refetch();
+                }
+                Err(e) => {
+                    // The daemon names networks and containers by 64-hex id; the page
+                    // knows their names.
+                    let known = list
+                        .get_untracked()
+                        .and_then(Result::ok)
+                        .unwrap_or_default();
+                    let msg = format::name_ids(&error_text(i18n.lang.get_untracked(), &e), |hex| {
+                        known.iter().find_map(|n| {
+                            if n.id == hex {
+                                Some(n.name.clone())
+                            } else {
+                                n.containers
+                                    .iter()
+                                    .find(|m| m.id == hex)
+                                    .map(|m| m.name.clone())
+                            }
+                        })
+                    });
+                    slot.set(Some(msg));
+                }
             }
-            list.refetch();
         });
     };
 
@@ -67,11 +93,23 @@ pub fn Networks() -> impl IntoView {
             labels: pairs(&labels.get_untracked()),
             team: None,
         };
-        run(Box::pin(async move {
-            api::call::<_, serde_json::Value>(Method::Post, "/api/networks", Some(&body))
-                .await
-                .map(|_| ())
-        }));
+        run(
+            Box::pin(async move {
+                let res =
+                    api::call::<_, serde_json::Value>(Method::Post, "/api/networks", Some(&body))
+                        .await;
+                // Created: the form starts over for the next one. Refused: it keeps what
+                // was typed, to be corrected.
+                if res.is_ok() {
+                    for field in [name, driver, subnet, gateway, ip_range, labels] {
+                        field.set(String::new());
+                    }
+                    internal.set(false);
+                }
+                res.map(|_| ())
+            }),
+            error,
+        );
     };
 
     view! {
@@ -79,15 +117,15 @@ pub fn Networks() -> impl IntoView {
             <div class="page-head"><h1>{tr(Key::NavNetworks)}</h1></div>
             <form class="inline-form" on:submit=create>
                 <input class="input" data-testid="network-name" placeholder=tr(Key::Name) required bind:value=name />
-                <input class="input" placeholder=tr(Key::Driver) bind:value=driver />
+                <input class="input" data-testid="network-driver" placeholder=tr(Key::Driver) bind:value=driver />
                 <input class="input" data-testid="network-subnet" placeholder=tr(Key::Subnet) bind:value=subnet />
-                <input class="input" placeholder=tr(Key::Gateway) bind:value=gateway />
-                <input class="input" placeholder=tr(Key::IpRange) bind:value=ip_range />
-                <input class="input" placeholder=tr(Key::LabelsHint) bind:value=labels />
-                <label class="check"><input type="checkbox" bind:checked=internal /><span>{tr(Key::Internal)}</span></label>
+                <input class="input" data-testid="network-gateway" placeholder=tr(Key::Gateway) bind:value=gateway />
+                <input class="input" data-testid="network-ip-range" placeholder=tr(Key::IpRange) bind:value=ip_range />
+                <input class="input" data-testid="network-labels" placeholder=tr(Key::LabelsHint) bind:value=labels />
+                <label class="check"><input type="checkbox" data-testid="network-internal" bind:checked=internal /><span>{tr(Key::Internal)}</span></label>
                 <button class="btn btn-primary" data-testid="network-create" type="submit">{tr(Key::Create)}</button>
             </form>
-            {move || error.get().map(|e| view! { <div class="banner banner-error" role="alert">{error_text(i18n.lang.get(), &e)}</div> })}
+            {move || error.get().map(|e| view! { <div class="banner banner-error" role="alert" data-testid="network-form-error">{e}</div> })}
             {move || match list.get() {
                 None => view! { <Loading /> }.into_any(),
                 Some(Err(err)) => view! { <ErrorPanel err retry /> }.into_any(),
@@ -110,11 +148,16 @@ pub fn Networks() -> impl IntoView {
     }
 }
 
-/// Runs a request, then shows its error (if any) and reloads the list.
+/// A request `run` makes, showing its error in a given slot.
 type Job = std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), ApiError>>>>;
 
 #[component]
-fn NetworkRow(n: NetworkSummary, run: impl Fn(Job) + Copy + 'static) -> impl IntoView {
+fn NetworkRow(
+    n: NetworkSummary,
+    run: impl Fn(Job, RwSignal<Option<String>>) + Copy + 'static,
+) -> impl IntoView {
+    // This row's last error, shown in the row.
+    let error = RwSignal::new(None::<String>);
     let container = RwSignal::new(String::new());
     let ipv4 = RwSignal::new(String::new());
     let id = n.id.clone();
@@ -128,18 +171,20 @@ fn NetworkRow(n: NetworkSummary, run: impl Fn(Job) + Copy + 'static) -> impl Int
                 aliases: vec![],
             };
             let url = format!("/api/networks/{}/connect", api::enc(&id));
-            run(Box::pin(async move {
-                api::call::<_, ()>(Method::Post, &url, Some(&body)).await
-            }));
+            run(
+                Box::pin(async move { api::call::<_, ()>(Method::Post, &url, Some(&body)).await }),
+                error,
+            );
         }
     };
     let remove = {
         let id = id.clone();
         move |()| {
             let url = format!("/api/networks/{}", api::enc(&id));
-            run(Box::pin(async move {
-                api::call_unit(Method::Delete, &url).await
-            }));
+            run(
+                Box::pin(async move { api::call_unit(Method::Delete, &url).await }),
+                error,
+            );
         }
     };
     let subnets = n
@@ -165,7 +210,7 @@ fn NetworkRow(n: NetworkSummary, run: impl Fn(Job) + Copy + 'static) -> impl Int
             let disconnect = move |_| {
                 let url = format!("/api/networks/{}/disconnect", api::enc(&nid));
                 let body = DisconnectNetwork { container: cid.clone(), force: false };
-                run(Box::pin(async move { api::call::<_, ()>(Method::Post, &url, Some(&body)).await }));
+                run(Box::pin(async move { api::call::<_, ()>(Method::Post, &url, Some(&body)).await }), error);
             };
             view! {
                 <div class="member" data-testid="network-member">
@@ -202,6 +247,7 @@ fn NetworkRow(n: NetworkSummary, run: impl Fn(Job) + Copy + 'static) -> impl Int
                         />
                     }
                 })}
+                {move || error.get().map(|e| view! { <p class="form-error row-error" role="alert" data-testid="row-error">{e}</p> })}
             </td>
         </tr>
     }

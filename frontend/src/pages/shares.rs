@@ -9,6 +9,7 @@ use wire::{Role, Share, ShareCreate};
 
 use crate::api::{self, enc, Method};
 use crate::app::use_session;
+use crate::components::confirm::{self, ConfirmButton, What};
 use crate::components::file_browser::{FileBrowser, Source};
 use crate::components::status::Loading;
 use crate::i18n::files::{tr, Key};
@@ -31,10 +32,6 @@ pub fn Shares() -> impl IntoView {
     let error = RwSignal::new(None::<String>);
 
     let remove = move |name: String| {
-        let msg = crate::i18n::files::t(i18n.lang.get_untracked(), Key::ConfirmRemoveShare);
-        if !window().confirm_with_message(msg).unwrap_or(false) {
-            return;
-        }
         spawn_local(async move {
             match api::call_unit(Method::Delete, &format!("/api/shares/{}", enc(&name))).await {
                 Ok(()) => list.refetch(),
@@ -73,13 +70,18 @@ pub fn Shares() -> impl IntoView {
                     <a class="btn btn-sm" href=index rel="external" data-testid="open-index">{tr(Key::OpenIndex)}</a>
                     <A href=browse attr:class="btn btn-sm" attr:data-testid="browse-share">{tr(Key::Browse)}</A>
                     <Show when=move || admin.get() && !from_flag>
-                        <button type="button" class="btn btn-sm btn-danger" data-testid="remove-share"
-                            on:click={
+                        <ConfirmButton
+                            label=Signal::derive(move || tr(Key::Remove)().to_string())
+                            question=Signal::derive({
                                 let name = name.clone();
-                                move |_| remove(name.clone())
-                            }>
-                            {tr(Key::Remove)}
-                        </button>
+                                move || confirm::question(i18n.lang.get(), What::Share, &name)
+                            })
+                            testid="remove-share"
+                            on_confirm=Callback::new({
+                                let name = name.clone();
+                                move |()| remove(name.clone())
+                            })
+                        />
                     </Show>
                 </td>
             </tr>

@@ -17,6 +17,7 @@ use wire::{SaveStack, StackDetail, StackLogLine, StackProgress};
 
 use super::stacks::{use_validation_with, ProfilePreview, ProgressLog};
 use crate::api::{self, ApiError, Method};
+use crate::components::confirm::{self, ConfirmButton, What};
 use crate::components::status::{ErrorPanel, Loading, StateBadge};
 use crate::components::yaml_editor::{ProblemList, YamlEditor};
 use crate::i18n::containers_more as cm;
@@ -116,13 +117,8 @@ pub fn StackDetailPage() -> impl IntoView {
             }
         });
     };
-    let delete = move |_| {
-        if !window()
-            .confirm_with_message(t(i18n.lang.get_untracked(), Key::ConfirmDelete))
-            .unwrap_or(false)
-        {
-            return;
-        }
+    // Asked first, by the confirmation next to the button.
+    let delete = move |()| {
         let n = name.get_untracked();
         let navigate = navigate.clone();
         spawn_local(async move {
@@ -158,7 +154,12 @@ pub fn StackDetailPage() -> impl IntoView {
                 {button(Key::Start, "start", "stack-start")}
                 {button(Key::Down, "down", "stack-down")}
                 {button(Key::DownVolumes, "down-volumes", "stack-down-volumes")}
-                <button class="btn btn-sm btn-danger" data-testid="stack-delete" on:click=delete>{tr(Key::Delete)}</button>
+                <ConfirmButton
+                    label=Signal::derive(move || tr(Key::Delete)().to_string())
+                    question=Signal::derive(move || confirm::question(i18n.lang.get(), What::Stack, &name.get()))
+                    testid="stack-delete"
+                    on_confirm=Callback::new(delete)
+                />
             </div>
             {move || error.get().map(|e| {
                 view! { <div class="banner banner-error" role="alert" data-testid="stack-error">{error_text(i18n.lang.get(), &e)}</div> }

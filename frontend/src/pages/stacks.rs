@@ -333,7 +333,9 @@ pub fn NewStack() -> impl IntoView {
             <form class="stack-form" on:submit=deploy>
                 <label class="field">
                     <span>{tr(Key::StackName)}</span>
-                    <input class="input" data-testid="stack-name" required pattern="[a-z0-9][a-z0-9_-]*"
+                    // Browsers compile `pattern` with the `v` flag, where a bare `-` in a
+                    // class is a syntax error (and an invalid pattern checks nothing).
+                    <input class="input" data-testid="stack-name" required pattern="[a-z0-9][a-z0-9_\\-]*"
                         bind:value=name />
                 </label>
                 <div class="field" role="radiogroup" data-testid="stack-source">

@@ -6,9 +6,11 @@ use leptos::task::spawn_local;
 use wire::{DiskUsage, DiskUsageRow, SystemPrune, SystemPruned};
 
 use crate::api::{self, ApiError, Method};
+use crate::components::confirm::PreviewList;
 use crate::components::status::{ErrorPanel, Loading};
 use crate::format;
 use crate::i18n::stacks::{tr, Key};
+use crate::i18n::ux::{tr as trx, Key as X};
 use crate::i18n::{error_text, use_i18n};
 
 #[component]
@@ -66,11 +68,14 @@ pub fn System() -> impl IntoView {
             </tr>
         }
     };
-    let list = |label: Key, items: Vec<String>| {
+    let list = |label: Key, testid: &'static str, items: Vec<String>| {
         (!items.is_empty()).then(|| {
+            let n = items.len();
             view! {
-                <h3>{tr(label)}" ("{items.len()}")"</h3>
-                <ul class="prune-list">{items.into_iter().map(|i| view! { <li class="mono">{i}</li> }).collect_view()}</ul>
+                <div data-testid=testid data-count=n.to_string()>
+                    <h3>{tr(label)}" ("{n}")"</h3>
+                    <PreviewList items />
+                </div>
             }
         })
     };
@@ -82,12 +87,24 @@ pub fn System() -> impl IntoView {
             && p.build_cache == 0;
         view! {
             {empty.then(|| view! { <p>{tr(Key::PreviewNothing)}</p> })}
-            {list(Key::ContainersRow, p.containers)}
-            {list(Key::Images, p.images)}
-            {list(Key::NetworksRow, p.networks)}
-            {list(Key::VolumesRow, p.volumes)}
+            {list(Key::ContainersRow, "prune-containers", p.containers)}
+            {list(Key::Images, "prune-images", p.images)}
+            {list(Key::NetworksRow, "prune-networks", p.networks)}
+            {list(Key::VolumesRow, "prune-volumes", p.volumes)}
             {(p.build_cache > 0).then(|| view! { <p>{tr(Key::BuildCache)}": "{p.build_cache}</p> })}
-            <p><strong>{tr(Key::SpaceReclaimed)}": "</strong>{format::bytes(p.space_reclaimed)}</p>
+            // A preview frees nothing yet: it says what the listed things take, and only
+            // when that is known to be something.
+            {if !p.dry_run {
+                Some(view! {
+                    <p data-testid="prune-space"><strong>{tr(Key::SpaceReclaimed)}": "</strong>{format::bytes(p.space_reclaimed)}</p>
+                }.into_any())
+            } else if p.space_reclaimed > 0 {
+                Some(view! {
+                    <p data-testid="prune-space"><strong>{trx(X::WouldFree)}" "</strong>{format::bytes(p.space_reclaimed)}</p>
+                }.into_any())
+            } else {
+                None
+            }}
         }
     };
 

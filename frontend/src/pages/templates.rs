@@ -15,6 +15,7 @@ use wire::{
 
 use crate::api::{self, ApiError, Method};
 use crate::app::use_session;
+use crate::components::confirm::{self, ConfirmButton, What};
 use crate::components::status::{ErrorPanel, Loading};
 use crate::i18n::templates::{tr, Key};
 use crate::i18n::{error_text, use_i18n};
@@ -294,6 +295,7 @@ fn SourcesPanel(
             <ul class="plain-list">
                 {move || sources.get().and_then(Result::ok).unwrap_or_default().into_iter().map(|s| {
                     let id = s.id.clone();
+                    let asked = s.name.clone();
                     view! {
                         <li data-testid="source-row" data-id=s.id.clone()>
                             <strong>{s.name.clone()}</strong>
@@ -301,7 +303,12 @@ fn SourcesPanel(
                             {(!s.errors.is_empty()).then(|| format!(" · {} ", s.errors.len()))}
                             {(!s.errors.is_empty()).then(|| tr(Key::Skipped))}
                             " "
-                            <button class="btn btn-sm btn-danger" data-testid="source-remove" on:click=move |_| remove(id.clone())>{tr(Key::Remove)}</button>
+                            <ConfirmButton
+                                label=Signal::derive(move || tr(Key::Remove)().to_string())
+                                question=Signal::derive(move || confirm::question(i18n.lang.get(), What::TemplateSource, &asked))
+                                testid="source-remove"
+                                on_confirm=Callback::new(move |()| remove(id.clone()))
+                            />
                         </li>
                     }
                 }).collect_view()}

@@ -43,20 +43,38 @@ pub fn Volumes() -> impl IntoView {
         spawn_local(async move {
             match api::call::<_, serde_json::Value>(Method::Post, "/api/volumes", Some(&body)).await
             {
-                Ok(_) => error.set(None),
+                Ok(_) => {
+                    error.set(None);
+                    for field in [name, driver, options, labels] {
+                        field.set(String::new());
+                    }
+                    list.refetch();
+                }
                 Err(e) => error.set(Some(e)),
             }
-            list.refetch();
         });
     };
+    // Why removing a volume failed, shown in its row (the list may be long; a banner at
+    // the top is out of sight). The daemon names the containers using it by 64-hex id.
+    let row_errors = RwSignal::new(std::collections::BTreeMap::<String, String>::new());
     let remove = move |volume: String| {
         spawn_local(async move {
             let url = format!("/api/volumes/{}", api::enc(&volume));
             match api::call_unit(Method::Delete, &url).await {
-                Ok(()) => error.set(None),
-                Err(e) => error.set(Some(e)),
+                Ok(()) => {
+                    row_errors.update(|e| {
+                        e.remove(&volume);
+                    });
+                    list.refetch();
+                }
+                Err(e) => {
+                    let msg =
+                        format::name_ids(&error_text(i18n.lang.get_untracked(), &e), |_| None);
+                    row_errors.update(|errs| {
+                        errs.insert(volume, msg);
+                    });
+                }
             }
-            list.refetch();
         });
     };
 
@@ -85,7 +103,7 @@ pub fn Volumes() -> impl IntoView {
                             </tr></thead>
                             <tbody>
                                 {rows.into_iter().map(|v| {
-                                    let n = v.name.clone();
+                                    let (n, n_asked, n_err) = (v.name.clone(), v.name.clone(), v.name.clone());
                                     let href = format!("/volumes/{}/files", api::enc(&v.name));
                                     let (row_name, link_text) = (v.name.clone(), v.name.clone());
                                     view! {
@@ -101,13 +119,13 @@ pub fn Volumes() -> impl IntoView {
                                             <td class="col-actions">
                                                 <ConfirmButton
                                                     label=Signal::derive(move || tr(Key::Remove)().to_string())
-                                                    question=Signal::derive({
-                                                        let n = n.clone();
-                                                        move || confirm::question(i18n.lang.get(), What::Volume, &n)
-                                                    })
+                                                    question=Signal::derive(move || confirm::question(i18n.lang.get(), What::Volume, &n_asked))
                                                     testid="volume-remove"
                                                     on_confirm=Callback::new(move |()| remove(n.clone()))
                                                 />
+                                                {move || row_errors.with(|e| e.get(&n_err).cloned()).map(|e| view! {
+                                                    <p class="form-error row-error" role="alert" data-testid="row-error">{e}</p>
+                                                })}
                                             </td>
                                         </tr>
                                     }

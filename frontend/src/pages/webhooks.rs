@@ -6,6 +6,7 @@ use leptos::task::spawn_local;
 use wire::{CreateWebhook, Job, NewWebhook, WebhookInfo, WebhookKind};
 
 use crate::api::{self, ApiError, Method};
+use crate::components::confirm::{self, ConfirmButton, What};
 use crate::components::status::{ErrorPanel, Loading};
 use crate::i18n::automation::{tr, Key};
 use crate::i18n::{error_text, use_i18n};
@@ -103,6 +104,8 @@ pub fn Webhooks() -> impl IntoView {
                             <tbody>
                                 {rows.into_iter().map(|w| {
                                     let (a, b, c) = (w.id.clone(), w.id.clone(), w.id.clone());
+                                    // Named by what it acts on: a webhook has no name of its own.
+                                    let what = format!("{} {}", w.kind.as_str(), w.target);
                                     view! {
                                         <tr data-testid="webhook-row" data-id=w.id.clone()>
                                             <td>{w.kind.as_str()}</td>
@@ -116,7 +119,12 @@ pub fn Webhooks() -> impl IntoView {
                                             <td class="col-actions">
                                                 <button class="btn btn-sm" data-testid="webhook-jobs" on:click=move |_| selected.set(Some(a.clone()))>{tr(Key::Jobs)}</button>
                                                 <button class="btn btn-sm" on:click=move |_| rotate(b.clone())>{tr(Key::Rotate)}</button>
-                                                <button class="btn btn-sm btn-danger" on:click=move |_| revoke(c.clone())>{tr(Key::Revoke)}</button>
+                                                <ConfirmButton
+                                                    label=Signal::derive(move || tr(Key::Revoke)().to_string())
+                                                    question=Signal::derive(move || confirm::question(i18n.lang.get(), What::Webhook, &what))
+                                                    testid="webhook-revoke"
+                                                    on_confirm=Callback::new(move |()| revoke(c.clone()))
+                                                />
                                             </td>
                                         </tr>
                                     }
