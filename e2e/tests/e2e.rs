@@ -1,6 +1,10 @@
 //! berth in a real headless Chromium: the real binary, a real dockerd.
 //! ONE test binary; run through `cargo xtask test`.
 
+// Crate-root modules resolve beside this file, so the path names the folder.
+#[path = "e2e/uxlist.rs"]
+mod uxlist;
+
 use std::time::Duration;
 
 use e2e::{action, check, docker, find, Berth, Browser, BROWSER_SLOTS};
