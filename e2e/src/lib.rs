@@ -9,6 +9,7 @@ pub mod browser;
 pub mod check;
 pub mod docker;
 pub mod find;
+pub mod many;
 pub mod registry;
 
 pub use berth::Berth;

@@ -6,6 +6,8 @@
 mod swarm;
 #[path = "e2e/uxconfirm.rs"]
 mod uxconfirm;
+#[path = "e2e/uxlist.rs"]
+mod uxlist;
 
 use std::time::Duration;
 

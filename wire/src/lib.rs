@@ -156,6 +156,10 @@ pub struct ContainerSummary {
     pub created: i64,
     pub ports: Vec<PortMapping>,
     pub labels: BTreeMap<String, String>,
+    /// Its addresses on its networks (IPv4, then global IPv6), by network name; empty
+    /// while it is not running. From the list call itself: no per-container inspect.
+    #[serde(default)]
+    pub ips: Vec<String>,
 }
 
 impl ContainerSummary {

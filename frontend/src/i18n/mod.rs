@@ -10,6 +10,7 @@
 
 pub mod containers_more;
 pub mod images;
+pub mod lists;
 pub mod logs_ux;
 
 use leptos::prelude::*;
@@ -198,7 +199,7 @@ fn en(key: Key) -> &'static str {
         ColPorts => "Ports",
         ColCreated => "Created",
         ColActions => "Actions",
-        FilterPlaceholder => "Filter by name or image",
+        FilterPlaceholder => "Filter by name, image, stack or state",
         RunningOnly => "Running only",
         EmptyContainers => "No containers yet",
         NoMatches => "No containers match the filter",
@@ -274,7 +275,7 @@ fn zh_cn(key: Key) -> &'static str {
         ColPorts => "端口",
         ColCreated => "创建时间",
         ColActions => "操作",
-        FilterPlaceholder => "按名称或镜像筛选",
+        FilterPlaceholder => "按名称、镜像、堆栈或状态筛选",
         RunningOnly => "仅显示运行中",
         EmptyContainers => "还没有容器",
         NoMatches => "没有符合筛选条件的容器",

@@ -98,6 +98,21 @@ fn summary(c: bollard::models::ContainerSummary) -> wire::ContainerSummary {
             protocol: p.typ.map(|t| t.to_string()).unwrap_or_else(|| "tcp".into()),
         })
         .collect();
+    // The list response carries each network's endpoint; a stable order (by network
+    // name) keeps the column from shuffling between refreshes.
+    let mut networks: Vec<_> = c
+        .network_settings
+        .and_then(|n| n.networks)
+        .unwrap_or_default()
+        .into_iter()
+        .collect();
+    networks.sort_by(|a, b| a.0.cmp(&b.0));
+    let ips = networks
+        .into_iter()
+        .flat_map(|(_, ep)| [ep.ip_address, ep.global_ipv6_address])
+        .flatten()
+        .filter(|ip| !ip.is_empty())
+        .collect();
     wire::ContainerSummary {
         id: c.id.unwrap_or_default(),
         names: c
@@ -116,6 +131,7 @@ fn summary(c: bollard::models::ContainerSummary) -> wire::ContainerSummary {
             .unwrap_or_default()
             .into_iter()
             .collect::<BTreeMap<_, _>>(),
+        ips,
     }
 }
 

@@ -24,6 +24,24 @@ async fn list_shows_running_and_all() {
     assert_eq!(row["image"], test_image().as_str());
     assert_eq!(row["labels"]["berth-test"], "1");
     assert!(row["created"].as_i64().unwrap() > 0);
+    // The addresses come with the list (no inspect per row), the same the daemon reports.
+    let inspected = daemon_inspect(&run_id).await;
+    let want: Vec<String> = inspected["NetworkSettings"]["Networks"]
+        .as_object()
+        .expect("networks")
+        .values()
+        .filter_map(|n| n["IPAddress"].as_str())
+        .filter(|ip| !ip.is_empty())
+        .map(str::to_owned)
+        .collect();
+    assert!(!want.is_empty(), "a running container has an address");
+    let got: Vec<String> = row["ips"]
+        .as_array()
+        .expect("ips")
+        .iter()
+        .map(|v| v.as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(got, want, "the list's ips are the container's addresses");
     assert!(
         !rows.iter().any(|r| r["id"] == stop_id.as_str()),
         "without all=true a stopped container is not listed"
@@ -37,6 +55,11 @@ async fn list_shows_running_and_all() {
         .find(|r| r["id"] == stop_id.as_str())
         .expect("all=true lists the stopped container");
     assert_eq!(row["state"], "created");
+    assert_eq!(
+        row["ips"],
+        serde_json::json!([]),
+        "a created container has no address"
+    );
     assert_eq!(row["id"].as_str().unwrap().len(), 64, "ids are untruncated");
 
     remove_container(&run_id).await;
