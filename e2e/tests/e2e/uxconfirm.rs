@@ -160,6 +160,13 @@ async fn removing_a_volume_a_network_or_an_image_asks_first_naming_it() {
     clean.networks.push(network.clone());
     own_image(&tag);
     clean.images.push(tag.clone());
+    let pair: Vec<String> = (0..2)
+        .map(|_| format!("{}:1", unique("e2e-ux-sel")))
+        .collect();
+    for t in &pair {
+        own_image(t);
+        clean.images.push(t.clone());
+    }
 
     let berth = Berth::start().await;
     let browser = Browser::start().await;
@@ -186,6 +193,55 @@ async fn removing_a_volume_a_network_or_an_image_asks_first_naming_it() {
         docker::has_image(&tag)
     })
     .await;
+
+    // Removing a selection asks first too, naming every image in it.
+    for t in &pair {
+        click(
+            c,
+            &format!(
+                "{} [data-testid=image-select]",
+                row_css("image-row", "data-tag", t)
+            ),
+        )
+        .await;
+    }
+    find::by_testid(c, "remove-selected")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let q = find::by_testid(c, "confirm-question")
+        .await
+        .text()
+        .await
+        .unwrap();
+    for t in &pair {
+        assert!(q.contains(t.as_str()), "the question names {t}: {q}");
+    }
+    find::by_testid(c, "confirm-no")
+        .await
+        .click()
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        pair.iter().all(|t| docker::has_image(t)),
+        "Cancel keeps both"
+    );
+    find::by_testid(c, "remove-selected")
+        .await
+        .click()
+        .await
+        .unwrap();
+    find::by_testid(c, "confirm-yes")
+        .await
+        .click()
+        .await
+        .unwrap();
+    for t in &pair {
+        gone(c, &row_css("image-row", "data-tag", t)).await;
+        assert!(!docker::has_image(t), "Confirm removed {t}");
+    }
 }
 
 #[tokio::test]

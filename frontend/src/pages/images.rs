@@ -146,12 +146,21 @@ pub fn Images() -> impl IntoView {
             list.refetch();
         });
     });
+    // The question names the first few; a long selection ends in "and N more".
     let selected_names = move || {
         selected.with(|s| {
-            s.iter()
+            let mut names = s
+                .iter()
+                .take(confirm::PREVIEW_ITEMS)
                 .map(|id| format!("“{}”", name_of(id)))
                 .collect::<Vec<_>>()
-                .join(", ")
+                .join(", ");
+            if s.len() > confirm::PREVIEW_ITEMS {
+                let more = s.len() - confirm::PREVIEW_ITEMS;
+                names.push(' ');
+                names.push_str(&crate::i18n::ux::and_more(i18n.lang.get(), more));
+            }
+            names
         })
     };
 
