@@ -13,4 +13,5 @@ pub mod stats_view;
 pub mod status;
 pub mod terminal;
 pub mod theme;
+pub mod update_mark;
 pub mod yaml_editor;

@@ -24,6 +24,7 @@ pub mod gitstacks;
 pub mod stacks;
 pub mod swarm;
 pub mod templates;
+pub mod updates;
 pub mod ux;
 
 use crate::api::ApiError;

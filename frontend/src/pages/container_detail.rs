@@ -7,6 +7,7 @@ use leptos_router::hooks::{use_navigate, use_params_map};
 use serde_json::Value;
 
 use crate::api::{self, ApiError};
+use crate::components::update_mark::{Target, UpdateMark};
 use crate::components::actions::{ActionButtons, ContainerAction};
 use crate::components::live::{is_noise, use_container_events, LiveIndicator};
 use crate::components::logs_view::LogsView;
@@ -307,6 +308,11 @@ fn Facts(
         .collect::<Vec<_>>()
         .join(" ");
     let raw = serde_json::to_string_pretty(&info).unwrap_or_default();
+    // A container of a stack is updated with its stack (the server says so too).
+    let update_target = match str_at(&info, "/Config/Labels/com.docker.compose.project") {
+        "" => Target::Container(id.clone()),
+        project => Target::Stack(project.to_owned()),
+    };
 
     let nothing = move || view! { <span class="muted">{tr(Key::Nothing)}</span> };
 
@@ -315,6 +321,7 @@ fn Facts(
             <h1 data-testid="detail-name">{name.clone()}</h1>
             <StateBadge state=Signal::stored(state.clone()) />
             <ActionButtons id=id.clone() state=Signal::stored(state) on_done busy name=Signal::stored(name.clone()) />
+            <UpdateMark target=update_target />
         </div>
         <Tabs tab id=id.clone() />
 

@@ -17,6 +17,7 @@ use wire::{SaveStack, StackDetail, StackLogLine, StackProgress};
 
 use super::stacks::{use_validation_with, ProfilePreview, ProgressLog};
 use crate::api::{self, ApiError, Method};
+use crate::components::update_mark::{Target, UpdateMark};
 use crate::components::confirm::{self, ConfirmButton, What};
 use crate::components::status::{ErrorPanel, Loading, StateBadge};
 use crate::components::yaml_editor::{ProblemList, YamlEditor};
@@ -143,6 +144,10 @@ pub fn StackDetailPage() -> impl IntoView {
             <div class="page-head">
                 <h1>{move || name.get()}</h1>
                 {move || detail.get().and_then(|d| d.ok()).map(|d| view! { <StateBadge state=d.status /> })}
+                {move || {
+                    let managed = detail.get().and_then(|d| d.ok()).is_some_and(|d| d.managed);
+                    managed.then(|| view! { <UpdateMark target=Target::Stack(name.get_untracked()) /> })
+                }}
             </div>
             <div class="toolbar">
                 {move || {
