@@ -34,7 +34,7 @@ mod strict_input;
 mod support;
 mod swarm;
 mod swarm_api;
-mod swarm_rotate;
+mod swarm_pages;
 mod system;
 mod template_builtins;
 mod templates;
