@@ -633,3 +633,62 @@ async fn a_service_gets_a_new_image_is_rolled_back_and_removed_from_its_page() {
     assert_eq!(still, json!(true), "no page reload happened");
     browser.close().await;
 }
+
+/// A viewer reads the cluster, the nodes and the visualiser, but gets no join tokens and no
+/// buttons that change the cluster (the server refuses those to anyone but an admin).
+#[tokio::test]
+async fn a_viewer_reads_the_cluster_without_tokens_or_node_actions() {
+    let _slot = BROWSER_SLOTS.acquire().await.unwrap();
+    let s = swarm();
+    let manager = s["manager"].as_str().expect("manager").to_owned();
+    let berth = Berth::start().await;
+    let api = add_swarm_environment(&berth, &manager).await;
+    let team = unique("e2e-team");
+    let user = unique("e2e-viewer");
+    let password = "viewer-password-1";
+    let r = api
+        .post(berth.url("/api/teams"))
+        .json(&json!({"name": team}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201, "{:?}", r.text().await);
+    let r = api
+        .post(berth.url("/api/users"))
+        .json(&json!({"username": user, "password": password, "role": "viewer", "teams": [team]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201, "{:?}", r.text().await);
+
+    let browser = Browser::start().await;
+    let c = &browser.client;
+    action::login(c, &berth, &user, password).await;
+    c.goto(&berth.url("/swarm?env=swarm")).await.unwrap();
+    let nodes = find::by_testid(c, "swarm-nodes").await;
+    e2e::check::text_becomes(&nodes, "3", Duration::from_secs(20)).await;
+    wait_js(
+        c,
+        "return document.querySelectorAll('[data-testid=node-row]').length;",
+        Duration::from_secs(20),
+        |v| v.as_u64() == Some(3),
+    )
+    .await;
+    let absent = "return ['join-tokens', 'node-drain', 'node-pause', 'node-promote', 'node-demote', 'node-edit-labels'] \
+                  .filter(id => document.querySelector(`[data-testid=${id}]`));";
+    let shown = c.execute(absent, vec![]).await.unwrap();
+    assert_eq!(shown, json!([]), "none of these for a viewer");
+    find::by_testid(c, "swarm-tab-visualizer")
+        .await
+        .click()
+        .await
+        .unwrap();
+    wait_js(
+        c,
+        "return document.querySelectorAll('[data-testid=viz-node]').length;",
+        Duration::from_secs(20),
+        |v| v.as_u64() == Some(3),
+    )
+    .await;
+    browser.close().await;
+}

@@ -21,6 +21,10 @@ pub struct Frame {
     /// None for berth's own notices, which everyone gets.
     pub event: Option<wire::DaemonEvent>,
     pub text: Utf8Bytes,
+    /// For a service event, the service's labels (its team), looked up once when the event
+    /// came, for every listener; None when it could not be (a removed service): then only
+    /// admins get the event.
+    pub owner: Option<std::collections::BTreeMap<String, String>>,
 }
 
 pub struct EventHub {
@@ -83,6 +87,7 @@ impl Endpoint {
             let _ = self.events.tx.send(Arc::new(Frame {
                 event: None,
                 text: json.into(),
+                owner: None,
             }));
         }
     }
@@ -123,10 +128,16 @@ async fn pump(ep: Arc<Endpoint>) {
                 item = stream.next() => match item {
                     Some(Ok(msg)) => {
                         let event = convert(msg);
+                        let owner = if event.kind == "service" {
+                            service_labels(&client, &event.id).await
+                        } else {
+                            None
+                        };
                         if let Ok(json) = serde_json::to_string(&event) {
                             let _ = ep.events.tx.send(Arc::new(Frame {
                                 event: Some(event),
                                 text: json.into(),
+                                owner,
                             }));
                         }
                     }
@@ -150,6 +161,28 @@ async fn pump(ep: Arc<Endpoint>) {
         lost = true;
         tokio::time::sleep(Duration::from_secs(1)).await;
     }
+}
+
+/// A service's labels, for deciding who sees its events (the event itself carries only
+/// the name); None when the service is gone (or the daemon did not answer in time).
+async fn service_labels(
+    client: &bollard::Docker,
+    id: &str,
+) -> Option<std::collections::BTreeMap<String, String>> {
+    let inspect =
+        client.inspect_service(id, None::<bollard::query_parameters::InspectServiceOptions>);
+    let service = tokio::time::timeout(Duration::from_secs(2), inspect)
+        .await
+        .ok()?
+        .ok()?;
+    Some(
+        service
+            .spec
+            .and_then(|s| s.labels)
+            .unwrap_or_default()
+            .into_iter()
+            .collect(),
+    )
 }
 
 fn convert(msg: bollard::models::EventMessage) -> wire::DaemonEvent {

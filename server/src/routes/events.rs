@@ -45,12 +45,19 @@ pub async fn events_ws(
 
 /// Whether this user may see an event: container events by the container's team label
 /// (the daemon puts a container's labels in the event's attributes), image events to all;
-/// network and volume events carry no labels, so only admins get them.
+/// node events to all (everyone on the environment reads its nodes, `GET /api/nodes`);
+/// service events by the service's labels, looked up when the event came (a removed
+/// service's only to admins); network and volume events carry no labels, so only admins
+/// get them.
 fn visible(user: &CurrentUser, frame: &Frame) -> bool {
     match &frame.event {
         None => true,
         Some(ev) if ev.kind == "container" => user.can_see_map(&ev.attributes),
-        Some(ev) if ev.kind == "image" => true,
+        Some(ev) if ev.kind == "image" || ev.kind == "node" => true,
+        Some(ev) if ev.kind == "service" => {
+            user.role == wire::Role::Admin
+                || frame.owner.as_ref().is_some_and(|l| user.can_see_map(l))
+        }
         Some(_) => user.role == wire::Role::Admin,
     }
 }

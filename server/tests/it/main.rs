@@ -36,7 +36,7 @@ mod swarm;
 mod swarm_api;
 mod swarm_hooks;
 mod swarm_nodes;
-mod swarm_rotate;
+mod swarm_pages;
 mod system;
 mod template_builtins;
 mod templates;

@@ -219,5 +219,14 @@ pub fn state_class(state: &str) -> &'static str {
     }
 }
 
+/// Sets what a refresh loaded, unless it is what the page shows already: a refresh (after
+/// any swarm event) then redraws nothing that did not change. Does nothing once the page
+/// is gone.
+pub fn set_if_changed<T: PartialEq + Send + Sync + 'static>(signal: RwSignal<Option<T>>, value: T) {
+    if signal.try_with_untracked(|old| old.as_ref() != Some(&value)) == Some(true) {
+        signal.set(Some(value));
+    }
+}
+
 /// `a=1, b=2` → labels (the networks page's reading).
 pub use crate::pages::networks::pairs;

@@ -42,6 +42,12 @@ pub fn Overview() -> impl IntoView {
         })
     });
     let retry = Callback::new(move |_| load());
+    let tokens = Memo::new(move |_| {
+        cluster.with(|c| match c {
+            Some(Ok(c)) => c.join_tokens.clone(),
+            _ => None,
+        })
+    });
     // Runs a change, then shows its error (if any) and loads the page again.
     let change = Callback::new(
         move |(method, url, body): (Method, String, Option<NodeUpdate>)| {
@@ -96,8 +102,11 @@ pub fn Overview() -> impl IntoView {
             {move || match cluster.get() {
                 None => view! { <Loading /> }.into_any(),
                 Some(Err(err)) => view! { <SwarmError err retry /> }.into_any(),
-                Some(Ok(c)) => view! { <ClusterCards c=c.clone() nodes admin rotate /> }.into_any(),
+                Some(Ok(c)) => view! { <ClusterCards c /> }.into_any(),
             }}
+            // Drawn again only when the tokens change, so a refresh (any swarm event) does
+            // not close a Rotate confirmation being asked.
+            {move || admin.get().then(|| tokens.get()).flatten().map(|tk| view! { <JoinPanel tk nodes rotate /> })}
             <NodesTable nodes admin change />
         </section>
     }
@@ -110,17 +119,12 @@ async fn fetch(cluster: RwSignal<Loaded<SwarmSummary>>, nodes: RwSignal<Loaded<V
         Ok(_) => api::get::<Vec<NodeSummary>>("/api/nodes").await,
         Err(e) => Err(e.clone()),
     };
-    cluster.try_set(Some(c));
-    nodes.try_set(Some(n));
+    super::set_if_changed(cluster, c);
+    super::set_if_changed(nodes, n);
 }
 
 #[component]
-fn ClusterCards(
-    c: SwarmSummary,
-    nodes: RwSignal<Loaded<Vec<NodeSummary>>>,
-    admin: Memo<bool>,
-    rotate: Callback<bool>,
-) -> impl IntoView {
+fn ClusterCards(c: SwarmSummary) -> impl IntoView {
     let card = |label: Key, value: String, testid: &'static str| {
         // Long words (a host name) get a smaller type than numbers.
         let class = if value.len() > 12 {
@@ -135,6 +139,25 @@ fn ClusterCards(
             </div>
         }
     };
+    view! {
+        <div class="cards">
+            {card(Key::Nodes, c.nodes.to_string(), "swarm-nodes")}
+            {card(Key::Managers, c.managers.to_string(), "swarm-managers")}
+            {card(Key::Leader, c.leader.clone().unwrap_or_else(|| "—".into()), "swarm-leader")}
+            {card(Key::Cpus, format!("{}", c.cpus), "swarm-cpus")}
+            {card(Key::Memory, format::bytes(c.memory_bytes), "swarm-memory")}
+        </div>
+    }
+}
+
+/// The join commands (admins): copy, and rotate after a confirmation.
+#[component]
+fn JoinPanel(
+    tk: JoinTokens,
+    nodes: RwSignal<Loaded<Vec<NodeSummary>>>,
+    rotate: Callback<bool>,
+) -> impl IntoView {
+    let lang = use_i18n().lang;
     // Where a new node reaches the swarm: the leader's address, on the swarm port.
     let leader_addr = move || {
         nodes.with(|n| {
@@ -146,42 +169,30 @@ fn ClusterCards(
                 .unwrap_or_else(|| "MANAGER:2377".into())
         })
     };
-    let tokens = c.join_tokens.clone();
+    let row = move |role: Key, token: String, worker: bool, testid: &'static str| {
+        let cmd =
+            Signal::derive(move || format!("docker swarm join --token {token} {}", leader_addr()));
+        view! {
+            <div class="join-row">
+                <span class="join-role">{tr(role)}</span>
+                <CopyField text=cmd testid />
+                <ConfirmButton
+                    label=Signal::derive(move || tr(Key::Rotate)().to_string())
+                    question=Signal::derive(move || question(lang.get(), if worker { Ask::RotateWorker } else { Ask::RotateManager }, ""))
+                    confirm_label=Signal::derive(move || tr(Key::Rotate)().to_string())
+                    testid=format!("{testid}-rotate")
+                    on_confirm=Callback::new(move |()| rotate.run(worker))
+                />
+            </div>
+        }
+    };
     view! {
-        <div class="cards">
-            {card(Key::Nodes, c.nodes.to_string(), "swarm-nodes")}
-            {card(Key::Managers, c.managers.to_string(), "swarm-managers")}
-            {card(Key::Leader, c.leader.clone().unwrap_or_else(|| "—".into()), "swarm-leader")}
-            {card(Key::Cpus, format!("{}", c.cpus), "swarm-cpus")}
-            {card(Key::Memory, format::bytes(c.memory_bytes), "swarm-memory")}
+        <div class="panel join-tokens" data-testid="join-tokens">
+            <h2>{tr(Key::JoinTokens)}</h2>
+            <p class="muted">{tr(Key::JoinHint)}</p>
+            {row(Key::Worker, tk.worker.clone(), true, "join-worker")}
+            {row(Key::Manager, tk.manager.clone(), false, "join-manager")}
         </div>
-        {move || (admin.get()).then(|| tokens.clone()).flatten().map(|tk| {
-            let lang = use_i18n().lang;
-            let row = move |role: Key, token: String, worker: bool, testid: &'static str| {
-                let cmd = Signal::derive(move || format!("docker swarm join --token {token} {}", leader_addr()));
-                view! {
-                    <div class="join-row">
-                        <span class="join-role">{tr(role)}</span>
-                        <CopyField text=cmd testid />
-                        <ConfirmButton
-                            label=Signal::derive(move || tr(Key::Rotate)().to_string())
-                            question=Signal::derive(move || question(lang.get(), if worker { Ask::RotateWorker } else { Ask::RotateManager }, ""))
-                            confirm_label=Signal::derive(move || tr(Key::Rotate)().to_string())
-                            testid=format!("{testid}-rotate")
-                            on_confirm=Callback::new(move |()| rotate.run(worker))
-                        />
-                    </div>
-                }
-            };
-            view! {
-                <div class="panel join-tokens" data-testid="join-tokens">
-                    <h2>{tr(Key::JoinTokens)}</h2>
-                    <p class="muted">{tr(Key::JoinHint)}</p>
-                    {row(Key::Worker, tk.worker.clone(), true, "join-worker")}
-                    {row(Key::Manager, tk.manager.clone(), false, "join-manager")}
-                </div>
-            }
-        })}
     }
 }
 

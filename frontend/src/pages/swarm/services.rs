@@ -43,7 +43,7 @@ pub fn Services() -> impl IntoView {
     let load = move || async move {
         let got = api::get::<Vec<ServiceSummary>>("/api/services").await;
         let busy = got.as_ref().is_ok_and(|l| l.iter().any(moving));
-        list.try_set(Some(got));
+        super::set_if_changed(list, got);
         busy
     };
     let live = super::use_swarm_feed(move |done| spawn_local(async move { done(load().await) }));
@@ -132,7 +132,9 @@ pub fn ServicePage() -> impl IntoView {
             let url = format!("/api/services/{}/tasks", api::enc(&s.id));
             if let Ok(t) = api::get::<Vec<TaskSummary>>(&url).await {
                 busy = t.iter().any(in_flight);
-                tasks.try_set(t);
+                if tasks.try_with_untracked(|old| *old != t) == Some(true) {
+                    tasks.set(t);
+                }
             }
             busy |= moving(s);
             // The forms start from what the service has, until the user types.
@@ -143,7 +145,7 @@ pub fn ServicePage() -> impl IntoView {
                 image.set(s.image.clone());
             }
         }
-        service.try_set(Some(row));
+        super::set_if_changed(service, row);
         busy
     };
     let live = super::use_swarm_feed(move |done| spawn_local(async move { done(load().await) }));

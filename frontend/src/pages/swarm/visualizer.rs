@@ -59,7 +59,7 @@ pub fn Visualizer() -> impl IntoView {
         let moving = got
             .as_ref()
             .is_ok_and(|b| b.cards.iter().any(|c| in_flight(&c.task)));
-        board.try_set(Some(got));
+        super::set_if_changed(board, got);
         moving
     };
     let live = super::use_swarm_feed(move |done| spawn_local(async move { done(load().await) }));
