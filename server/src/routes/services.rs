@@ -660,6 +660,7 @@ pub async fn tasks(
                 container_id: status.container_status.and_then(|c| c.container_id),
                 created: t.created_at,
                 updated: t.updated_at,
+                service: Some(name.clone()),
             }
         })
         .collect();

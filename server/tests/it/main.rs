@@ -34,6 +34,7 @@ mod strict_input;
 mod support;
 mod swarm;
 mod swarm_api;
+mod swarm_stacks;
 mod system;
 mod template_builtins;
 mod templates;

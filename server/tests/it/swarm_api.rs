@@ -16,9 +16,9 @@ use tokio_tungstenite::tungstenite::Message;
 
 use crate::support::*;
 
-struct Swarm(Value);
+pub(crate) struct Swarm(Value);
 
-fn swarm() -> Swarm {
+pub(crate) fn swarm() -> Swarm {
     let path = std::env::var("BERTH_TEST_SWARM").expect(
         "BERTH_TEST_SWARM is not set: run the tests with `cargo xtask test`, or start a \
          cluster with `cargo xtask swarm --index 2` and set BERTH_TEST_SWARM=/tmp/bs2/swarm.json",
@@ -27,13 +27,13 @@ fn swarm() -> Swarm {
 }
 
 impl Swarm {
-    fn manager(&self) -> String {
+    pub(crate) fn manager(&self) -> String {
         self.0["manager"].as_str().expect("manager").to_owned()
     }
-    fn image(&self) -> String {
+    pub(crate) fn image(&self) -> String {
         self.0["image"].as_str().expect("image").to_owned()
     }
-    fn sockets(&self) -> Vec<String> {
+    pub(crate) fn sockets(&self) -> Vec<String> {
         self.0["nodes"]
             .as_array()
             .expect("nodes")
@@ -41,13 +41,13 @@ impl Swarm {
             .map(|n| n["unix"].as_str().expect("unix").to_owned())
             .collect()
     }
-    fn node_name(&self, k: usize) -> String {
+    pub(crate) fn node_name(&self, k: usize) -> String {
         self.0["nodes"][k - 1]["name"]
             .as_str()
             .expect("name")
             .to_owned()
     }
-    fn addr_of(&self, hostname: &str) -> String {
+    pub(crate) fn addr_of(&self, hostname: &str) -> String {
         self.0["nodes"]
             .as_array()
             .expect("nodes")
@@ -57,7 +57,7 @@ impl Swarm {
             .unwrap_or_else(|| panic!("no node {hostname}"))
             .to_owned()
     }
-    fn addr(&self, k: usize) -> String {
+    pub(crate) fn addr(&self, k: usize) -> String {
         self.0["nodes"][k - 1]["addr"]
             .as_str()
             .expect("addr")
@@ -65,7 +65,7 @@ impl Swarm {
     }
 }
 
-fn docker(host: &str, args: &[&str]) -> (bool, String) {
+pub(crate) fn docker(host: &str, args: &[&str]) -> (bool, String) {
     let out = Command::new("docker")
         .arg("-H")
         .arg(host)
@@ -84,14 +84,14 @@ fn docker(host: &str, args: &[&str]) -> (bool, String) {
 
 /// Removes what a test made on the cluster, also on failure.
 #[derive(Default)]
-struct Cleanup {
-    manager: String,
-    services: Vec<String>,
-    secrets: Vec<String>,
-    configs: Vec<String>,
-    networks: Vec<String>,
+pub(crate) struct Cleanup {
+    pub(crate) manager: String,
+    pub(crate) services: Vec<String>,
+    pub(crate) secrets: Vec<String>,
+    pub(crate) configs: Vec<String>,
+    pub(crate) networks: Vec<String>,
     /// (node socket, tag) made on a node.
-    tags: Vec<(String, String)>,
+    pub(crate) tags: Vec<(String, String)>,
 }
 
 impl Drop for Cleanup {
@@ -119,7 +119,7 @@ impl Drop for Cleanup {
 }
 
 /// berth on the manager's socket, logged in as admin, and two teams' users.
-async fn start() -> (Swarm, TestApp, TwoTeams, Cleanup) {
+pub(crate) async fn start() -> (Swarm, TestApp, TwoTeams, Cleanup) {
     let s = swarm();
     let app = TestApp::spawn(&s.manager()).await;
     app.login("admin", ADMIN_PASSWORD).await;
@@ -162,7 +162,7 @@ async fn tasks_until(
     }
 }
 
-fn running(tasks: &[Value]) -> Vec<&Value> {
+pub(crate) fn running(tasks: &[Value]) -> Vec<&Value> {
     tasks
         .iter()
         .filter(|t| t["state"] == "running" && t["desired_state"] == "running")

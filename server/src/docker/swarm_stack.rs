@@ -1,0 +1,659 @@
+//! A swarm stack on a manager, as `docker stack deploy`, `stack services`, `stack ps` and
+//! `stack rm` handle it. The file is converted by `stacks::swarm::plan`; this module
+//! deploys that plan in two steps:
+//!
+//! 1. [`prepare`] decides everything before anything is made: the daemon is a manager,
+//!    every service spec passes the one service policy (with the references the stack
+//!    will make itself left out, since they do not exist yet), external networks, secrets
+//!    and configs are the caller's, objects of the stack's names that exist already were
+//!    made for this stack by its team, and the secret and config files can be read. An
+//!    operator's privileged service, host bind or another team's secret is refused here,
+//!    with nothing created.
+//! 2. [`apply`] creates the missing overlay networks, secrets and configs (labelled with
+//!    the namespace and the team), then creates each service or updates it — through the
+//!    policy again, now with every reference resolved — only when [`diff::changed`] says
+//!    the spec differs, keeping the version index the daemon gave.
+//!
+//! Every object carries `com.docker.stack.namespace`; [`remove`] finds them by it.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use bollard::models::{ConfigSpec, NetworkCreateRequest, SecretSpec, Service, ServiceSpec};
+use bollard::query_parameters::{
+    InspectServiceOptions, ListNetworksOptions, ListSecretsOptions, ListServicesOptions,
+    ListTasksOptions, UpdateServiceOptions,
+};
+
+use super::stack_up::Progress;
+use super::{networks, swarm, Endpoint};
+use crate::auth::access::TEAM_LABEL;
+use crate::auth::policy::{self, resolve::Policy, services as spolicy};
+use crate::error::{AppError, AppResult};
+use crate::stacks::swarm::{diff, FileRef, Plan, ServicePlan, NAMESPACE_LABEL};
+
+/// The daemon's limit for a secret's or config's value.
+const MAX_VALUE: u64 = 500 * 1024;
+/// How long removal waits for tasks to let go of networks, secrets and configs.
+const REMOVE_WAIT: Duration = Duration::from_secs(90);
+
+fn ns_filter(stack: Option<&str>) -> HashMap<String, Vec<String>> {
+    let f = match stack {
+        Some(s) => format!("{NAMESPACE_LABEL}={s}"),
+        None => NAMESPACE_LABEL.to_owned(),
+    };
+    HashMap::from([("label".to_owned(), vec![f])])
+}
+
+/// The services of one stack (or of every stack), with their task counts.
+pub async fn services(ep: &Endpoint, stack: Option<&str>) -> AppResult<Vec<Service>> {
+    let filters = ns_filter(stack);
+    let mut all = swarm::call(ep, |d| async move {
+        d.list_services(Some(ListServicesOptions {
+            filters: Some(filters),
+            status: Some(true),
+        }))
+        .await
+    })
+    .await?;
+    all.sort_by_key(name_of);
+    Ok(all)
+}
+
+/// [`services`], or none on a daemon that is not a swarm manager (a compose-only host).
+pub async fn services_if_manager(ep: &Endpoint, stack: Option<&str>) -> AppResult<Vec<Service>> {
+    match services(ep, stack).await {
+        Err(AppError::Coded { code, .. }) if code == swarm::NOT_A_MANAGER => Ok(vec![]),
+        other => other,
+    }
+}
+
+pub fn name_of(s: &Service) -> String {
+    s.spec
+        .as_ref()
+        .and_then(|s| s.name.clone())
+        .unwrap_or_default()
+}
+
+pub fn labels_of(s: &Service) -> BTreeMap<String, String> {
+    s.spec
+        .as_ref()
+        .and_then(|s| s.labels.as_ref())
+        .map(|l| l.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        .unwrap_or_default()
+}
+
+pub fn namespace_of(s: &Service) -> Option<String> {
+    labels_of(s).get(NAMESPACE_LABEL).cloned()
+}
+
+/// A row of `docker stack services`.
+pub fn row(stack: &str, s: &Service) -> wire::SwarmStackService {
+    let name = name_of(s);
+    let spec = s.spec.clone().unwrap_or_default();
+    let mode = spec.mode.unwrap_or_default();
+    let status = s.service_status.clone().unwrap_or_default();
+    wire::SwarmStackService {
+        service: name
+            .strip_prefix(&format!("{stack}_"))
+            .unwrap_or(&name)
+            .to_owned(),
+        name: name.clone(),
+        id: s.id.clone().unwrap_or_default(),
+        image: spec
+            .task_template
+            .and_then(|t| t.container_spec)
+            .and_then(|c| c.image)
+            .map(|i| i.split('@').next().unwrap_or_default().to_owned())
+            .unwrap_or_default(),
+        mode: if mode.global.is_some() {
+            "global"
+        } else {
+            "replicated"
+        }
+        .into(),
+        running: status.running_tasks.unwrap_or(0),
+        desired: status.desired_tasks.unwrap_or(0),
+        version: s.version.as_ref().and_then(|v| v.index).unwrap_or(0),
+    }
+}
+
+/// `running` (every task wanted runs), `partial`, `stopped` (none runs) or `down` (no
+/// services).
+pub fn status_of(rows: &[wire::SwarmStackService]) -> String {
+    let running: u64 = rows.iter().map(|r| r.running).sum();
+    let desired: u64 = rows.iter().map(|r| r.desired).sum();
+    match (rows.len(), running, desired) {
+        (0, _, _) => "down",
+        (_, 0, _) => "stopped",
+        (_, r, d) if r >= d => "running",
+        _ => "partial",
+    }
+    .into()
+}
+
+/// Whether a label map names this stack and team (an admin's "no team" is `""`).
+fn made_for(found: &HashMap<String, String>, stack: &str, team: Option<&str>) -> bool {
+    found.get(NAMESPACE_LABEL).map(String::as_str) == Some(stack)
+        && found.get(TEAM_LABEL).map(String::as_str).unwrap_or("") == team.unwrap_or("")
+}
+
+fn taken(kind: &str, name: &str, stack: &str) -> AppError {
+    AppError::Conflict(format!(
+        "a {kind} named {name} already exists and was not made for stack {stack} by its team: \
+         rename the stack, remove the {kind}, or declare it `external: true` if it is yours"
+    ))
+}
+
+/// A secret or config the stack makes: its name, labels and value.
+struct NewFile {
+    name: String,
+    labels: HashMap<String, String>,
+    data: Vec<u8>,
+}
+
+/// Everything decided: what to create, and each service with the one it replaces.
+pub struct Prepared {
+    plan: Plan,
+    team: Option<String>,
+    networks: Vec<NetworkCreateRequest>,
+    secrets: Vec<NewFile>,
+    configs: Vec<NewFile>,
+    services: Vec<(ServicePlan, Option<Service>)>,
+}
+
+async fn read_file(kind: &str, f: &FileRef) -> AppResult<Vec<u8>> {
+    let bad = |why: String| {
+        AppError::bad_request(
+            "invalid_swarm_stack",
+            format!("{kind}s.{}.file: {why}", f.key),
+        )
+    };
+    let path = f
+        .file
+        .as_ref()
+        .ok_or_else(|| bad("a file or external: true is needed".into()))?;
+    let meta = tokio::fs::metadata(path)
+        .await
+        .map_err(|e| bad(format!("{} cannot be read: {e}", path.display())))?;
+    if !meta.is_file() || meta.len() == 0 || meta.len() > MAX_VALUE {
+        return Err(bad(format!(
+            "{} must be a file of 1 byte to 500 KiB",
+            path.display()
+        )));
+    }
+    tokio::fs::read(path)
+        .await
+        .map_err(|e| bad(format!("{} cannot be read: {e}", path.display())))
+}
+
+/// Secrets or configs of the plan: external ones must be the caller's; the stack's own
+/// are kept when they exist (made for this stack) and made from their files otherwise.
+async fn files_to_make(
+    p: &Policy<'_>,
+    kind: &str,
+    refs: &[FileRef],
+    stack: &str,
+    team: Option<&str>,
+) -> AppResult<Vec<NewFile>> {
+    let mut out = Vec::new();
+    for f in refs {
+        let found = if kind == "secret" {
+            match swarm::call(p.ep, |d| {
+                let n = f.name.clone();
+                async move { d.inspect_secret(&n).await }
+            })
+            .await
+            {
+                Ok(s) => Some(s.spec.and_then(|s| s.labels).unwrap_or_default()),
+                Err(AppError::NotFound(_)) => None,
+                Err(e) => return Err(e),
+            }
+        } else {
+            match swarm::inspect_config(p.ep, &f.name).await {
+                Ok(c) => Some(c.spec.and_then(|s| s.labels).unwrap_or_default()),
+                Err(AppError::NotFound(_)) => None,
+                Err(e) => return Err(e),
+            }
+        };
+        if f.external {
+            // The caller's (or shared); another team's answers as a missing one.
+            if kind == "secret" {
+                p.secret(&f.name).await?;
+            } else {
+                p.config(&f.name).await?;
+            }
+            continue;
+        }
+        match found {
+            Some(labels) if made_for(&labels, stack, team) => {}
+            Some(_) => return Err(taken(kind, &f.name, stack)),
+            None => out.push(NewFile {
+                name: f.name.clone(),
+                labels: policy::own_labels(p.user, f.labels.clone(), team)?,
+                data: read_file(kind, f).await?,
+            }),
+        }
+    }
+    Ok(out)
+}
+
+/// The spec with the references the stack has yet to make left out: what the policy can
+/// judge before anything exists.
+fn without(
+    spec: &ServiceSpec,
+    nets: &[NetworkCreateRequest],
+    secrets: &[NewFile],
+    configs: &[NewFile],
+) -> ServiceSpec {
+    let mut s = spec.clone();
+    if let Some(t) = s.task_template.as_mut() {
+        if let Some(n) = t.networks.as_mut() {
+            n.retain(|a| !nets.iter().any(|x| Some(&x.name) == a.target.as_ref()));
+        }
+        if let Some(c) = t.container_spec.as_mut() {
+            if let Some(list) = c.secrets.as_mut() {
+                list.retain(|r| {
+                    !secrets
+                        .iter()
+                        .any(|x| Some(&x.name) == r.secret_name.as_ref())
+                });
+            }
+            if let Some(list) = c.configs.as_mut() {
+                list.retain(|r| {
+                    !configs
+                        .iter()
+                        .any(|x| Some(&x.name) == r.config_name.as_ref())
+                });
+            }
+        }
+    }
+    s
+}
+
+/// Decide the whole deploy of `plan` for the stack's `team`; nothing is created.
+pub async fn prepare(p: &Policy<'_>, plan: Plan, team: Option<&str>) -> AppResult<Prepared> {
+    let stack = plan.stack.clone();
+    // A manager, or 409 `not_a_swarm_manager` before anything else.
+    services(p.ep, Some(&stack)).await?;
+    for s in &plan.services {
+        spolicy::check_stack_privileged(p.user, &s.key, s.privileged)?;
+    }
+
+    let mut nets = Vec::new();
+    for n in &plan.networks {
+        if n.external {
+            match p.network(&n.name).await {
+                Ok(_) => continue,
+                Err(AppError::NotFound(_)) => {
+                    return Err(AppError::bad_request(
+                        "missing_external_network",
+                        format!("network {} is declared external but does not exist", n.name),
+                    ))
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        match networks::inspect_raw(p.ep, &n.name).await {
+            Ok(found) => {
+                if !made_for(&found.labels.clone().unwrap_or_default(), &stack, team) {
+                    return Err(taken("network", &n.name, &stack));
+                }
+                p.network(&n.name).await?;
+                continue;
+            }
+            Err(AppError::NotFound(_)) => {}
+            Err(e) => return Err(e),
+        }
+        policy::check_network_create(p.user, Some(n.driver.as_str()))?;
+        nets.push(NetworkCreateRequest {
+            name: n.name.clone(),
+            driver: Some(n.driver.clone()),
+            scope: Some("swarm".into()),
+            attachable: Some(n.attachable),
+            internal: Some(n.internal),
+            options: Some(n.driver_opts.clone()),
+            labels: Some(policy::own_labels(p.user, n.labels.clone(), team)?),
+            ..Default::default()
+        });
+    }
+    let secrets = files_to_make(p, "secret", &plan.secrets, &stack, team).await?;
+    let configs = files_to_make(p, "config", &plan.configs, &stack, team).await?;
+
+    let mut services = Vec::new();
+    for s in &plan.services {
+        let name = s.spec.name.clone().unwrap_or_default();
+        let found = match swarm::call(p.ep, |d| {
+            let n = name.clone();
+            async move { d.inspect_service(&n, None::<InspectServiceOptions>).await }
+        })
+        .await
+        {
+            Ok(found) => Some(found),
+            Err(AppError::NotFound(_)) => None,
+            Err(e) => return Err(e),
+        };
+        let current = match found {
+            Some(f) if namespace_of(&f).as_deref() == Some(stack.as_str()) => {
+                // Another team's answers as a missing one; an operator of the stack's
+                // team reaches it.
+                Some(p.service_ref(&name, wire::Role::Operator).await?)
+            }
+            Some(_) => return Err(taken("service", &name, &stack)),
+            None => None,
+        };
+        // The one policy, on what it can judge now; the full decision is made again on
+        // apply, with the stack's own networks, secrets and configs made.
+        let spec = without(&s.spec, &nets, &secrets, &configs);
+        match &current {
+            Some(c) => {
+                p.service_update(c, spec).await?;
+            }
+            None => {
+                p.service(spec, team).await?;
+            }
+        }
+        services.push((s.clone(), current));
+    }
+    Ok(Prepared {
+        plan,
+        team: team.map(str::to_owned),
+        networks: nets,
+        secrets,
+        configs,
+        services,
+    })
+}
+
+/// What a deploy did, by service key.
+#[derive(Debug, Default)]
+pub struct Deployed {
+    pub created: Vec<String>,
+    pub updated: Vec<String>,
+    pub kept: Vec<String>,
+}
+
+/// Make what [`prepare`] decided, telling `progress` each step.
+pub async fn apply(p: &Policy<'_>, prep: Prepared, progress: &Progress) -> AppResult<Deployed> {
+    let ep = p.ep;
+    for w in &prep.plan.warnings {
+        progress.say(None, "warning", w.clone()).await;
+    }
+    for n in prep.networks {
+        let name = n.name.clone();
+        {
+            let _creating = networks::CREATING.lock().await;
+            networks::check_name_free(ep, &name).await?;
+            swarm::call(ep, |d| async move { d.create_network(n).await }).await?;
+        }
+        progress
+            .say(None, "network", format!("created network {name}"))
+            .await;
+    }
+    for s in prep.secrets {
+        let spec = SecretSpec {
+            name: Some(s.name.clone()),
+            labels: Some(s.labels),
+            data: Some(base64::engine::general_purpose::STANDARD.encode(&s.data)),
+            ..Default::default()
+        };
+        swarm::call(ep, |d| async move { d.create_secret(spec).await }).await?;
+        progress
+            .say(None, "secret", format!("created secret {}", s.name))
+            .await;
+    }
+    for c in prep.configs {
+        let spec = ConfigSpec {
+            name: Some(c.name.clone()),
+            labels: Some(c.labels),
+            data: Some(base64::engine::general_purpose::STANDARD.encode(&c.data)),
+            ..Default::default()
+        };
+        swarm::create_config(ep, &spec).await?;
+        progress
+            .say(None, "config", format!("created config {}", c.name))
+            .await;
+    }
+
+    let mut done = Deployed::default();
+    for (s, current) in prep.services {
+        let name = s.spec.name.clone().unwrap_or_default();
+        match current {
+            None => {
+                let decided = p.service(s.spec, prep.team.as_deref()).await?;
+                swarm::call(
+                    ep,
+                    |d| async move { d.create_service(decided.spec, None).await },
+                )
+                .await?;
+                progress
+                    .say(Some(&s.key), "create", format!("created service {name}"))
+                    .await;
+                done.created.push(s.key);
+            }
+            Some(current) => {
+                let running = current.spec.clone().unwrap_or_default();
+                let mut spec = p.service_update(&current, s.spec).await?;
+                diff::for_update(&mut spec, &running);
+                if !diff::changed(&spec, &running) {
+                    progress
+                        .say(Some(&s.key), "keep", format!("{name} is up to date"))
+                        .await;
+                    done.kept.push(s.key);
+                    continue;
+                }
+                let id = current.id.clone().unwrap_or_default();
+                let version = current
+                    .version
+                    .as_ref()
+                    .and_then(|v| v.index)
+                    .unwrap_or_default() as i32;
+                let opts = UpdateServiceOptions {
+                    version,
+                    ..Default::default()
+                };
+                swarm::call(ep, |d| async move {
+                    d.update_service(&id, spec, opts, None).await
+                })
+                .await?;
+                progress
+                    .say(Some(&s.key), "update", format!("updated service {name}"))
+                    .await;
+                done.updated.push(s.key);
+            }
+        }
+    }
+    Ok(done)
+}
+
+/// `docker stack ps`: the tasks of the stack's services (one call for all of them).
+pub async fn tasks(ep: &Endpoint, svcs: &[Service]) -> AppResult<Vec<wire::TaskSummary>> {
+    if svcs.is_empty() {
+        return Ok(vec![]);
+    }
+    let names: HashMap<String, String> = svcs
+        .iter()
+        .map(|s| (s.id.clone().unwrap_or_default(), name_of(s)))
+        .collect();
+    let filters: HashMap<String, Vec<String>> =
+        HashMap::from([("service".to_owned(), names.keys().cloned().collect())]);
+    let (all, nodes) = tokio::try_join!(
+        swarm::call(ep, |d| async move {
+            d.list_tasks(Some(ListTasksOptions {
+                filters: Some(filters),
+            }))
+            .await
+        }),
+        swarm::call(ep, |d| async move {
+            d.list_nodes(None::<bollard::query_parameters::ListNodesOptions>)
+                .await
+        }),
+    )?;
+    let hostnames: HashMap<String, String> = nodes
+        .into_iter()
+        .filter_map(|n| Some((n.id?, n.description?.hostname?)))
+        .collect();
+    let mut rows: Vec<wire::TaskSummary> = all
+        .into_iter()
+        .map(|t| {
+            let name = t
+                .service_id
+                .as_ref()
+                .and_then(|id| names.get(id))
+                .cloned()
+                .unwrap_or_default();
+            task_row(t, &name, &hostnames)
+        })
+        .collect();
+    rows.sort_by(|a, b| {
+        (&a.service, a.slot, &a.node, &b.updated).cmp(&(&b.service, b.slot, &b.node, &a.updated))
+    });
+    Ok(rows)
+}
+
+/// One task as `docker service ps` shows it.
+pub fn task_row(
+    t: bollard::models::Task,
+    service: &str,
+    hostnames: &HashMap<String, String>,
+) -> wire::TaskSummary {
+    let status = t.status.unwrap_or_default();
+    let node = t.node_id.as_ref().and_then(|n| hostnames.get(n)).cloned();
+    let task_name = match (t.slot, &node) {
+        (Some(slot), _) if slot > 0 => format!("{service}.{slot}"),
+        (_, Some(node)) => format!("{service}.{node}"),
+        _ => service.to_owned(),
+    };
+    wire::TaskSummary {
+        id: t.id.unwrap_or_default(),
+        name: task_name,
+        slot: t.slot,
+        node_id: t.node_id,
+        node,
+        image: t
+            .spec
+            .and_then(|s| s.container_spec)
+            .and_then(|c| c.image)
+            .map(|i| i.split('@').next().unwrap_or_default().to_owned())
+            .unwrap_or_default(),
+        state: status.state.map(|s| s.to_string()).unwrap_or_default(),
+        desired_state: t.desired_state.map(|s| s.to_string()).unwrap_or_default(),
+        message: status.message,
+        error: status.err,
+        container_id: status.container_status.and_then(|c| c.container_id),
+        created: t.created_at,
+        updated: t.updated_at,
+        service: Some(service.to_owned()),
+    }
+}
+
+/// Retry `f` while the daemon says the object is still in use by tasks going away.
+async fn until_free<F, Fut>(what: &str, deadline: Instant, mut f: F) -> AppResult<()>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = AppResult<()>>,
+{
+    loop {
+        match f().await {
+            Ok(()) | Err(AppError::NotFound(_)) => return Ok(()),
+            Err(e) if Instant::now() < deadline => {
+                tracing::debug!("{what} not removed yet: {e}");
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+            Err(e) => {
+                return Err(AppError::Conflict(format!(
+                    "{what} is still in use after its services were removed: {e}"
+                )))
+            }
+        }
+    }
+}
+
+/// `docker stack rm`: the stack's services, then its networks, secrets and configs (once
+/// the tasks have let go of them).
+pub async fn remove(ep: &Endpoint, stack: &str, svcs: &[Service]) -> AppResult<wire::StackDown> {
+    let mut out = wire::StackDown::default();
+    for s in svcs {
+        let id = s.id.clone().unwrap_or_default();
+        match swarm::call(ep, |d| async move { d.delete_service(&id).await }).await {
+            Ok(()) | Err(AppError::NotFound(_)) => out.services.push(name_of(s)),
+            Err(e) => return Err(e),
+        }
+    }
+    let deadline = Instant::now() + REMOVE_WAIT;
+    // The tasks go away on their own nodes; until they have, their networks and files are
+    // still in use there (a network removed early lingers on the nodes' lists).
+    // (By label: a filter naming a removed service is a 404.)
+    while !svcs.is_empty() && Instant::now() < deadline {
+        let filters = ns_filter(Some(stack));
+        let left = swarm::call(ep, |d| async move {
+            d.list_tasks(Some(ListTasksOptions {
+                filters: Some(filters),
+            }))
+            .await
+        })
+        .await?;
+        if left.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let filters = ns_filter(Some(stack));
+    let f = filters.clone();
+    let nets = swarm::call(ep, |d| async move {
+        d.list_networks(Some(ListNetworksOptions { filters: Some(f) }))
+            .await
+    })
+    .await?;
+    for n in nets {
+        let name = n.name.clone().unwrap_or_default();
+        let id = n.id.clone().unwrap_or_default();
+        until_free(&format!("network {name}"), deadline, || {
+            let id = id.clone();
+            async move {
+                ep.call(|d| async move { d.remove_network(&id).await })
+                    .await
+            }
+        })
+        .await?;
+        out.networks.push(name);
+    }
+    let f = filters.clone();
+    let secrets = swarm::call(ep, |d| async move {
+        d.list_secrets(Some(ListSecretsOptions { filters: Some(f) }))
+            .await
+    })
+    .await?;
+    for s in secrets {
+        let name = s.spec.and_then(|s| s.name).unwrap_or_default();
+        let id = s.id.unwrap_or_default();
+        until_free(&format!("secret {name}"), deadline, || {
+            let id = id.clone();
+            async move { swarm::call(ep, |d| async move { d.delete_secret(&id).await }).await }
+        })
+        .await?;
+        out.secrets.push(name);
+    }
+    for c in swarm::list_configs(ep).await? {
+        let spec = c.spec.unwrap_or_default();
+        if spec
+            .labels
+            .as_ref()
+            .and_then(|l| l.get(NAMESPACE_LABEL))
+            .map(String::as_str)
+            != Some(stack)
+        {
+            continue;
+        }
+        let name = spec.name.unwrap_or_default();
+        let id = c.id.unwrap_or_default();
+        until_free(&format!("config {name}"), deadline, || {
+            let id = id.clone();
+            async move { swarm::delete_config(ep, &id).await }
+        })
+        .await?;
+        out.configs.push(name);
+    }
+    Ok(out)
+}
