@@ -334,6 +334,10 @@ async fn swarm_stacks_deploy_on_every_node_redeploy_what_changed_and_remove() {
     );
     assert_eq!(down["secrets"], json!([format!("{stack}_token")]), "{down}");
     nothing_made(&s, &stack);
+    // Gone already: the cleanup has nothing to wait for.
+    clean.services.clear();
+    clean.secrets.clear();
+    clean.networks.clear();
     let (status, _) = app.get(&format!("/api/stacks/{stack}")).await;
     assert_eq!(status, 404);
 }
@@ -456,4 +460,147 @@ async fn swarm_stacks_refuse_powers_and_keys_before_anything_is_made() {
         )
         .await;
     assert_error(&got, 409, "not_a_swarm_manager");
+}
+
+#[tokio::test]
+async fn swarm_stacks_and_the_docker_cli_see_each_others_stacks() {
+    let (s, app, t, mut clean) = start().await;
+    let image = s.image();
+    let ours = unique("sstours").replace('-', "");
+    let cli = unique("sstcli").replace('-', "");
+    clean.services = vec![format!("{ours}_web"), format!("{cli}_app")];
+    clean.networks = vec![format!("{ours}_default"), format!("{cli}_default")];
+    let text = |replicas: u32, extra: &str| {
+        format!(
+            "services:\n  web:\n    image: {image}\n    command: {IDLE}\n{extra}    deploy: {{ replicas: {replicas} }}\n"
+        )
+    };
+    // An operator's stack, from the editor's text.
+    let (status, lines) = ndjson_as(
+        &t.op_red,
+        &app.url("/api/stacks"),
+        json!({"name": ours, "mode": "swarm", "compose": text(1, "")}),
+    )
+    .await;
+    assert_eq!(status, 201, "{lines:#?}");
+    assert_eq!(lines.last().unwrap()["step"], "done", "{lines:#?}");
+    // The docker CLI sees it as a stack of its own.
+    let (ok, out) = docker(&s.manager(), &["stack", "ls", "--format", "{{.Name}}"]);
+    assert!(ok && out.lines().any(|l| l == ours), "{out}");
+    let (ok, out) = docker(
+        &s.manager(),
+        &["stack", "services", &ours, "--format", "{{.Name}}"],
+    );
+    assert!(ok, "{out}");
+    assert_eq!(out.trim(), format!("{ours}_web"));
+
+    // The operator's redeploy is judged as the create was: a power is refused and the
+    // service is left as it was; a change of replicas is deployed.
+    let before = versions(&app, &ours).await;
+    let got = send(
+        &t.op_red,
+        Method::PUT,
+        &app.url(&format!("/api/stacks/{ours}")),
+        Some(json!({"compose": text(1, "    cap_add: [SYS_ADMIN]\n")})),
+    )
+    .await;
+    assert_error(&got, 403, "forbidden");
+    assert_eq!(versions(&app, &ours).await, before);
+    let (status, d) = send(
+        &t.op_red,
+        Method::GET,
+        &app.url(&format!("/api/stacks/{ours}")),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(
+        !d["compose"].as_str().unwrap().contains("cap_add"),
+        "the refused file is not kept"
+    );
+    let (status, d) = send(
+        &t.op_red,
+        Method::PUT,
+        &app.url(&format!("/api/stacks/{ours}")),
+        Some(json!({"compose": text(2, "")})),
+    )
+    .await;
+    assert_eq!(status, 200, "{d}");
+    let updated = d["swarm_services"][0]["version"]
+        .as_u64()
+        .expect("a version");
+    assert!(
+        updated > before[0].1,
+        "the answer shows the updated service: {d}"
+    );
+    tasks_until(&app, &t.op_red, &ours, "two replicas run", |ts| {
+        of_service(ts, &format!("{ours}_web")).len() == 2
+    })
+    .await;
+
+    // A stack the CLI deployed: listed (for admins: it has no team), with its tasks.
+    let dir = tempfile::tempdir().expect("a folder");
+    let file = dir.path().join("stack.yml");
+    std::fs::write(
+        &file,
+        format!("services:\n  app:\n    image: {image}\n    command: {IDLE}\n"),
+    )
+    .unwrap();
+    let (ok, out) = docker(
+        &s.manager(),
+        &[
+            "stack",
+            "deploy",
+            "--resolve-image",
+            "never",
+            "-c",
+            file.to_str().unwrap(),
+            &cli,
+        ],
+    );
+    assert!(ok, "{out}");
+    let (status, list) = app.get("/api/stacks").await;
+    assert_eq!(status, 200);
+    let row = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == cli.as_str())
+        .cloned()
+        .unwrap_or_else(|| panic!("{cli} is listed: {list}"));
+    assert_eq!(
+        (row["mode"].as_str(), row["managed"].as_bool()),
+        (Some("swarm"), Some(false)),
+        "{row}"
+    );
+    assert_eq!(row["services"], json!(["app"]), "{row}");
+    tasks_until(&app, &app.client, &cli, "the CLI's task runs", |ts| {
+        of_service(ts, &format!("{cli}_app")).len() == 1
+    })
+    .await;
+    let (status, _) = send(
+        &t.op_red,
+        Method::GET,
+        &app.url(&format!("/api/stacks/{cli}")),
+        None,
+    )
+    .await;
+    assert_eq!(status, 404, "a stack without a team is the admins'");
+
+    // Both removed through berth; the CLI sees neither.
+    for (c, name) in [(&t.op_red, &ours), (&app.client, &cli)] {
+        let (status, down) = send(
+            c,
+            Method::DELETE,
+            &app.url(&format!("/api/stacks/{name}")),
+            None,
+        )
+        .await;
+        assert_eq!(status, 200, "{down}");
+        nothing_made(&s, name);
+    }
+    let (ok, out) = docker(&s.manager(), &["stack", "ls", "--format", "{{.Name}}"]);
+    assert!(ok && !out.lines().any(|l| l == ours || l == cli), "{out}");
+    clean.services.clear();
+    clean.networks.clear();
 }
