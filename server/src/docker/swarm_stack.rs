@@ -170,10 +170,19 @@ async fn read_file(kind: &str, f: &FileRef) -> AppResult<Vec<u8>> {
             format!("{kind}s.{}.file: {why}", f.key),
         )
     };
+    if let (None, Some(c)) = (&f.file, &f.content) {
+        if c.is_empty() || c.len() as u64 > MAX_VALUE {
+            return Err(AppError::bad_request(
+                "invalid_swarm_stack",
+                format!("{kind}s.{}: a value of 1 byte to 500 KiB", f.key),
+            ));
+        }
+        return Ok(c.clone().into_bytes());
+    }
     let path = f
         .file
         .as_ref()
-        .ok_or_else(|| bad("a file or external: true is needed".into()))?;
+        .ok_or_else(|| bad("a file, environment, content or external: true is needed".into()))?;
     let meta = tokio::fs::metadata(path)
         .await
         .map_err(|e| bad(format!("{} cannot be read: {e}", path.display())))?;

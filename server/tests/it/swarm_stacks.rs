@@ -470,20 +470,48 @@ async fn swarm_stacks_and_the_docker_cli_see_each_others_stacks() {
     let cli = unique("sstcli").replace('-', "");
     clean.services = vec![format!("{ours}_web"), format!("{cli}_app")];
     clean.networks = vec![format!("{ours}_default"), format!("{cli}_default")];
+    clean.secrets = vec![format!("{ours}_token")];
+    clean.configs = vec![format!("{ours}_conf")];
+    // The secret's value from the stack's .env, the config's in the file: an operator's
+    // stack from the editor has no folder of files.
+    let token = format!("op-token-{}", std::process::id());
+    let env = format!("TOKEN={token}\n");
     let text = |replicas: u32, extra: &str| {
         format!(
-            "services:\n  web:\n    image: {image}\n    command: {IDLE}\n{extra}    deploy: {{ replicas: {replicas} }}\n"
+            "services:\n  web:\n    image: {image}\n    command: {IDLE}\n{extra}    secrets: [token]\n    \
+             configs: [{{ source: conf, target: /etc/app.conf }}]\n    deploy: {{ replicas: {replicas} }}\n\
+             secrets:\n  token:\n    environment: TOKEN\nconfigs:\n  conf:\n    content: listen-here\n"
         )
     };
-    // An operator's stack, from the editor's text.
     let (status, lines) = ndjson_as(
         &t.op_red,
         &app.url("/api/stacks"),
-        json!({"name": ours, "mode": "swarm", "compose": text(1, "")}),
+        json!({"name": ours, "mode": "swarm", "compose": text(1, ""), "env": env}),
     )
     .await;
     assert_eq!(status, 201, "{lines:#?}");
     assert_eq!(lines.last().unwrap()["step"], "done", "{lines:#?}");
+    let tasks = tasks_until(&app, &t.op_red, &ours, "the task runs", |ts| {
+        of_service(ts, &format!("{ours}_web")).len() == 1
+    })
+    .await;
+    let task = of_service(&tasks, &format!("{ours}_web"))[0].clone();
+    let k = (1..=3)
+        .find(|k| task["node"] == s.node_name(*k).as_str())
+        .unwrap();
+    let sock = s.sockets()[k - 1].clone();
+    let cid = task["container_id"]
+        .as_str()
+        .expect("a container")
+        .to_owned();
+    for (path, want) in [
+        ("/run/secrets/token", token.as_str()),
+        ("/etc/app.conf", "listen-here"),
+    ] {
+        let (ok, out) = docker(&sock, &["exec", &cid, "cat", path]);
+        assert!(ok, "{out}");
+        assert_eq!(out, want, "{path}");
+    }
     // The docker CLI sees it as a stack of its own.
     let (ok, out) = docker(&s.manager(), &["stack", "ls", "--format", "{{.Name}}"]);
     assert!(ok && out.lines().any(|l| l == ours), "{out}");
@@ -501,7 +529,7 @@ async fn swarm_stacks_and_the_docker_cli_see_each_others_stacks() {
         &t.op_red,
         Method::PUT,
         &app.url(&format!("/api/stacks/{ours}")),
-        Some(json!({"compose": text(1, "    cap_add: [SYS_ADMIN]\n")})),
+        Some(json!({"compose": text(1, "    cap_add: [SYS_ADMIN]\n"), "env": env})),
     )
     .await;
     assert_error(&got, 403, "forbidden");
@@ -522,7 +550,7 @@ async fn swarm_stacks_and_the_docker_cli_see_each_others_stacks() {
         &t.op_red,
         Method::PUT,
         &app.url(&format!("/api/stacks/{ours}")),
-        Some(json!({"compose": text(2, "")})),
+        Some(json!({"compose": text(2, ""), "env": env})),
     )
     .await;
     assert_eq!(status, 200, "{d}");
@@ -603,4 +631,6 @@ async fn swarm_stacks_and_the_docker_cli_see_each_others_stacks() {
     assert!(ok && !out.lines().any(|l| l == ours || l == cli), "{out}");
     clean.services.clear();
     clean.networks.clear();
+    clean.secrets.clear();
+    clean.configs.clear();
 }
