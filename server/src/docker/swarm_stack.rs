@@ -25,6 +25,7 @@ use bollard::query_parameters::{
     InspectServiceOptions, ListNetworksOptions, ListSecretsOptions, ListServicesOptions,
     ListTasksOptions, UpdateServiceOptions,
 };
+use sha2::Digest;
 
 use super::stack_up::Progress;
 use super::{networks, swarm, Endpoint};
@@ -35,6 +36,10 @@ use crate::stacks::swarm::{diff, FileRef, Plan, ServicePlan, NAMESPACE_LABEL};
 
 /// The daemon's limit for a secret's or config's value.
 const MAX_VALUE: u64 = 500 * 1024;
+/// The digest of a secret's or config's value, on the object berth made: the swarm never
+/// gives a value back and cannot change one in place, so a redeploy tells a changed value
+/// by this label.
+const VALUE_LABEL: &str = "berth.value-sha256";
 /// How long removal waits for tasks to let go of networks, secrets and configs.
 const REMOVE_WAIT: Duration = Duration::from_secs(90);
 
@@ -235,14 +240,30 @@ async fn files_to_make(
             }
             continue;
         }
+        let data = read_file(kind, f).await?;
+        let digest = format!("{:x}", sha2::Sha256::digest(&data));
         match found {
-            Some(labels) if made_for(&labels, stack, team) => {}
+            Some(labels) if made_for(&labels, stack, team) => {
+                if labels.get(VALUE_LABEL).is_some_and(|d| *d != digest) {
+                    return Err(AppError::Conflict(format!(
+                        "{kind}s.{key}: {name} holds another value, and a swarm {kind} cannot \
+                         change in place: give the new value a new name in the file (`name: \
+                         {name}_v2`), or remove the stack first",
+                        key = f.key,
+                        name = f.name
+                    )));
+                }
+            }
             Some(_) => return Err(taken(kind, &f.name, stack)),
-            None => out.push(NewFile {
-                name: f.name.clone(),
-                labels: policy::own_labels(p.user, f.labels.clone(), team)?,
-                data: read_file(kind, f).await?,
-            }),
+            None => {
+                let mut labels = policy::own_labels(p.user, f.labels.clone(), team)?;
+                labels.insert(VALUE_LABEL.into(), digest);
+                out.push(NewFile {
+                    name: f.name.clone(),
+                    labels,
+                    data,
+                })
+            }
         }
     }
     Ok(out)

@@ -139,7 +139,8 @@ fn plan_of(name: &str, compose: &str, env: Option<&str>, f: &StackFiles) -> AppR
 }
 
 /// `POST /api/stacks` with `"mode":"swarm"`: decided in full before anything is made,
-/// then deployed; the answer is the ndjson progress.
+/// then deployed; the answer is the ndjson progress (with `"up": false`, saved only: the
+/// stack, and a `PUT` deploys it).
 pub async fn create(
     state: AppState,
     user: CurrentUser,
@@ -201,7 +202,12 @@ pub async fn create(
         audit::outcome(&state.db, &user, "stack_create", &name, &decided).await;
     }
     let prepared = decided?;
-    files::write(data, &name, &f.compose, f.env.as_deref(), &f.meta).await?;
+    let f = files::write(data, &name, &f.compose, f.env.as_deref(), &f.meta).await?;
+    if req.up == Some(false) {
+        audit::outcome(&state.db, &user, "stack_create", &name, &Ok(())).await;
+        let detail = detail_of(&name, Some(&f), &[]);
+        return Ok((StatusCode::CREATED, Json(detail)).into_response());
+    }
     let who = user.clone();
     let db = state.db.clone();
     Ok(crate::stacks::ops::stream(

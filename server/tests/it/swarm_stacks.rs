@@ -316,6 +316,32 @@ async fn swarm_stacks_deploy_on_every_node_redeploy_what_changed_and_remove() {
     let (_, inspect) = app.get(&format!("/api/services/{web}")).await;
     let env = inspect["Spec"]["TaskTemplate"]["ContainerSpec"]["Env"].to_string();
     assert!(env.contains("STAGE=two"), "{env}");
+    // A secret's value cannot change in place: a new value asks for a new name.
+    std::fs::write(dir.path().join("token.txt"), "another value").unwrap();
+    let got = send(
+        &app.client,
+        Method::PUT,
+        &app.url(&format!("/api/stacks/{stack}")),
+        Some(json!({"compose": compose(&s.image(), "three")})),
+    )
+    .await;
+    assert_error(&got, 409, "conflict");
+    assert!(
+        got.1["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("new name"),
+        "{}",
+        got.1
+    );
+    let (_, d) = app.get(&format!("/api/stacks/{stack}")).await;
+    assert!(
+        d["compose"].as_str().unwrap().contains("STAGE=two"),
+        "the refused file is not kept: {d}"
+    );
+    let (_, inspect) = app.get(&format!("/api/services/{web}")).await;
+    let env = inspect["Spec"]["TaskTemplate"]["ContainerSpec"]["Env"].to_string();
+    assert!(!env.contains("STAGE=three"), "nothing was deployed: {env}");
 
     // Removed: services, then its network and secret.
     let (status, down) = send(
