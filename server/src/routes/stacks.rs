@@ -307,13 +307,15 @@ pub async fn detail(
 /// spec changed are updated.
 #[utoipa::path(put, path = "/api/stacks/{name}", tag = "stacks",
     request_body = wire::SaveStack,
-    params(("name" = String, Path, description = "stack name")),
+    params(("name" = String, Path, description = "stack name"),
+           ("prune" = Option<bool>, Query, description = "a swarm stack: remove the services the file no longer has")),
     responses((status = 200, description = "saved", body = wire::StackDetail), (status = 400, description = "bad compose file")))]
 pub async fn save(
     State(state): State<AppState>,
     user: CurrentUser,
     daemon: Daemon,
     PathArgs(name): PathArgs<String>,
+    QueryArgs(q): QueryArgs<SaveQuery>,
     JsonBody(req): JsonBody<wire::SaveStack>,
 ) -> AppResult<Json<wire::StackDetail>> {
     check_name(&name)?;
@@ -325,7 +327,7 @@ pub async fn save(
         })?;
     if f.meta.swarm {
         return Ok(Json(
-            swarm_stacks::save(&state, &user, &daemon, &name, f, req).await?,
+            swarm_stacks::save(&state, &user, &daemon, &name, f, req, q.prune).await?,
         ));
     }
     let res = audit::audited(&state.db, &user, "stack_save", &name, async {
@@ -338,6 +340,13 @@ pub async fn save(
     .await;
     res?;
     Ok(Json(detail_of(&state, &daemon, &user, &name).await?))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SaveQuery {
+    /// A swarm stack: remove the services the file no longer has.
+    #[serde(default)]
+    prune: bool,
 }
 
 #[derive(Debug, Deserialize)]

@@ -218,7 +218,9 @@ pub async fn create(
         StatusCode::CREATED,
         move |progress| async move {
             let p = Policy::new(&who, &ep, &db);
-            engine::apply(&p, prepared, &progress).await.map(|_| ())
+            engine::apply(&p, prepared, false, &progress)
+                .await
+                .map(|_| ())
         },
     ))
 }
@@ -333,7 +335,8 @@ pub fn detail_of(name: &str, f: Option<&StackFiles>, svcs: &[Service]) -> wire::
 }
 
 /// `PUT /api/stacks/{name}` of a swarm stack: the new file is decided in full, saved, and
-/// deployed; only the services whose spec changed are updated.
+/// deployed; only the services whose spec changed are updated, and with `prune` the
+/// services the file no longer has are removed (`docker stack deploy --prune`).
 pub async fn save(
     state: &AppState,
     user: &CurrentUser,
@@ -341,6 +344,7 @@ pub async fn save(
     name: &str,
     f: StackFiles,
     req: wire::SaveStack,
+    prune: bool,
 ) -> AppResult<wire::StackDetail> {
     let data = &state.config.data_dir;
     audit::audited(&state.db, user, "stack_save", name, async {
@@ -353,7 +357,7 @@ pub async fn save(
         let f = files::write(data, name, &req.compose, req.env.as_deref(), &f.meta).await?;
         // Nobody reads this progress: the answer is the stack as it now is.
         let (tx, _) = tokio::sync::mpsc::channel(1);
-        engine::apply(&p, prepared, &Progress(tx)).await?;
+        engine::apply(&p, prepared, prune, &Progress(tx)).await?;
         let svcs = engine::services(ep, Some(name)).await?;
         Ok(detail_of(name, Some(&f), &svcs))
     })

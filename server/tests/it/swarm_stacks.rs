@@ -592,6 +592,38 @@ async fn swarm_stacks_and_the_docker_cli_see_each_others_stacks() {
     })
     .await;
 
+    // A service taken out of the file keeps running, unless the redeploy prunes.
+    let extra = format!("  extra:\n    image: {image}\n    command: {IDLE}\n");
+    let with_extra =
+        text(2, "").replacen("secrets:\n  token", &format!("{extra}secrets:\n  token"), 1);
+    clean.services.push(format!("{ours}_extra"));
+    let keys = |d: &Value| -> Vec<String> {
+        let mut k: Vec<String> = d["swarm_services"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["service"].as_str().unwrap().to_owned())
+            .collect();
+        k.sort();
+        k
+    };
+    for (query, file, want) in [
+        ("", &with_extra, vec!["extra", "web"]),
+        ("", &text(2, ""), vec!["extra", "web"]),
+        ("?prune=true", &text(2, ""), vec!["web"]),
+    ] {
+        let (status, d) = send(
+            &t.op_red,
+            Method::PUT,
+            &app.url(&format!("/api/stacks/{ours}{query}")),
+            Some(json!({"compose": file, "env": env})),
+        )
+        .await;
+        assert_eq!(status, 200, "{d}");
+        assert_eq!(keys(&d), want, "PUT{query}: {d}");
+    }
+    assert_eq!(on_swarm(&s, "service", &ours), vec![format!("{ours}_web")]);
+
     // A stack the CLI deployed: listed (for admins: it has no team), with its tasks.
     let dir = tempfile::tempdir().expect("a folder");
     let file = dir.path().join("stack.yml");

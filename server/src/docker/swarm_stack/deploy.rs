@@ -50,6 +50,8 @@ pub struct Prepared {
     secrets: Vec<NewFile>,
     configs: Vec<NewFile>,
     services: Vec<(ServicePlan, Option<Service>)>,
+    /// The stack's services the file no longer has (removed only when pruning).
+    orphans: Vec<Service>,
 }
 
 async fn read_file(kind: &str, f: &FileRef) -> AppResult<Vec<u8>> {
@@ -190,7 +192,20 @@ fn without(
 pub async fn prepare(p: &Policy<'_>, plan: Plan, team: Option<&str>) -> AppResult<Prepared> {
     let stack = plan.stack.clone();
     // A manager, or 409 `not_a_swarm_manager` before anything else.
-    services(p.ep, Some(&stack)).await?;
+    let running = services(p.ep, Some(&stack)).await?;
+    let wanted: Vec<String> = plan
+        .services
+        .iter()
+        .filter_map(|s| s.spec.name.clone())
+        .collect();
+    let mut orphans = Vec::new();
+    for s in running {
+        let name = super::name_of(&s);
+        if !wanted.contains(&name) {
+            // Only what the caller could remove themselves.
+            orphans.push(p.service_ref(&name, wire::Role::Operator).await?);
+        }
+    }
     for s in &plan.services {
         spolicy::check_stack_privileged(p.user, &s.key, s.privileged)?;
     }
@@ -277,6 +292,7 @@ pub async fn prepare(p: &Policy<'_>, plan: Plan, team: Option<&str>) -> AppResul
         secrets,
         configs,
         services,
+        orphans,
     })
 }
 
@@ -286,10 +302,20 @@ pub struct Deployed {
     pub created: Vec<String>,
     pub updated: Vec<String>,
     pub kept: Vec<String>,
+    /// Services of the stack no longer in the file: removed with `prune`, kept otherwise
+    /// (as `docker stack deploy` without `--prune`).
+    pub pruned: Vec<String>,
+    pub left: Vec<String>,
 }
 
-/// Make what [`prepare`] decided, telling `progress` each step.
-pub async fn apply(p: &Policy<'_>, prep: Prepared, progress: &Progress) -> AppResult<Deployed> {
+/// Make what [`prepare`] decided, telling `progress` each step; with `prune`, remove the
+/// stack's services the file no longer has.
+pub async fn apply(
+    p: &Policy<'_>,
+    prep: Prepared,
+    prune: bool,
+    progress: &Progress,
+) -> AppResult<Deployed> {
     let ep = p.ep;
     for w in &prep.plan.warnings {
         progress.say(None, "warning", w.clone()).await;
@@ -376,6 +402,33 @@ pub async fn apply(p: &Policy<'_>, prep: Prepared, progress: &Progress) -> AppRe
                     .await;
                 done.updated.push(s.key);
             }
+        }
+    }
+    for o in prep.orphans {
+        let name = super::name_of(&o);
+        if prune {
+            let id = o.id.clone().unwrap_or_default();
+            match swarm::call(ep, |d| async move { d.delete_service(&id).await }).await {
+                Ok(()) | Err(AppError::NotFound(_)) => {}
+                Err(e) => return Err(e),
+            }
+            progress
+                .say(
+                    None,
+                    "remove",
+                    format!("removed service {name}: not in the file"),
+                )
+                .await;
+            done.pruned.push(name);
+        } else {
+            progress
+                .say(
+                    None,
+                    "keep",
+                    format!("{name} is not in the file and keeps running (prune removes it)"),
+                )
+                .await;
+            done.left.push(name);
         }
     }
     Ok(done)
