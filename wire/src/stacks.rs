@@ -22,6 +22,36 @@ pub struct StackSummary {
     pub containers: usize,
     pub running: usize,
     pub team: Option<String>,
+    /// `compose` (containers on one daemon) or `swarm` (services on a swarm, as
+    /// `docker stack deploy` makes them).
+    #[serde(default = "compose_mode")]
+    pub mode: String,
+    /// A swarm stack: its services with their running and desired tasks.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub swarm_services: Vec<SwarmStackService>,
+}
+
+fn compose_mode() -> String {
+    "compose".into()
+}
+
+/// One service of a swarm stack, as `docker stack services` shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SwarmStackService {
+    /// The service's key in the compose file (`web`).
+    pub service: String,
+    /// The swarm service's name (`STACK_web`) and id, for `/api/services/{id}`.
+    pub name: String,
+    pub id: String,
+    pub image: String,
+    /// `replicated` or `global`.
+    pub mode: String,
+    /// Tasks running and tasks wanted.
+    pub running: u64,
+    pub desired: u64,
+    /// The swarm's version of the service: it moves on each update.
+    pub version: u64,
 }
 
 /// `GET /api/stacks/{name}`.
@@ -42,6 +72,12 @@ pub struct StackDetail {
     /// A Git-backed stack: its source and how its polls went.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub git: Option<crate::GitState>,
+    /// `compose` or `swarm`.
+    #[serde(default = "compose_mode")]
+    pub mode: String,
+    /// A swarm stack: its services with their running and desired tasks.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub swarm_services: Vec<SwarmStackService>,
 }
 
 /// One service of a stack and its containers.
@@ -92,6 +128,10 @@ pub struct CreateStack {
     /// Take the compose file from a Git repository (and follow it).
     #[serde(default)]
     pub git: Option<crate::GitSource>,
+    /// `compose` (default) or `swarm`: deploy the file to the environment's swarm as
+    /// `docker stack deploy` does (its daemon must be a manager).
+    #[serde(default)]
+    pub mode: Option<String>,
 }
 
 /// `PUT /api/stacks/{name}`: new file contents (validated before anything is written).
@@ -175,6 +215,13 @@ pub struct StackDown {
     pub containers: Vec<String>,
     pub networks: Vec<String>,
     pub volumes: Vec<String>,
+    /// A swarm stack: the services, secrets and configs removed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub services: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub secrets: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub configs: Vec<String>,
 }
 
 /// One line of `GET /api/stacks/{name}/logs/ws` (frames carry a JSON array of these).

@@ -303,6 +303,9 @@ pub struct TaskSummary {
     pub container_id: Option<String>,
     pub created: Option<String>,
     pub updated: Option<String>,
+    /// The task's service (its name, `STACK_web` in a stack).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
 }
 
 /// `POST /api/secrets` and `POST /api/configs`: the value is sent once, never returned.

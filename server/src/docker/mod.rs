@@ -35,6 +35,7 @@ pub mod stack_waits;
 pub mod stacks;
 pub mod stats;
 pub mod swarm;
+pub mod swarm_stack;
 pub mod system;
 pub mod tar_gate;
 pub mod terminal;

@@ -155,6 +155,8 @@ fn summary(
         containers: cs.len(),
         running: cs.iter().filter(|c| running(c)).count(),
         team,
+        mode: "compose".into(),
+        swarm_services: vec![],
     }
 }
 

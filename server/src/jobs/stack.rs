@@ -125,6 +125,11 @@ pub async fn redeploy(
         .await?
         .ok_or_else(|| AppError::NotFound(format!("no stack named {name}")))?;
     ops::access(policy.user, ep, name, Some(&f), Role::Operator).await?;
+    if f.meta.swarm {
+        return Err(AppError::Conflict(format!(
+            "stack {name} runs on the swarm: redeploy it with PUT /api/stacks/{name}"
+        )));
+    }
     let env = apply(f.env.as_deref(), &plan.variables);
     // A file that does not compile (or a variable that breaks it) changes nothing.
     let project = ops::compile_or_400(name, &f.compose, env.as_deref(), &f.working_dir())?;

@@ -82,6 +82,7 @@ pub async fn create(
         team: team_labels.get(crate::auth::access::TEAM_LABEL).cloned(),
         working_dir: None,
         endpoint: (ep.name != crate::docker::LOCAL).then(|| ep.name.clone()),
+        ..Default::default()
     };
     let root = gitsync::root(&data, &name)?;
     // Whatever a failed creation fetched is not kept.

@@ -25,6 +25,7 @@ pub mod stack_logs;
 pub mod stacks;
 pub mod swarm;
 pub mod swarm_files;
+pub mod swarm_stacks;
 pub mod system;
 pub mod templates;
 pub mod terminal;
@@ -93,6 +94,7 @@ pub fn router() -> Router<AppState> {
         .merge(stacks::router())
         .merge(git_stacks::router())
         .merge(stack_logs::router())
+        .merge(swarm_stacks::router())
         .merge(networks::router())
         .merge(volumes::router())
         .merge(disk::router())

@@ -634,35 +634,7 @@ pub async fn tasks(
         .collect();
     let mut rows: Vec<wire::TaskSummary> = all
         .into_iter()
-        .map(|t| {
-            let status = t.status.unwrap_or_default();
-            let node = t.node_id.as_ref().and_then(|n| hostnames.get(n)).cloned();
-            let task_name = match (t.slot, &node) {
-                (Some(slot), _) if slot > 0 => format!("{name}.{slot}"),
-                (_, Some(node)) => format!("{name}.{node}"),
-                _ => name.clone(),
-            };
-            wire::TaskSummary {
-                id: t.id.unwrap_or_default(),
-                name: task_name,
-                slot: t.slot,
-                node_id: t.node_id,
-                node,
-                image: t
-                    .spec
-                    .and_then(|s| s.container_spec)
-                    .and_then(|c| c.image)
-                    .map(|i| i.split('@').next().unwrap_or_default().to_owned())
-                    .unwrap_or_default(),
-                state: status.state.map(|s| s.to_string()).unwrap_or_default(),
-                desired_state: t.desired_state.map(|s| s.to_string()).unwrap_or_default(),
-                message: status.message,
-                error: status.err,
-                container_id: status.container_status.and_then(|c| c.container_id),
-                created: t.created_at,
-                updated: t.updated_at,
-            }
-        })
+        .map(|t| crate::docker::swarm_stack::task_row(t, &name, &hostnames))
         .collect();
     rows.sort_by(|a, b| (a.slot, &b.updated).cmp(&(b.slot, &a.updated)));
     Ok(Json(rows))

@@ -52,6 +52,14 @@ pub async fn logs_ws(
     let revoked = sockets::open(&state, &user)?;
     check_name(&name)?;
     let f = files::read_on(&state.config.data_dir, &name, &ep.name).await?;
+    super::swarm_stacks::refuse_compose_only(
+        &user,
+        &ep,
+        &name,
+        f.as_ref(),
+        "following its containers' logs",
+    )
+    .await?;
     ops::access(&user, &ep, &name, f.as_ref(), Role::Viewer).await?;
     let tail = match q.tail.as_deref() {
         None => "100".to_owned(),

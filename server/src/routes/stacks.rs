@@ -18,6 +18,8 @@ use crate::stacks::{check_name, files, ops};
 use crate::state::AppState;
 use crate::store::audit;
 
+use super::swarm_stacks;
+
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list, create))
@@ -35,8 +37,25 @@ pub async fn list(
     daemon: Daemon,
 ) -> AppResult<Json<Vec<wire::StackSummary>>> {
     let mut managed = Vec::new();
+    let mut swarm_managed = Vec::new();
     for name in files::list(&state.config.data_dir).await? {
         if let Some(f) = files::read_on(&state.config.data_dir, &name, &daemon.name).await? {
+            if f.meta.swarm {
+                let services = crate::stacks::swarm::plan(
+                    &name,
+                    &f.compose,
+                    f.env.as_deref(),
+                    &f.working_dir(),
+                )
+                .map(|p| p.services.into_iter().map(|s| s.key).collect())
+                .unwrap_or_default();
+                swarm_managed.push(dstacks::Managed {
+                    name,
+                    services,
+                    team: f.meta.team.clone(),
+                });
+                continue;
+            }
             let services = ops::compile(&name, &f.compose, f.env.as_deref(), &f.working_dir())
                 .map(|p| p.services.into_iter().map(|s| s.name).collect())
                 .unwrap_or_default();
@@ -47,7 +66,10 @@ pub async fn list(
             });
         }
     }
-    Ok(Json(dstacks::list(&daemon, &user, managed).await?))
+    let mut rows = dstacks::list(&daemon, &user, managed).await?;
+    rows.extend(swarm_stacks::list(&daemon, &user, swarm_managed).await?);
+    rows.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(Json(rows))
 }
 
 /// Check a compose text without saving it: every problem, with its line.
@@ -111,17 +133,24 @@ pub async fn validate(
 }
 
 /// Create a stack (from the editor, or an admin's folder on the server) and bring it up:
-/// the answer is the ndjson progress of `up`, or, with `"up": false`, the stack.
+/// the answer is the ndjson progress of `up`, or, with `"up": false`, the stack. With
+/// `"mode":"swarm"` the file is deployed to the environment's swarm as `docker stack
+/// deploy` does (ndjson progress of the deploy).
 #[utoipa::path(post, path = "/api/stacks", tag = "stacks",
     request_body = wire::CreateStack,
-    responses((status = 201, description = "created; ndjson progress of up"),
-              (status = 400, description = "bad name or compose file"), (status = 409, description = "exists")))]
+    responses((status = 201, description = "created; ndjson progress of up (or of the swarm deploy)"),
+              (status = 400, description = "bad name, mode (invalid_mode) or compose file (invalid_compose, invalid_swarm_stack)"),
+              (status = 403, description = "a power the caller may not use"),
+              (status = 409, description = "exists, or not_a_swarm_manager")))]
 pub async fn create(
     State(state): State<AppState>,
     user: CurrentUser,
     Daemon(ep): Daemon,
     JsonBody(req): JsonBody<wire::CreateStack>,
 ) -> AppResult<Response> {
+    if swarm_stacks::is_swarm(&req)? {
+        return swarm_stacks::create(state, user, ep, req).await;
+    }
     if req.git.is_some() {
         return super::git_stacks::create(state, user, ep, req).await;
     }
@@ -166,6 +195,7 @@ pub async fn create(
         team,
         working_dir,
         endpoint: (ep.name != crate::docker::LOCAL).then(|| ep.name.clone()),
+        ..Default::default()
     };
     let f = files::StackFiles {
         dir,
@@ -217,6 +247,9 @@ pub async fn detail_of(
     name: &str,
 ) -> AppResult<wire::StackDetail> {
     let f = files::read_on(&state.config.data_dir, name, &ep.name).await?;
+    if let Some(svcs) = swarm_stacks::find(user, ep, name, f.as_ref(), Role::Viewer).await? {
+        return Ok(swarm_stacks::detail_of(name, f.as_ref(), &svcs));
+    }
     let cs = ops::access(user, ep, name, f.as_ref(), Role::Viewer).await?;
     let declared: Vec<(String, String)> = f
         .as_ref()
@@ -250,6 +283,8 @@ pub async fn detail_of(
                 .map(|r| crate::stacks::gitsync::state_of(state, &r)),
             None => None,
         },
+        mode: "compose".into(),
+        swarm_services: vec![],
     })
 }
 
@@ -268,16 +303,19 @@ pub async fn detail(
 }
 
 /// Replace a managed stack's compose file (and `.env`). Checked before anything is written;
-/// `POST .../up` deploys it.
+/// `POST .../up` deploys it. A swarm stack is redeployed at once: only the services whose
+/// spec changed are updated.
 #[utoipa::path(put, path = "/api/stacks/{name}", tag = "stacks",
     request_body = wire::SaveStack,
-    params(("name" = String, Path, description = "stack name")),
+    params(("name" = String, Path, description = "stack name"),
+           ("prune" = Option<bool>, Query, description = "a swarm stack: remove the services the file no longer has")),
     responses((status = 200, description = "saved", body = wire::StackDetail), (status = 400, description = "bad compose file")))]
 pub async fn save(
     State(state): State<AppState>,
     user: CurrentUser,
     daemon: Daemon,
     PathArgs(name): PathArgs<String>,
+    QueryArgs(q): QueryArgs<SaveQuery>,
     JsonBody(req): JsonBody<wire::SaveStack>,
 ) -> AppResult<Json<wire::StackDetail>> {
     check_name(&name)?;
@@ -287,6 +325,11 @@ pub async fn save(
         .ok_or_else(|| {
             AppError::NotFound(format!("berth keeps no files for a stack named {name}"))
         })?;
+    if f.meta.swarm {
+        return Ok(Json(
+            swarm_stacks::save(&state, &user, &daemon, &name, f, req, q.prune).await?,
+        ));
+    }
     let res = audit::audited(&state.db, &user, "stack_save", &name, async {
         ops::access(&user, &daemon, &name, Some(&f), Role::Operator).await?;
         let project =
@@ -297,6 +340,13 @@ pub async fn save(
     .await;
     res?;
     Ok(Json(detail_of(&state, &daemon, &user, &name).await?))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SaveQuery {
+    /// A swarm stack: remove the services the file no longer has.
+    #[serde(default)]
+    prune: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -319,8 +369,15 @@ pub async fn delete(
 ) -> AppResult<Json<wire::StackDown>> {
     check_name(&name)?;
     let data = &state.config.data_dir;
+    let f = files::read_on(data, &name, &daemon.name).await?;
+    if let Some(svcs) =
+        swarm_stacks::find(&user, &daemon, &name, f.as_ref(), Role::Operator).await?
+    {
+        return Ok(Json(
+            swarm_stacks::delete(&state, &user, &daemon, &name, f.as_ref(), svcs).await?,
+        ));
+    }
     let res = audit::audited(&state.db, &user, "stack_delete", &name, async {
-        let f = files::read_on(data, &name, &daemon.name).await?;
         let cs = ops::access(&user, &daemon, &name, f.as_ref(), Role::Operator).await?;
         let down = dstacks::down(&daemon, &name, &cs, q.volumes).await?;
         files::remove(data, &name).await?;
@@ -365,6 +422,14 @@ pub async fn act(
 ) -> AppResult<Response> {
     check_name(&name)?;
     let f = files::read_on(&state.config.data_dir, &name, &ep.name).await?;
+    swarm_stacks::refuse_compose_only(
+        &user,
+        &ep,
+        &name,
+        f.as_ref(),
+        &format!("the {action} action"),
+    )
+    .await?;
     let audit_name = |a: &str| -> &'static str {
         match a {
             "up" => "stack_up",

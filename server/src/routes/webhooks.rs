@@ -112,6 +112,19 @@ async fn mine(state: &AppState, user: &CurrentUser, id: &str) -> AppResult<Row> 
 }
 
 /// The target as the webhook keeps it, after checking the user may deploy it now.
+/// A stack webhook redeploys a Compose stack's containers; a swarm stack is redeployed
+/// with `PUT /api/stacks/{name}`.
+fn swarm_stack_hook(name: &str) -> AppError {
+    AppError::coded(
+        axum::http::StatusCode::CONFLICT,
+        super::swarm_stacks::SWARM_STACK,
+        format!(
+            "stack {name} runs on the swarm: a stack webhook redeploys Compose stacks; redeploy \
+             it with PUT /api/stacks/{name}"
+        ),
+    )
+}
+
 async fn check_target(
     state: &AppState,
     user: &CurrentUser,
@@ -126,6 +139,9 @@ async fn check_target(
             let name = check_name(target)?;
             let f = files::read(&state.config.data_dir, name).await?;
             ops::access(user, ep, name, f.as_ref(), Role::Operator).await?;
+            if f.as_ref().is_some_and(|f| f.meta.swarm) {
+                return Err(swarm_stack_hook(name));
+            }
             if f.is_none() {
                 return Err(AppError::Conflict(format!(
                     "berth keeps no compose file for {name}: it can only deploy stacks it manages"

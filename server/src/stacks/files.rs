@@ -24,6 +24,9 @@ pub struct Meta {
     /// The environment the stack belongs to (issue 14); none: `local`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub endpoint: Option<String>,
+    /// Deployed to the environment's swarm (`docker stack deploy`), not as containers.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub swarm: bool,
 }
 
 impl Meta {

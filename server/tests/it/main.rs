@@ -37,6 +37,7 @@ mod swarm_api;
 mod swarm_hooks;
 mod swarm_nodes;
 mod swarm_pages;
+mod swarm_stacks;
 mod system;
 mod template_builtins;
 mod templates;

@@ -115,6 +115,23 @@ pub fn check_service_powers(user: &crate::auth::CurrentUser, spec: &ServiceSpec)
     Ok(())
 }
 
+/// `privileged: true` in a stack's service: the swarm runs no privileged task (the CLI
+/// drops the key with a warning), but asking for it is an admin's call, as for containers;
+/// an operator's file is refused rather than quietly deployed with less than it says.
+pub fn check_stack_privileged(
+    user: &crate::auth::CurrentUser,
+    service: &str,
+    privileged: bool,
+) -> AppResult<()> {
+    user.require(Role::Operator)?;
+    if privileged && user.role != Role::Admin {
+        return Err(refuse(&format!(
+            "privileged mode (services.{service}.privileged)"
+        )));
+    }
+    Ok(())
+}
+
 fn check_privileges(p: &TaskSpecContainerSpecPrivileges) -> AppResult<()> {
     if p.credential_spec.is_some() {
         return Err(refuse("a credential spec (Privileges.CredentialSpec)"));

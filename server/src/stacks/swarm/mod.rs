@@ -48,6 +48,9 @@ pub struct FileRef {
     pub external: bool,
     /// `file:`, inside the stack's folder.
     pub file: Option<PathBuf>,
+    /// The value itself, from `environment:` (a variable of the `.env`) or `content:`,
+    /// as Compose reads them: how a stack made from the editor carries its secrets.
+    pub content: Option<String>,
     pub labels: HashMap<String, String>,
 }
 
@@ -73,7 +76,13 @@ pub struct Plan {
     pub warnings: Vec<String>,
 }
 
-fn top_files(root: &Mapping, key: &str, stack: &str, dir: &Path) -> Result<Vec<FileRef>, String> {
+fn top_files(
+    root: &Mapping,
+    key: &str,
+    stack: &str,
+    dir: &Path,
+    vars: &HashMap<String, String>,
+) -> Result<Vec<FileRef>, String> {
     let mut out = Vec::new();
     for (k, v) in root
         .get(key)
@@ -90,12 +99,19 @@ fn top_files(root: &Mapping, key: &str, stack: &str, dir: &Path) -> Result<Vec<F
                 format!("{stack}_{k}")
             }
         });
+        let content = match (v.get("environment").and_then(scalar), v.get("content")) {
+            (Some(var), _) => Some(vars.get(&var).cloned().ok_or_else(|| {
+                format!("{key}.{k}.environment: {var} is not set (add it to the stack's .env)")
+            })?),
+            (None, Some(c)) => Some(scalar(c).unwrap_or_default()),
+            (None, None) => None,
+        };
         let file = match v.get("file").and_then(scalar) {
             Some(f) => Some(inside(dir, &f).map_err(|e| format!("{key}.{k}.file: {e}"))?),
-            None if external => None,
+            None if external || content.is_some() => None,
             None => {
                 return Err(format!(
-                    "{key}.{k}: a swarm {} needs a file: or external: true",
+                    "{key}.{k}: a swarm {} needs a file:, environment:, content: or external: true",
                     key.trim_end_matches('s')
                 ))
             }
@@ -110,6 +126,7 @@ fn top_files(root: &Mapping, key: &str, stack: &str, dir: &Path) -> Result<Vec<F
             name,
             external,
             file,
+            content,
             labels,
         });
     }
@@ -172,8 +189,8 @@ pub fn plan(stack: &str, text: &str, env: Option<&str>, dir: &Path) -> Result<Pl
             }
         })
         .collect();
-    let secrets = top_files(&parsed.raw, "secrets", stack, dir)?;
-    let configs = top_files(&parsed.raw, "configs", stack, dir)?;
+    let secrets = top_files(&parsed.raw, "secrets", stack, dir, &parsed.vars)?;
+    let configs = top_files(&parsed.raw, "configs", stack, dir, &parsed.vars)?;
     let net_names: HashMap<String, String> = networks
         .iter()
         .map(|n| (n.key.clone(), n.name.clone()))
