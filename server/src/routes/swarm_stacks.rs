@@ -158,6 +158,11 @@ pub async fn create(
             "a swarm stack named {name} already has services on this swarm"
         )));
     }
+    if !dstacks::containers(&ep, Some(&name)).await?.is_empty() {
+        return Err(AppError::Conflict(format!(
+            "a Compose project named {name} already has containers on this daemon"
+        )));
+    }
     let (compose, env, working_dir) = match &req.from_dir {
         Some(dir) => {
             user.require(Role::Admin)?;
