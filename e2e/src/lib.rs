@@ -9,6 +9,7 @@ pub mod browser;
 pub mod check;
 pub mod docker;
 pub mod find;
+pub mod gitserve;
 pub mod many;
 pub mod registry;
 
