@@ -1590,6 +1590,58 @@ async fn a_new_image_under_the_same_tag_shows_update_available_and_updates_from_
     browser.close().await;
 }
 
+/// The container's own page says an update is available, Update runs the job, and the
+/// page says how it ended (issue 16's marks on pages, not only in lists).
+#[tokio::test]
+async fn a_containers_page_shows_its_update_and_updates_it_saying_how_it_ended() {
+    let _slot = BROWSER_SLOTS.acquire().await.unwrap();
+    let registry = e2e::registry::Registry::start().await;
+    let base =
+        std::env::var("BERTH_TEST_IMAGE").unwrap_or_else(|_| "berth-test/busybox:latest".into());
+    let image = format!("{}/e2e/{}:latest", registry.host(), unique("updp"));
+    docker::build(&image, &format!("FROM {base}\nLABEL e2e.version=1\n"));
+    docker::push(&image);
+    let name = unique("e2e-updp");
+    docker::run_idle_image(&name, &image, &[]);
+    let old = docker::image_of(&name);
+    let _cleanup = Cleanup(vec![name.clone()], vec![image.clone(), old.clone()]);
+    docker::build(&image, &format!("FROM {base}\nLABEL e2e.version=2\n"));
+    docker::push(&image);
+
+    let berth = Berth::start().await;
+    let browser = Browser::start().await;
+    let c = &browser.client;
+    action::login(c, &berth, "admin", e2e::berth::ADMIN_PASSWORD).await;
+    c.goto(&berth.url(&format!("/containers/{name}")))
+        .await
+        .unwrap();
+    let mark = c
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(fantoccini::Locator::Css(&find::testid("update-available")))
+        .await
+        .expect("the page says an update is available");
+    assert!(mark.text().await.unwrap().contains("update available"));
+    c.find(fantoccini::Locator::Css(&find::testid("update-now")))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let done = c
+        .wait()
+        .at_most(Duration::from_secs(90))
+        .for_element(fantoccini::Locator::Css(&find::testid("update-done")))
+        .await
+        .expect("the page says the update ended well");
+    assert!(done.text().await.unwrap().contains("new image"));
+    check::screenshot(c, "update-done-on-page").await;
+    let now = docker::image_of(&name);
+    assert!(!now.is_empty() && now != old, "{name} runs the new image");
+    assert_eq!(docker::state(&name), "running");
+    browser.close().await;
+}
+
 /// Containers and images a test made, removed when it ends, also on failure.
 struct Cleanup(Vec<String>, Vec<String>);
 
@@ -1776,6 +1828,103 @@ async fn make_a_stack_from_git_and_pull_a_new_commit_with_pull_now() {
         .unwrap();
     assert!(String::from_utf8_lossy(&env.stdout).contains("GREETING=two"));
     check::screenshot(c, "git-stack-pulled").await;
+
+    browser.close().await;
+    docker::remove_project(&name);
+}
+
+/// A Git stack over HTTPS-style basic auth from the form (issue 16's credentials): a wrong
+/// token is refused next to the form saying what is wrong, the right one deploys, and the
+/// stack page names the kind of credentials and the user, never the token.
+#[tokio::test]
+async fn make_a_git_stack_with_a_token_from_the_form_and_see_a_wrong_one_refused() {
+    let _slot = BROWSER_SLOTS.acquire().await.unwrap();
+    const TOKEN: &str = "e2e-git-token-7d1c";
+    let name = unique("e2e-gitcreds");
+    let image =
+        std::env::var("BERTH_TEST_IMAGE").unwrap_or_else(|_| "berth-test/busybox:latest".into());
+    let repo = GitRepo::start();
+    let first = repo.push(
+        &format!(
+            "services:\n  web:\n    image: {image}\n    command: [\"sh\", \"-c\", \"while true; do sleep 1; done\"]\n"
+        ),
+        "first",
+    );
+    let srv = std::path::Path::new(&repo.bare)
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let url = e2e::gitserve::serve_http(srv, "ci", TOKEN);
+    let berth = Berth::start().await;
+    let browser = Browser::start().await;
+    let c = &browser.client;
+
+    action::login(c, &berth, "admin", e2e::berth::ADMIN_PASSWORD).await;
+    c.goto(&berth.url("/stacks")).await.unwrap();
+    find::by_testid(c, "new-stack").await.click().await.unwrap();
+    find::by_testid(c, "stack-name")
+        .await
+        .send_keys(&name)
+        .await
+        .unwrap();
+    find::by_testid(c, "source-git")
+        .await
+        .click()
+        .await
+        .unwrap();
+    find::by_testid(c, "git-url")
+        .await
+        .send_keys(&url)
+        .await
+        .unwrap();
+    let poll = find::by_testid(c, "git-poll").await;
+    poll.clear().await.unwrap();
+    poll.send_keys("0").await.unwrap();
+    find::by_testid(c, "git-auth")
+        .await
+        .select_by_value("token")
+        .await
+        .unwrap();
+    find::by_testid(c, "git-user")
+        .await
+        .send_keys("ci")
+        .await
+        .unwrap();
+    let secret = find::by_testid(c, "git-secret").await;
+    assert_eq!(
+        secret.attr("type").await.unwrap().as_deref(),
+        Some("password"),
+        "the token is typed masked"
+    );
+    secret.send_keys("not-the-token").await.unwrap();
+    find::by_testid(c, "deploy").await.click().await.unwrap();
+    let refused = c
+        .wait()
+        .at_most(Duration::from_secs(30))
+        .for_element(fantoccini::Locator::Css(&find::testid("stack-error")))
+        .await
+        .expect("a wrong token is refused on the form");
+    let text = refused.text().await.unwrap();
+    assert!(text.contains("credentials"), "{text}");
+    check::screenshot(c, "git-creds-refused").await;
+
+    // The form kept everything: only the token is typed again.
+    let secret = find::by_testid(c, "git-secret").await;
+    secret.clear().await.unwrap();
+    secret.send_keys(TOKEN).await.unwrap();
+    find::by_testid(c, "deploy").await.click().await.unwrap();
+    find::by_testid(c, "stack-page").await;
+    commit_becomes(c, &first, 60).await;
+    let creds = find::by_testid(c, "git-credentials")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(creds.contains("token") && creds.contains("ci"), "{creds}");
+    let page = c.source().await.unwrap();
+    assert!(!page.contains(TOKEN), "the token never comes back");
+    assert_eq!(docker::state(&format!("{name}_web_1")), "running");
+    check::screenshot(c, "git-creds-deployed").await;
 
     browser.close().await;
     docker::remove_project(&name);

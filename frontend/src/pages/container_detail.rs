@@ -7,13 +7,13 @@ use leptos_router::hooks::{use_navigate, use_params_map};
 use serde_json::Value;
 
 use crate::api::{self, ApiError};
-use crate::components::update_mark::{Target, UpdateMark};
 use crate::components::actions::{ActionButtons, ContainerAction};
 use crate::components::live::{is_noise, use_container_events, LiveIndicator};
 use crate::components::logs_view::LogsView;
 use crate::components::stats_view::{StatsView, TopView};
 use crate::components::status::{boundary_fallback, Loading, StateBadge};
 use crate::components::terminal::{AttachTab, TerminalTab};
+use crate::components::update_mark::{Target, UpdateMark};
 use crate::format;
 use crate::i18n::containers_more::{tr as trc, Key as C};
 use crate::i18n::ux::{tr as trx, Key as X};

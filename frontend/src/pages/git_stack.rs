@@ -18,6 +18,13 @@ pub struct GitForm {
     pub git_ref: RwSignal<String>,
     pub path: RwSignal<String>,
     pub poll: RwSignal<String>,
+    /// `none`, `token`, `password` or `ssh`.
+    pub auth: RwSignal<String>,
+    pub user: RwSignal<String>,
+    /// The token or the password.
+    pub secret: RwSignal<String>,
+    pub ssh_key: RwSignal<String>,
+    pub known_hosts: RwSignal<String>,
 }
 
 impl GitForm {
@@ -27,6 +34,11 @@ impl GitForm {
             git_ref: RwSignal::new("main".into()),
             path: RwSignal::new("docker-compose.yml".into()),
             poll: RwSignal::new("60".into()),
+            auth: RwSignal::new("none".into()),
+            user: RwSignal::new(String::new()),
+            secret: RwSignal::new(String::new()),
+            ssh_key: RwSignal::new(String::new()),
+            known_hosts: RwSignal::new(String::new()),
         }
     }
 
@@ -41,8 +53,34 @@ impl GitForm {
             git_ref: text(self.git_ref),
             path: text(self.path),
             poll_seconds: self.poll.get_untracked().trim().parse().ok(),
-            credentials: None,
+            credentials: self.credentials(),
         }
+    }
+
+    /// The credentials the chosen kind asks for; the server judges them (a token on
+    /// `git://`, say) and answers what is wrong.
+    fn credentials(&self) -> Option<wire::GitCredentials> {
+        let text = |s: RwSignal<String>| {
+            Some(s.get_untracked().trim().to_owned()).filter(|s| !s.is_empty())
+        };
+        let mut c = wire::GitCredentials::default();
+        match self.auth.get_untracked().as_str() {
+            "token" => {
+                c.username = text(self.user);
+                c.token = Some(self.secret.get_untracked());
+            }
+            "password" => {
+                c.username = text(self.user);
+                c.password = Some(self.secret.get_untracked());
+            }
+            "ssh" => {
+                c.username = text(self.user);
+                c.ssh_key = Some(self.ssh_key.get_untracked());
+                c.known_hosts = text(self.known_hosts);
+            }
+            _ => return None,
+        }
+        Some(c)
     }
 }
 
@@ -68,7 +106,58 @@ pub fn GitFields(form: GitForm) -> impl IntoView {
                 <input class="input" type="number" min="0" data-testid="git-poll" bind:value=form.poll />
                 <small class="muted">{tr(Key::PollHint)}</small>
             </label>
+            <label class="field">
+                <span>{tr(Key::Auth)}</span>
+                <select class="input" data-testid="git-auth" prop:value=move || form.auth.get()
+                    on:change=move |ev| form.auth.set(event_target_value(&ev))>
+                    <option value="none">{tr(Key::AuthNone)}</option>
+                    <option value="token">{tr(Key::AuthToken)}</option>
+                    <option value="password">{tr(Key::AuthPassword)}</option>
+                    <option value="ssh">{tr(Key::AuthSsh)}</option>
+                </select>
+            </label>
+            <Show when=move || form.auth.get() != "none">
+                <label class="field">
+                    <span>{tr(Key::User)}</span>
+                    <input class="input mono" data-testid="git-user" autocomplete="off"
+                        placeholder=move || if form.auth.get() == "ssh" { "git" } else { "x-access-token" }
+                        bind:value=form.user />
+                </label>
+            </Show>
+            <Show when=move || matches!(form.auth.get().as_str(), "token" | "password")>
+                <label class="field">
+                    <span>{move || if form.auth.get() == "token" { tr(Key::Token)() } else { tr(Key::Password)() }}</span>
+                    <input class="input mono" type="password" data-testid="git-secret" autocomplete="new-password"
+                        required bind:value=form.secret />
+                </label>
+            </Show>
+            <Show when=move || form.auth.get() == "ssh">
+                <label class="field">
+                    <span>{tr(Key::SshPrivate)}</span>
+                    <textarea class="input mono" rows="5" data-testid="git-ssh-key" required spellcheck="false"
+                        placeholder="-----BEGIN OPENSSH PRIVATE KEY-----"
+                        prop:value=move || form.ssh_key.get()
+                        on:input=move |ev| form.ssh_key.set(event_target_value(&ev))></textarea>
+                    <small class="muted">{tr(Key::SshKeyHint)}</small>
+                </label>
+                <label class="field">
+                    <span>{tr(Key::KnownHosts)}</span>
+                    <textarea class="input mono" rows="2" data-testid="git-known-hosts" spellcheck="false"
+                        prop:value=move || form.known_hosts.get()
+                        on:input=move |ev| form.known_hosts.set(event_target_value(&ev))></textarea>
+                    <small class="muted">{tr(Key::KnownHostsHint)}</small>
+                </label>
+            </Show>
         </div>
+    }
+}
+
+/// The stored credentials' kind, as the form names it.
+fn credential_kind(lang: crate::i18n::Lang, kind: &str) -> &'static str {
+    match kind {
+        "token" => t(lang, Key::AuthToken),
+        "password" => t(lang, Key::AuthPassword),
+        _ => t(lang, Key::AuthSsh),
     }
 }
 
@@ -111,12 +200,39 @@ pub fn GitPanel(
             detail.refetch();
         });
     };
+    let reset_done = RwSignal::new(false);
+    let reset_host_key = move |_| {
+        let url = format!("/api/stacks/{}/git", api::enc(&name.get_untracked()));
+        let body = serde_json::json!({ "reset_host_key": true });
+        busy.set(true);
+        error.set(None);
+        spawn_local(async move {
+            let res = api::call::<_, serde_json::Value>(Method::Patch, &url, Some(&body)).await;
+            busy.set(false);
+            match res {
+                Ok(_) => reset_done.set(true),
+                Err(e) => error.set(Some(e)),
+            }
+            detail.refetch();
+        });
+    };
     let git = move || detail.get().and_then(|d| d.ok()).and_then(|d| d.git);
     view! {
         <Show when=move || git().is_some()>
             <section class="card git-panel" data-testid="git-panel">
                 <h2>{tr(Key::Git)}</h2>
                 {move || git().map(|g| view! { <GitFacts git=g /> })}
+                {move || git().filter(|g| g.host_keys.is_some()).map(|_| view! {
+                    <div class="toolbar">
+                        <button class="btn btn-sm" data-testid="git-reset-host-key" disabled=move || busy.get()
+                            on:click=reset_host_key>
+                            {tr(Key::ForgetHostKeys)}
+                        </button>
+                        {move || reset_done.get().then(|| view! {
+                            <span class="muted" role="status" data-testid="git-host-key-reset">{tr(Key::HostKeyReset)}</span>
+                        })}
+                    </div>
+                })}
                 <div class="toolbar">
                     <button class="btn btn-sm btn-primary" data-testid="git-pull" disabled=move || busy.get() on:click=pull>
                         {move || if busy.get() { tr(Key::Pulling)() } else { tr(Key::PullNow)() }}
@@ -156,12 +272,29 @@ fn GitFacts(git: GitState) -> impl IntoView {
         .last_poll
         .map(|p| (p, git.last_result.clone().unwrap_or_default()));
     let next = git.next_poll;
+    let kind = git.credentials_kind.clone();
+    let user = git.credentials_user.clone();
+    let host_keys = git.host_keys.clone();
     let failed = git.error.clone().map(|e| (e, git.error_commit.clone()));
     view! {
         <dl class="facts">
             <dt>{tr(Key::Url)}</dt><dd class="mono">{git.url.clone()}</dd>
             <dt>{tr(Key::Ref)}</dt><dd class="mono">{git.git_ref.clone()}</dd>
             <dt>{tr(Key::Path)}</dt><dd class="mono">{git.path.clone()}</dd>
+            <dt>{tr(Key::Credentials)}</dt>
+            <dd data-testid="git-credentials">{move || match (&kind, &user) {
+                (Some(k), Some(u)) => format!("{} · {u}", credential_kind(lang(), k)),
+                (Some(k), None) => credential_kind(lang(), k).to_owned(),
+                _ => t(lang(), Key::NoCredentials).to_owned(),
+            }}</dd>
+            {host_keys.map(|h| view! {
+                <dt>{tr(Key::HostKeys)}</dt>
+                <dd class="mono small" data-testid="git-host-keys">{if h.trim().is_empty() {
+                    t(lang(), Key::HostKeysNone).to_owned()
+                } else {
+                    h
+                }}</dd>
+            })}
             <dt>{tr(Key::Commit)}</dt>
             <dd class="mono" data-testid="git-commit">{commit.unwrap_or_else(|| "—".into())}</dd>
             <dt>{tr(Key::LastPoll)}</dt>

@@ -17,9 +17,9 @@ use wire::{SaveStack, StackDetail, StackLogLine, StackProgress};
 
 use super::stacks::{use_validation_with, ProfilePreview, ProgressLog};
 use crate::api::{self, ApiError, Method};
-use crate::components::update_mark::{Target, UpdateMark};
 use crate::components::confirm::{self, ConfirmButton, What};
 use crate::components::status::{ErrorPanel, Loading, StateBadge};
+use crate::components::update_mark::{Target, UpdateMark};
 use crate::components::yaml_editor::{ProblemList, YamlEditor};
 use crate::i18n::containers_more as cm;
 use crate::i18n::logs_ux as lx;
