@@ -334,7 +334,7 @@ async fn a_thousand_containers_page_sort_filter_group_and_go_in_bulk() {
             .wait()
             .at_most(Duration::from_secs(15))
             .for_element(Locator::Css(&format!(
-                "[data-testid=container-row][data-name=\"{}\"] [data-testid=row-error]",
+                "[data-testid=row-error][data-name=\"{}\"]",
                 name(i)
             )))
             .await
@@ -352,6 +352,28 @@ async fn a_thousand_containers_page_sort_filter_group_and_go_in_bulk() {
     )
     .await;
     check::screenshot(c, "uxlist-bulk").await;
+
+    // The row's menu holds the other actions and closes on a click elsewhere.
+    click(c, &in_row(c, &name(0), "row-menu").await).await;
+    let pop = find::by_testid(c, "row-menu-pop").await;
+    for action in ["action-start", "action-restart", "action-remove"] {
+        pop.find(Locator::Css(&find::testid(action)))
+            .await
+            .unwrap_or_else(|e| panic!("the menu of a created container offers {action}: {e}"));
+    }
+    c.find(Locator::Css(".menu-backdrop"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_js(
+        c,
+        "return document.querySelectorAll('[data-testid=row-menu-pop]').length;",
+        Duration::from_secs(5),
+        |v| v == &json!(0),
+    )
+    .await;
 
     // Grouped by stack: the project's five under one header that folds away.
     click(c, &find::by_testid(c, "group-by-stack").await).await;
@@ -396,6 +418,28 @@ async fn a_thousand_containers_page_sort_filter_group_and_go_in_bulk() {
     assert!(
         scroll <= client,
         "no sideways scrolling at 390 px: {scroll} > {client}"
+    );
+
+    // The same in Chinese and dark: the strings change, the width still fits.
+    find::by_testid(c, "lang-switch")
+        .await
+        .select_by_value("zh-CN")
+        .await
+        .unwrap();
+    selected_reads(c, "已选择 3 个").await;
+    pager_reads(c, "第 1–2 个，共 2 个").await;
+    click(c, &find::by_testid(c, "theme-toggle").await).await;
+    check::screenshot(c, "uxlist-phone-zh").await;
+    let widths = c
+        .execute(
+            "return [document.documentElement.scrollWidth, document.documentElement.clientWidth];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert!(
+        widths[0].as_i64() <= widths[1].as_i64(),
+        "no sideways scrolling in Chinese either: {widths}"
     );
 
     browser.close().await;

@@ -401,3 +401,28 @@ pub fn port_views(ports: &[PortMapping], host: &str) -> Vec<PortView> {
     }
     out
 }
+
+/// A daemon message with every 64-hex id cut to the 12 characters the list shows
+/// ("Container 3f8710d0a763… is not running"), so a row's error stays readable.
+pub fn short_ids(msg: &str) -> String {
+    let mut out = String::with_capacity(msg.len());
+    let mut run = String::new();
+    let flush = |run: &mut String, out: &mut String| {
+        if run.len() == 64 {
+            out.push_str(&run[..12]);
+        } else {
+            out.push_str(run);
+        }
+        run.clear();
+    };
+    for ch in msg.chars() {
+        if matches!(ch, '0'..='9' | 'a'..='f') {
+            run.push(ch);
+        } else {
+            flush(&mut run, &mut out);
+            out.push(ch);
+        }
+    }
+    flush(&mut run, &mut out);
+    out
+}

@@ -248,15 +248,6 @@ pub fn Row(id: String, ctx: ListCtx) -> impl IntoView {
                     {name}
                 </A>
                 {move || match result.get() {
-                    Some(RowResult::Failed(msg)) => view! {
-                        <div class="row-result row-error" data-testid="row-error" role="alert">
-                            <span>{msg}</span>
-                            <button type="button" class="link-btn" data-testid="row-error-dismiss"
-                                aria-label=tr(Key::Dismiss) title=tr(Key::Dismiss) on:click=dismiss.clone()>
-                                "×"
-                            </button>
-                        </div>
-                    }.into_any(),
                     Some(RowResult::Done(key)) => view! {
                         <div class="row-result row-ok" data-testid="row-done">"✓ " {tr(key)}</div>
                     }.into_any(),
@@ -366,6 +357,21 @@ pub fn Row(id: String, ctx: ListCtx) -> impl IntoView {
                 })}
             </td>
         </tr>
+        // An error gets the row's whole width under it: the daemon's reasons are long.
+        {move || match result.get() {
+            Some(RowResult::Failed(msg)) => Some(view! {
+                <tr class="row-error-line" data-testid="row-error" data-name=name role="alert">
+                    <td colspan=super::COLUMNS.to_string()>
+                        <span class="row-error-text" title=msg.clone()>{model::short_ids(&msg)}</span>
+                        <button type="button" class="link-btn" data-testid="row-error-dismiss"
+                            aria-label=tr(Key::Dismiss) title=tr(Key::Dismiss) on:click=dismiss.clone()>
+                            "×"
+                        </button>
+                    </td>
+                </tr>
+            }),
+            _ => None,
+        }}
     }
 }
 
