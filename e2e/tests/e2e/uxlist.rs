@@ -131,8 +131,8 @@ async fn a_thousand_containers_page_sort_filter_group_and_go_in_bulk() {
     let started = std::time::Instant::now();
     let ids = many.create(&specs);
     eprintln!("created {N} containers in {:?}", started.elapsed());
-    for i in 1..=3 {
-        many.start(&ids[i]);
+    for id in &ids[1..=3] {
+        many.start(id);
     }
 
     let berth = Berth::start().await;
