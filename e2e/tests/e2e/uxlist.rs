@@ -240,6 +240,18 @@ async fn a_thousand_containers_page_sort_filter_group_and_go_in_bulk() {
         "{names:?}"
     );
 
+    // A shift-click ticks the rows between the last ticked one and this one.
+    select(c, &[&name(900)]).await;
+    let last = in_row(c, &name(904), "row-select").await;
+    c.execute(
+        "arguments[0].dispatchEvent(new MouseEvent('click', { bubbles: true, cancelable: true, shiftKey: true }));",
+        vec![serde_json::to_value(&last).unwrap()],
+    )
+    .await
+    .unwrap();
+    selected_reads(c, "5 selected").await;
+    click(c, &find::by_testid(c, "bulk-clear").await).await;
+
     // A live change keeps the page and the selection.
     click(c, &find::by_testid(c, "page-next").await).await;
     click(c, &find::by_testid(c, "page-next").await).await;

@@ -56,6 +56,10 @@ struct ListCtx {
     selected: RwSignal<HashSet<String>>,
     results: RwSignal<HashMap<String, RowResult>>,
     collapsed: RwSignal<HashSet<String>>,
+    /// The row whose box was ticked last: a shift-click selects from there.
+    anchor: RwSignal<Option<String>>,
+    /// The ids on the page shown, top to bottom.
+    page_ids: Memo<Vec<String>>,
     /// Where published ports are opened (see [`model::port_host`]).
     port_host: Memo<String>,
     refresh: Callback<()>,
@@ -256,17 +260,6 @@ pub fn Containers() -> impl IntoView {
                 .collect::<HashMap<_, _>>()
         })
     });
-    let ctx = ListCtx {
-        rows,
-        index,
-        updates: update_rows,
-        selected,
-        results,
-        collapsed,
-        port_host,
-        refresh: Callback::new(move |()| list.refetch()),
-    };
-
     let page = Memo::new(move |_| {
         let needle = filter.get().trim().to_lowercase();
         let query = model::Query {
@@ -279,6 +272,19 @@ pub fn Containers() -> impl IntoView {
         };
         collapsed.with(|c| rows.with(|rows| model::page(rows, &query, c)))
     });
+    let ctx = ListCtx {
+        rows,
+        index,
+        updates: update_rows,
+        selected,
+        results,
+        collapsed,
+        port_host,
+        anchor: RwSignal::new(None),
+        page_ids: Memo::new(move |_| page.with(|p| p.ids.clone())),
+        refresh: Callback::new(move |()| list.refetch()),
+    };
+
     // A new filter starts at the first page; a live refresh keeps the page (clamped).
     Effect::new(move |prev: Option<()>| {
         filter.track();

@@ -88,6 +88,24 @@ pub fn Row(id: String, ctx: ListCtx) -> impl IntoView {
     });
     let busy = RwSignal::new(None::<ContainerAction>);
     let menu = RwSignal::new(None::<MenuAt>);
+    let menu_button = NodeRef::<leptos::html::Button>::new();
+    let menu_pop = NodeRef::<leptos::html::Div>::new();
+    // An opened menu takes the focus (its first action), so the keyboard can use it.
+    Effect::new(move |_| {
+        if let Some(first) = menu_pop
+            .get()
+            .and_then(|pop| pop.query_selector("button, a").ok().flatten())
+            .and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok())
+        {
+            let _ = first.focus();
+        }
+    });
+    let close_menu = move || {
+        menu.set(None);
+        if let Some(b) = menu_button.get_untracked() {
+            let _ = b.focus();
+        }
+    };
 
     let on_done = Callback::new({
         let id = id.clone();
@@ -120,17 +138,34 @@ pub fn Row(id: String, ctx: ListCtx) -> impl IntoView {
         let id = id.clone();
         move || ctx.selected.with(|s| s.contains(&id))
     };
+    // A click ticks one box; a shift-click ticks (or clears) every row of the page from
+    // the last one clicked to this one, as in a file manager.
     let on_check = {
         let id = id.clone();
-        move |ev: leptos::ev::Event| {
+        move |ev: leptos::ev::MouseEvent| {
             let on = event_target_checked(&ev);
+            let range = ev
+                .shift_key()
+                .then(|| ctx.anchor.get_untracked())
+                .flatten()
+                .and_then(|anchor| {
+                    ctx.page_ids.with_untracked(|ids| {
+                        let a = ids.iter().position(|i| *i == anchor)?;
+                        let b = ids.iter().position(|i| *i == id)?;
+                        Some(ids[a.min(b)..=a.max(b)].to_vec())
+                    })
+                })
+                .unwrap_or_else(|| vec![id.clone()]);
             ctx.selected.update(|s| {
-                if on {
-                    s.insert(id.clone());
-                } else {
-                    s.remove(&id);
+                for id in range {
+                    if on {
+                        s.insert(id);
+                    } else {
+                        s.remove(&id);
+                    }
                 }
             });
+            ctx.anchor.set(Some(id.clone()));
         }
     };
 
@@ -240,7 +275,7 @@ pub fn Row(id: String, ctx: ListCtx) -> impl IntoView {
                     data-testid="row-select"
                     aria-label=move || format!("{} {}", lists::t(i18n.lang.get(), LKey::Select), name())
                     prop:checked=checked
-                    on:change=on_check
+                    on:click=on_check
                 />
             </td>
             <td class="cell-name" data-label=tr(Key::ColName)>
@@ -315,6 +350,7 @@ pub fn Row(id: String, ctx: ListCtx) -> impl IntoView {
                         type="button"
                         class="btn btn-sm btn-ghost row-menu-btn"
                         data-testid="row-menu"
+                        node_ref=menu_button
                         aria-haspopup="menu"
                         aria-expanded=move || menu.get().is_some().to_string()
                         aria-label=ltr(LKey::MoreActions)
@@ -343,9 +379,9 @@ pub fn Row(id: String, ctx: ListCtx) -> impl IntoView {
                     view! {
                         <div class="menu-backdrop" on:click=move |_| menu.set(None)
                             on:wheel=move |_| menu.set(None) on:touchmove=move |_| menu.set(None)></div>
-                        <div class="row-menu-pop" role="menu" data-testid="row-menu-pop" style=style
+                        <div class="row-menu-pop" role="menu" data-testid="row-menu-pop" style=style node_ref=menu_pop
                             aria-label=move || t(i18n.lang.get(), Key::Menu)
-                            on:keydown=move |ev| if ev.key() == "Escape" { menu.set(None) }>
+                            on:keydown=move |ev| if ev.key() == "Escape" { close_menu() }>
                             <ActionButtons id=id.clone() state on_done busy name=Signal::derive(name) />
                             <div class="row-menu-links">
                                 <A href=tab_link("logs")>{move || ctr(CKey::TabLogs)()}</A>
