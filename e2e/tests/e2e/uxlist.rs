@@ -406,6 +406,12 @@ async fn a_thousand_containers_page_sort_filter_group_and_go_in_bulk() {
         Duration::from_secs(5),
     )
     .await;
+    let open_stack = group.find(Locator::Css("a.group-link")).await.unwrap();
+    assert_eq!(
+        open_stack.attr("href").await.unwrap().as_deref(),
+        Some(format!("/stacks/{stack}").as_str()),
+        "a Compose project's header links to its page"
+    );
     let toggle = group
         .find(Locator::Css(&find::testid("group-toggle")))
         .await

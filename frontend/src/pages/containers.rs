@@ -119,8 +119,9 @@ fn run_bulk(
 ) {
     let action = action_of(bulk);
     ctx.results.update(|r| {
-        // Results of rows that are gone (removed) are dropped here.
-        r.retain(|id, _| ctx.index.with_untracked(|ix| ix.contains_key(id)));
+        // A new action, new results: the last one's marks go (a row still working on
+        // an earlier action keeps its spinner).
+        r.retain(|_, v| *v == RowResult::Busy);
         for id in &ids {
             r.insert(id.clone(), RowResult::Busy);
         }

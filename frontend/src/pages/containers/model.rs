@@ -97,6 +97,12 @@ pub fn stack_of(c: &ContainerSummary) -> Option<&str> {
         .filter(|s| !s.is_empty())
 }
 
+/// Whether the stack is a Compose project, which has a page of its own (`/stacks/NAME`);
+/// a Swarm stack's containers are its services' tasks.
+pub fn is_compose(c: &ContainerSummary) -> bool {
+    c.labels.get(COMPOSE_PROJECT).is_some_and(|p| !p.is_empty())
+}
+
 /// The 12 characters `docker ps` shows.
 pub fn short_id(id: &str) -> &str {
     &id[..id.len().min(12)]
@@ -181,6 +187,8 @@ pub struct Group {
     pub count: usize,
     pub running: usize,
     pub collapsed: bool,
+    /// A Compose project: the header links to its page.
+    pub compose: bool,
     /// The group began on an earlier page; this page repeats its header.
     pub continued: bool,
 }
@@ -253,6 +261,7 @@ pub fn page(rows: &[ContainerSummary], q: &Query<'_>, collapsed: &HashSet<String
                 count: members.len(),
                 running: members.iter().filter(|c| c.state == "running").count(),
                 collapsed: is_collapsed,
+                compose: members.iter().any(|c| is_compose(c)),
                 continued: false,
                 stack: name,
             }));

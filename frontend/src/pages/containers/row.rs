@@ -235,7 +235,12 @@ pub fn Row(id: String, ctx: ListCtx) -> impl IntoView {
         }
     };
 
-    let stack = move || row.with(|r| r.as_ref().and_then(model::stack_of).map(str::to_owned));
+    let stack = move || {
+        row.with(|r| {
+            let c = r.as_ref()?;
+            Some((model::stack_of(c)?.to_owned(), model::is_compose(c)))
+        })
+    };
     let ips = move || row.with(|r| r.as_ref().map(|c| c.ips.clone()).unwrap_or_default());
     let ports = move || {
         let host = ctx.port_host.get();
@@ -314,9 +319,11 @@ pub fn Row(id: String, ctx: ListCtx) -> impl IntoView {
                 {field(|c| c.status.clone())}
             </td>
             <td class="cell-stack" data-label=ltr(LKey::ColStack)>
-                {move || stack().map(|s| {
+                {move || stack().map(|(s, compose)| if compose {
                     let href = format!("/stacks/{}", api::enc(&s));
-                    view! { <A href=href attr:data-testid="row-stack">{s}</A> }
+                    view! { <A href=href attr:data-testid="row-stack">{s}</A> }.into_any()
+                } else {
+                    view! { <span data-testid="row-stack">{s}</span> }.into_any()
                 })}
             </td>
             <td class="cell-ips" data-label=ltr(LKey::ColIps)>
@@ -421,6 +428,7 @@ pub fn GroupRow(group: Group, ctx: ListCtx, columns: usize) -> impl IntoView {
         count,
         running,
         collapsed,
+        compose,
         continued,
     } = group;
     let label = {
@@ -443,7 +451,7 @@ pub fn GroupRow(group: Group, ctx: ListCtx, columns: usize) -> impl IntoView {
             })
         }
     };
-    let link = (!stack.is_empty()).then(|| {
+    let link = compose.then(|| {
         let href = format!("/stacks/{}", api::enc(&stack));
         view! {
             <A href=href attr:class="group-link">{ltr(LKey::OpenStack)}</A>
