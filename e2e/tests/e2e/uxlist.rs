@@ -419,6 +419,17 @@ async fn a_thousand_containers_page_sort_filter_group_and_go_in_bulk() {
     click(c, &toggle).await;
     // 0, 4: what is left of ours outside the stack.
     rows_become(c, 2).await;
+    let toggle = c
+        .find(Locator::Css(&format!(
+            "{header} [data-testid=group-toggle]"
+        )))
+        .await
+        .unwrap();
+    assert_eq!(
+        toggle.attr("aria-expanded").await.unwrap().as_deref(),
+        Some("false"),
+        "the header says it is folded"
+    );
 
     // A phone: the list fits the screen's width, the selection bar showing too.
     select(c, &[&name(0)]).await;

@@ -174,7 +174,12 @@ impl Item {
     /// The `<For>` key: rows by id, so a row stays mounted across refreshes.
     pub fn key(&self) -> String {
         match self {
-            Item::Group(g) => format!("group:{}:{}", g.stack, g.continued),
+            // The counts are in the key so a header re-renders when they change; folding
+            // is not (the header follows it itself and keeps the focus).
+            Item::Group(g) => format!(
+                "group:{}:{}:{}:{}",
+                g.stack, g.continued, g.count, g.running
+            ),
             Item::Row(id) => id.clone(),
         }
     }

@@ -427,10 +427,14 @@ pub fn GroupRow(group: Group, ctx: ListCtx, columns: usize) -> impl IntoView {
         stack,
         count,
         running,
-        collapsed,
         compose,
         continued,
+        ..
     } = group;
+    let collapsed = {
+        let stack = stack.clone();
+        Memo::new(move |_| ctx.collapsed.with(|c| c.contains(&stack)))
+    };
     let label = {
         let stack = stack.clone();
         move || {
@@ -464,10 +468,10 @@ pub fn GroupRow(group: Group, ctx: ListCtx, columns: usize) -> impl IntoView {
                     type="button"
                     class="group-toggle"
                     data-testid="group-toggle"
-                    aria-expanded=(!collapsed).to_string()
+                    aria-expanded=move || (!collapsed.get()).to_string()
                     on:click=toggle
                 >
-                    <span class="caret" aria-hidden="true">{if collapsed { "▸" } else { "▾" }}</span>
+                    <span class="caret" aria-hidden="true">{move || if collapsed.get() { "▸" } else { "▾" }}</span>
                     <strong>{label}</strong>
                     {continued.then_some(" …")}
                 </button>
