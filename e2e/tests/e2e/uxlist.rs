@@ -131,8 +131,8 @@ async fn a_thousand_containers_page_sort_filter_group_and_go_in_bulk() {
     let started = std::time::Instant::now();
     let ids = many.create(&specs);
     eprintln!("created {N} containers in {:?}", started.elapsed());
-    for i in 1..=3 {
-        many.start(&ids[i]);
+    for id in &ids[1..=3] {
+        many.start(id);
     }
 
     let berth = Berth::start().await;
@@ -240,6 +240,18 @@ async fn a_thousand_containers_page_sort_filter_group_and_go_in_bulk() {
         "{names:?}"
     );
 
+    // A shift-click ticks the rows between the last ticked one and this one.
+    select(c, &[&name(900)]).await;
+    let last = in_row(c, &name(904), "row-select").await;
+    c.execute(
+        "arguments[0].dispatchEvent(new MouseEvent('click', { bubbles: true, cancelable: true, shiftKey: true }));",
+        vec![serde_json::to_value(&last).unwrap()],
+    )
+    .await
+    .unwrap();
+    selected_reads(c, "5 selected").await;
+    click(c, &find::by_testid(c, "bulk-clear").await).await;
+
     // A live change keeps the page and the selection.
     click(c, &find::by_testid(c, "page-next").await).await;
     click(c, &find::by_testid(c, "page-next").await).await;
@@ -334,7 +346,7 @@ async fn a_thousand_containers_page_sort_filter_group_and_go_in_bulk() {
             .wait()
             .at_most(Duration::from_secs(15))
             .for_element(Locator::Css(&format!(
-                "[data-testid=container-row][data-name=\"{}\"] [data-testid=row-error]",
+                "[data-testid=row-error][data-name=\"{}\"]",
                 name(i)
             )))
             .await
@@ -352,6 +364,28 @@ async fn a_thousand_containers_page_sort_filter_group_and_go_in_bulk() {
     )
     .await;
     check::screenshot(c, "uxlist-bulk").await;
+
+    // The row's menu holds the other actions and closes on a click elsewhere.
+    click(c, &in_row(c, &name(0), "row-menu").await).await;
+    let pop = find::by_testid(c, "row-menu-pop").await;
+    for action in ["action-start", "action-restart", "action-remove"] {
+        pop.find(Locator::Css(&find::testid(action)))
+            .await
+            .unwrap_or_else(|e| panic!("the menu of a created container offers {action}: {e}"));
+    }
+    c.find(Locator::Css(".menu-backdrop"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_js(
+        c,
+        "return document.querySelectorAll('[data-testid=row-menu-pop]').length;",
+        Duration::from_secs(5),
+        |v| v == &json!(0),
+    )
+    .await;
 
     // Grouped by stack: the project's five under one header that folds away.
     click(c, &find::by_testid(c, "group-by-stack").await).await;
@@ -372,6 +406,12 @@ async fn a_thousand_containers_page_sort_filter_group_and_go_in_bulk() {
         Duration::from_secs(5),
     )
     .await;
+    let open_stack = group.find(Locator::Css("a.group-link")).await.unwrap();
+    assert_eq!(
+        open_stack.attr("href").await.unwrap().as_deref(),
+        Some(format!("/stacks/{stack}").as_str()),
+        "a Compose project's header links to its page"
+    );
     let toggle = group
         .find(Locator::Css(&find::testid("group-toggle")))
         .await
@@ -379,6 +419,17 @@ async fn a_thousand_containers_page_sort_filter_group_and_go_in_bulk() {
     click(c, &toggle).await;
     // 0, 4: what is left of ours outside the stack.
     rows_become(c, 2).await;
+    let toggle = c
+        .find(Locator::Css(&format!(
+            "{header} [data-testid=group-toggle]"
+        )))
+        .await
+        .unwrap();
+    assert_eq!(
+        toggle.attr("aria-expanded").await.unwrap().as_deref(),
+        Some("false"),
+        "the header says it is folded"
+    );
 
     // A phone: the list fits the screen's width, the selection bar showing too.
     select(c, &[&name(0)]).await;
@@ -396,6 +447,28 @@ async fn a_thousand_containers_page_sort_filter_group_and_go_in_bulk() {
     assert!(
         scroll <= client,
         "no sideways scrolling at 390 px: {scroll} > {client}"
+    );
+
+    // The same in Chinese and dark: the strings change, the width still fits.
+    find::by_testid(c, "lang-switch")
+        .await
+        .select_by_value("zh-CN")
+        .await
+        .unwrap();
+    selected_reads(c, "已选择 3 个").await;
+    pager_reads(c, "第 1–2 个，共 2 个").await;
+    click(c, &find::by_testid(c, "theme-toggle").await).await;
+    check::screenshot(c, "uxlist-phone-zh").await;
+    let widths = c
+        .execute(
+            "return [document.documentElement.scrollWidth, document.documentElement.clientWidth];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert!(
+        widths[0].as_i64() <= widths[1].as_i64(),
+        "no sideways scrolling in Chinese either: {widths}"
     );
 
     browser.close().await;

@@ -56,6 +56,10 @@ struct ListCtx {
     selected: RwSignal<HashSet<String>>,
     results: RwSignal<HashMap<String, RowResult>>,
     collapsed: RwSignal<HashSet<String>>,
+    /// The row whose box was ticked last: a shift-click selects from there.
+    anchor: RwSignal<Option<String>>,
+    /// The ids on the page shown, top to bottom.
+    page_ids: Memo<Vec<String>>,
     /// Where published ports are opened (see [`model::port_host`]).
     port_host: Memo<String>,
     refresh: Callback<()>,
@@ -115,8 +119,9 @@ fn run_bulk(
 ) {
     let action = action_of(bulk);
     ctx.results.update(|r| {
-        // Results of rows that are gone (removed) are dropped here.
-        r.retain(|id, _| ctx.index.with_untracked(|ix| ix.contains_key(id)));
+        // A new action, new results: the last one's marks go (a row still working on
+        // an earlier action keeps its spinner).
+        r.retain(|_, v| *v == RowResult::Busy);
         for id in &ids {
             r.insert(id.clone(), RowResult::Busy);
         }
@@ -256,17 +261,6 @@ pub fn Containers() -> impl IntoView {
                 .collect::<HashMap<_, _>>()
         })
     });
-    let ctx = ListCtx {
-        rows,
-        index,
-        updates: update_rows,
-        selected,
-        results,
-        collapsed,
-        port_host,
-        refresh: Callback::new(move |()| list.refetch()),
-    };
-
     let page = Memo::new(move |_| {
         let needle = filter.get().trim().to_lowercase();
         let query = model::Query {
@@ -279,6 +273,19 @@ pub fn Containers() -> impl IntoView {
         };
         collapsed.with(|c| rows.with(|rows| model::page(rows, &query, c)))
     });
+    let ctx = ListCtx {
+        rows,
+        index,
+        updates: update_rows,
+        selected,
+        results,
+        collapsed,
+        port_host,
+        anchor: RwSignal::new(None),
+        page_ids: Memo::new(move |_| page.with(|p| p.ids.clone())),
+        refresh: Callback::new(move |()| list.refetch()),
+    };
+
     // A new filter starts at the first page; a live refresh keeps the page (clamped).
     Effect::new(move |prev: Option<()>| {
         filter.track();

@@ -97,6 +97,12 @@ pub fn stack_of(c: &ContainerSummary) -> Option<&str> {
         .filter(|s| !s.is_empty())
 }
 
+/// Whether the stack is a Compose project, which has a page of its own (`/stacks/NAME`);
+/// a Swarm stack's containers are its services' tasks.
+pub fn is_compose(c: &ContainerSummary) -> bool {
+    c.labels.get(COMPOSE_PROJECT).is_some_and(|p| !p.is_empty())
+}
+
 /// The 12 characters `docker ps` shows.
 pub fn short_id(id: &str) -> &str {
     &id[..id.len().min(12)]
@@ -168,7 +174,12 @@ impl Item {
     /// The `<For>` key: rows by id, so a row stays mounted across refreshes.
     pub fn key(&self) -> String {
         match self {
-            Item::Group(g) => format!("group:{}:{}", g.stack, g.continued),
+            // The counts are in the key so a header re-renders when they change; folding
+            // is not (the header follows it itself and keeps the focus).
+            Item::Group(g) => format!(
+                "group:{}:{}:{}:{}",
+                g.stack, g.continued, g.count, g.running
+            ),
             Item::Row(id) => id.clone(),
         }
     }
@@ -181,6 +192,8 @@ pub struct Group {
     pub count: usize,
     pub running: usize,
     pub collapsed: bool,
+    /// A Compose project: the header links to its page.
+    pub compose: bool,
     /// The group began on an earlier page; this page repeats its header.
     pub continued: bool,
 }
@@ -253,6 +266,7 @@ pub fn page(rows: &[ContainerSummary], q: &Query<'_>, collapsed: &HashSet<String
                 count: members.len(),
                 running: members.iter().filter(|c| c.state == "running").count(),
                 collapsed: is_collapsed,
+                compose: members.iter().any(|c| is_compose(c)),
                 continued: false,
                 stack: name,
             }));
@@ -399,5 +413,30 @@ pub fn port_views(ports: &[PortMapping], host: &str) -> Vec<PortView> {
         let href = (p.protocol == "tcp").then(|| format!("http://{link_host}:{host_port}"));
         out.push(PortView { text, href });
     }
+    out
+}
+
+/// A daemon message with every 64-hex id cut to the 12 characters the list shows
+/// ("Container 3f8710d0a763… is not running"), so a row's error stays readable.
+pub fn short_ids(msg: &str) -> String {
+    let mut out = String::with_capacity(msg.len());
+    let mut run = String::new();
+    let flush = |run: &mut String, out: &mut String| {
+        if run.len() == 64 {
+            out.push_str(&run[..12]);
+        } else {
+            out.push_str(run);
+        }
+        run.clear();
+    };
+    for ch in msg.chars() {
+        if matches!(ch, '0'..='9' | 'a'..='f') {
+            run.push(ch);
+        } else {
+            flush(&mut run, &mut out);
+            out.push(ch);
+        }
+    }
+    flush(&mut run, &mut out);
     out
 }

@@ -88,6 +88,24 @@ pub fn Row(id: String, ctx: ListCtx) -> impl IntoView {
     });
     let busy = RwSignal::new(None::<ContainerAction>);
     let menu = RwSignal::new(None::<MenuAt>);
+    let menu_button = NodeRef::<leptos::html::Button>::new();
+    let menu_pop = NodeRef::<leptos::html::Div>::new();
+    // An opened menu takes the focus (its first action), so the keyboard can use it.
+    Effect::new(move |_| {
+        if let Some(first) = menu_pop
+            .get()
+            .and_then(|pop| pop.query_selector("button, a").ok().flatten())
+            .and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok())
+        {
+            let _ = first.focus();
+        }
+    });
+    let close_menu = move || {
+        menu.set(None);
+        if let Some(b) = menu_button.get_untracked() {
+            let _ = b.focus();
+        }
+    };
 
     let on_done = Callback::new({
         let id = id.clone();
@@ -120,17 +138,34 @@ pub fn Row(id: String, ctx: ListCtx) -> impl IntoView {
         let id = id.clone();
         move || ctx.selected.with(|s| s.contains(&id))
     };
+    // A click ticks one box; a shift-click ticks (or clears) every row of the page from
+    // the last one clicked to this one, as in a file manager.
     let on_check = {
         let id = id.clone();
-        move |ev: leptos::ev::Event| {
+        move |ev: leptos::ev::MouseEvent| {
             let on = event_target_checked(&ev);
+            let range = ev
+                .shift_key()
+                .then(|| ctx.anchor.get_untracked())
+                .flatten()
+                .and_then(|anchor| {
+                    ctx.page_ids.with_untracked(|ids| {
+                        let a = ids.iter().position(|i| *i == anchor)?;
+                        let b = ids.iter().position(|i| *i == id)?;
+                        Some(ids[a.min(b)..=a.max(b)].to_vec())
+                    })
+                })
+                .unwrap_or_else(|| vec![id.clone()]);
             ctx.selected.update(|s| {
-                if on {
-                    s.insert(id.clone());
-                } else {
-                    s.remove(&id);
+                for id in range {
+                    if on {
+                        s.insert(id);
+                    } else {
+                        s.remove(&id);
+                    }
                 }
             });
+            ctx.anchor.set(Some(id.clone()));
         }
     };
 
@@ -200,7 +235,12 @@ pub fn Row(id: String, ctx: ListCtx) -> impl IntoView {
         }
     };
 
-    let stack = move || row.with(|r| r.as_ref().and_then(model::stack_of).map(str::to_owned));
+    let stack = move || {
+        row.with(|r| {
+            let c = r.as_ref()?;
+            Some((model::stack_of(c)?.to_owned(), model::is_compose(c)))
+        })
+    };
     let ips = move || row.with(|r| r.as_ref().map(|c| c.ips.clone()).unwrap_or_default());
     let ports = move || {
         let host = ctx.port_host.get();
@@ -240,7 +280,7 @@ pub fn Row(id: String, ctx: ListCtx) -> impl IntoView {
                     data-testid="row-select"
                     aria-label=move || format!("{} {}", lists::t(i18n.lang.get(), LKey::Select), name())
                     prop:checked=checked
-                    on:change=on_check
+                    on:click=on_check
                 />
             </td>
             <td class="cell-name" data-label=tr(Key::ColName)>
@@ -248,15 +288,6 @@ pub fn Row(id: String, ctx: ListCtx) -> impl IntoView {
                     {name}
                 </A>
                 {move || match result.get() {
-                    Some(RowResult::Failed(msg)) => view! {
-                        <div class="row-result row-error" data-testid="row-error" role="alert">
-                            <span>{msg}</span>
-                            <button type="button" class="link-btn" data-testid="row-error-dismiss"
-                                aria-label=tr(Key::Dismiss) title=tr(Key::Dismiss) on:click=dismiss.clone()>
-                                "×"
-                            </button>
-                        </div>
-                    }.into_any(),
                     Some(RowResult::Done(key)) => view! {
                         <div class="row-result row-ok" data-testid="row-done">"✓ " {tr(key)}</div>
                     }.into_any(),
@@ -288,9 +319,11 @@ pub fn Row(id: String, ctx: ListCtx) -> impl IntoView {
                 {field(|c| c.status.clone())}
             </td>
             <td class="cell-stack" data-label=ltr(LKey::ColStack)>
-                {move || stack().map(|s| {
+                {move || stack().map(|(s, compose)| if compose {
                     let href = format!("/stacks/{}", api::enc(&s));
-                    view! { <A href=href attr:data-testid="row-stack">{s}</A> }
+                    view! { <A href=href attr:data-testid="row-stack">{s}</A> }.into_any()
+                } else {
+                    view! { <span data-testid="row-stack">{s}</span> }.into_any()
                 })}
             </td>
             <td class="cell-ips" data-label=ltr(LKey::ColIps)>
@@ -324,6 +357,7 @@ pub fn Row(id: String, ctx: ListCtx) -> impl IntoView {
                         type="button"
                         class="btn btn-sm btn-ghost row-menu-btn"
                         data-testid="row-menu"
+                        node_ref=menu_button
                         aria-haspopup="menu"
                         aria-expanded=move || menu.get().is_some().to_string()
                         aria-label=ltr(LKey::MoreActions)
@@ -352,9 +386,9 @@ pub fn Row(id: String, ctx: ListCtx) -> impl IntoView {
                     view! {
                         <div class="menu-backdrop" on:click=move |_| menu.set(None)
                             on:wheel=move |_| menu.set(None) on:touchmove=move |_| menu.set(None)></div>
-                        <div class="row-menu-pop" role="menu" data-testid="row-menu-pop" style=style
+                        <div class="row-menu-pop" role="menu" data-testid="row-menu-pop" style=style node_ref=menu_pop
                             aria-label=move || t(i18n.lang.get(), Key::Menu)
-                            on:keydown=move |ev| if ev.key() == "Escape" { menu.set(None) }>
+                            on:keydown=move |ev| if ev.key() == "Escape" { close_menu() }>
                             <ActionButtons id=id.clone() state on_done busy name=Signal::derive(name) />
                             <div class="row-menu-links">
                                 <A href=tab_link("logs")>{move || ctr(CKey::TabLogs)()}</A>
@@ -366,6 +400,21 @@ pub fn Row(id: String, ctx: ListCtx) -> impl IntoView {
                 })}
             </td>
         </tr>
+        // An error gets the row's whole width under it: the daemon's reasons are long.
+        {move || match result.get() {
+            Some(RowResult::Failed(msg)) => Some(view! {
+                <tr class="row-error-line" data-testid="row-error" data-name=name role="alert">
+                    <td colspan=super::COLUMNS.to_string()>
+                        <span class="row-error-text" title=msg.clone()>{model::short_ids(&msg)}</span>
+                        <button type="button" class="link-btn" data-testid="row-error-dismiss"
+                            aria-label=tr(Key::Dismiss) title=tr(Key::Dismiss) on:click=dismiss.clone()>
+                            "×"
+                        </button>
+                    </td>
+                </tr>
+            }),
+            _ => None,
+        }}
     }
 }
 
@@ -378,9 +427,14 @@ pub fn GroupRow(group: Group, ctx: ListCtx, columns: usize) -> impl IntoView {
         stack,
         count,
         running,
-        collapsed,
+        compose,
         continued,
+        ..
     } = group;
+    let collapsed = {
+        let stack = stack.clone();
+        Memo::new(move |_| ctx.collapsed.with(|c| c.contains(&stack)))
+    };
     let label = {
         let stack = stack.clone();
         move || {
@@ -401,7 +455,7 @@ pub fn GroupRow(group: Group, ctx: ListCtx, columns: usize) -> impl IntoView {
             })
         }
     };
-    let link = (!stack.is_empty()).then(|| {
+    let link = compose.then(|| {
         let href = format!("/stacks/{}", api::enc(&stack));
         view! {
             <A href=href attr:class="group-link">{ltr(LKey::OpenStack)}</A>
@@ -414,10 +468,10 @@ pub fn GroupRow(group: Group, ctx: ListCtx, columns: usize) -> impl IntoView {
                     type="button"
                     class="group-toggle"
                     data-testid="group-toggle"
-                    aria-expanded=(!collapsed).to_string()
+                    aria-expanded=move || (!collapsed.get()).to_string()
                     on:click=toggle
                 >
-                    <span class="caret" aria-hidden="true">{if collapsed { "▸" } else { "▾" }}</span>
+                    <span class="caret" aria-hidden="true">{move || if collapsed.get() { "▸" } else { "▾" }}</span>
                     <strong>{label}</strong>
                     {continued.then_some(" …")}
                 </button>
