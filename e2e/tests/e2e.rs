@@ -2,6 +2,8 @@
 //! ONE test binary; run through `cargo xtask test`.
 
 // A crate root in tests/ looks for modules next to it; these live in tests/e2e/.
+#[path = "e2e/imagepage.rs"]
+mod imagepage;
 #[path = "e2e/swarm.rs"]
 mod swarm;
 #[path = "e2e/uxconfirm.rs"]

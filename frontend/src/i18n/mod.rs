@@ -9,6 +9,7 @@
 //! one more `match` and one more `Lang` variant.
 
 pub mod containers_more;
+pub mod image_page;
 pub mod images;
 pub mod lists;
 pub mod logs_ux;

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::components::A;
-use leptos_router::hooks::use_navigate;
+use leptos_router::hooks::{use_navigate, use_query_map};
 use wire::{CreateContainer, PortSpec, RunLine, VolumeSpec};
 
 use crate::api::{self, ApiError, Method};
@@ -239,6 +239,10 @@ pub fn ContainerCreate() -> impl IntoView {
     let i18n = use_i18n();
     let navigate = use_navigate();
     let f = Form::new();
+    // `/containers/new?image=REF` (the image page's Run) starts with that image.
+    if let Some(image) = use_query_map().get_untracked().get("image") {
+        f.image.set(image);
+    }
     let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<ApiError>);
     let pull_state = RwSignal::new(None::<String>);
