@@ -10,6 +10,8 @@ mod swarm;
 mod uxconfirm;
 #[path = "e2e/uxlist.rs"]
 mod uxlist;
+#[path = "e2e/zhadmin.rs"]
+mod zhadmin;
 
 use std::time::Duration;
 

@@ -58,6 +58,17 @@ pub fn local_time_secs(secs: i64, lang_code: &str) -> String {
         .into()
 }
 
+/// Unix seconds as a short local date and time on one line (`2026/12/8 09:15`), for
+/// tables; the full form (`local_time_secs`) goes in the tooltip.
+pub fn short_time_secs(secs: i64, lang_code: &str) -> String {
+    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(secs as f64 * 1000.0));
+    let options = js_sys::Object::new();
+    for (k, v) in [("dateStyle", "short"), ("timeStyle", "short")] {
+        let _ = js_sys::Reflect::set(&options, &k.into(), &v.into());
+    }
+    date.to_locale_string(lang_code, &options).into()
+}
+
 /// A daemon message with each 64-hex id (bare or `sha256:`) replaced by what the page calls
 /// it (`name_of` gets the bare hex), else by its 12-character short id, the way the CLI
 /// prints ids.

@@ -12,6 +12,7 @@ mod ndjson;
 mod pages;
 mod prefs;
 mod stream;
+mod words;
 
 fn main() {
     leptos::mount::mount_to_body(app::App);

@@ -4,7 +4,8 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 
 use crate::api::ApiError;
-use crate::i18n::{error_text, tr, use_i18n, Key};
+use crate::i18n::{error_text, tr, use_i18n, Key, Lang};
+use crate::words;
 
 /// A spinner with "Loading…".
 #[component]
@@ -17,9 +18,11 @@ pub fn Loading() -> impl IntoView {
     }
 }
 
-/// A container state (`running`, `exited`, ...) as a coloured pill; the text is the raw state.
+/// A container state (`running`, `exited`, ...) as a coloured pill, in the reader's
+/// language; the raw state stays in the class name and the tooltip.
 #[component]
 pub fn StateBadge(#[prop(into)] state: Signal<String>) -> impl IntoView {
+    let lang = use_i18n().lang;
     view! {
         <span
             class=move || {
@@ -29,9 +32,28 @@ pub fn StateBadge(#[prop(into)] state: Signal<String>) -> impl IntoView {
                 format!("badge state-{safe}")
             }
             data-testid="state-badge"
+            data-state=move || state.get()
+            title=move || state.get()
         >
-            {move || state.get()}
+            {move || state_text(lang.get(), &state.get())}
         </span>
+    }
+}
+
+/// A state word (or a stack's `running(2), exited(1)`) in `lang`.
+pub fn state_text(lang: Lang, state: &str) -> String {
+    match lang {
+        Lang::En => state.to_string(),
+        Lang::ZhCn => words::states_zh(state),
+    }
+}
+
+/// Docker's status line ("Up 4 minutes") in `lang`; the raw text when it is not a shape
+/// the parser knows.
+pub fn status_text(lang: Lang, raw: &str) -> String {
+    match lang {
+        Lang::En => raw.to_string(),
+        Lang::ZhCn => words::status_zh(raw).unwrap_or_else(|| raw.to_string()),
     }
 }
 

@@ -213,7 +213,7 @@ fn zh_cn(key: Key) -> &'static str {
         Actions => "操作",
         NoStacks => "还没有编排。写一个 compose 文件来部署。",
         Deploy => "部署",
-        Up => "启动",
+        Up => "部署启动",
         Down => "停止并删除",
         DownVolumes => "停止并删除（含数据卷）",
         Restart => "重启",

@@ -1,5 +1,7 @@
 //! `/admin`: users, teams and the audit log (admins only; the server enforces it too).
 
+use std::collections::HashMap;
+
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use wire::{AuditEntry, CreateTeam, CreateUser, PatchUser, Role, TeamInfo, UserInfo};
@@ -11,7 +13,8 @@ use crate::components::status::Loading;
 use crate::format;
 use crate::i18n::admin::{tr, Key};
 use crate::i18n::ux::{tr as trx, Key as X};
-use crate::i18n::{error_text, use_i18n};
+use crate::i18n::{error_text, use_i18n, Lang};
+use crate::words;
 
 fn role_key(role: Role) -> Key {
     match role {
@@ -343,6 +346,24 @@ fn user_row(u: UserInfo, me: bool, run: impl Fn(Job, ErrorSlot) + Copy + 'static
     }
 }
 
+/// An audit action for people: "Create volume" / "创建数据卷"; the raw name when a word
+/// is not known.
+fn action_text(lang: Lang, action: &str) -> String {
+    match (lang, words::action_words(action)) {
+        (Lang::En, Some((en, _))) => en,
+        (Lang::ZhCn, Some((_, zh))) => zh,
+        (_, None) => action.to_string(),
+    }
+}
+
+/// A target as a name where it is a container's id, else with ids cut to 12 characters.
+fn target_text(target: &str, names: &HashMap<String, String>) -> String {
+    match names.get(target) {
+        Some(name) => name.clone(),
+        None => words::short_id(target).to_string(),
+    }
+}
+
 #[component]
 fn AuditLog() -> impl IntoView {
     let i18n = use_i18n();
@@ -359,6 +380,8 @@ fn AuditLog() -> impl IntoView {
         }
         async move { api::get::<Vec<AuditEntry>>(&url).await }
     });
+    let containers =
+        LocalResource::new(|| api::get::<Vec<wire::ContainerSummary>>("/api/containers?all=true"));
     view! {
         <div class="panel" data-testid="audit">
             <h2>{tr(Key::Audit)}</h2>
@@ -371,10 +394,18 @@ fn AuditLog() -> impl IntoView {
                     match entries.await {
                         Ok(rows) if rows.is_empty() => view! { <p class="empty">{tr(Key::NoAudit)}</p> }.into_any(),
                         Ok(rows) => {
-                            let code = i18n.lang.get_untracked().code();
+                            let lang = i18n.lang.get_untracked();
+                            let code = lang.code();
+                            // Container ids become names where the container still exists.
+                            let names: HashMap<String, String> = containers
+                                .await
+                                .unwrap_or_default()
+                                .into_iter()
+                                .map(|c| (c.id.clone(), c.display_name().to_string()))
+                                .collect();
                             view! {
                                 <div class="table-wrap">
-                                    <table class="table">
+                                    <table class="table audit-table">
                                         <thead>
                                             <tr>
                                                 <th>{tr(Key::When)}</th>
@@ -389,14 +420,31 @@ fn AuditLog() -> impl IntoView {
                                             {rows
                                                 .into_iter()
                                                 .map(|r| {
+                                                    let target = r.target.clone().unwrap_or_default();
+                                                    let shown = target_text(&target, &names);
+                                                    let result = match lang {
+                                                        Lang::ZhCn => words::result_zh(&r.result)
+                                                            .map(str::to_owned)
+                                                            .unwrap_or_else(|| r.result.clone()),
+                                                        Lang::En => r.result.clone(),
+                                                    };
                                                     view! {
                                                         <tr data-testid="audit-row">
-                                                            <td>{format::local_time_secs(r.at, code)}</td>
-                                                            <td>{r.user.unwrap_or_default()}</td>
-                                                            <td>{r.action}</td>
-                                                            <td class="mono">{r.target.unwrap_or_default()}</td>
-                                                            <td>{r.result}</td>
-                                                            <td class="mono">{r.peer.unwrap_or_default()}</td>
+                                                            <td class="nowrap" data-label=tr(Key::When)>
+                                                                <time data-testid="audit-when" title=format::local_time_secs(r.at, code)>
+                                                                    {format::short_time_secs(r.at, code)}
+                                                                </time>
+                                                            </td>
+                                                            <td data-label=tr(Key::Who)>{r.user.unwrap_or_default()}</td>
+                                                            <td data-label=tr(Key::Action) data-testid="audit-action"
+                                                                data-action=r.action.clone() title=r.action.clone()>
+                                                                {action_text(lang, &r.action)}
+                                                            </td>
+                                                            <td class="mono wrap-any" data-label=tr(Key::Target) title=target>{shown}</td>
+                                                            <td data-label=tr(Key::Result) title=r.result.clone()>{result}</td>
+                                                            <td class="mono nowrap" data-label=tr(Key::From) data-testid="audit-from">
+                                                                {r.peer.unwrap_or_default()}
+                                                            </td>
                                                         </tr>
                                                     }
                                                 })

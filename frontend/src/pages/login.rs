@@ -9,7 +9,7 @@ use wire::{LoginRequest, Me};
 
 use crate::api::{self, Method};
 use crate::app::use_session;
-use crate::i18n::{error_text, tr, use_i18n, Key};
+use crate::i18n::{error_text, t, tr, use_i18n, Key};
 
 /// `?next=` only ever names a path on this site: anything else (`//evil.example`,
 /// `https://...`) would make the login page an open redirect.
@@ -73,7 +73,15 @@ pub fn Login() -> impl IntoView {
                     );
                 }
                 Err(e) => {
-                    error.set(Some(error_text(i18n.lang.get_untracked(), &e)));
+                    // The server's login refusals are known codes: say them in the
+                    // reader's language rather than the server's English.
+                    let lang = i18n.lang.get_untracked();
+                    let text = match e.code.as_str() {
+                        "unauthorized" => t(lang, Key::WrongLogin).to_string(),
+                        "too_many_attempts" => t(lang, Key::TooManyLogins).to_string(),
+                        _ => error_text(lang, &e),
+                    };
+                    error.set(Some(text));
                     pending.set(false);
                 }
             }

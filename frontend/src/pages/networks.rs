@@ -132,7 +132,7 @@ pub fn Networks() -> impl IntoView {
                 Some(Ok(rows)) if rows.is_empty() => view! { <p>{tr(Key::NoNetworks)}</p> }.into_any(),
                 Some(Ok(rows)) => view! {
                     <div class="table-wrap">
-                        <table class="table">
+                        <table class="table networks-table">
                             <thead><tr>
                                 <th>{tr(Key::Name)}</th><th>{tr(Key::Driver)}</th><th>{tr(Key::Subnet)}</th>
                                 <th>{tr(Key::Containers)}</th><th class="col-actions">{tr(Key::Actions)}</th>
@@ -223,11 +223,11 @@ fn NetworkRow(
         .collect_view();
     view! {
         <tr data-testid="network-row" data-name=n.name.clone()>
-            <td>{n.name.clone()}{n.builtin.then(|| view! { " " <span class="badge">{tr(Key::Builtin)}</span> })}</td>
-            <td>{n.driver.clone()}{n.internal.then(|| view! { " " <span class="badge">{tr(Key::Internal)}</span> })}</td>
-            <td class="mono">{subnets}</td>
-            <td>{members}</td>
-            <td class="col-actions">
+            <td class="cell-name" data-label=tr(Key::Name)>{n.name.clone()}{n.builtin.then(|| view! { " " <span class="badge">{tr(Key::Builtin)}</span> })}</td>
+            <td data-label=tr(Key::Driver)>{n.driver.clone()}{n.internal.then(|| view! { " " <span class="badge">{tr(Key::Internal)}</span> })}</td>
+            <td class="mono" data-label=tr(Key::Subnet)>{subnets}</td>
+            <td data-label=tr(Key::Containers)><div class="members">{members}</div></td>
+            <td class="col-actions" data-label=tr(Key::Actions)>
                 <form class="inline-form" on:submit=connect>
                     <input class="input input-sm" placeholder=tr(Key::Container) bind:value=container />
                     <input class="input input-sm" placeholder=tr(Key::Ipv4) bind:value=ipv4 />

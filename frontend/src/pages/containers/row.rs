@@ -11,7 +11,7 @@ use super::model::{self, Group};
 use super::{ListCtx, RowResult};
 use crate::api::{self, ApiError};
 use crate::components::actions::{ActionButtons, ContainerAction};
-use crate::components::status::StateBadge;
+use crate::components::status::{status_text, StateBadge};
 use crate::format;
 use crate::i18n::containers_more::{tr as ctr, Key as CKey};
 use crate::i18n::lists::{self, tr as ltr, Key as LKey};
@@ -315,8 +315,9 @@ pub fn Row(id: String, ctx: ListCtx) -> impl IntoView {
                     _ => ().into_any(),
                 }}
             </td>
-            <td class="cell-status muted" data-label=tr(Key::ColStatus)>
-                {field(|c| c.status.clone())}
+            <td class="cell-status muted" data-label=tr(Key::ColStatus) data-testid="row-status"
+                title=field(|c| c.status.clone())>
+                {move || status_text(i18n.lang.get(), &field(|c| c.status.clone())())}
             </td>
             <td class="cell-stack" data-label=ltr(LKey::ColStack)>
                 {move || stack().map(|(s, compose)| if compose {
