@@ -273,13 +273,23 @@ async fn an_image_a_stopped_container_uses_says_to_tick_force_in_its_row_and_for
     click(c, &format!("{row} [data-testid=confirm-yes]")).await;
 
     // The daemon's conflict, in the row, saying what to do, with the Force box offered.
-    let hint = c
-        .wait()
-        .at_most(Duration::from_secs(20))
-        .for_element(Locator::Css(&format!("{row} [data-testid=image-row-hint]")))
-        .await
-        .expect("the refusal is shown in the image's row, with a hint");
-    let hint = hint.text().await.unwrap();
+    // Read afresh each time: the row re-renders as the list refreshes.
+    let hint_css = format!("{row} [data-testid=image-row-hint]");
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let hint = loop {
+        if let Ok(el) = c.find(Locator::Css(&hint_css)).await {
+            if let Ok(text) = el.text().await {
+                if !text.is_empty() {
+                    break text;
+                }
+            }
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the refusal is shown in the image's row, with a hint"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
     assert!(
         hint.contains("tick Force"),
         "the hint says to tick Force: {hint}"

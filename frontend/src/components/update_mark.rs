@@ -13,7 +13,7 @@ use crate::i18n::use_i18n;
 /// What the mark is about.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Target {
-    /// A container, by id.
+    /// A container, by name (kept when an update recreates it under a new id).
     Container(String),
     /// A stack berth manages, by name.
     Stack(String),
@@ -22,14 +22,16 @@ pub enum Target {
 impl Target {
     fn matches(&self, u: &wire::UpdateInfo) -> bool {
         match self {
-            Target::Container(id) => u.container == *id || u.container.starts_with(id.as_str()),
+            Target::Container(name) => {
+                u.name.trim_start_matches('/') == name || u.container == *name
+            }
             Target::Stack(name) => u.stack.as_deref() == Some(name.as_str()),
         }
     }
 
     fn url(&self) -> String {
         match self {
-            Target::Container(id) => format!("/api/containers/{}/update", api::enc(id)),
+            Target::Container(name) => format!("/api/containers/{}/update", api::enc(name)),
             Target::Stack(name) => format!("/api/stacks/{}/update", api::enc(name)),
         }
     }
@@ -43,13 +45,53 @@ enum Run {
     Failed(String),
 }
 
+/// Where an update's progress is kept, given by the page (`provide_context`): the page's
+/// parts re-render when the container is recreated under them, and the update's end must
+/// still be shown afterwards. Keyed by the target, so another container's page starts idle.
+#[derive(Debug, Clone, Copy)]
+pub struct UpdateRuns(RwSignal<Option<(Target, Run)>>);
+
+impl UpdateRuns {
+    pub fn provide() {
+        provide_context(UpdateRuns(RwSignal::new(None)));
+    }
+}
+
 #[component]
 pub fn UpdateMark(target: Target) -> impl IntoView {
     let i18n = use_i18n();
     let lang = i18n.lang;
     let rows = LocalResource::new(|| api::get::<Vec<wire::UpdateInfo>>("/api/updates"));
-    let run = RwSignal::new(Run::Idle);
+    let runs = use_context::<UpdateRuns>()
+        .unwrap_or_else(|| UpdateRuns(RwSignal::new(None)))
+        .0;
     let target = StoredValue::new(target);
+    // This target's run (the kept one is another's: idle here).
+    let run = Signal::derive(move || {
+        runs.with(|r| match r {
+            Some((t, run)) if target.with_value(|me| me == t) => run.clone(),
+            _ => Run::Idle,
+        })
+    });
+    let set_run = move |r: Run| runs.set(Some((target.get_value(), r)));
+    // The updated container has a new id: a page opened by the old one follows the name.
+    let navigate = leptos_router::hooks::use_navigate();
+    let follow = move || {
+        if let Target::Container(name) = target.get_value() {
+            let path = format!("/containers/{}", api::enc(&name));
+            let here = window().location().pathname().unwrap_or_default();
+            if here != path {
+                navigate(
+                    &path,
+                    leptos_router::NavigateOptions {
+                        replace: true,
+                        ..Default::default()
+                    },
+                );
+            }
+        }
+    };
+    let follow = StoredValue::new_local(follow);
     let available = {
         Memo::new(move |_| {
             rows.get()
@@ -64,13 +106,13 @@ pub fn UpdateMark(target: Target) -> impl IntoView {
     let start = {
         move |_| {
             let url = target.with_value(Target::url);
-            run.set(Run::Running);
+            set_run(Run::Running);
             spawn_local(async move {
                 let started =
                     match api::call::<(), wire::JobStarted>(api::Method::Post, &url, None).await {
                         Ok(s) => s,
                         Err(e) => {
-                            run.set(Run::Failed(e.to_string()));
+                            set_run(Run::Failed(e.to_string()));
                             return;
                         }
                     };
@@ -78,15 +120,16 @@ pub fn UpdateMark(target: Target) -> impl IntoView {
                 let job_url = format!("/api/jobs/{}?wait=600", api::enc(&started.job));
                 match api::get::<wire::Job>(&job_url).await {
                     Ok(job) if job.state == wire::JobState::Succeeded => {
-                        run.set(Run::Done);
+                        set_run(Run::Done);
                         rows.refetch();
+                        follow.with_value(|f| f());
                     }
-                    Ok(job) => run.set(Run::Failed(
+                    Ok(job) => set_run(Run::Failed(
                         job.error
                             .map(|e| e.message)
                             .unwrap_or_else(|| format!("{:?}", job.state)),
                     )),
-                    Err(e) => run.set(Run::Failed(e.to_string())),
+                    Err(e) => set_run(Run::Failed(e.to_string())),
                 }
             });
         }

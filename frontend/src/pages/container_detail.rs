@@ -13,7 +13,7 @@ use crate::components::logs_view::LogsView;
 use crate::components::stats_view::{StatsView, TopView};
 use crate::components::status::{boundary_fallback, Loading, StateBadge};
 use crate::components::terminal::{AttachTab, TerminalTab};
-use crate::components::update_mark::{Target, UpdateMark};
+use crate::components::update_mark::{Target, UpdateMark, UpdateRuns};
 use crate::format;
 use crate::i18n::containers_more::{tr as trc, Key as C};
 use crate::i18n::ux::{tr as trx, Key as X};
@@ -113,6 +113,7 @@ fn Tabs(tab: RwSignal<Tab>, id: String) -> impl IntoView {
 #[component]
 pub fn ContainerDetail() -> impl IntoView {
     let i18n = use_i18n();
+    UpdateRuns::provide();
     let params = use_params_map();
     let navigate = use_navigate();
     let id = Memo::new(move |_| params.read().get("id").unwrap_or_default());
@@ -310,7 +311,7 @@ fn Facts(
     let raw = serde_json::to_string_pretty(&info).unwrap_or_default();
     // A container of a stack is updated with its stack (the server says so too).
     let update_target = match str_at(&info, "/Config/Labels/com.docker.compose.project") {
-        "" => Target::Container(id.clone()),
+        "" => Target::Container(name.clone()),
         project => Target::Stack(project.to_owned()),
     };
 

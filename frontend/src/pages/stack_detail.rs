@@ -19,7 +19,7 @@ use super::stacks::{use_validation_with, ProfilePreview, ProgressLog};
 use crate::api::{self, ApiError, Method};
 use crate::components::confirm::{self, ConfirmButton, What};
 use crate::components::status::{ErrorPanel, Loading, StateBadge};
-use crate::components::update_mark::{Target, UpdateMark};
+use crate::components::update_mark::{Target, UpdateMark, UpdateRuns};
 use crate::components::yaml_editor::{ProblemList, YamlEditor};
 use crate::i18n::containers_more as cm;
 use crate::i18n::logs_ux as lx;
@@ -40,6 +40,7 @@ fn colour(service: &str) -> String {
 #[component]
 pub fn StackDetailPage() -> impl IntoView {
     let i18n = use_i18n();
+    UpdateRuns::provide();
     let navigate = use_navigate();
     let params = use_params_map();
     let name = Memo::new(move |_| params.read().get("name").unwrap_or_default());
