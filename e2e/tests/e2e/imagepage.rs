@@ -180,6 +180,10 @@ async fn the_image_page_shows_config_and_users_tags_runs_and_removes() {
             .any(|w| w.len() == 64),
         "no 64-character ids in the message: {err}"
     );
+    assert!(
+        err.contains(&container) && err.contains(&tag),
+        "the message names the container and the image as the page does: {err}"
+    );
     assert!(docker::has_image(&tag), "refused: the image stays");
     check::screenshot(c, "imagepage-force-hint").await;
     click(c, "[data-testid=image-force]").await;

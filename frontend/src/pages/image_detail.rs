@@ -224,8 +224,15 @@ fn Facts(
         n
     });
     let named = move |msg: &str| {
-        format::name_ids(msg, |hex| {
+        let msg = format::name_ids(msg, |hex| {
             names.with_value(|n| n.iter().find(|(i, _)| i == hex).map(|(_, n)| n.clone()))
+        });
+        // The daemon's conflicts name both by their 12-character short ids.
+        names.with_value(|n| {
+            n.iter().fold(msg, |msg, (hex, name)| match hex.get(..12) {
+                Some(short) => msg.replace(short, name),
+                None => msg,
+            })
         })
     };
 
