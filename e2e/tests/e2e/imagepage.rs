@@ -128,6 +128,17 @@ async fn the_image_page_shows_config_and_users_tags_runs_and_removes() {
     // Tag it from the page: "repo:tag" typed in one box.
     click(c, "[data-testid=image-tag-open]").await;
     let input = find::by_testid(c, "image-tag-repo").await;
+    // A name the daemon refuses: the reason in the form, what was typed kept.
+    input.send_keys("Bad Name:v3").await.unwrap();
+    click(c, "[data-testid=image-tag-submit]").await;
+    let refused = text(c, "[data-testid=image-tag-error]").await;
+    assert!(!refused.is_empty(), "the refusal is shown in the form");
+    assert_eq!(
+        input.prop("value").await.unwrap().as_deref(),
+        Some("Bad Name:v3"),
+        "what was typed stays"
+    );
+    input.clear().await.unwrap();
     input.send_keys(&new_tag).await.unwrap();
     click(c, "[data-testid=image-tag-submit]").await;
     present(c, &chip(&new_tag), true).await;

@@ -348,9 +348,9 @@ fn Facts(
                 let hint = crate::i18n::ux::image_remove_hint(&msg);
                 view! {
                     <div class="form-error" role="alert" data-testid="image-remove-error">
-                        <span>{msg}</span>
+                        <div>{msg}</div>
                         {hint.map(|h| view! {
-                            <span class="hint" data-testid="image-remove-hint">" "{crate::i18n::ux::tr(h)}</span>
+                            <div class="hint" data-testid="image-remove-hint">{crate::i18n::ux::tr(h)}</div>
                         })}
                     </div>
                 }
