@@ -128,6 +128,17 @@ async fn the_image_page_shows_config_and_users_tags_runs_and_removes() {
     // Tag it from the page: "repo:tag" typed in one box.
     click(c, "[data-testid=image-tag-open]").await;
     let input = find::by_testid(c, "image-tag-repo").await;
+    // A name the daemon refuses: the reason in the form, what was typed kept.
+    input.send_keys("Bad Name:v3").await.unwrap();
+    click(c, "[data-testid=image-tag-submit]").await;
+    let refused = text(c, "[data-testid=image-tag-error]").await;
+    assert!(!refused.is_empty(), "the refusal is shown in the form");
+    assert_eq!(
+        input.prop("value").await.unwrap().as_deref(),
+        Some("Bad Name:v3"),
+        "what was typed stays"
+    );
+    input.clear().await.unwrap();
     input.send_keys(&new_tag).await.unwrap();
     click(c, "[data-testid=image-tag-submit]").await;
     present(c, &chip(&new_tag), true).await;
@@ -168,6 +179,43 @@ async fn the_image_page_shows_config_and_users_tags_runs_and_removes() {
     assert!(!docker::has_image(&new_tag), "Confirm removed the tag");
     assert!(docker::has_image(&tag), "the image and its other tag stay");
 
+    // In Simplified Chinese, dark, on a phone: translated, and nothing scrolls sideways.
+    find::by_testid(c, "lang-switch")
+        .await
+        .select_by_value("zh-CN")
+        .await
+        .unwrap();
+    let digests = find::by_testid(c, "image-digests").await;
+    check::text_becomes(&digests, "无", Duration::from_secs(5)).await;
+    find::by_testid(c, "theme-toggle")
+        .await
+        .click()
+        .await
+        .unwrap();
+    c.set_window_size(390, 844).await.unwrap();
+    find::by_testid(c, "image-used-by").await;
+    let widths = wait_js(
+        c,
+        "return [document.documentElement.scrollWidth, document.documentElement.clientWidth];",
+        Duration::from_secs(5),
+        |v| v.is_array(),
+    )
+    .await;
+    check::screenshot(c, "imagepage-phone-zh").await;
+    let (scroll, client) = (widths[0].as_i64().unwrap(), widths[1].as_i64().unwrap());
+    assert!(
+        scroll <= client,
+        "no sideways scrolling at 390 px: {scroll} > {client}"
+    );
+    c.set_window_size(1280, 900).await.unwrap();
+    find::by_testid(c, "lang-switch")
+        .await
+        .select_by_value("en")
+        .await
+        .unwrap();
+    let digests = find::by_testid(c, "image-digests").await;
+    check::text_becomes(&digests, "none", Duration::from_secs(5)).await;
+
     // Remove the image a stopped container uses: the daemon wants Force, the page says so.
     cli_ok(&["stop", "-t", "1", &container]);
     click(c, "[data-testid=image-remove]").await;
@@ -179,6 +227,10 @@ async fn the_image_page_shows_config_and_users_tags_runs_and_removes() {
         !err.split(|ch: char| !ch.is_ascii_hexdigit())
             .any(|w| w.len() == 64),
         "no 64-character ids in the message: {err}"
+    );
+    assert!(
+        err.contains(&container) && err.contains(&tag),
+        "the message names the container and the image as the page does: {err}"
     );
     assert!(docker::has_image(&tag), "refused: the image stays");
     check::screenshot(c, "imagepage-force-hint").await;

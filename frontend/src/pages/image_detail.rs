@@ -224,8 +224,15 @@ fn Facts(
         n
     });
     let named = move |msg: &str| {
-        format::name_ids(msg, |hex| {
+        let msg = format::name_ids(msg, |hex| {
             names.with_value(|n| n.iter().find(|(i, _)| i == hex).map(|(_, n)| n.clone()))
+        });
+        // The daemon's conflicts name both by their 12-character short ids.
+        names.with_value(|n| {
+            n.iter().fold(msg, |msg, (hex, name)| match hex.get(..12) {
+                Some(short) => msg.replace(short, name),
+                None => msg,
+            })
         })
     };
 
@@ -341,9 +348,9 @@ fn Facts(
                 let hint = crate::i18n::ux::image_remove_hint(&msg);
                 view! {
                     <div class="form-error" role="alert" data-testid="image-remove-error">
-                        <span>{msg}</span>
+                        <div>{msg}</div>
                         {hint.map(|h| view! {
-                            <span class="hint" data-testid="image-remove-hint">" "{crate::i18n::ux::tr(h)}</span>
+                            <div class="hint" data-testid="image-remove-hint">{crate::i18n::ux::tr(h)}</div>
                         })}
                     </div>
                 }
