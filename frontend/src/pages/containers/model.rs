@@ -440,3 +440,139 @@ pub fn short_ids(msg: &str) -> String {
     flush(&mut run, &mut out);
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn c(name: &str, state: &str, created: i64, stack: Option<&str>) -> ContainerSummary {
+        ContainerSummary {
+            id: format!("{name:0>64}"),
+            names: vec![name.to_owned()],
+            image: "busybox".into(),
+            state: state.into(),
+            status: String::new(),
+            created,
+            ports: Vec::new(),
+            labels: stack
+                .map(|s| [(COMPOSE_PROJECT.to_owned(), s.to_owned())].into())
+                .unwrap_or_default(),
+            ips: Vec::new(),
+        }
+    }
+
+    fn q(group: bool, index: usize, size: usize) -> Query<'static> {
+        Query {
+            needle: "",
+            running_only: false,
+            sort: Sort {
+                col: Col::Name,
+                asc: true,
+            },
+            group,
+            index,
+            size,
+        }
+    }
+
+    fn ids(p: &Page) -> Vec<String> {
+        p.items
+            .iter()
+            .map(|i| match i {
+                Item::Row(id) => id.trim_start_matches('0').to_owned(),
+                Item::Group(g) => format!("[{}{}]", g.stack, if g.continued { "…" } else { "" }),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn pages_and_groups() {
+        let rows = vec![
+            c("a", "running", 1, Some("s")),
+            c("b", "exited", 2, None),
+            c("c", "running", 3, Some("s")),
+            c("d", "exited", 4, None),
+        ];
+        let none = HashSet::new();
+        let p = page(&rows, &q(false, 1, 3), &none);
+        assert_eq!((p.first, p.last, p.rows, p.pages), (4, 4, 4, 2));
+        assert_eq!(ids(&p), ["d"]);
+        // A page past the end is the last one.
+        assert_eq!(page(&rows, &q(false, 9, 3), &none).index, 1);
+        // Grouped: the stack first, no stack last; a group cut by a page repeats its header.
+        let p = page(&rows, &q(true, 0, 3), &none);
+        assert_eq!(ids(&p), ["[s]", "a", "c", "[]", "b"]);
+        let p = page(&rows, &q(true, 1, 3), &none);
+        assert_eq!(ids(&p), ["[…]", "d"]);
+        // A folded group is only its header.
+        let folded: HashSet<String> = ["s".to_owned()].into();
+        let p = page(&rows, &q(true, 0, 3), &folded);
+        assert_eq!(ids(&p), ["[s]", "[]", "b", "d"]);
+        assert_eq!(p.rows, 2);
+    }
+
+    #[test]
+    fn newest_first_by_default() {
+        let rows = vec![c("a", "created", 1, None), c("b", "created", 2, None)];
+        let p = page(
+            &rows,
+            &Query {
+                sort: Sort::default(),
+                ..q(false, 0, 25)
+            },
+            &HashSet::new(),
+        );
+        assert_eq!(ids(&p), ["b", "a"]);
+    }
+
+    #[test]
+    fn ports_once_each_and_linked() {
+        let port = |ip: &str, host: u16, proto: &str| PortMapping {
+            host_ip: Some(ip.into()),
+            host_port: Some(host),
+            container_port: 80,
+            protocol: proto.into(),
+        };
+        let views = port_views(
+            &[
+                port("0.0.0.0", 8080, "tcp"),
+                port("::", 8080, "tcp"),
+                port("127.0.0.1", 9090, "tcp"),
+                port("0.0.0.0", 5353, "udp"),
+            ],
+            "berth.example",
+        );
+        let got: Vec<(&str, Option<&str>)> = views
+            .iter()
+            .map(|v| (v.text.as_str(), v.href.as_deref()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("5353→80/udp", None),
+                ("8080→80/tcp", Some("http://berth.example:8080")),
+                ("127.0.0.1:9090→80/tcp", Some("http://berth.example:9090")),
+            ]
+        );
+    }
+
+    #[test]
+    fn hosts_of_daemon_urls() {
+        assert_eq!(url_host("tcp://10.0.0.5:2376").as_deref(), Some("10.0.0.5"));
+        assert_eq!(url_host("ssh://me@box.lan:22").as_deref(), Some("box.lan"));
+        assert_eq!(
+            url_host("tcp://[fd00::1]:2375").as_deref(),
+            Some("[fd00::1]")
+        );
+        assert_eq!(url_host("unix:///var/run/docker.sock"), None);
+    }
+
+    #[test]
+    fn long_ids_are_cut() {
+        let id = "a".repeat(64);
+        assert_eq!(
+            short_ids(&format!("Container {id} is not running")),
+            format!("Container {} is not running", &id[..12])
+        );
+    }
+}
