@@ -1632,13 +1632,31 @@ async fn a_containers_page_shows_its_update_and_updates_it_saying_how_it_ended()
         .click()
         .await
         .unwrap();
-    let done = c
+    let ended = c
         .wait()
         .at_most(Duration::from_secs(90))
-        .for_element(fantoccini::Locator::Css(&find::testid("update-done")))
-        .await
-        .expect("the page says the update ended well");
-    assert!(done.text().await.unwrap().contains("new image"));
+        .for_element(fantoccini::Locator::Css(
+            "[data-testid=update-done], [data-testid=update-failed]",
+        ))
+        .await;
+    check::screenshot(c, "update-on-page-ended").await;
+    let Ok(ended) = ended else {
+        let body = c
+            .find(fantoccini::Locator::Css("main"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap_or_default();
+        panic!("the update's end is not shown; the page reads: {body}");
+    };
+    let text = ended.text().await.unwrap();
+    assert_eq!(
+        ended.attr("data-testid").await.unwrap().as_deref(),
+        Some("update-done"),
+        "{text}"
+    );
+    assert!(text.contains("new image"), "{text}");
     check::screenshot(c, "update-done-on-page").await;
     let now = docker::image_of(&name);
     assert!(!now.is_empty() && now != old, "{name} runs the new image");

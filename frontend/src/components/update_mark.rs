@@ -57,6 +57,11 @@ impl UpdateRuns {
     }
 }
 
+/// The (encoded) container name of a container update's URL.
+fn container_name(url: &str) -> Option<&str> {
+    url.strip_prefix("/api/containers/")?.strip_suffix("/update")
+}
+
 #[component]
 pub fn UpdateMark(target: Target) -> impl IntoView {
     let i18n = use_i18n();
@@ -73,67 +78,71 @@ pub fn UpdateMark(target: Target) -> impl IntoView {
             _ => Run::Idle,
         })
     });
-    let set_run = move |r: Run| runs.set(Some((target.get_value(), r)));
-    // The updated container has a new id: a page opened by the old one follows the name.
+    // The job outlives this component (the page re-renders it when the container is
+    // recreated): what the task touches is the page's signal and plain values, nothing
+    // owned here.
     let navigate = leptos_router::hooks::use_navigate();
-    let follow = move || {
-        if let Target::Container(name) = target.get_value() {
-            let path = format!("/containers/{}", api::enc(&name));
-            let here = window().location().pathname().unwrap_or_default();
-            if here != path {
-                navigate(
-                    &path,
-                    leptos_router::NavigateOptions {
-                        replace: true,
-                        ..Default::default()
-                    },
-                );
-            }
+    let available = Memo::new(move |_| {
+        if run.get() == Run::Done {
+            // The detector's answer may be minutes old: this one is known.
+            return Vec::new();
         }
-    };
-    let follow = StoredValue::new_local(follow);
-    let available = {
-        Memo::new(move |_| {
-            rows.get()
-                .and_then(Result::ok)
-                .unwrap_or_default()
-                .into_iter()
-                .filter(|u| target.with_value(|t| t.matches(u)) && u.update_available)
-                .map(|u| u.image)
-                .collect::<Vec<_>>()
-        })
-    };
-    let start = {
-        move |_| {
-            let url = target.with_value(Target::url);
-            set_run(Run::Running);
-            spawn_local(async move {
-                let started =
-                    match api::call::<(), wire::JobStarted>(api::Method::Post, &url, None).await {
-                        Ok(s) => s,
-                        Err(e) => {
-                            set_run(Run::Failed(e.to_string()));
-                            return;
-                        }
-                    };
-                // The job's end, waited for on the server (a long poll, not a timer).
-                let job_url = format!("/api/jobs/{}?wait=600", api::enc(&started.job));
-                match api::get::<wire::Job>(&job_url).await {
-                    Ok(job) if job.state == wire::JobState::Succeeded => {
-                        set_run(Run::Done);
-                        rows.refetch();
-                        follow.with_value(|f| f());
+        rows.get()
+            .and_then(Result::ok)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|u| target.with_value(|t| t.matches(u)) && u.update_available)
+            .map(|u| u.image)
+            .collect::<Vec<_>>()
+    });
+    let start = move |_| {
+        let key = target.get_value();
+        let url = key.url();
+        let navigate = navigate.clone();
+        let set_run = move |r: Run| {
+            runs.try_set(Some((key.clone(), r)));
+        };
+        set_run(Run::Running);
+        spawn_local(async move {
+            let started =
+                match api::call::<(), wire::JobStarted>(api::Method::Post, &url, None).await {
+                    Ok(s) => s,
+                    Err(e) => {
+                        set_run(Run::Failed(e.to_string()));
+                        return;
                     }
-                    Ok(job) => set_run(Run::Failed(
-                        job.error
-                            .map(|e| e.message)
-                            .unwrap_or_else(|| format!("{:?}", job.state)),
-                    )),
-                    Err(e) => set_run(Run::Failed(e.to_string())),
+                };
+            // The job's end, waited for on the server (a long poll, not a timer).
+            let job_url = format!("/api/jobs/{}?wait=600", api::enc(&started.job));
+            match api::get::<wire::Job>(&job_url).await {
+                Ok(job) if job.state == wire::JobState::Succeeded => {
+                    set_run(Run::Done);
+                    // The updated container has a new id: a page opened by the old one
+                    // follows the name.
+                    if let Some(name) = container_name(&url) {
+                        let path = format!("/containers/{name}");
+                        let here = window().location().pathname().unwrap_or_default();
+                        if here != path {
+                            navigate(
+                                &path,
+                                leptos_router::NavigateOptions {
+                                    replace: true,
+                                    ..Default::default()
+                                },
+                            );
+                        }
+                    }
                 }
-            });
-        }
+                Ok(job) => set_run(Run::Failed(
+                    job.error
+                        .map(|e| e.message)
+                        .unwrap_or_else(|| format!("{:?}", job.state)),
+                )),
+                Err(e) => set_run(Run::Failed(e.to_string())),
+            }
+        });
     };
+    let start = StoredValue::new_local(start);
     view! {
         <Show when=move || !available.get().is_empty() || run.get() != Run::Idle>
             <div class="update-mark" data-testid="update-mark">
@@ -149,7 +158,7 @@ pub fn UpdateMark(target: Target) -> impl IntoView {
                 {move || match run.get() {
                     Run::Idle => view! {
                         <button type="button" class="btn btn-sm" data-testid="update-now"
-                            on:click=start>
+                            on:click=move |ev| start.with_value(|f| f(ev))>
                             {move || t(lang.get(), Key::UpdateNow)}
                         </button>
                     }.into_any(),
