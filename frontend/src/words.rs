@@ -19,6 +19,9 @@ pub fn state_zh(state: &str) -> Option<&'static str> {
         "removing" => "删除中",
         "stopped" => "已停止",
         "partial" => "部分运行",
+        "down" => "未运行",
+        "healthy" => "健康",
+        "unhealthy" => "不健康",
         "unknown" => "未知",
         _ => return None,
     })
@@ -249,16 +252,6 @@ pub fn result_zh(result: &str) -> Option<&'static str> {
     })
 }
 
-/// A 64-hex id shortened to the 12 characters the CLI prints; other text unchanged.
-pub fn short_id(text: &str) -> &str {
-    let hex = text.strip_prefix("sha256:").unwrap_or(text);
-    if hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-        &hex[..12]
-    } else {
-        text
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -323,13 +316,5 @@ mod tests {
         assert_eq!(zh("login").as_deref(), Some("登录"));
         assert_eq!(action_words("frobnicate"), None);
         assert_eq!(action_words("volume"), None);
-    }
-
-    #[test]
-    fn ids() {
-        let id = "a".repeat(64);
-        assert_eq!(short_id(&id), "aaaaaaaaaaaa");
-        assert_eq!(short_id(&format!("sha256:{id}")), "aaaaaaaaaaaa");
-        assert_eq!(short_id("web-1"), "web-1");
     }
 }

@@ -356,12 +356,10 @@ fn action_text(lang: Lang, action: &str) -> String {
     }
 }
 
-/// A target as a name where it is a container's id, else with ids cut to 12 characters.
+/// A target with each container id in it (`ID`, or a network's `NETWORK ID`) as the
+/// container's name, other ids cut to the 12 characters the CLI prints.
 fn target_text(target: &str, names: &HashMap<String, String>) -> String {
-    match names.get(target) {
-        Some(name) => name.clone(),
-        None => words::short_id(target).to_string(),
-    }
+    format::name_ids(target, |hex| names.get(hex).cloned())
 }
 
 #[component]

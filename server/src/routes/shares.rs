@@ -62,7 +62,7 @@ pub async fn create(
     JsonBody(body): JsonBody<wire::ShareCreate>,
 ) -> AppResult<(StatusCode, Json<wire::Share>)> {
     let res = create_inner(&state, &user, body.clone()).await;
-    audit::outcome(&state.db, &user, "share.create", &body.name, &res).await;
+    audit::outcome(&state.db, &user, "share_create", &body.name, &res).await;
     res.map(|s| (StatusCode::CREATED, Json(s.wire(&user))))
 }
 
@@ -116,7 +116,7 @@ pub async fn remove(
     user: CurrentUser,
     PathArgs(name): PathArgs<String>,
 ) -> AppResult<StatusCode> {
-    let res = audit::audited(&state.db, &user, "share.remove", &name, async {
+    let res = audit::audited(&state.db, &user, "share_remove", &name, async {
         user.require(Role::Admin)?;
         if state.shares.iter().any(|s| s.name == name) {
             return Err(AppError::Conflict(format!(
@@ -202,7 +202,7 @@ pub async fn upload(
     form: Multipart,
 ) -> AppResult<Json<wire::UploadResult>> {
     let target = format!("{name}:{}", q.path);
-    let res = audit::audited(&state.db, &user, "share.upload", &target, async {
+    let res = audit::audited(&state.db, &user, "share_upload", &target, async {
         let rel = RelPath::parse(&q.path)?;
         let root = open_for_writing(&state, &user, &name).await?;
         write::upload(root, rel, form).await
@@ -222,7 +222,7 @@ pub async fn mkdir(
     QueryArgs(q): QueryArgs<PathQuery>,
 ) -> AppResult<StatusCode> {
     let target = format!("{name}:{}", q.path);
-    let res = audit::audited(&state.db, &user, "share.mkdir", &target, async {
+    let res = audit::audited(&state.db, &user, "share_mkdir", &target, async {
         let rel = RelPath::parse(&q.path)?;
         let root = open_for_writing(&state, &user, &name).await?;
         write::mkdir(root, rel).await
@@ -250,7 +250,7 @@ pub async fn rename(
     }
     .await;
     let target = format!("{name}:{} -> {}", body.from, body.to);
-    audit::outcome(&state.db, &user, "share.rename", &target, &res).await;
+    audit::outcome(&state.db, &user, "share_rename", &target, &res).await;
     res.map(|()| StatusCode::NO_CONTENT)
 }
 
@@ -265,7 +265,7 @@ pub async fn delete_file(
     QueryArgs(q): QueryArgs<PathQuery>,
 ) -> AppResult<StatusCode> {
     let target = format!("{name}:{}", q.path);
-    let res = audit::audited(&state.db, &user, "share.delete", &target, async {
+    let res = audit::audited(&state.db, &user, "share_delete", &target, async {
         let rel = RelPath::parse(&q.path)?;
         let root = open_for_writing(&state, &user, &name).await?;
         write::delete(root, rel).await

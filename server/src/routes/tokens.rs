@@ -40,7 +40,7 @@ pub async fn create(
         &state.db,
         audit::Entry {
             user: Some(&user.username),
-            action: "token.create",
+            action: "token_create",
             target: Some(name),
             result: "ok",
             peer: user.peer.clone(),
@@ -85,7 +85,7 @@ pub async fn revoke(
         &state.db,
         audit::Entry {
             user: Some(&user.username),
-            action: "token.revoke",
+            action: "token_revoke",
             target: Some(&id.to_string()),
             result: "ok",
             peer: user.peer.clone(),

@@ -119,7 +119,7 @@ pub async fn create(
     let hash = password::hash(req.password.clone()).await?;
     let id = store::users::insert(&state.db, &req.username, &hash, req.role).await?;
     store::users::set_teams(&state.db, id, &req.teams).await?;
-    record(&state, &user, "user.create", &req.username).await;
+    record(&state, &user, "user_create", &req.username).await;
     Ok((
         StatusCode::CREATED,
         Json(wire::UserInfo {
@@ -206,7 +206,7 @@ pub async fn patch(
                     &state.db,
                     audit::Entry {
                         user: Some(&user.username),
-                        action: "user.update",
+                        action: "user_update",
                         target: Some(&name),
                         result: "wrong_current_password",
                         peer: user.peer.clone(),
@@ -242,7 +242,7 @@ pub async fn patch(
     if revoke_tokens {
         let n = store::tokens::delete_all_of(&state.db, target.id).await?;
         if n > 0 {
-            record(&state, &user, "token.revoke", &format!("all {n} of {name}")).await;
+            record(&state, &user, "token_revoke", &format!("all {n} of {name}")).await;
         }
     }
     if end {
@@ -258,7 +258,7 @@ pub async fn patch(
             }
         }
     }
-    record(&state, &user, "user.update", &name).await;
+    record(&state, &user, "user_update", &name).await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -291,7 +291,7 @@ pub async fn delete(
     }
     end_sessions(&state, target.id).await?;
     store::users::delete(&state.db, target.id).await?;
-    record(&state, &user, "user.delete", &name).await;
+    record(&state, &user, "user_delete", &name).await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -332,7 +332,7 @@ pub async fn create_team(
     if !store::teams::create(&state.db, &req.name).await? {
         return Err(AppError::Conflict(format!("team {:?} exists", req.name)));
     }
-    record(&state, &user, "team.create", &req.name).await;
+    record(&state, &user, "team_create", &req.name).await;
     Ok(StatusCode::CREATED)
 }
 
@@ -349,6 +349,6 @@ pub async fn delete_team(
     if !store::teams::delete(&state.db, &name).await? {
         return Err(AppError::NotFound(format!("no team {name:?}")));
     }
-    record(&state, &user, "team.delete", &name).await;
+    record(&state, &user, "team_delete", &name).await;
     Ok(StatusCode::NO_CONTENT)
 }

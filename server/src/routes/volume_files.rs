@@ -126,7 +126,7 @@ pub async fn upload(
     form: Multipart,
 ) -> AppResult<Response> {
     let target = format!("{name}:{}", q.path);
-    let res = audit::audited(&state.db, &user, "volume.upload", &target, async {
+    let res = audit::audited(&state.db, &user, "volume_upload", &target, async {
         let rel = RelPath::parse(&q.path)?;
         let tree = open(&state, &user, &daemon, &name, Role::Operator).await?;
         let mode = tree.mode();
@@ -150,7 +150,7 @@ pub async fn mkdir(
     QueryArgs(q): QueryArgs<PathQuery>,
 ) -> AppResult<StatusCode> {
     let target = format!("{name}:{}", q.path);
-    let res = audit::audited(&state.db, &user, "volume.mkdir", &target, async {
+    let res = audit::audited(&state.db, &user, "volume_mkdir", &target, async {
         let rel = RelPath::parse(&q.path)?;
         let tree = open(&state, &user, &daemon, &name, Role::Operator).await?;
         volume::mkdir(tree, rel).await
@@ -171,7 +171,7 @@ pub async fn delete_file(
     QueryArgs(q): QueryArgs<PathQuery>,
 ) -> AppResult<StatusCode> {
     let target = format!("{name}:{}", q.path);
-    let res = audit::audited(&state.db, &user, "volume.delete", &target, async {
+    let res = audit::audited(&state.db, &user, "volume_delete", &target, async {
         let rel = RelPath::parse(&q.path)?;
         let tree = open(&state, &user, &daemon, &name, Role::Operator).await?;
         volume::delete(tree, rel).await

@@ -87,12 +87,13 @@ struct Row {
     peer: Option<String>,
 }
 
-/// The newest entries first.
+/// The newest entries first. Action names are snake_case; rows written before that
+/// (`volume.upload`) still match a filter for the new name (`volume_upload`).
 pub async fn query(db: &SqlitePool, f: &Filter) -> sqlx::Result<Vec<wire::AuditEntry>> {
     let limit = f.limit.unwrap_or(200).clamp(1, 10_000);
     let rows: Vec<Row> = sqlx::query_as(
         "SELECT at, user, action, target, result, peer FROM audit
-         WHERE (?1 IS NULL OR user = ?1) AND (?2 IS NULL OR action = ?2)
+         WHERE (?1 IS NULL OR user = ?1) AND (?2 IS NULL OR action = ?2 OR action = replace(?2, '_', '.'))
            AND (?3 IS NULL OR at >= ?3)
          ORDER BY id DESC LIMIT ?4",
     )
@@ -113,4 +114,35 @@ pub async fn query(db: &SqlitePool, f: &Filter) -> sqlx::Result<Vec<wire::AuditE
             peer: r.peer,
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_snake_case_filter_finds_rows_written_with_the_old_dotted_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = crate::store::open(dir.path()).await.unwrap();
+        for action in ["volume.upload", "volume_upload", "volume_create"] {
+            record(
+                &db,
+                Entry {
+                    user: Some("admin"),
+                    action,
+                    target: Some("v"),
+                    result: "ok",
+                    peer: None,
+                },
+            )
+            .await;
+        }
+        let filter = Filter {
+            action: Some("volume_upload".into()),
+            ..Default::default()
+        };
+        let rows = query(&db, &filter).await.unwrap();
+        let actions: Vec<&str> = rows.iter().map(|r| r.action.as_str()).collect();
+        assert_eq!(actions, ["volume_upload", "volume.upload"]);
+    }
 }

@@ -173,7 +173,7 @@ async fn shares_api_teams_and_flags() {
         .iter()
         .map(|e| e["action"].as_str().unwrap())
         .collect();
-    assert!(actions.contains(&"share.create") && actions.contains(&"share.remove"));
+    assert!(actions.contains(&"share_create") && actions.contains(&"share_remove"));
 }
 
 #[tokio::test]
