@@ -153,7 +153,14 @@ pub fn StackDetailPage() -> impl IntoView {
         <section class="page" data-testid="stack-page">
             <div class="page-head">
                 <h1>{move || name.get()}</h1>
-                {move || detail.get().and_then(|d| d.ok()).map(|d| view! { <StateBadge state=d.status /> })}
+                // A swarm stack's state is drawn (live) by its own view.
+                {move || {
+                    detail
+                        .get()
+                        .and_then(|d| d.ok())
+                        .filter(|d| d.mode != "swarm")
+                        .map(|d| view! { <StateBadge state=d.status /> })
+                }}
                 {move || {
                     let managed = detail.get().and_then(|d| d.ok()).is_some_and(|d| d.managed);
                     (managed && swarm.get() == Some(false))
@@ -305,6 +312,7 @@ fn SwarmStack(
     view! {
         <div class="toolbar" data-testid="swarm-stack">
             <span class="badge" data-testid="stack-swarm-badge">{sw::tr(sw::Key::SwarmBadge)}</span>
+            {move || stack.get().and_then(|r| r.ok()).map(|d| view! { <StateBadge state=d.status /> })}
             <LiveIndicator state=live />
             <ConfirmButton
                 label=Signal::derive(move || sw::tr(sw::Key::Remove)().to_string())
