@@ -711,7 +711,8 @@ impl Drop for Stack {
 /// deployed to the swarm ("Deploy to: Swarm"): the stack's page lists both services with
 /// their tasks, the visualiser fills the node columns (three replicas, one global task on
 /// each node), and removing the stack from the stacks list, after the question naming it,
-/// empties the visualiser of its cards, live.
+/// empties the visualiser of its cards, live. A refused key is named next to the form, a
+/// redeploy updates only the changed service, and the list row reads in Chinese too.
 #[tokio::test]
 async fn a_compose_file_deployed_to_the_swarm_as_a_stack_fills_the_visualiser_and_goes_on_remove() {
     let _slot = BROWSER_SLOTS.acquire().await.unwrap();
@@ -951,18 +952,33 @@ async fn a_compose_file_deployed_to_the_swarm_as_a_stack_fills_the_visualiser_an
             "no {gone} for a swarm stack"
         );
     }
-    row.find(fantoccini::Locator::Css("[data-testid=stack-remove]"))
+    // In Chinese, the row and its question too.
+    find::by_testid(c, "lang-switch")
         .await
-        .unwrap()
-        .click()
+        .select_by_value("zh-CN")
         .await
         .unwrap();
+    let badge = c
+        .find(fantoccini::Locator::Css(&format!(
+            "{row_css} [data-testid=stack-swarm-badge]"
+        )))
+        .await
+        .unwrap();
+    e2e::check::text_becomes(&badge, "集群", Duration::from_secs(5)).await;
+    let remove = c
+        .find(fantoccini::Locator::Css(&format!(
+            "{row_css} [data-testid=stack-remove]"
+        )))
+        .await
+        .unwrap();
+    assert_eq!(remove.text().await.unwrap(), "删除");
+    remove.click().await.unwrap();
     let q = find::by_testid(c, "confirm-question")
         .await
         .text()
         .await
         .unwrap();
-    assert!(q.contains(&name) && q.contains("swarm stack"), "{q}");
+    assert!(q.contains(&name) && q.contains("集群堆栈"), "{q}");
     find::by_testid(c, "confirm-yes")
         .await
         .click()
