@@ -692,3 +692,331 @@ async fn a_viewer_reads_the_cluster_without_tokens_or_node_actions() {
     .await;
     browser.close().await;
 }
+
+/// Removes the test's swarm stack from the cluster, also when the test fails.
+struct Stack {
+    manager: String,
+    name: String,
+}
+
+impl Drop for Stack {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("docker")
+            .args(["-H", &self.manager, "stack", "rm", &self.name])
+            .output();
+    }
+}
+
+/// A compose file with a 3-replica service and a global one, written in the editor and
+/// deployed to the swarm ("Deploy to: Swarm"): the stack's page lists both services with
+/// their tasks, the visualiser fills the node columns (three replicas, one global task on
+/// each node), and removing the stack from the stacks list, after the question naming it,
+/// empties the visualiser of its cards, live. A refused key is named next to the form, a
+/// redeploy updates only the changed service, and the list row reads in Chinese too.
+#[tokio::test]
+async fn a_compose_file_deployed_to_the_swarm_as_a_stack_fills_the_visualiser_and_goes_on_remove() {
+    let _slot = BROWSER_SLOTS.acquire().await.unwrap();
+    let s = swarm();
+    let manager = s["manager"].as_str().expect("manager").to_owned();
+    let image = s["image"].as_str().expect("image").to_owned();
+    let berth = Berth::start().await;
+    let api = add_swarm_environment(&berth, &manager).await;
+    let name = unique("e2e-sstack");
+    let _cleanup = Stack {
+        manager: manager.clone(),
+        name: name.clone(),
+    };
+
+    let browser = Browser::start().await;
+    let c = &browser.client;
+    action::login(c, &berth, "admin", e2e::berth::ADMIN_PASSWORD).await;
+    c.goto(&berth.url("/stacks/new?env=swarm")).await.unwrap();
+    find::by_testid(c, "new-stack-page").await;
+    find::by_testid(c, "stack-name")
+        .await
+        .send_keys(&name)
+        .await
+        .unwrap();
+    // On a manager the form offers the swarm.
+    find::by_testid(c, "deploy-to-swarm")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let cmd = "[\"sh\", \"-c\", \"trap 'exit 0' TERM; while true; do sleep 1; done\"]";
+    let compose = |web_extra: &str, agent_extra: &str| {
+        format!(
+            "services:\n  web:\n    image: {image}\n    command: {cmd}\n{web_extra}    deploy:\n      replicas: 3\n  agent:\n    image: {image}\n    command: {cmd}\n{agent_extra}    deploy:\n      mode: global\n"
+        )
+    };
+    // A key `docker stack deploy` refuses: the form says which, and nothing is made.
+    let editor = find::by_testid(c, "compose-editor").await;
+    editor.clear().await.unwrap();
+    editor
+        .send_keys(&compose("    mem_limit: 64m\n", ""))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    find::by_testid(c, "deploy").await.click().await.unwrap();
+    let err = find::by_testid(c, "stack-error").await;
+    e2e::check::text_becomes_with(&err, |t| t.contains("mem_limit"), Duration::from_secs(20)).await;
+    let r = api
+        .get(berth.url(&format!("/api/stacks/{name}")))
+        .header("X-Berth-Endpoint", "swarm")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404, "a refused file makes no stack");
+
+    let editor = find::by_testid(c, "compose-editor").await;
+    editor.clear().await.unwrap();
+    editor.send_keys(&compose("", "")).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    find::by_testid(c, "deploy").await.click().await.unwrap();
+
+    // The stack's page (once the deploy said done): both services, all their tasks running.
+    find::by_testid(c, "swarm-stack").await;
+    for (service, mode) in [("web", "replicated"), ("agent", "global")] {
+        let css = format!("[data-testid=service-row][data-service={service}]");
+        let row = c
+            .wait()
+            .at_most(Duration::from_secs(30))
+            .for_element(fantoccini::Locator::Css(&css))
+            .await
+            .unwrap_or_else(|e| panic!("no row for service {service}: {e}"));
+        assert_eq!(row.attr("data-mode").await.unwrap().as_deref(), Some(mode));
+        let replicas = row
+            .find(fantoccini::Locator::Css("[data-testid=service-replicas]"))
+            .await
+            .unwrap();
+        e2e::check::text_becomes(&replicas, "3 / 3", Duration::from_secs(120)).await;
+        let link = row
+            .find(fantoccini::Locator::Css("[data-testid=service-link]"))
+            .await
+            .unwrap();
+        assert_eq!(link.text().await.unwrap(), format!("{name}_{service}"));
+    }
+    // Its tasks, each on a node, from the stack's own tasks (live, no reload).
+    wait_js(
+        c,
+        "return Array.from(document.querySelectorAll('[data-testid=task-row][data-desired=running]')) \
+         .filter(r => r.dataset.node && r.querySelector('[data-testid=task-state]').textContent === 'running').length;",
+        Duration::from_secs(60),
+        |v| v.as_u64() == Some(6),
+    )
+    .await;
+    // Compose-only actions are not offered.
+    for gone in ["stack-up", "stack-restart", "stack-down", "stack-logs"] {
+        assert!(
+            c.find(fantoccini::Locator::Css(&format!("[data-testid={gone}]")))
+                .await
+                .is_err(),
+            "no {gone} on a swarm stack"
+        );
+    }
+    e2e::check::screenshot(c, "swarm-stack").await;
+
+    // Redeployed with the agent changed: only the agent is updated.
+    let versions = || async {
+        let d: Value = api
+            .get(berth.url(&format!("/api/stacks/{name}")))
+            .header("X-Berth-Endpoint", "swarm")
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let v = |svc: &str| {
+            d["swarm_services"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|s| s["service"] == svc)
+                .map(|s| s["version"].as_u64().unwrap())
+                .unwrap()
+        };
+        (v("web"), v("agent"))
+    };
+    let (web_before, agent_before) = versions().await;
+    let editor = find::by_testid(c, "compose-editor").await;
+    editor.clear().await.unwrap();
+    editor
+        .send_keys(&compose("", "    environment:\n      - ROUND=2\n"))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    find::by_testid(c, "stack-redeploy")
+        .await
+        .click()
+        .await
+        .unwrap();
+    // The PUT answers once the swarm has the new spec.
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let (web_after, agent_after) = loop {
+        let v = versions().await;
+        if v.1 > agent_before || std::time::Instant::now() > deadline {
+            break v;
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    };
+    assert!(
+        c.find(fantoccini::Locator::Css("[data-testid=stack-error]"))
+            .await
+            .is_err(),
+        "the redeploy went through"
+    );
+    assert_eq!(web_after, web_before, "the unchanged service is left alone");
+    assert!(agent_after > agent_before, "the changed service is updated");
+    let agent_replicas =
+        "[data-testid=service-row][data-service=agent] [data-testid=service-replicas]";
+    let el = c
+        .find(fantoccini::Locator::Css(agent_replicas))
+        .await
+        .unwrap();
+    e2e::check::text_becomes(&el, "3 / 3", Duration::from_secs(120)).await;
+
+    // The visualiser: three web cards, and an agent card in every node's column.
+    c.goto(&berth.url("/swarm/visualizer?env=swarm"))
+        .await
+        .unwrap();
+    find::by_testid(c, "visualizer-page").await;
+    let running = |v: &Value, n: usize| {
+        v.as_array().is_some_and(|a| {
+            a.len() == n
+                && a.iter()
+                    .all(|x| x.as_str().is_some_and(|s| s.ends_with("|running")))
+        })
+    };
+    wait_js(
+        c,
+        &cards_js(&format!("{name}_web")),
+        Duration::from_secs(60),
+        |v| running(v, 3),
+    )
+    .await;
+    let agents = wait_js(
+        c,
+        &cards_js(&format!("{name}_agent")),
+        Duration::from_secs(60),
+        |v| running(v, 3),
+    )
+    .await;
+    let mut columns: Vec<&str> = agents
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_str().unwrap().split('|').next().unwrap())
+        .collect();
+    columns.sort();
+    columns.dedup();
+    assert_eq!(columns.len(), 3, "one agent per node: {agents}");
+    c.execute("window.__berthNoReload = true;", vec![])
+        .await
+        .unwrap();
+
+    // The stacks list, in a second tab: a swarm row with its replicas, Remove only.
+    let visualizer = c.window().await.unwrap();
+    let tab = c.new_window(true).await.unwrap();
+    c.switch_to_window(tab.handle).await.unwrap();
+    c.goto(&berth.url("/stacks?env=swarm")).await.unwrap();
+    let row_css = format!("[data-testid=stack-row][data-name=\"{name}\"]");
+    let row = c
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(fantoccini::Locator::Css(&row_css))
+        .await
+        .unwrap();
+    assert_eq!(
+        row.find(fantoccini::Locator::Css("[data-testid=stack-swarm-badge]"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+        "swarm"
+    );
+    let replicas = row
+        .find_all(fantoccini::Locator::Css("[data-testid=stack-replicas]"))
+        .await
+        .unwrap();
+    assert_eq!(replicas.len(), 2);
+    for r in replicas {
+        assert_eq!(r.text().await.unwrap(), "3 / 3");
+    }
+    for gone in ["stack-restart", "stack-stop", "stack-down"] {
+        assert!(
+            row.find(fantoccini::Locator::Css(&format!("[data-testid={gone}]")))
+                .await
+                .is_err(),
+            "no {gone} for a swarm stack"
+        );
+    }
+    // In Chinese, the row and its question too.
+    find::by_testid(c, "lang-switch")
+        .await
+        .select_by_value("zh-CN")
+        .await
+        .unwrap();
+    let badge = c
+        .find(fantoccini::Locator::Css(&format!(
+            "{row_css} [data-testid=stack-swarm-badge]"
+        )))
+        .await
+        .unwrap();
+    e2e::check::text_becomes(&badge, "集群", Duration::from_secs(5)).await;
+    let remove = c
+        .find(fantoccini::Locator::Css(&format!(
+            "{row_css} [data-testid=stack-remove]"
+        )))
+        .await
+        .unwrap();
+    assert_eq!(remove.text().await.unwrap(), "删除");
+    remove.click().await.unwrap();
+    let q = find::by_testid(c, "confirm-question")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(q.contains(&name) && q.contains("集群堆栈"), "{q}");
+    find::by_testid(c, "confirm-yes")
+        .await
+        .click()
+        .await
+        .unwrap();
+    wait_js(
+        c,
+        &format!(
+            "return document.querySelectorAll('{}').length;",
+            row_css.replace('\'', "\\'")
+        ),
+        Duration::from_secs(30),
+        |v| v.as_u64() == Some(0),
+    )
+    .await;
+    let r = api
+        .get(berth.url(&format!("/api/stacks/{name}")))
+        .header("X-Berth-Endpoint", "swarm")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404, "the stack is gone");
+
+    // Back on the visualiser: its cards went, by themselves.
+    c.switch_to_window(visualizer).await.unwrap();
+    for service in ["web", "agent"] {
+        wait_js(
+            c,
+            &cards_js(&format!("{name}_{service}")),
+            Duration::from_secs(60),
+            |v| v.as_array().is_some_and(|a| a.is_empty()),
+        )
+        .await;
+    }
+    let still = c
+        .execute("return window.__berthNoReload === true;", vec![])
+        .await
+        .unwrap();
+    assert_eq!(still, json!(true), "no page reload happened");
+    browser.close().await;
+}

@@ -63,6 +63,13 @@ pub enum Key {
     UpdateStatus,
     Unassigned,
     Ports,
+    DeployTo,
+    DeployCompose,
+    DeploySwarm,
+    SwarmBadge,
+    Redeploy,
+    Prune,
+    StackTasks,
 }
 
 pub fn t(lang: Lang, key: Key) -> &'static str {
@@ -126,6 +133,13 @@ pub fn t(lang: Lang, key: Key) -> &'static str {
             UpdateStatus => "Update",
             Unassigned => "Not placed yet",
             Ports => "Ports",
+            DeployTo => "Deploy to",
+            DeployCompose => "Compose (this host)",
+            DeploySwarm => "Swarm (stack deploy)",
+            SwarmBadge => "swarm",
+            Redeploy => "Redeploy",
+            Prune => "Remove the services the file no longer has",
+            StackTasks => "Tasks of the stack",
         },
         Lang::ZhCn => match key {
             NavSwarm => "集群",
@@ -185,6 +199,13 @@ pub fn t(lang: Lang, key: Key) -> &'static str {
             UpdateStatus => "更新",
             Unassigned => "尚未调度",
             Ports => "端口",
+            DeployTo => "部署到",
+            DeployCompose => "Compose（本主机）",
+            DeploySwarm => "集群（stack deploy）",
+            SwarmBadge => "集群",
+            Redeploy => "重新部署",
+            Prune => "删除文件中已不存在的服务",
+            StackTasks => "堆栈的任务",
         },
     }
 }
@@ -204,6 +225,7 @@ pub enum Ask {
     RemoveService,
     RotateWorker,
     RotateManager,
+    RemoveStack,
 }
 
 /// The question, naming the node, service or role it is about.
@@ -217,6 +239,7 @@ pub fn question(lang: Lang, ask: Ask, name: &str) -> String {
             RemoveService => format!("Remove service “{name}”? All its tasks are stopped and removed."),
             RotateWorker => "Rotate the worker join token? Machines holding the old one can no longer join.".into(),
             RotateManager => "Rotate the manager join token? Machines holding the old one can no longer join.".into(),
+            RemoveStack => format!("Remove swarm stack “{name}”? Its services, and the networks, secrets and configs it made, are removed."),
         },
         Lang::ZhCn => match ask {
             RemoveNode => format!("从集群中删除节点“{name}”？该节点已离线，其任务已被迁移。"),
@@ -225,6 +248,7 @@ pub fn question(lang: Lang, ask: Ask, name: &str) -> String {
             RemoveService => format!("删除服务“{name}”？其所有任务都将被停止并删除。"),
             RotateWorker => "轮换工作节点加入令牌？持有旧令牌的机器将无法再加入。".into(),
             RotateManager => "轮换管理节点加入令牌？持有旧令牌的机器将无法再加入。".into(),
+            RemoveStack => format!("删除集群堆栈“{name}”？其服务以及它创建的网络、密钥和配置都将被删除。"),
         },
     }
 }

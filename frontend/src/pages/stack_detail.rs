@@ -8,22 +8,26 @@ use std::time::Duration;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_params_map};
 use send_wrapper::SendWrapper;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
 use web_sys::MessageEvent;
-use wire::{SaveStack, StackDetail, StackLogLine, StackProgress};
+use wire::{SaveStack, StackDetail, StackLogLine, StackProgress, TaskSummary};
 
 use super::stacks::{use_validation_with, ProfilePreview, ProgressLog};
+use super::swarm::{in_flight, set_if_changed, state_class, use_swarm_feed};
 use crate::api::{self, ApiError, Method};
 use crate::components::confirm::{self, ConfirmButton, What};
+use crate::components::live::LiveIndicator;
 use crate::components::status::{ErrorPanel, Loading, StateBadge};
 use crate::components::update_mark::{Target, UpdateMark, UpdateRuns};
 use crate::components::yaml_editor::{ProblemList, YamlEditor};
 use crate::i18n::containers_more as cm;
 use crate::i18n::logs_ux as lx;
 use crate::i18n::stacks::{t, tr, Key};
+use crate::i18n::swarm as sw;
 use crate::i18n::{error_text, use_i18n};
 
 /// Lines kept in the log panel.
@@ -68,6 +72,12 @@ pub fn StackDetailPage() -> impl IntoView {
     let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<ApiError>);
     let retry = Callback::new(move |_| detail.refetch());
+    // `Some(true)`: a swarm stack (services and tasks, not containers); `None`: not loaded.
+    let swarm = Memo::new(move |_| {
+        detail
+            .get()
+            .map(|r| matches!(r, Ok(d) if d.mode == "swarm"))
+    });
 
     // Long actions answer with ndjson progress; short ones with JSON or nothing.
     let run = move |action: &'static str| {
@@ -120,7 +130,7 @@ pub fn StackDetailPage() -> impl IntoView {
         });
     };
     // Asked first, by the confirmation next to the button.
-    let delete = move |()| {
+    let delete = Callback::new(move |()| {
         let n = name.get_untracked();
         let navigate = navigate.clone();
         spawn_local(async move {
@@ -130,7 +140,7 @@ pub fn StackDetailPage() -> impl IntoView {
                 Err(e) => error.set(Some(e)),
             }
         });
-    };
+    });
 
     let button = move |key: Key, action: &'static str, testid: &'static str| {
         view! {
@@ -144,12 +154,24 @@ pub fn StackDetailPage() -> impl IntoView {
         <section class="page" data-testid="stack-page">
             <div class="page-head">
                 <h1>{move || name.get()}</h1>
-                {move || detail.get().and_then(|d| d.ok()).map(|d| view! { <StateBadge state=d.status /> })}
+                // A swarm stack's state is drawn (live) by its own view.
+                {move || {
+                    detail
+                        .get()
+                        .and_then(|d| d.ok())
+                        .filter(|d| d.mode != "swarm")
+                        .map(|d| view! { <StateBadge state=d.status /> })
+                }}
                 {move || {
                     let managed = detail.get().and_then(|d| d.ok()).is_some_and(|d| d.managed);
-                    managed.then(|| view! { <UpdateMark target=Target::Stack(name.get_untracked()) /> })
+                    (managed && swarm.get() == Some(false))
+                        .then(|| view! { <UpdateMark target=Target::Stack(name.get_untracked()) /> })
                 }}
             </div>
+            {move || match swarm.get() {
+                None => view! { <Loading /> }.into_any(),
+                Some(true) => view! { <SwarmStack name text env problems /> }.into_any(),
+                Some(false) => view! {
             <div class="toolbar">
                 {move || {
                     let managed = detail.get().and_then(|d| d.ok()).is_some_and(|d| d.managed);
@@ -164,7 +186,7 @@ pub fn StackDetailPage() -> impl IntoView {
                     label=Signal::derive(move || tr(Key::Delete)().to_string())
                     question=Signal::derive(move || confirm::question(i18n.lang.get(), What::Stack, &name.get()))
                     testid="stack-delete"
-                    on_confirm=Callback::new(delete)
+                    on_confirm=delete
                 />
             </div>
             {move || error.get().map(|e| {
@@ -202,7 +224,197 @@ pub fn StackDetailPage() -> impl IntoView {
             }}
             <h2>{tr(Key::Logs)}</h2>
             {move || view! { <StackLogs name=name.get() /> }}
+                }.into_any(),
+            }}
         </section>
+    }
+}
+
+/// A swarm stack (`docker stack deploy`): its services with their tasks running of wanted
+/// (each a link to its Swarm page), every task with its node, state and error, the file to
+/// edit and redeploy (only the services whose spec changed are updated), and Remove.
+/// Follows the swarm's events as the Swarm pages do.
+#[component]
+fn SwarmStack(
+    name: Memo<String>,
+    text: RwSignal<String>,
+    env: RwSignal<String>,
+    problems: RwSignal<Vec<wire::ComposeProblem>>,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let navigate = use_navigate();
+    let stack = RwSignal::new(None::<Result<StackDetail, ApiError>>);
+    let tasks = RwSignal::new(Vec::<TaskSummary>::new());
+    let busy = RwSignal::new(false);
+    let error = RwSignal::new(None::<ApiError>);
+    let prune = RwSignal::new(false);
+    let load = move || async move {
+        let n = name.get_untracked();
+        let got = api::get::<StackDetail>(&format!("/api/stacks/{}", api::enc(&n))).await;
+        let mut moving = got
+            .as_ref()
+            .is_ok_and(|d| d.swarm_services.iter().any(|s| s.running != s.desired));
+        if got.is_ok() {
+            let url = format!("/api/stacks/{}/tasks", api::enc(&n));
+            if let Ok(t) = api::get::<Vec<TaskSummary>>(&url).await {
+                moving |= t.iter().any(in_flight);
+                if tasks.try_with_untracked(|old| *old != t) == Some(true) {
+                    tasks.set(t);
+                }
+            }
+        }
+        set_if_changed(stack, got);
+        moving
+    };
+    let live = use_swarm_feed(move |done| spawn_local(async move { done(load().await) }));
+    let retry = Callback::new(move |_| {
+        spawn_local(async move {
+            load().await;
+        })
+    });
+    let redeploy = move |_| {
+        let n = name.get_untracked();
+        let body = SaveStack {
+            compose: text.get_untracked(),
+            env: Some(env.get_untracked()).filter(|e| !e.trim().is_empty()),
+        };
+        let query = if prune.get_untracked() {
+            "?prune=true"
+        } else {
+            ""
+        };
+        let url = format!("/api/stacks/{}{query}", api::enc(&n));
+        busy.set(true);
+        error.set(None);
+        spawn_local(async move {
+            match api::call::<_, StackDetail>(Method::Put, &url, Some(&body)).await {
+                Ok(d) => set_if_changed(stack, Ok(d)),
+                Err(e) => error.set(Some(e)),
+            }
+            busy.try_set(false);
+        });
+    };
+    let remove = Callback::new(move |()| {
+        let n = name.get_untracked();
+        let navigate = navigate.clone();
+        busy.set(true);
+        spawn_local(async move {
+            let url = format!("/api/stacks/{}", api::enc(&n));
+            match api::call::<(), serde_json::Value>(Method::Delete, &url, None).await {
+                Ok(_) => navigate("/stacks", Default::default()),
+                Err(e) => {
+                    busy.try_set(false);
+                    error.try_set(Some(e));
+                }
+            }
+        });
+    });
+    let managed = Memo::new(move |_| stack.with(|s| matches!(s, Some(Ok(d)) if d.managed)));
+    view! {
+        <div class="toolbar" data-testid="swarm-stack">
+            <span class="badge" data-testid="stack-swarm-badge">{sw::tr(sw::Key::SwarmBadge)}</span>
+            {move || stack.get().and_then(|r| r.ok()).map(|d| view! { <StateBadge state=d.status /> })}
+            <LiveIndicator state=live />
+            <ConfirmButton
+                label=Signal::derive(move || sw::tr(sw::Key::Remove)().to_string())
+                question=Signal::derive(move || sw::question(i18n.lang.get(), sw::Ask::RemoveStack, &name.get()))
+                testid="stack-remove"
+                disabled=busy
+                on_confirm=remove
+            />
+        </div>
+        {move || error.get().map(|e| {
+            view! { <div class="banner banner-error" role="alert" data-testid="stack-error">{error_text(i18n.lang.get(), &e)}</div> }
+        })}
+        {move || match stack.get() {
+            None => view! { <Loading /> }.into_any(),
+            Some(Err(err)) => view! { <ErrorPanel err retry /> }.into_any(),
+            Some(Ok(d)) => view! {
+                <div class="table-wrap">
+                    <table class="table" data-testid="swarm-stack-services">
+                        <thead>
+                            <tr>
+                                <th>{tr(Key::ServiceCol)}</th>
+                                <th>{sw::tr(sw::Key::Name)}</th>
+                                <th>{sw::tr(sw::Key::Image)}</th>
+                                <th>{sw::tr(sw::Key::Mode)}</th>
+                                <th>{sw::tr(sw::Key::Replicas)}</th>
+                            </tr>
+                        </thead>
+                        <tbody>
+                            {d.swarm_services.into_iter().map(|s| {
+                                let href = format!("/swarm/services/{}", api::enc(&s.id));
+                                let ok = s.running == s.desired;
+                                view! {
+                                    <tr data-testid="service-row" data-service=s.service.clone() data-mode=s.mode.clone()>
+                                        <td><span class=colour(&s.service)>{s.service.clone()}</span></td>
+                                        <td><A href=href attr:data-testid="service-link">{s.name.clone()}</A></td>
+                                        <td class="mono">{s.image.clone()}</td>
+                                        <td>{s.mode.clone()}</td>
+                                        <td>
+                                            <span class="badge" class:state-running=ok class:state-restarting=!ok data-testid="service-replicas">
+                                                {sw::running_of(s.running, s.desired)}
+                                            </span>
+                                        </td>
+                                    </tr>
+                                }
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                </div>
+            }.into_any(),
+        }}
+        <h2>{sw::tr(sw::Key::StackTasks)}</h2>
+        <Show when=move || tasks.with(|t| !t.is_empty())
+            fallback=|| view! { <p class="muted" data-testid="no-tasks">{sw::tr(sw::Key::NoTasks)}</p> }>
+            <div class="table-wrap">
+                <table class="table" data-testid="stack-tasks">
+                    <thead>
+                        <tr>
+                            <th>{sw::tr(sw::Key::Name)}</th>
+                            <th>{sw::tr(sw::Key::Node)}</th>
+                            <th>{sw::tr(sw::Key::State)}</th>
+                            <th>{sw::tr(sw::Key::Desired)}</th>
+                            <th>{sw::tr(sw::Key::Error)}</th>
+                        </tr>
+                    </thead>
+                    <tbody>
+                        {move || tasks.get().into_iter().map(|t| {
+                            let node = t.node.clone().unwrap_or_else(|| sw::t(i18n.lang.get_untracked(), sw::Key::Unassigned).to_owned());
+                            view! {
+                                <tr data-testid="task-row" data-service=t.service.clone().unwrap_or_default()
+                                    data-node=t.node.clone().unwrap_or_default() data-desired=t.desired_state.clone()>
+                                    <td class="mono">{t.name.clone()}</td>
+                                    <td>{node}</td>
+                                    <td><span class=format!("badge {}", state_class(&t.state)) data-testid="task-state">{t.state.clone()}</span></td>
+                                    <td>{t.desired_state.clone()}</td>
+                                    <td class="muted" data-testid="task-error">{t.error.clone().unwrap_or_default()}</td>
+                                </tr>
+                            }
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            </div>
+        </Show>
+        <Show when=move || managed.get()>
+            <h2>{tr(Key::Editor)}</h2>
+            <YamlEditor text problems label=t(i18n.lang.get_untracked(), Key::Editor).to_owned() />
+            <ProblemList problems line_word=t(i18n.lang.get_untracked(), Key::Line) />
+            <details class="env-box">
+                <summary>{tr(Key::EnvFile)}</summary>
+                <textarea class="input mono" data-testid="stack-env" rows="4" bind:value=env></textarea>
+            </details>
+            <label class="check">
+                <input type="checkbox" data-testid="stack-prune" bind:checked=prune />
+                <span>{sw::tr(sw::Key::Prune)}</span>
+            </label>
+            <div class="form-actions">
+                <button class="btn btn-primary" data-testid="stack-redeploy" disabled=move || busy.get()
+                    on:click=redeploy>
+                    {move || if busy.get() { tr(Key::Working)() } else { sw::tr(sw::Key::Redeploy)() }}
+                </button>
+            </div>
+        </Show>
     }
 }
 

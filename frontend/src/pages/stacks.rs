@@ -14,10 +14,12 @@ use wire::{
 };
 
 use crate::api::{self, ApiError, Method};
+use crate::components::confirm::ConfirmButton;
 use crate::components::status::{ErrorPanel, Loading, StateBadge};
 use crate::components::yaml_editor::{ProblemList, YamlEditor};
 use crate::i18n::gitstacks::{tr as gtr, Key as GKey};
 use crate::i18n::stacks::{t, tr, Key};
+use crate::i18n::swarm::{question as sw_question, running_of, tr as swr, Ask, Key as SKey};
 use crate::i18n::{error_text, use_i18n};
 
 /// Check the compose text on the server ~400 ms after the last keystroke; the problems
@@ -216,6 +218,9 @@ pub fn Stacks() -> impl IntoView {
                                     {rows
                                         .into_iter()
                                         .map(|s| {
+                                            if s.mode == "swarm" {
+                                                return view! { <SwarmRow s busy error list /> }.into_any();
+                                            }
                                             let href = format!("/stacks/{}", api::enc(&s.name));
                                             let (n1, n2, n3) = (s.name.clone(), s.name.clone(), s.name.clone());
                                             let (row_name, link_text) = (s.name.clone(), s.name.clone());
@@ -248,6 +253,7 @@ pub fn Stacks() -> impl IntoView {
                                                     </td>
                                                 </tr>
                                             }
+                                            .into_any()
                                         })
                                         .collect_view()}
                                 </tbody>
@@ -258,6 +264,83 @@ pub fn Stacks() -> impl IntoView {
                 }
             }}
         </section>
+    }
+}
+
+/// A swarm stack's row: its services with their tasks running of wanted, and Remove (asked
+/// first) as the only action (restart, stop and down are for Compose stacks).
+#[component]
+fn SwarmRow(
+    s: StackSummary,
+    busy: RwSignal<Vec<String>>,
+    error: RwSignal<Option<String>>,
+    list: LocalResource<Result<Vec<StackSummary>, ApiError>>,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let href = format!("/stacks/{}", api::enc(&s.name));
+    let name = s.name.clone();
+    let me = s.name.clone();
+    let is_busy = Signal::derive(move || busy.with(|b| b.contains(&me)));
+    let remove = {
+        let name = name.clone();
+        move |()| {
+            let name = name.clone();
+            busy.update(|b| b.push(name.clone()));
+            spawn_local(async move {
+                let url = format!("/api/stacks/{}", api::enc(&name));
+                if let Err(e) = api::call::<(), serde_json::Value>(Method::Delete, &url, None).await
+                {
+                    error.set(Some(error_text(i18n.lang.get_untracked(), &e)));
+                }
+                busy.update(|b| b.retain(|n| *n != name));
+                list.refetch();
+            });
+        }
+    };
+    let asked = name.clone();
+    let link = name.clone();
+    let row_name = name.clone();
+    let services = s
+        .swarm_services
+        .iter()
+        .map(|x| {
+            view! {
+                <span class="swarm-stack-service" data-testid="stack-swarm-service" data-service=x.service.clone()>
+                    {x.service.clone()} " "
+                    <span class="badge" class:state-running=x.running == x.desired
+                        class:state-restarting=x.running != x.desired data-testid="stack-replicas">
+                        {running_of(x.running, x.desired)}
+                    </span>
+                </span>
+                " "
+            }
+        })
+        .collect_view();
+    view! {
+        <tr data-testid="stack-row" data-name=row_name data-mode="swarm"
+            data-busy=move || is_busy.get().to_string() aria-busy=move || is_busy.get().to_string()>
+            <td>
+                <A href=href>{link}</A> " "
+                <span class="badge" data-testid="stack-swarm-badge">{swr(SKey::SwarmBadge)}</span>
+            </td>
+            <td><StateBadge state=s.status.clone() /></td>
+            <td>{services}</td>
+            <td>{if s.managed { tr(Key::ManagedYes)() } else { tr(Key::ManagedCli)() }}</td>
+            <td class="col-actions">
+                <Show when=move || is_busy.get()>
+                    <span class="muted" data-testid="stack-busy" role="status">
+                        <span class="spinner" aria-hidden="true"></span>" "{tr(Key::Working)}
+                    </span>
+                </Show>
+                <ConfirmButton
+                    label=Signal::derive(move || swr(SKey::Remove)().to_string())
+                    question=Signal::derive(move || sw_question(i18n.lang.get(), Ask::RemoveStack, &asked))
+                    testid="stack-remove"
+                    disabled=is_busy
+                    on_confirm=Callback::new(remove)
+                />
+            </td>
+        </tr>
     }
 }
 
@@ -285,15 +368,25 @@ pub fn NewStack() -> impl IntoView {
     let error = RwSignal::new(None::<ApiError>);
     let from_git = RwSignal::new(false);
     let git = super::git_stack::GitForm::new();
+    // On a swarm manager the file may go to the swarm instead (`docker stack deploy`).
+    let manager = LocalResource::new(|| async {
+        api::get::<serde_json::Value>("/api/system/info")
+            .await
+            .is_ok_and(|info| info["Swarm"]["ControlAvailable"] == true)
+    });
+    let to_swarm = RwSignal::new(false);
 
     let deploy = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let dir = from_dir.get_untracked().trim().to_owned();
+        let mode = (to_swarm.get_untracked() && manager.get_untracked() == Some(true))
+            .then(|| "swarm".to_owned());
         // From a folder, its own file is used; the editor's text is not sent.
         let body = if from_git.get_untracked() {
             CreateStack {
                 name: name.get_untracked().trim().to_owned(),
                 git: Some(git.source()),
+                mode,
                 ..Default::default()
             }
         } else {
@@ -302,6 +395,7 @@ pub fn NewStack() -> impl IntoView {
                 compose: Some(text.get_untracked()).filter(|_| dir.is_empty()),
                 env: Some(env.get_untracked()).filter(|e| !e.trim().is_empty()),
                 from_dir: Some(dir).filter(|d| !d.is_empty()),
+                mode,
                 ..Default::default()
             }
         };
@@ -349,6 +443,19 @@ pub fn NewStack() -> impl IntoView {
                             <span>{gtr(GKey::FromGit)}</span></label>
                     </div>
                 </div>
+                <Show when=move || manager.get() == Some(true)>
+                    <div class="field" role="radiogroup" data-testid="stack-deploy-to">
+                        <span>{swr(SKey::DeployTo)}</span>
+                        <div class="toolbar">
+                            <label class="check"><input type="radio" name="stack-deploy-to" data-testid="deploy-to-compose"
+                                prop:checked=move || !to_swarm.get() on:change=move |_| to_swarm.set(false) />
+                                <span>{swr(SKey::DeployCompose)}</span></label>
+                            <label class="check"><input type="radio" name="stack-deploy-to" data-testid="deploy-to-swarm"
+                                prop:checked=move || to_swarm.get() on:change=move |_| to_swarm.set(true) />
+                                <span>{swr(SKey::DeploySwarm)}</span></label>
+                        </div>
+                    </div>
+                </Show>
                 <Show when=move || from_git.get()>
                     <super::git_stack::GitFields form=git />
                 </Show>
