@@ -54,14 +54,19 @@ impl AppState {
             .migrate()
             .await
             .context("cannot create the sessions table")?;
-        // Expired sessions are refused when loaded; this only keeps the table small.
+        // Expired sessions are refused when loaded; this only keeps the tables small.
         let cleaner = sqlite.clone();
+        let jobs_db = db.clone();
         tokio::spawn(async move {
             let mut hourly = tokio::time::interval(std::time::Duration::from_secs(3600));
             loop {
                 hourly.tick().await;
                 if let Err(e) = cleaner.delete_expired().await {
                     tracing::warn!("could not delete expired sessions: {e}");
+                }
+                // Each target's last 100 finished jobs, none older than 30 days.
+                if let Err(e) = store::jobs::prune(&jobs_db, 100, 30 * 86_400).await {
+                    tracing::warn!("could not prune old jobs: {e}");
                 }
             }
         });

@@ -94,6 +94,25 @@ pub async fn list(
     Ok(rows.into_iter().map(Row::job).collect())
 }
 
+/// Keeps the table small: of each target's finished jobs the newest `keep` stay, and none
+/// finished more than `max_age_secs` ago (a Git stack polled each minute, or a CI calling a
+/// hook on every push, would otherwise add rows for ever). Queued and running jobs stay.
+pub async fn prune(db: &SqlitePool, keep: i64, max_age_secs: i64) -> sqlx::Result<u64> {
+    let res = sqlx::query(
+        "DELETE FROM jobs WHERE state IN ('succeeded', 'failed') AND ( \
+           finished_at < CAST(strftime('%s', 'now') AS INTEGER) - ?2 \
+           OR id IN (SELECT id FROM ( \
+             SELECT id, ROW_NUMBER() OVER ( \
+               PARTITION BY endpoint, kind, target ORDER BY created_at DESC, rowid DESC) AS n \
+             FROM jobs WHERE state IN ('succeeded', 'failed')) WHERE n > ?1))",
+    )
+    .bind(keep)
+    .bind(max_age_secs)
+    .execute(db)
+    .await?;
+    Ok(res.rows_affected())
+}
+
 /// At start: a job that was queued or running when berth stopped did not finish.
 pub async fn fail_unfinished(db: &SqlitePool) -> sqlx::Result<u64> {
     let res = sqlx::query(
@@ -104,4 +123,74 @@ pub async fn fail_unfinished(db: &SqlitePool) -> sqlx::Result<u64> {
     .execute(db)
     .await?;
     Ok(res.rows_affected())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job(id: &str, target: &str, state: wire::JobState, at: i64) -> wire::Job {
+        wire::Job {
+            id: id.into(),
+            kind: "stack".into(),
+            target: target.into(),
+            endpoint: "local".into(),
+            state,
+            log: vec![],
+            error: None,
+            webhook: None,
+            user: None,
+            created_at: at,
+            started_at: Some(at),
+            finished_at: (state != wire::JobState::Running).then_some(at),
+        }
+    }
+
+    #[tokio::test]
+    async fn prune_keeps_the_newest_of_each_target_and_what_is_unfinished() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = crate::store::open(dir.path()).await.unwrap();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64;
+        for i in 0..10 {
+            save(
+                &db,
+                &job(
+                    &format!("a{i}"),
+                    "shop",
+                    wire::JobState::Succeeded,
+                    now - 100 + i,
+                ),
+            )
+            .await
+            .unwrap();
+        }
+        save(&db, &job("b0", "blog", wire::JobState::Failed, now - 10))
+            .await
+            .unwrap();
+        save(
+            &db,
+            &job("old", "wiki", wire::JobState::Failed, now - 90_000),
+        )
+        .await
+        .unwrap();
+        save(&db, &job("run", "shop", wire::JobState::Running, now - 200))
+            .await
+            .unwrap();
+
+        let gone = prune(&db, 3, 86_400).await.unwrap();
+        assert_eq!(gone, 8, "7 of shop's finished jobs and wiki's day-old one");
+        let left: Vec<String> = list(&db, None, 100)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|j| j.id)
+            .collect();
+        for id in ["a9", "a8", "a7", "b0", "run"] {
+            assert!(left.contains(&id.to_owned()), "{id} stays: {left:?}");
+        }
+        assert_eq!(left.len(), 5, "{left:?}");
+    }
 }
