@@ -59,7 +59,8 @@ impl UpdateRuns {
 
 /// The (encoded) container name of a container update's URL.
 fn container_name(url: &str) -> Option<&str> {
-    url.strip_prefix("/api/containers/")?.strip_suffix("/update")
+    url.strip_prefix("/api/containers/")?
+        .strip_suffix("/update")
 }
 
 #[component]
