@@ -4,8 +4,7 @@
 //! or key; a wrong token is a failed poll naming the credentials; a changed host key is
 //! refused until the stack is told to forget the old one. Secrets never come back.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
