@@ -3,6 +3,9 @@
 //! user sees what goes before confirming.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, LazyLock, Mutex};
+
+use bollard::models::SystemDataUsageResponse;
 
 use bollard::query_parameters::{
     ListContainersOptions, ListImagesOptions, ListNetworksOptions, ListVolumesOptions,
@@ -13,9 +16,37 @@ use bollard::query_parameters::{
 use super::Endpoint;
 use crate::error::AppResult;
 
+/// The daemon's `GET /system/df`, one at a time per daemon: engines before 23 refuse a
+/// second one while the first runs ("a disk usage operation is already running"), which
+/// two people on the System page, or a volume list with sizes beside it, would otherwise
+/// turn into an error. Another client's df (the docker CLI) is waited out briefly.
+pub async fn system_df(ep: &Endpoint) -> AppResult<SystemDataUsageResponse> {
+    static LOCKS: LazyLock<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>> =
+        LazyLock::new(Default::default);
+    let lock = LOCKS
+        .lock()
+        .map(|mut m| m.entry(ep.host.clone()).or_default().clone())
+        .unwrap_or_default();
+    let _turn = lock.lock().await;
+    let mut tries = 0;
+    loop {
+        match ep.call(|d| async move { d.df(None).await }).await {
+            Err(e)
+                if tries < 20
+                    && e.to_string()
+                        .contains("disk usage operation is already running") =>
+            {
+                tries += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+            }
+            other => return other,
+        }
+    }
+}
+
 /// `docker system df`.
 pub async fn df(ep: &Endpoint) -> AppResult<wire::DiskUsage> {
-    let df = ep.call(|d| async move { d.df(None).await }).await?;
+    let df = system_df(ep).await?;
     let mut out = wire::DiskUsage::default();
     for i in df.images.unwrap_or_default() {
         out.images.count += 1;
@@ -198,7 +229,7 @@ pub async fn preview(ep: &Endpoint, req: &wire::SystemPrune) -> AppResult<wire::
     }
 
     if req.labels.is_empty() {
-        let df = ep.call(|d| async move { d.df(None).await }).await?;
+        let df = system_df(ep).await?;
         for b in df.build_cache.unwrap_or_default() {
             if b.in_use != Some(true) && (req.all || b.shared != Some(true)) {
                 out.build_cache += 1;

@@ -60,7 +60,7 @@ pub async fn list(ep: &Endpoint, size: bool) -> AppResult<Vec<wire::VolumeSummar
         }
     }
     let sizes: HashMap<String, i64> = if size {
-        let df = ep.call(|d| async move { d.df(None).await }).await?;
+        let df = super::disk::system_df(ep).await?;
         df.volumes
             .unwrap_or_default()
             .into_iter()
