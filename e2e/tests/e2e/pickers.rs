@@ -1,6 +1,7 @@
 //! Issue 19's pickers, as a user meets them: the run form's image, network and volume
 //! fields offer what the daemon has; what is picked is what the container gets; the
-//! networks page's connect field offers the containers not on that network yet.
+//! networks page's connect field offers the containers not on that network yet; the
+//! webhook form's target field offers containers or stacks as its kind says.
 //!
 //! The browser's own suggestion popup is outside the DOM, so a test cannot click in it.
 //! It reads what a field offers (its `<datalist>`), then types an offered value, which
@@ -267,6 +268,20 @@ async fn pick_an_image_network_and_volume_to_run_then_a_container_to_connect() {
     let mut want = vec![net.as_str(), other_net.as_str()];
     want.sort_unstable();
     assert_eq!(nets, want, "connected to the second network");
+
+    // The webhook form's one target field offers containers when the kind says container,
+    // and stacks (not containers) when it says stack.
+    c.goto(&berth.url("/webhooks")).await.unwrap();
+    let kind = find::by_testid(c, "webhook-kind").await;
+    kind.select_by_value("container").await.unwrap();
+    offers(c, "[data-testid=webhook-target]", &name).await;
+    kind.select_by_value("stack").await.unwrap();
+    let js = "return [...document.querySelector('[data-testid=webhook-target]').list.options].map(o => o.value);";
+    wait_js(c, js, Duration::from_secs(10), |v| {
+        v.as_array()
+            .is_some_and(|a| !a.iter().any(|o| o.as_str() == Some(name.as_str())))
+    })
+    .await;
 
     browser.close().await;
 }

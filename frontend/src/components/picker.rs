@@ -1,5 +1,5 @@
 //! Pickers: a text field that offers what already exists (local images, networks, volumes,
-//! containers) through an HTML `<datalist>`. The browser filters the offers as one types and
+//! containers, stacks) through an HTML `<datalist>`. The browser filters the offers as one types and
 //! anything else can still be typed: an image not pulled yet, a volume the run will make,
 //! a container by id. A `<datalist>` rather than a hand-made dropdown: keyboard, touch and
 //! screen readers work as in any other field, and there is nothing to position or close.
@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use wire::{ContainerSummary, ImageSummary, NetworkSummary, VolumeSummary};
+use wire::{ContainerSummary, ImageSummary, NetworkSummary, StackSummary, VolumeSummary};
 
 use crate::api::{self, ApiError};
 use crate::format;
@@ -25,10 +25,17 @@ pub enum Kind {
     Network,
     Volume,
     Container,
+    Stack,
 }
 
 impl Kind {
-    const ALL: [Kind; 4] = [Kind::Image, Kind::Network, Kind::Volume, Kind::Container];
+    const ALL: [Kind; 5] = [
+        Kind::Image,
+        Kind::Network,
+        Kind::Volume,
+        Kind::Container,
+        Kind::Stack,
+    ];
 
     fn index(self) -> usize {
         self as usize
@@ -41,15 +48,7 @@ impl Kind {
             Kind::Network => "/api/networks",
             Kind::Volume => "/api/volumes",
             Kind::Container => "/api/containers?all=true",
-        }
-    }
-
-    fn slug(self) -> &'static str {
-        match self {
-            Kind::Image => "images",
-            Kind::Network => "networks",
-            Kind::Volume => "volumes",
-            Kind::Container => "containers",
+            Kind::Stack => "/api/stacks",
         }
     }
 }
@@ -122,6 +121,20 @@ pub fn container_choices(list: &[ContainerSummary]) -> Vec<Choice> {
     out
 }
 
+/// Stacks berth keeps a compose file of (the ones it can deploy), with their status.
+pub fn stack_choices(list: &[StackSummary]) -> Vec<Choice> {
+    let mut out: Vec<Choice> = list
+        .iter()
+        .filter(|s| s.managed)
+        .map(|s| Choice {
+            value: s.name.clone(),
+            label: s.status.clone(),
+        })
+        .collect();
+    out.sort_by(|a, b| a.value.cmp(&b.value));
+    out
+}
+
 async fn load(kind: Kind) -> Result<Vec<Choice>, ApiError> {
     let url = kind.url();
     Ok(match kind {
@@ -129,21 +142,22 @@ async fn load(kind: Kind) -> Result<Vec<Choice>, ApiError> {
         Kind::Network => network_choices(&api::get::<Vec<NetworkSummary>>(url).await?),
         Kind::Volume => volume_choices(&api::get::<Vec<VolumeSummary>>(url).await?),
         Kind::Container => container_choices(&api::get::<Vec<ContainerSummary>>(url).await?),
+        Kind::Stack => stack_choices(&api::get::<Vec<StackSummary>>(url).await?),
     })
 }
 
 /// A page's lists, one per kind, each fetched the first time a field asks for it.
 #[derive(Clone, Copy)]
 pub struct Picks {
-    lists: [RwSignal<Vec<Choice>>; 4],
-    asked: StoredValue<[bool; 4]>,
+    lists: [RwSignal<Vec<Choice>>; Kind::ALL.len()],
+    asked: StoredValue<[bool; Kind::ALL.len()]>,
 }
 
 impl Picks {
     fn new() -> Picks {
         Picks {
             lists: Kind::ALL.map(|_| RwSignal::new(Vec::new())),
-            asked: StoredValue::new([false; 4]),
+            asked: StoredValue::new([false; Kind::ALL.len()]),
         }
     }
 
@@ -173,17 +187,18 @@ impl Picks {
     }
 }
 
-/// A fresh `<datalist>` id: several fields of a kind (e.g. one per network row) each have one.
-fn list_id(kind: Kind) -> String {
+/// A fresh `<datalist>` id: several fields (e.g. one per network row) each have one.
+fn list_id() -> String {
     static N: AtomicUsize = AtomicUsize::new(0);
-    format!("pick-{}-{}", kind.slug(), N.fetch_add(1, Ordering::Relaxed))
+    format!("pick-{}", N.fetch_add(1, Ordering::Relaxed))
 }
 
-/// A text input bound to `value` that offers the existing `kind`s. `skip` leaves out what
-/// makes no sense here (e.g. containers already on the network being connected to).
+/// A text input bound to `value` that offers the existing `kind`s; when `kind` changes
+/// (a form's "stack or container" switch) the same field offers the other kind. `skip`
+/// leaves out what makes no sense there (e.g. containers already on the network).
 #[component]
 pub fn Picker(
-    kind: Kind,
+    #[prop(into)] kind: Signal<Kind>,
     value: RwSignal<String>,
     testid: &'static str,
     #[prop(into, optional)] placeholder: Signal<String>,
@@ -194,12 +209,13 @@ pub fn Picker(
     /// `aria-label`, for a field without a visible label.
     #[prop(into, optional)]
     aria_label: Option<Signal<String>>,
+    #[prop(optional)] required: bool,
 ) -> impl IntoView {
     let picks = use_context::<Picks>().unwrap_or_else(Picks::new);
-    let choices = picks.of(kind);
-    let id = list_id(kind);
+    let id = list_id();
     let options = move || {
-        choices
+        picks
+            .of(kind.get())
             .get()
             .into_iter()
             .filter(|c| !skip.contains(&c.value))
@@ -207,57 +223,9 @@ pub fn Picker(
             .collect_view()
     };
     view! {
-        <input class=class.unwrap_or("input") data-testid=testid list=id.clone() autocomplete="off"
+        <input class=class.unwrap_or("input") data-testid=testid list=id.clone() autocomplete="off" required=required
             placeholder=move || placeholder.get() aria-label=move || aria_label.map(|l| l.get())
             bind:value=value />
         <datalist id=id data-testid=format!("{testid}-options")>{options}</datalist>
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn image(tags: &[&str], size: i64) -> ImageSummary {
-        ImageSummary {
-            id: "sha256:x".into(),
-            repo_tags: tags.iter().map(|t| t.to_string()).collect(),
-            repo_digests: vec![],
-            size,
-            created: 0,
-            containers: 0,
-            dangling: tags.is_empty(),
-            labels: Default::default(),
-        }
-    }
-
-    #[test]
-    fn images_by_tag_without_untagged_ones() {
-        let list = [
-            image(&["nginx:alpine", "web:1"], 2048),
-            image(&["<none>:<none>"], 1),
-            image(&[], 1),
-            image(&["busybox:latest"], 10),
-        ];
-        let got: Vec<_> = image_choices(&list).into_iter().map(|c| c.value).collect();
-        assert_eq!(got, ["busybox:latest", "nginx:alpine", "web:1"]);
-        assert_eq!(image_choices(&list)[1].label, "2.0 KiB");
-    }
-
-    #[test]
-    fn named_volumes_only() {
-        let vol = |name: &str| VolumeSummary {
-            name: name.into(),
-            driver: "local".into(),
-            mountpoint: String::new(),
-            created_at: None,
-            labels: Default::default(),
-            options: Default::default(),
-            size: None,
-            containers: vec![],
-        };
-        let list = [vol(&"a1".repeat(32)), vol("data"), vol("cache")];
-        let got: Vec<_> = volume_choices(&list).into_iter().map(|c| c.value).collect();
-        assert_eq!(got, ["cache", "data"]);
     }
 }

@@ -15,10 +15,6 @@ pub enum Key {
     ContainerPick,
     LinkAlias,
     AddLink,
-    /// Placeholder of a container field: pick one or type a name or id.
-    ContainerHint,
-    /// Placeholder of an image field.
-    ImageHint,
 }
 
 pub fn t(lang: Lang, key: Key) -> &'static str {
@@ -32,8 +28,6 @@ pub fn t(lang: Lang, key: Key) -> &'static str {
             ContainerPick => "Container to link",
             LinkAlias => "Alias (optional)",
             AddLink => "Add this link",
-            ContainerHint => "Container (pick or type)",
-            ImageHint => "Image (pick or type)",
         },
         Lang::ZhCn => match key {
             Add => "添加",
@@ -43,8 +37,6 @@ pub fn t(lang: Lang, key: Key) -> &'static str {
             ContainerPick => "要链接的容器",
             LinkAlias => "别名（可选）",
             AddLink => "添加此链接",
-            ContainerHint => "容器（选择或输入）",
-            ImageHint => "镜像（选择或输入）",
         },
     }
 }
