@@ -57,7 +57,8 @@ async fn offers(c: &Client, css: &str, want: &str) -> Vec<String> {
         "const i = document.querySelector({css:?}); \
          return i && i.list ? [...i.list.options].map(o => o.value) : null;"
     );
-    let got = wait_js(c, &js, Duration::from_secs(20), |v| {
+    // Generous: the lists load after the page, on a shared two-core machine.
+    let got = wait_js(c, &js, Duration::from_secs(40), |v| {
         v.as_array()
             .is_some_and(|a| a.iter().any(|o| o.as_str() == Some(want)))
     })
