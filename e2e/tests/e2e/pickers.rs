@@ -92,10 +92,11 @@ async fn pick_an_image_network_and_volume_to_run_then_a_container_to_connect() {
     let other_net = unique("e2e-pick-other");
     let vol = unique("e2e-pick-vol");
     let name = unique("e2e-pick-c");
+    let linked = unique("e2e-pick-linked");
     let image =
         std::env::var("BERTH_TEST_IMAGE").unwrap_or_else(|_| "berth-test/busybox:latest".into());
     let _clean = Cleanup {
-        containers: vec![name.clone()],
+        containers: vec![name.clone(), linked.clone()],
         networks: vec![net.clone(), other_net.clone()],
         volumes: vec![vol.clone()],
     };
@@ -103,6 +104,20 @@ async fn pick_an_image_network_and_volume_to_run_then_a_container_to_connect() {
         cli(&["network", "create", "--label", "berth-test=1", n]);
     }
     docker::volume_create(&vol);
+    // A container to link to, on the network the new one will join.
+    cli(&[
+        "run",
+        "-d",
+        "--name",
+        &linked,
+        "--network",
+        &net,
+        "--label",
+        "berth-test=1",
+        &image,
+        "sleep",
+        "300",
+    ]);
 
     let berth = Berth::start().await;
     let browser = Browser::start().await;
@@ -153,6 +168,17 @@ async fn pick_an_image_network_and_volume_to_run_then_a_container_to_connect() {
         "all networks are offered: {networks:?}"
     );
     type_into(c, "create-network", &net).await;
+
+    // A link: the container picked, an alias given, added as container:alias.
+    offers(c, "[data-testid=create-link-pick]", &linked).await;
+    type_into(c, "create-link-pick", &linked).await;
+    type_into(c, "create-link-alias", "db").await;
+    find::by_testid(c, "create-link-add")
+        .await
+        .click()
+        .await
+        .unwrap();
+    assert_eq!(value_of(c, "create-links").await, format!("{linked}:db"));
     type_into(c, "create-labels", "berth-test=1").await;
 
     // In Simplified Chinese the add row speaks it too.
@@ -168,7 +194,11 @@ async fn pick_an_image_network_and_volume_to_run_then_a_container_to_connect() {
     let preview = find::by_testid(c, "create-preview").await;
     check::text_becomes_with(
         &preview,
-        |t| t.contains(&format!("--network {net}")) && t.contains(&format!("{vol}:/data")),
+        |t| {
+            t.contains(&format!("--network {net}"))
+                && t.contains(&format!("{vol}:/data"))
+                && t.contains(&format!("--link {linked}:db"))
+        },
         Duration::from_secs(5),
     )
     .await;
