@@ -228,6 +228,17 @@ async fn pick_an_image_network_and_volume_to_run_then_a_container_to_connect() {
         format!("volume:{vol}:/data"),
         "the picked volume is mounted"
     );
+    let links = cli(&[
+        "inspect",
+        "-f",
+        &format!("{{{{json (index .NetworkSettings.Networks \"{net}\").Links}}}}"),
+        &name,
+    ]);
+    assert_eq!(
+        links,
+        format!("[\"{linked}:db\"]"),
+        "the picked container is linked as db on the picked network"
+    );
 
     // The networks page: each row's connect field offers the containers not on it yet.
     c.goto(&berth.url("/networks")).await.unwrap();
