@@ -4,6 +4,8 @@
 // A crate root in tests/ looks for modules next to it; these live in tests/e2e/.
 #[path = "e2e/imagepage.rs"]
 mod imagepage;
+#[path = "e2e/pickers.rs"]
+mod pickers;
 #[path = "e2e/swarm.rs"]
 mod swarm;
 #[path = "e2e/uxconfirm.rs"]

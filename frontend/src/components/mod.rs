@@ -7,6 +7,7 @@ pub mod file_browser;
 pub mod header;
 pub mod live;
 pub mod logs_view;
+pub mod picker;
 pub mod pull;
 pub mod socket;
 pub mod stats_view;

@@ -13,6 +13,7 @@ pub mod image_page;
 pub mod images;
 pub mod lists;
 pub mod logs_ux;
+pub mod pickers;
 
 use leptos::prelude::*;
 

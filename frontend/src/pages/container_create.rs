@@ -11,7 +11,9 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 use wire::{CreateContainer, PortSpec, RunLine, VolumeSpec};
 
 use crate::api::{self, ApiError, Method};
+use crate::components::picker::{Kind, Picker, Picks};
 use crate::i18n::containers_more::{exit_code, t, tr, Key};
+use crate::i18n::pickers;
 use crate::i18n::{error_text, use_i18n};
 use crate::ndjson;
 
@@ -217,6 +219,83 @@ fn Lines(
     }
 }
 
+/// A text field offering the existing `kind`s (typing anything else still works).
+#[component]
+fn Pick(
+    label: Key,
+    kind: Kind,
+    value: RwSignal<String>,
+    testid: &'static str,
+    placeholder: &'static str,
+) -> impl IntoView {
+    view! {
+        <label class="field">
+            <span>{tr(label)}</span>
+            <Picker kind value testid placeholder />
+        </label>
+    }
+}
+
+/// A one-entry-per-line field with a row below that adds an entry made of a picked `kind`
+/// and a second part: `pick:second`, or `pick` alone when the second part may be empty.
+#[component]
+fn PickLines(
+    label: Key,
+    value: RwSignal<String>,
+    testid: &'static str,
+    placeholder: &'static str,
+    kind: Kind,
+    /// The picker's and the second field's placeholders, and the Add button's title.
+    hints: [pickers::Key; 3],
+    /// The picker's, the second field's and the Add button's `data-testid`s.
+    testids: [&'static str; 3],
+    second_required: bool,
+) -> impl IntoView {
+    let pick = RwSignal::new(String::new());
+    let second = RwSignal::new(String::new());
+    let ready = move || {
+        !pick.with(|p| p.trim().is_empty())
+            && (!second_required || !second.with(|s| s.trim().is_empty()))
+    };
+    let add = move |_| {
+        if !ready() {
+            return;
+        }
+        let (p, s) = (pick.get_untracked(), second.get_untracked());
+        let (p, s) = (p.trim(), s.trim());
+        let line = if s.is_empty() {
+            p.to_owned()
+        } else {
+            format!("{p}:{s}")
+        };
+        value.update(|v| {
+            if !v.is_empty() && !v.ends_with('\n') {
+                v.push('\n');
+            }
+            v.push_str(&line);
+        });
+        pick.set(String::new());
+        second.set(String::new());
+    };
+    let [pick_hint, second_hint, add_title] = hints;
+    let [pick_id, second_id, add_id] = testids;
+    view! {
+        <div class="field pick-lines">
+            <Lines label value testid placeholder />
+            <div class="inline-form pick-add">
+                <Picker kind value=pick testid=pick_id
+                    placeholder=Signal::derive(move || pickers::tr(pick_hint)().to_owned()) />
+                <input class="input mono" data-testid=second_id
+                    placeholder=pickers::tr(second_hint) bind:value=second />
+                <button type="button" class="btn btn-sm" data-testid=add_id
+                    title=pickers::tr(add_title) disabled=move || !ready() on:click=add>
+                    {pickers::tr(pickers::Key::Add)}
+                </button>
+            </div>
+        </div>
+    }
+}
+
 #[component]
 fn Check(label: Key, value: RwSignal<bool>, testid: &'static str) -> impl IntoView {
     view! {
@@ -239,6 +318,8 @@ pub fn ContainerCreate() -> impl IntoView {
     let i18n = use_i18n();
     let navigate = use_navigate();
     let f = Form::new();
+    // One list per kind for all the pickers of the form.
+    Picks::provide();
     // `/containers/new?image=REF` (the image page's Run) starts with that image.
     if let Some(image) = use_query_map().get_untracked().get("image") {
         f.image.set(image);
@@ -354,7 +435,7 @@ pub fn ContainerCreate() -> impl IntoView {
             <h1>{tr(Key::CreateTitle)}</h1>
             <form class="panel create-form" on:submit=submit>
                 <div class="grid-2">
-                    <Text label=Key::Image value=f.image testid="create-image" placeholder="nginx:alpine" />
+                    <Pick label=Key::Image kind=Kind::Image value=f.image testid="create-image" placeholder="nginx:alpine" />
                     <Text label=Key::Name value=f.name testid="create-name" />
                     <label class="field span-2">
                         <span>{tr(Key::Command)}</span>
@@ -363,7 +444,10 @@ pub fn ContainerCreate() -> impl IntoView {
                     <Lines label=Key::EnvHelp value=f.env testid="create-env" placeholder="KEY=value" />
                     <Lines label=Key::PortsHelp value=f.ports testid="create-ports" placeholder="8080:80" />
                     <Lines label=Key::BindsHelp value=f.binds testid="create-binds" placeholder="/srv/data:/data:ro" />
-                    <Lines label=Key::VolumesHelp value=f.volumes testid="create-volumes" placeholder="data:/var/lib/data" />
+                    <PickLines label=Key::VolumesHelp value=f.volumes testid="create-volumes" placeholder="data:/var/lib/data"
+                        kind=Kind::Volume second_required=true
+                        hints=[pickers::Key::VolumePick, pickers::Key::VolumeTarget, pickers::Key::AddVolume]
+                        testids=["create-volume-pick", "create-volume-target", "create-volume-add"] />
                 </div>
                 <div class="checks">
                     <Check label=Key::Tty value=f.tty testid="create-tty" />
@@ -378,9 +462,12 @@ pub fn ContainerCreate() -> impl IntoView {
                         <Text label=Key::Workdir value=f.workdir testid="create-workdir" placeholder="/src" />
                         <Text label=Key::User value=f.user testid="create-user" placeholder="1000:1000" />
                         <Text label=Key::Hostname value=f.hostname testid="create-hostname" />
-                        <Text label=Key::Network value=f.network testid="create-network" placeholder="bridge" />
+                        <Pick label=Key::Network kind=Kind::Network value=f.network testid="create-network" placeholder="bridge" />
                         <Text label=Key::Ipv4 value=f.ipv4 testid="create-ipv4" />
-                        <Lines label=Key::LinksHelp value=f.links testid="create-links" placeholder="db:database" />
+                        <PickLines label=Key::LinksHelp value=f.links testid="create-links" placeholder="db:database"
+                            kind=Kind::Container second_required=false
+                            hints=[pickers::Key::ContainerPick, pickers::Key::LinkAlias, pickers::Key::AddLink]
+                            testids=["create-link-pick", "create-link-alias", "create-link-add"] />
                         <Lines label=Key::LabelsHelp value=f.labels testid="create-labels" />
                         <label class="field">
                             <span>{tr(Key::Restart)}</span>

@@ -9,6 +9,7 @@ use wire::{ConnectNetwork, CreateNetwork, DisconnectNetwork, NetworkSummary};
 
 use crate::api::{self, ApiError, Method};
 use crate::components::confirm::{self, ConfirmButton, What};
+use crate::components::picker::{Kind, Picker, Picks};
 use crate::components::status::{ErrorPanel, Loading};
 use crate::format;
 use crate::i18n::stacks::{tr, Key};
@@ -36,6 +37,8 @@ fn opt(s: String) -> Option<String> {
 #[component]
 pub fn Networks() -> impl IntoView {
     let i18n = use_i18n();
+    // The rows' container fields share one list of containers.
+    Picks::provide();
     let list = LocalResource::new(|| api::get::<Vec<NetworkSummary>>("/api/networks"));
     let error = RwSignal::new(None::<String>);
     let retry = Callback::new(move |_| list.refetch());
@@ -161,6 +164,12 @@ fn NetworkRow(
     let container = RwSignal::new(String::new());
     let ipv4 = RwSignal::new(String::new());
     let id = n.id.clone();
+    // Who is on it already is not offered for connecting.
+    let on_it = n
+        .containers
+        .iter()
+        .map(|m| m.name.clone())
+        .collect::<Vec<_>>();
     let connect = {
         let id = id.clone();
         move |ev: leptos::ev::SubmitEvent| {
@@ -229,9 +238,10 @@ fn NetworkRow(
             <td data-label=tr(Key::Containers)><div class="members">{members}</div></td>
             <td class="col-actions" data-label=tr(Key::Actions)>
                 <form class="inline-form" on:submit=connect>
-                    <input class="input input-sm" placeholder=tr(Key::Container) bind:value=container />
+                    <Picker kind=Kind::Container value=container testid="network-connect-container" class="input input-sm"
+                        placeholder=Signal::derive(move || tr(Key::Container)().to_owned()) skip=on_it />
                     <input class="input input-sm" placeholder=tr(Key::Ipv4) bind:value=ipv4 />
-                    <button class="btn btn-sm" type="submit">{tr(Key::Connect)}</button>
+                    <button class="btn btn-sm" type="submit" data-testid="network-connect">{tr(Key::Connect)}</button>
                 </form>
                 {(!n.builtin).then(|| {
                     let lang = use_i18n().lang;

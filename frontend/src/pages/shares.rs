@@ -11,6 +11,7 @@ use crate::api::{self, enc, Method};
 use crate::app::use_session;
 use crate::components::confirm::{self, ConfirmButton, What};
 use crate::components::file_browser::{FileBrowser, Source};
+use crate::components::picker::{Kind, Picker};
 use crate::components::status::Loading;
 use crate::i18n::files::{tr, Key};
 use crate::i18n::{error_text, use_i18n};
@@ -193,8 +194,9 @@ fn BrowseVolume() -> impl IntoView {
     view! {
         <form class="panel inline-form" data-testid="browse-volume" on:submit=submit>
             <h2>{tr(Key::BrowseVolume)}</h2>
-            <input class="input" data-testid="volume-name" placeholder=tr(Key::VolumeName)
-                aria-label=tr(Key::VolumeName) bind:value=name />
+            <Picker kind=Kind::Volume value=name testid="volume-name"
+                placeholder=Signal::derive(move || tr(Key::VolumeName)().to_owned())
+                aria_label=Signal::derive(move || tr(Key::VolumeName)().to_owned()) />
             <button type="submit" class="btn" data-testid="open-volume">{tr(Key::Open)}</button>
         </form>
     }

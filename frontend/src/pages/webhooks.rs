@@ -7,6 +7,7 @@ use wire::{CreateWebhook, Job, NewWebhook, WebhookInfo, WebhookKind};
 
 use crate::api::{self, ApiError, Method};
 use crate::components::confirm::{self, ConfirmButton, What};
+use crate::components::picker::{Kind, Picker};
 use crate::components::status::{ErrorPanel, Loading};
 use crate::i18n::automation::{tr, Key};
 use crate::i18n::{error_text, use_i18n};
@@ -78,7 +79,10 @@ pub fn Webhooks() -> impl IntoView {
                     <option value="stack">"stack"</option>
                     <option value="container">"container"</option>
                 </select>
-                <input class="input" data-testid="webhook-target" placeholder=tr(Key::TargetHint) required bind:value=target />
+                // The one field offers the stacks or the containers, as the kind says.
+                <Picker kind=Signal::derive(move || if kind.get() == "container" { Kind::Container } else { Kind::Stack })
+                    value=target testid="webhook-target" required=true
+                    placeholder=Signal::derive(move || tr(Key::TargetHint)().to_owned()) />
                 <label class="check"><input type="checkbox" bind:checked=github /><span>{tr(Key::GitHub)}</span></label>
                 <button class="btn btn-primary" data-testid="webhook-create" type="submit">{tr(Key::Create)}</button>
             </form>

@@ -238,25 +238,38 @@ pub fn plan(req: &wire::CreateContainer) -> AppResult<Plan> {
         .map(str::trim)
         .filter(|s| !s.is_empty());
 
+    // On a user-defined network the daemon ignores `HostConfig.Links`: links belong to
+    // that network's endpoint (what `docker run --network N --link ...` sends).
+    let user_network = network.filter(|n| {
+        !matches!(*n, "bridge" | "default" | "host" | "none") && !n.starts_with("container:")
+    });
+    let links = Some(links).filter(|l| !l.is_empty());
+    let (host_links, endpoint_links) = match user_network {
+        Some(_) => (None, links),
+        None => (links, None),
+    };
     let host_config = HostConfig {
         binds: Some(binds).filter(|b| !b.is_empty()),
         port_bindings: Some(bindings).filter(|b| !b.is_empty()),
         privileged: req.privileged.then_some(true),
-        links: Some(links).filter(|l| !l.is_empty()),
+        links: host_links,
         network_mode: network.map(str::to_string),
         restart_policy: restart,
         auto_remove: auto_remove.then_some(true),
         ..Default::default()
     };
-    let networking_config = match (network, ipv4) {
-        (Some(n), Some(ip)) => Some(NetworkingConfig {
+    // A fixed address (checked above to be on a user-defined network) and links go to
+    // the network's endpoint.
+    let networking_config = match (network, ipv4.is_some() || endpoint_links.is_some()) {
+        (Some(n), true) => Some(NetworkingConfig {
             endpoints_config: Some(HashMap::from([(
                 n.to_string(),
                 EndpointSettings {
-                    ipam_config: Some(EndpointIpamConfig {
+                    ipam_config: ipv4.map(|ip| EndpointIpamConfig {
                         ipv4_address: Some(ip.to_string()),
                         ..Default::default()
                     }),
+                    links: endpoint_links,
                     ..Default::default()
                 },
             )])),

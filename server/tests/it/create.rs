@@ -218,7 +218,30 @@ async fn network_fixed_ip_and_links() {
         json!([format!("/{target}:/{name}/db")])
     );
     remove_container(&id).await;
+
+    // On a user-defined network the link is that network's (as `docker run --network`
+    // makes it): the daemon ignores HostConfig.Links there.
+    let net = unique("linknet");
+    docker_cli(&["network", "create", "--label", "berth-test=1", &net]);
+    docker_cli(&["network", "connect", &net, &target]);
+    let name = unique("linker-net");
+    let (status, created) = create(
+        &app,
+        json!({"image": test_image(), "name": name, "network": net,
+               "links": [format!("{target}:db")],
+               "cmd": ["sleep", "30"], "labels": {"berth-test": "1"}}),
+    )
+    .await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_str().unwrap().to_string();
+    let info = daemon_inspect(&id).await;
+    assert_eq!(
+        info["NetworkSettings"]["Networks"][net.as_str()]["Links"],
+        json!([format!("{target}:db")])
+    );
+    remove_container(&id).await;
     remove_container(&target_id).await;
+    docker_cli(&["network", "rm", &net]);
 }
 
 fn rand_byte() -> u8 {
