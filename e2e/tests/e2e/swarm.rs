@@ -1036,8 +1036,8 @@ impl Drop for Secret {
 }
 
 /// A secret made on the Secrets & configs page is listed without its value; a 2-replica
-/// service made with the New service form, using it, opens on its page with two running
-/// tasks. Removing the secret while the service uses it shows the daemon's refusal in its
+/// service made with the New service form (after a refused environment line, shown under
+/// the form), using it, opens on its page with two running tasks. Removing the secret while the service uses it shows the daemon's refusal in its
 /// row; once the service is gone, the secret is removed after the confirmation.
 #[tokio::test]
 async fn a_secret_made_on_its_page_is_used_by_a_service_from_the_form_and_removed_after_it() {
@@ -1150,6 +1150,23 @@ async fn a_secret_made_on_its_page_is_used_by_a_service_from_the_form_and_remove
         .click()
         .await
         .unwrap();
+    // A line the server refuses: its 400 shows under the form, naming the line.
+    let env = find::by_testid(c, "new-service-env").await;
+    env.send_keys("NOVALUE").await.unwrap();
+    find::by_testid(c, "new-service-create")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let err = find::by_testid(c, "new-service-error").await;
+    e2e::check::text_becomes_with(
+        &err,
+        |t| t.contains("env") && t.contains("NOVALUE"),
+        Duration::from_secs(10),
+    )
+    .await;
+    env.clear().await.unwrap();
+    env.send_keys("GREETING=hi").await.unwrap();
     find::by_testid(c, "new-service-create")
         .await
         .click()
