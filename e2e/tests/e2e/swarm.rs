@@ -1136,6 +1136,12 @@ async fn a_secret_made_on_its_page_is_used_by_a_service_from_the_form_and_remove
         .send_keys("sh -c \"trap 'exit 0' TERM; while true; do sleep 1; done\"")
         .await
         .unwrap();
+    // A target port: the swarm picks the published one.
+    find::by_testid(c, "new-service-ports")
+        .await
+        .send_keys("80")
+        .await
+        .unwrap();
     let pick = format!("[data-testid=new-service-secrets] input[data-name=\"{secret}\"]");
     wait_js(
         c,
@@ -1197,6 +1203,23 @@ async fn a_secret_made_on_its_page_is_used_by_a_service_from_the_form_and_remove
         .unwrap();
     assert!(
         String::from_utf8_lossy(&out.stdout).contains(&secret),
+        "{out:?}"
+    );
+    let out = std::process::Command::new("docker")
+        .args([
+            "-H",
+            &manager,
+            "service",
+            "inspect",
+            "--format",
+            "{{json .Spec.TaskTemplate.ContainerSpec.Env}} {{range .Spec.EndpointSpec.Ports}}{{.TargetPort}}/{{.PublishMode}} {{end}}",
+            &service,
+        ])
+        .output()
+        .unwrap();
+    let spec = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        spec.contains("GREETING=hi") && spec.contains("80/ingress"),
         "{out:?}"
     );
 
