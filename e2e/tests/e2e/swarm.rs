@@ -1300,3 +1300,146 @@ async fn a_secret_made_on_its_page_is_used_by_a_service_from_the_form_and_remove
     );
     browser.close().await;
 }
+
+/// A config made from a file chosen in the browser (read as text into the value field) is
+/// listed with its label, and removed after the confirmation.
+#[tokio::test]
+async fn a_config_made_from_a_file_is_listed_and_removed() {
+    let _slot = BROWSER_SLOTS.acquire().await.unwrap();
+    let s = swarm();
+    let manager = s["manager"].as_str().expect("manager").to_owned();
+    let berth = Berth::start().await;
+    let api = add_swarm_environment(&berth, &manager).await;
+    let config = unique("e2e-cfg");
+    let _cleanup = Config {
+        manager: manager.clone(),
+        name: config.clone(),
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("app.conf");
+    let content = format!("listen = 8080 # {config}");
+    std::fs::write(&file, &content).unwrap();
+
+    let browser = Browser::start().await;
+    let c = &browser.client;
+    action::login(c, &berth, "admin", e2e::berth::ADMIN_PASSWORD).await;
+    c.goto(&berth.url("/swarm/secrets?env=swarm"))
+        .await
+        .unwrap();
+    find::by_testid(c, "config-section").await;
+    find::by_testid(c, "config-name")
+        .await
+        .send_keys(&config)
+        .await
+        .unwrap();
+    find::by_testid(c, "config-labels")
+        .await
+        .send_keys("tier=web")
+        .await
+        .unwrap();
+    find::by_testid(c, "config-file")
+        .await
+        .send_keys(file.to_str().unwrap())
+        .await
+        .unwrap();
+    wait_js(
+        c,
+        "return document.querySelector('[data-testid=config-value]').value;",
+        Duration::from_secs(10),
+        |v| v == &json!(content),
+    )
+    .await;
+    find::by_testid(c, "config-create")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let row = format!("[data-testid=config-row][data-name=\"{config}\"]");
+    let text = wait_js(
+        c,
+        &format!("const r = document.querySelector('{row}'); return r ? r.innerText : '';"),
+        Duration::from_secs(20),
+        |v| v.as_str().is_some_and(|t| !t.is_empty()),
+    )
+    .await;
+    let text = text.as_str().unwrap();
+    assert!(text.contains("tier=web"), "{text}");
+    assert!(!text.contains("listen"), "the value is not shown: {text}");
+    // The daemon has what the file said.
+    let out = std::process::Command::new("docker")
+        .args([
+            "-H",
+            &manager,
+            "config",
+            "inspect",
+            "--format",
+            "{{printf \"%s\" .Spec.Data}}",
+            &config,
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        content,
+        "{out:?}"
+    );
+
+    c.find(fantoccini::Locator::Css(&format!(
+        "{row} [data-testid=config-remove]"
+    )))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+    let q = find::by_testid(c, "confirm-question")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(q.contains(&config), "{q}");
+    find::by_testid(c, "confirm-yes")
+        .await
+        .click()
+        .await
+        .unwrap();
+    wait_js(
+        c,
+        &format!("return !document.querySelector('{row}');"),
+        Duration::from_secs(20),
+        |v| v == &json!(true),
+    )
+    .await;
+    let list: Value = api
+        .get(berth.url("/api/configs"))
+        .header("X-Berth-Endpoint", "swarm")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        !list
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["name"] == json!(config)),
+        "{list}"
+    );
+    browser.close().await;
+}
+
+/// Removes the test's config from the cluster, also when the test fails.
+struct Config {
+    manager: String,
+    name: String,
+}
+
+impl Drop for Config {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("docker")
+            .args(["-H", &self.manager, "config", "rm", &self.name])
+            .output();
+    }
+}
