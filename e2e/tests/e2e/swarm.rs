@@ -1106,6 +1106,7 @@ async fn a_secret_made_on_its_page_is_used_by_a_service_from_the_form_and_remove
     let shown = shown.as_str().unwrap();
     assert!(shown.contains(&secret), "{shown}");
     assert!(!shown.contains(&value), "the value is not shown: {shown}");
+    e2e::check::screenshot(c, "swarm-secrets").await;
 
     // A service from the form, with two replicas and the secret.
     c.goto(&berth.url("/swarm/services?env=swarm"))
@@ -1171,6 +1172,7 @@ async fn a_secret_made_on_its_page_is_used_by_a_service_from_the_form_and_remove
         Duration::from_secs(10),
     )
     .await;
+    e2e::check::screenshot(c, "swarm-new-service").await;
     env.clear().await.unwrap();
     env.send_keys("GREETING=hi").await.unwrap();
     find::by_testid(c, "new-service-create")

@@ -117,21 +117,26 @@ pub fn NewService(open: RwSignal<bool>) -> impl IntoView {
     let busy = RwSignal::new(false);
 
     // What may be picked: the overlay networks (a service joins no other), the secrets,
-    // the configs.
-    spawn_local(async move {
-        if let Ok(n) = api::get::<Vec<NetworkSummary>>("/api/networks").await {
-            let _ = all_networks.try_set(
-                n.into_iter()
-                    .filter(|n| n.driver == "overlay" && n.name != "ingress")
-                    .map(|n| n.name)
-                    .collect(),
-            );
+    // the configs; looked up each time the form opens (not with the list of services).
+    Effect::new(move |_| {
+        if !open.get() {
+            return;
         }
-        for (url, sig) in [("/api/secrets", all_secrets), ("/api/configs", all_configs)] {
-            if let Ok(l) = api::get::<Vec<SwarmFileSummary>>(url).await {
-                let _ = sig.try_set(l.into_iter().map(|f| f.name).collect());
+        spawn_local(async move {
+            if let Ok(n) = api::get::<Vec<NetworkSummary>>("/api/networks").await {
+                let _ = all_networks.try_set(
+                    n.into_iter()
+                        .filter(|n| n.driver == "overlay" && n.name != "ingress")
+                        .map(|n| n.name)
+                        .collect(),
+                );
             }
-        }
+            for (url, sig) in [("/api/secrets", all_secrets), ("/api/configs", all_configs)] {
+                if let Ok(l) = api::get::<Vec<SwarmFileSummary>>(url).await {
+                    let _ = sig.try_set(l.into_iter().map(|f| f.name).collect());
+                }
+            }
+        });
     });
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
