@@ -148,6 +148,7 @@ fn Shell() -> impl IntoView {
                     path=path!("/swarm/visualizer")
                     view=|| page(Page::Visualizer)
                 />
+                <Route path=path!("/swarm/secrets") view=|| page(Page::SwarmFiles) />
             </Routes>
         </main>
     }

@@ -65,6 +65,7 @@ pub enum Page {
     Services,
     Service,
     Visualizer,
+    SwarmFiles,
 }
 
 /// The chunks: pages that are visited together share one.
@@ -91,7 +92,7 @@ impl Page {
             Images | Build | ImageDetail | Registries => Group::Images,
             Networks | Volumes | VolumeFiles | Shares | ShareFiles => Group::Storage,
             Environments | Admin | Account | Webhooks => Group::Settings,
-            Swarm | Services | Service | Visualizer => Group::Swarm,
+            Swarm | Services | Service | Visualizer | SwarmFiles => Group::Swarm,
         }
     }
 }
@@ -294,6 +295,7 @@ fn swarm(page: Page) -> Result<AnyView, SplitLoaderError> {
         Page::Services => view! { <services::Services /> }.into_any(),
         Page::Service => view! { <services::ServicePage /> }.into_any(),
         Page::Visualizer => view! { <visualizer::Visualizer /> }.into_any(),
+        Page::SwarmFiles => view! { <files::SwarmFiles /> }.into_any(),
         _ => view! { <overview::Overview /> }.into_any(),
     })
 }

@@ -1020,3 +1020,428 @@ async fn a_compose_file_deployed_to_the_swarm_as_a_stack_fills_the_visualiser_an
     assert_eq!(still, json!(true), "no page reload happened");
     browser.close().await;
 }
+
+/// Removes the test's secret from the cluster, also when the test fails.
+struct Secret {
+    manager: String,
+    name: String,
+}
+
+impl Drop for Secret {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("docker")
+            .args(["-H", &self.manager, "secret", "rm", &self.name])
+            .output();
+    }
+}
+
+/// A secret made on the Secrets & configs page is listed without its value; a 2-replica
+/// service made with the New service form (after a refused environment line, shown under
+/// the form), using it, opens on its page with two running tasks. Removing the secret while the service uses it shows the daemon's refusal in its
+/// row; once the service is gone, the secret is removed after the confirmation.
+#[tokio::test]
+async fn a_secret_made_on_its_page_is_used_by_a_service_from_the_form_and_removed_after_it() {
+    let _slot = BROWSER_SLOTS.acquire().await.unwrap();
+    let s = swarm();
+    let manager = s["manager"].as_str().expect("manager").to_owned();
+    let image = s["image"].as_str().expect("image").to_owned();
+    let berth = Berth::start().await;
+    let api = add_swarm_environment(&berth, &manager).await;
+    let secret = unique("e2e-sec");
+    let service = unique("e2e-form");
+    let value = format!("value-of-{secret}");
+    let _secret_cleanup = Secret {
+        manager: manager.clone(),
+        name: secret.clone(),
+    };
+    let _service_cleanup = Service {
+        manager: manager.clone(),
+        name: service.clone(),
+    };
+
+    let browser = Browser::start().await;
+    let c = &browser.client;
+    action::login(c, &berth, "admin", e2e::berth::ADMIN_PASSWORD).await;
+    c.goto(&berth.url("/swarm/secrets?env=swarm"))
+        .await
+        .unwrap();
+    find::by_testid(c, "swarm-files-page").await;
+    let hint = find::by_testid(c, "rotation-hint")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(hint.contains("new name"), "{hint}");
+    find::by_testid(c, "secret-name")
+        .await
+        .send_keys(&secret)
+        .await
+        .unwrap();
+    find::by_testid(c, "secret-value")
+        .await
+        .send_keys(&value)
+        .await
+        .unwrap();
+    find::by_testid(c, "secret-create")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let row = format!("[data-testid=secret-row][data-name=\"{secret}\"]");
+    wait_js(
+        c,
+        &format!("return !!document.querySelector('{row}');"),
+        Duration::from_secs(20),
+        |v| v == &json!(true),
+    )
+    .await;
+    // Listed, and the value is nowhere on the page (the field was emptied too).
+    let shown = c
+        .execute(
+            "return document.body.innerText + '|' + document.querySelector('[data-testid=secret-value]').value;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let shown = shown.as_str().unwrap();
+    assert!(shown.contains(&secret), "{shown}");
+    assert!(!shown.contains(&value), "the value is not shown: {shown}");
+    e2e::check::screenshot(c, "swarm-secrets").await;
+
+    // A service from the form, with two replicas and the secret.
+    c.goto(&berth.url("/swarm/services?env=swarm"))
+        .await
+        .unwrap();
+    find::by_testid(c, "services-page").await;
+    find::by_testid(c, "new-service")
+        .await
+        .click()
+        .await
+        .unwrap();
+    find::by_testid(c, "new-service-form").await;
+    find::by_testid(c, "new-service-name")
+        .await
+        .send_keys(&service)
+        .await
+        .unwrap();
+    find::by_testid(c, "new-service-image")
+        .await
+        .send_keys(&image)
+        .await
+        .unwrap();
+    let replicas = find::by_testid(c, "new-service-replicas").await;
+    replicas.clear().await.unwrap();
+    replicas.send_keys("2").await.unwrap();
+    find::by_testid(c, "new-service-command")
+        .await
+        .send_keys("sh -c \"trap 'exit 0' TERM; while true; do sleep 1; done\"")
+        .await
+        .unwrap();
+    // A target port: the swarm picks the published one.
+    find::by_testid(c, "new-service-ports")
+        .await
+        .send_keys("80")
+        .await
+        .unwrap();
+    let pick = format!("[data-testid=new-service-secrets] input[data-name=\"{secret}\"]");
+    wait_js(
+        c,
+        &format!("return !!document.querySelector('{pick}');"),
+        Duration::from_secs(20),
+        |v| v == &json!(true),
+    )
+    .await;
+    c.find(fantoccini::Locator::Css(&pick))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    // A line the server refuses: its 400 shows under the form, naming the line.
+    let env = find::by_testid(c, "new-service-env").await;
+    env.send_keys("NOVALUE").await.unwrap();
+    find::by_testid(c, "new-service-create")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let err = find::by_testid(c, "new-service-error").await;
+    e2e::check::text_becomes_with(
+        &err,
+        |t| t.contains("env") && t.contains("NOVALUE"),
+        Duration::from_secs(10),
+    )
+    .await;
+    e2e::check::screenshot(c, "swarm-new-service").await;
+    env.clear().await.unwrap();
+    env.send_keys("GREETING=hi").await.unwrap();
+    find::by_testid(c, "new-service-create")
+        .await
+        .click()
+        .await
+        .unwrap();
+    find::by_testid(c, "service-page").await;
+    let title = find::by_testid(c, "service-name").await;
+    e2e::check::text_becomes(&title, &service, Duration::from_secs(10)).await;
+    wait_js(
+        c,
+        "return document.querySelectorAll('[data-testid=task-row][data-desired=running][data-state=running]').length;",
+        Duration::from_secs(120),
+        |v| v.as_u64() == Some(2),
+    )
+    .await;
+    // The daemon's service has the secret.
+    let out = std::process::Command::new("docker")
+        .args([
+            "-H",
+            &manager,
+            "service",
+            "inspect",
+            "--format",
+            "{{range .Spec.TaskTemplate.ContainerSpec.Secrets}}{{.SecretName}} {{end}}",
+            &service,
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains(&secret),
+        "{out:?}"
+    );
+    let out = std::process::Command::new("docker")
+        .args([
+            "-H",
+            &manager,
+            "service",
+            "inspect",
+            "--format",
+            "{{json .Spec.TaskTemplate.ContainerSpec.Env}} {{range .Spec.EndpointSpec.Ports}}{{.TargetPort}}/{{.PublishMode}} {{end}}",
+            &service,
+        ])
+        .output()
+        .unwrap();
+    let spec = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        spec.contains("GREETING=hi") && spec.contains("80/ingress"),
+        "{out:?}"
+    );
+
+    // In use: the refusal shows in the secret's row, which stays.
+    c.goto(&berth.url("/swarm/secrets?env=swarm"))
+        .await
+        .unwrap();
+    let remove = format!("{row} [data-testid=secret-remove]");
+    let click_remove = || async {
+        wait_js(
+            c,
+            &format!("return !!document.querySelector('{remove}');"),
+            Duration::from_secs(20),
+            |v| v == &json!(true),
+        )
+        .await;
+        c.find(fantoccini::Locator::Css(&remove))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        let q = find::by_testid(c, "confirm-question")
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(q.contains(&secret), "{q}");
+        find::by_testid(c, "confirm-yes")
+            .await
+            .click()
+            .await
+            .unwrap();
+    };
+    click_remove().await;
+    let refused = wait_js(
+        c,
+        &format!("const e = document.querySelector('{row} [data-testid=secret-row-error]'); return e ? e.textContent : '';"),
+        Duration::from_secs(20),
+        |v| v.as_str().is_some_and(|t| !t.is_empty()),
+    )
+    .await;
+    let refused = refused.as_str().unwrap();
+    assert!(refused.contains("in use"), "{refused}");
+
+    // The service gone, the secret goes after the confirmation.
+    let r = api
+        .delete(berth.url(&format!("/api/services/{service}")))
+        .header("X-Berth-Endpoint", "swarm")
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{:?}", r.text().await);
+    click_remove().await;
+    wait_js(
+        c,
+        &format!("return !document.querySelector('{row}');"),
+        Duration::from_secs(20),
+        |v| v == &json!(true),
+    )
+    .await;
+    let list: Value = api
+        .get(berth.url("/api/secrets"))
+        .header("X-Berth-Endpoint", "swarm")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        !list
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["name"] == json!(secret)),
+        "{list}"
+    );
+    browser.close().await;
+}
+
+/// A config made from a file chosen in the browser (read as text into the value field) is
+/// listed with its label, and removed after the confirmation.
+#[tokio::test]
+async fn a_config_made_from_a_file_is_listed_and_removed() {
+    let _slot = BROWSER_SLOTS.acquire().await.unwrap();
+    let s = swarm();
+    let manager = s["manager"].as_str().expect("manager").to_owned();
+    let berth = Berth::start().await;
+    let api = add_swarm_environment(&berth, &manager).await;
+    let config = unique("e2e-cfg");
+    let _cleanup = Config {
+        manager: manager.clone(),
+        name: config.clone(),
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("app.conf");
+    let content = format!("listen = 8080 # {config}");
+    std::fs::write(&file, &content).unwrap();
+
+    let browser = Browser::start().await;
+    let c = &browser.client;
+    action::login(c, &berth, "admin", e2e::berth::ADMIN_PASSWORD).await;
+    c.goto(&berth.url("/swarm/secrets?env=swarm"))
+        .await
+        .unwrap();
+    find::by_testid(c, "config-section").await;
+    find::by_testid(c, "config-name")
+        .await
+        .send_keys(&config)
+        .await
+        .unwrap();
+    find::by_testid(c, "config-labels")
+        .await
+        .send_keys("tier=web")
+        .await
+        .unwrap();
+    find::by_testid(c, "config-file")
+        .await
+        .send_keys(file.to_str().unwrap())
+        .await
+        .unwrap();
+    wait_js(
+        c,
+        "return document.querySelector('[data-testid=config-value]').value;",
+        Duration::from_secs(10),
+        |v| v == &json!(content),
+    )
+    .await;
+    find::by_testid(c, "config-create")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let row = format!("[data-testid=config-row][data-name=\"{config}\"]");
+    let text = wait_js(
+        c,
+        &format!("const r = document.querySelector('{row}'); return r ? r.innerText : '';"),
+        Duration::from_secs(20),
+        |v| v.as_str().is_some_and(|t| !t.is_empty()),
+    )
+    .await;
+    let text = text.as_str().unwrap();
+    assert!(text.contains("tier=web"), "{text}");
+    assert!(!text.contains("listen"), "the value is not shown: {text}");
+    // The daemon has what the file said.
+    let out = std::process::Command::new("docker")
+        .args([
+            "-H",
+            &manager,
+            "config",
+            "inspect",
+            "--format",
+            "{{printf \"%s\" .Spec.Data}}",
+            &config,
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        content,
+        "{out:?}"
+    );
+
+    c.find(fantoccini::Locator::Css(&format!(
+        "{row} [data-testid=config-remove]"
+    )))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+    let q = find::by_testid(c, "confirm-question")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(q.contains(&config), "{q}");
+    find::by_testid(c, "confirm-yes")
+        .await
+        .click()
+        .await
+        .unwrap();
+    wait_js(
+        c,
+        &format!("return !document.querySelector('{row}');"),
+        Duration::from_secs(20),
+        |v| v == &json!(true),
+    )
+    .await;
+    let list: Value = api
+        .get(berth.url("/api/configs"))
+        .header("X-Berth-Endpoint", "swarm")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        !list
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["name"] == json!(config)),
+        "{list}"
+    );
+    browser.close().await;
+}
+
+/// Removes the test's config from the cluster, also when the test fails.
+struct Config {
+    manager: String,
+    name: String,
+}
+
+impl Drop for Config {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("docker")
+            .args(["-H", &self.manager, "config", "rm", &self.name])
+            .output();
+    }
+}

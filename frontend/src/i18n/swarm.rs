@@ -1,4 +1,5 @@
-//! Strings of the Swarm pages (issue 15): the cluster and its nodes, services, the visualiser.
+//! Strings of the Swarm pages (issue 15): the cluster and its nodes, services, the visualiser,
+//! secrets and configs.
 
 use leptos::prelude::*;
 
@@ -70,6 +71,29 @@ pub enum Key {
     Redeploy,
     Prune,
     StackTasks,
+    SecretsConfigs,
+    RotationHint,
+    Secrets,
+    Configs,
+    NoSecrets,
+    NoConfigs,
+    Value,
+    FromFile,
+    FileUnreadable,
+    Create,
+    Created,
+    Team,
+    NewService,
+    Replicated,
+    Global,
+    Command,
+    CommandHint,
+    Env,
+    PortsHint,
+    Constraints,
+    Networks,
+    NoOverlay,
+    ReplicasInvalid,
 }
 
 pub fn t(lang: Lang, key: Key) -> &'static str {
@@ -140,6 +164,29 @@ pub fn t(lang: Lang, key: Key) -> &'static str {
             Redeploy => "Redeploy",
             Prune => "Remove the services the file no longer has",
             StackTasks => "Tasks of the stack",
+            SecretsConfigs => "Secrets & configs",
+            RotationHint => "A value cannot be changed: a new value needs a new name; update the service to use it.",
+            Secrets => "Secrets",
+            Configs => "Configs",
+            NoSecrets => "No secrets yet.",
+            NoConfigs => "No configs yet.",
+            Value => "Value (never shown again)",
+            FromFile => "Or read from a file",
+            FileUnreadable => "This file could not be read as text.",
+            Create => "Create",
+            Created => "Created",
+            Team => "Team",
+            NewService => "New service",
+            Replicated => "Replicated",
+            Global => "Global (one task per node)",
+            Command => "Command",
+            CommandHint => "arguments, quoted as in a shell (empty: the image's)",
+            Env => "Environment (KEY=value, one per line)",
+            PortsHint => "PUBLISHED:TARGET[/udp] [host], one per line",
+            Constraints => "Placement constraints, one per line",
+            Networks => "Overlay networks",
+            NoOverlay => "No overlay networks.",
+            ReplicasInvalid => "replicas: a whole number, 0 or more",
         },
         Lang::ZhCn => match key {
             NavSwarm => "集群",
@@ -206,6 +253,29 @@ pub fn t(lang: Lang, key: Key) -> &'static str {
             Redeploy => "重新部署",
             Prune => "删除文件中已不存在的服务",
             StackTasks => "堆栈的任务",
+            SecretsConfigs => "密钥与配置",
+            RotationHint => "值无法修改：新值需要新名称；然后更新服务以使用它。",
+            Secrets => "密钥",
+            Configs => "配置",
+            NoSecrets => "还没有密钥。",
+            NoConfigs => "还没有配置。",
+            Value => "值（之后不再显示）",
+            FromFile => "或从文件读取",
+            FileUnreadable => "无法以文本方式读取该文件。",
+            Create => "创建",
+            Created => "创建于",
+            Team => "团队",
+            NewService => "新建服务",
+            Replicated => "副本模式",
+            Global => "全局模式（每个节点一个任务）",
+            Command => "命令",
+            CommandHint => "参数，按 shell 方式加引号（留空：使用镜像的命令）",
+            Env => "环境变量（KEY=value，每行一个）",
+            PortsHint => "PUBLISHED:TARGET[/udp] [host]，每行一个",
+            Constraints => "调度约束，每行一个",
+            Networks => "覆盖网络",
+            NoOverlay => "没有覆盖网络。",
+            ReplicasInvalid => "副本数：0 或更大的整数",
         },
     }
 }
@@ -226,6 +296,8 @@ pub enum Ask {
     RotateWorker,
     RotateManager,
     RemoveStack,
+    RemoveSecret,
+    RemoveConfig,
 }
 
 /// The question, naming the node, service or role it is about.
@@ -240,6 +312,8 @@ pub fn question(lang: Lang, ask: Ask, name: &str) -> String {
             RotateWorker => "Rotate the worker join token? Machines holding the old one can no longer join.".into(),
             RotateManager => "Rotate the manager join token? Machines holding the old one can no longer join.".into(),
             RemoveStack => format!("Remove swarm stack “{name}”? Its services, and the networks, secrets and configs it made, are removed."),
+            RemoveSecret => format!("Remove secret “{name}”? Its value is gone for good; a service still using it keeps it from being removed."),
+            RemoveConfig => format!("Remove config “{name}”? Its value is gone for good; a service still using it keeps it from being removed."),
         },
         Lang::ZhCn => match ask {
             RemoveNode => format!("从集群中删除节点“{name}”？该节点已离线，其任务已被迁移。"),
@@ -249,6 +323,8 @@ pub fn question(lang: Lang, ask: Ask, name: &str) -> String {
             RotateWorker => "轮换工作节点加入令牌？持有旧令牌的机器将无法再加入。".into(),
             RotateManager => "轮换管理节点加入令牌？持有旧令牌的机器将无法再加入。".into(),
             RemoveStack => format!("删除集群堆栈“{name}”？其服务以及它创建的网络、密钥和配置都将被删除。"),
+            RemoveSecret => format!("删除密钥“{name}”？其值将永久丢失；仍在使用它的服务会阻止删除。"),
+            RemoveConfig => format!("删除配置“{name}”？其值将永久丢失；仍在使用它的服务会阻止删除。"),
         },
     }
 }

@@ -1,8 +1,10 @@
 //! The Swarm pages (issue 15), on an environment whose daemon is a manager: the cluster and
 //! its nodes (`overview`), services and a service's page (`services`), and the visualiser
-//! (`visualizer`). What they share is here: the tabs, the "not a swarm" panel, copying to
+//! (`visualizer`), secrets and configs (`files`), the new-service form (`new_service`). What they share is here: the tabs, the "not a swarm" panel, copying to
 //! the clipboard, and the live task feed.
 
+pub mod files;
+pub mod new_service;
 pub mod overview;
 pub mod services;
 pub mod visualizer;
@@ -38,6 +40,9 @@ pub fn SwarmTabs() -> impl IntoView {
             </A>
             <A href="/swarm/visualizer" attr:class="tab" attr:data-testid="swarm-tab-visualizer">
                 {tr(Key::Visualizer)}
+            </A>
+            <A href="/swarm/secrets" attr:class="tab" attr:data-testid="swarm-tab-secrets">
+                {tr(Key::SecretsConfigs)}
             </A>
         </nav>
     }

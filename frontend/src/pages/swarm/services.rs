@@ -52,13 +52,17 @@ pub fn Services() -> impl IntoView {
             load().await;
         })
     });
+    let new_open = RwSignal::new(false);
     view! {
         <section class="page swarm-page" data-testid="services-page">
             <div class="page-head">
                 <h1>{tr(Key::Services)}</h1>
                 <LiveIndicator state=live />
+                <button class="btn btn-primary" type="button" data-testid="new-service"
+                    on:click=move |_| new_open.update(|o| *o = !*o)>{tr(Key::NewService)}</button>
             </div>
             <SwarmTabs />
+            <super::new_service::NewService open=new_open />
             {move || match list.get() {
                 None => view! { <Loading /> }.into_any(),
                 Some(Err(err)) => view! { <SwarmError err retry /> }.into_any(),
