@@ -7,12 +7,13 @@ pub fn testid(id: &str) -> String {
     format!("[data-testid=\"{id}\"]")
 }
 
-/// Wait (up to 20 s) for an element with this test id: generous, for a loaded two-core
-/// machine; a page that is really missing still fails the test.
+/// Wait (up to 40 s) for an element with this test id: generous, for a loaded two-core
+/// machine (four test threads, two browsers and the daemons: a cold first load of the app
+/// was seen to take over 20 s there); a page that is really missing still fails the test.
 pub async fn by_testid(c: &Client, id: &str) -> Element {
     let css = testid(id);
     c.wait()
-        .at_most(std::time::Duration::from_secs(20))
+        .at_most(std::time::Duration::from_secs(40))
         .for_element(Locator::Css(&css))
         .await
         .unwrap_or_else(|e| panic!("no element {css} appeared: {e}"))
