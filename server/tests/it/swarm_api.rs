@@ -151,15 +151,20 @@ pub(crate) async fn tasks_until(
     what: &str,
     pred: impl Fn(&[Value]) -> bool,
 ) -> Vec<Value> {
+    tasks_at_until(app, c, &format!("/api/services/{id}/tasks"), what, pred).await
+}
+
+/// The tasks a route lists (a service's or a stack's), until `pred` holds for them.
+pub(crate) async fn tasks_at_until(
+    app: &TestApp,
+    c: &Client,
+    path: &str,
+    what: &str,
+    pred: impl Fn(&[Value]) -> bool,
+) -> Vec<Value> {
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
-        let (status, tasks) = send(
-            c,
-            Method::GET,
-            &app.url(&format!("/api/services/{id}/tasks")),
-            None,
-        )
-        .await;
+        let (status, tasks) = send(c, Method::GET, &app.url(path), None).await;
         assert_eq!(status, 200, "{tasks}");
         let tasks = tasks.as_array().cloned().unwrap_or_default();
         if pred(&tasks) {

@@ -71,23 +71,8 @@ async fn tasks_until(
     what: &str,
     pred: impl Fn(&[Value]) -> bool,
 ) -> Vec<Value> {
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        let (status, tasks) = send(
-            c,
-            Method::GET,
-            &app.url(&format!("/api/stacks/{stack}/tasks")),
-            None,
-        )
-        .await;
-        assert_eq!(status, 200, "{tasks}");
-        let tasks = tasks.as_array().cloned().unwrap_or_default();
-        if pred(&tasks) {
-            return tasks;
-        }
-        assert!(Instant::now() < deadline, "{what}: {tasks:#?}");
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
+    crate::swarm_api::tasks_at_until(app, c, &format!("/api/stacks/{stack}/tasks"), what, pred)
+        .await
 }
 
 fn of_service<'a>(tasks: &'a [Value], service: &str) -> Vec<&'a Value> {
